@@ -1,0 +1,44 @@
+# Two commands on a fresh machine (Debian, Python 3.11, root):
+#   make preview   set up, then the offline preview of the default stack
+#   make test      set up (including the Debian packages the tests need), then the whole suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEB_PACKAGES := nftables iproute2 conntrack
+DEFAULT_STACK ?= aws-sbc
+
+.PHONY: preview test setup debs bench clean lint
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+debs:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+preview: setup
+	$(VENV)/bin/spirit-infra preview --stack $(DEFAULT_STACK)
+
+test: setup debs
+	$(PY) -m pytest -q -p no:cacheprovider
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+bench: setup
+	@for b in bench/*; do [ -x "$$b" ] && { echo "== $$b"; $(PY) $$b || exit 1; }; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

@@ -1,0 +1,7 @@
+"""``python -m spirit_infra``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

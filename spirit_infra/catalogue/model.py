@@ -1,0 +1,116 @@
+"""The catalogue's typed model: frozen dataclasses, addresses as netaddr objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import netaddr
+
+__all__ = ["DNS_TYPES", "DSCP_CLASSES", "DSCP_VALUES", "DnsName", "Provenance", "Assumption", "Flow", "Catalogue"]
+
+Ranges = tuple[tuple[int, int], ...]
+
+DNS_TYPES = ("NAPTR", "SRV", "A/CNAME")
+#: DSCP class names and their code points (RFC 4594). "0" is best effort.
+DSCP_VALUES = {"0": 0, "CS3": 24, "AF41": 34, "EF": 46}
+DSCP_CLASSES = tuple(DSCP_VALUES)
+
+
+@dataclass(frozen=True)
+class DnsName:
+    name: str
+    type: str  # NAPTR | SRV | A/CNAME
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "type": self.type}
+
+
+@dataclass(frozen=True)
+class Provenance:
+    table: str  # phones | communicator | override
+    row: int
+
+    def __str__(self) -> str:
+        return f"{self.table} table, row {self.row}"
+
+
+@dataclass(frozen=True)
+class Assumption:
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One row of the guideline. ``None`` ports or CIDRs mean "any"."""
+
+    id: str
+    client: str  # phone | communicator
+    provenance: Provenance
+    application: str
+    protocols: tuple[str, ...]
+    transports: tuple[str, ...]
+    dscp: str
+    client_ports: Ranges | None
+    dns: tuple[DnsName, ...]
+    server_cidrs: tuple[netaddr.IPNetwork, ...] | None
+    server_ports: Ranges | None
+    assumptions: tuple[str, ...] = ()
+
+    @property
+    def dscp_value(self) -> int:
+        return DSCP_VALUES[self.dscp]
+
+    @property
+    def fqdn_destination(self) -> bool:
+        """True when the guideline gives names but no address range for the servers."""
+        return self.server_cidrs is None
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id,
+            "client": self.client,
+            "provenance": {"table": self.provenance.table, "row": self.provenance.row},
+            "application": self.application,
+            "protocols": list(self.protocols),
+            "transports": list(self.transports),
+            "dscp": self.dscp,
+            "client_ports": None if self.client_ports is None else [list(r) for r in self.client_ports],
+            "dns": [d.to_json() for d in self.dns],
+            "server_cidrs": None if self.server_cidrs is None else [str(c) for c in self.server_cidrs],
+            "server_ports": None if self.server_ports is None else [list(r) for r in self.server_ports],
+            "assumptions": list(self.assumptions),
+        }
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    flows: tuple[Flow, ...]
+    assumptions: tuple[Assumption, ...]
+    spirit_ranges: tuple[netaddr.IPNetwork, ...]
+    source: str = ""
+    path: str = ""
+
+    def flow(self, flow_id: str) -> Flow:
+        for f in self.flows:
+            if f.id == flow_id:
+                return f
+        raise KeyError(flow_id)
+
+    def assumption(self, assumption_id: str) -> Assumption:
+        for a in self.assumptions:
+            if a.id == assumption_id:
+                return a
+        raise KeyError(assumption_id)
+
+    def for_client(self, client: str) -> tuple[Flow, ...]:
+        return tuple(f for f in self.flows if f.client == client)
+
+    def to_json(self) -> dict:
+        return {
+            "version": 1,
+            "source": self.source,
+            "spirit_ranges": [str(c) for c in self.spirit_ranges],
+            "assumptions": [{"id": a.id, "text": a.text} for a in self.assumptions],
+            "flows": [f.to_json() for f in self.flows],
+        }

@@ -1,0 +1,136 @@
+"""The ``spirit-infra`` command line.
+
+Core commands live here (``catalogue``, ``flows``). Each cloud package and the NAT, preview and
+policy modules add their own subcommands through a ``register(subparsers)`` function in a
+``cli`` module, imported only when present, so the CLI never imports an SDK it does not need.
+Every error a user can cause prints one line ``error: ...`` and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import json
+import sys
+from collections.abc import Sequence
+
+from .errors import SpiritError
+
+__all__ = ["main", "add_profile_args", "profile_from_args", "build_parser"]
+
+#: Modules that may add subcommands (each defines ``register(subparsers)``), in help order.
+COMMAND_MODULES = (
+    "spirit_infra.aws.cli",
+    "spirit_infra.azure.cli",
+    "spirit_infra.gcp.cli",
+    "spirit_infra.nat.cli",
+    "spirit_infra.preview_cli",
+    "spirit_infra.policy.cli",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad flags as one line and exit status 2."""
+
+    def error(self, message: str):  # noqa: D102
+        sys.stderr.write(f"error: {self.prog}: {message}\n")
+        sys.exit(2)
+
+
+def add_profile_args(p: argparse.ArgumentParser, *, profile_required: bool = True) -> None:
+    """``--profile``, ``--catalogue`` and ``--overrides``: the way every command picks its flows."""
+    from .profiles import PROFILES
+
+    p.add_argument("--profile", choices=PROFILES, required=profile_required, help="deployment profile")
+    p.add_argument("--overrides", metavar="FILE", help="customer overrides (YAML)")
+
+
+def profile_from_args(args: argparse.Namespace):
+    """Build the profile the flags describe (catalogue, overrides, profile)."""
+    from .profiles import Overrides, build_profile, load_overrides, with_catalogue
+
+    ov = load_overrides(args.overrides) if getattr(args, "overrides", None) else Overrides()
+    ov = with_catalogue(ov, getattr(args, "catalogue", None))
+    return build_profile(args.profile, ov)
+
+
+def _cmd_catalogue(args: argparse.Namespace) -> int:
+    from .catalogue import load_catalogue
+    from .catalogue import formats
+
+    cat = load_catalogue(args.catalogue)
+    if args.format == "json":
+        out = formats.to_json(cat)
+    elif args.format == "markdown":
+        out = formats.to_markdown(cat)
+    elif args.format == "mermaid":
+        from .profiles import PROFILES, Overrides, build_profile
+
+        out = formats.to_mermaid([build_profile(p, Overrides(catalogue=args.catalogue), cat) for p in PROFILES])
+    else:
+        out = formats.to_table(cat)
+    sys.stdout.write(out)
+    return 0
+
+
+def _cmd_flows(args: argparse.Namespace) -> int:
+    prof = profile_from_args(args)
+    if args.json:
+        sys.stdout.write(json.dumps(prof.to_json(), indent=2, sort_keys=True) + "\n")
+        return 0
+    print(f"profile {prof.name}: {len(prof.flows)} flows, {len(prof.allowed)} terms after compaction "
+          f"(catalogue {prof.catalogue.path})")
+    for t in prof.allowed:
+        print(f"  {t}")
+    print("assumptions:")
+    for a in prof.assumptions:
+        print(f"  ! {a.id}: {a.text}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--catalogue", metavar="FILE", help="use this catalogue instead of the packaged one")
+    parser = _Parser(prog="spirit-infra", description="Spirit Cloud UC firewall requirements as cloud network security.")
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"spirit-infra {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("catalogue", parents=[common], help="show the flow catalogue")
+    p.add_argument("--format", choices=("table", "json", "markdown", "mermaid"), default="table")
+    p.set_defaults(func=_cmd_catalogue)
+
+    p = sub.add_parser("flows", parents=[common], help="a profile's exact allowed set, compacted")
+    add_profile_args(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_flows)
+
+    for name in COMMAND_MODULES:
+        if importlib.util.find_spec(name.rsplit(".", 1)[0]) is None or importlib.util.find_spec(name) is None:
+            continue
+        importlib.import_module(name).register(sub, common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        return int(args.func(args) or 0)
+    except SpiritError as e:
+        sys.stderr.write(e.line() + "\n")
+        return e.exit_code
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted\n")
+        return 130
+
+
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,283 @@
+"""Profiles: which catalogue flows a deployment needs, and the customer's validated overrides.
+
+- ``phones``: hardware phones at a site whose traffic leaves through the cloud (every phone row).
+- ``communicator``: Spirit Communicator on VDI desktops (every Communicator row).
+- ``sbc``: a hosted session border controller: SIP and media egress to the Spirit ranges, and
+  ingress from the Spirit ranges only, to the SBC's SIP port(s) and media range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+
+from .catalogue.load import check_dns_name, load_catalogue, parse_cidr, parse_ranges
+from .catalogue.model import Assumption, Catalogue, Flow
+from .errors import ConfigError
+from .flows import AllowedSet, Peer, PortSet, Term, compact_cidrs
+from .yamlsrc import Document, check_schema, load_yaml
+
+__all__ = ["PROFILES", "PROFILE_ASSUMPTIONS", "SbcPorts", "Overrides", "ProfileFlow", "Profile",
+           "build_profile", "load_overrides", "overrides_from_mapping"]
+
+PROFILES = ("phones", "communicator", "sbc")
+Ranges = tuple[tuple[int, int], ...]
+
+#: Assumptions the profiles add on top of the catalogue's.
+PROFILE_ASSUMPTIONS = (
+    Assumption("sbc-ports", "The SBC's own SIP and media ports are not in the guideline. Defaults: SIP "
+               "5060-5061 (UDP/TCP 5060, TLS 5061) and media 16384-32767; set them to the SBC's real ports."),
+    Assumption("sbc-tcp-source", "SIP over TCP/TLS uses an ephemeral source port for the connecting side, so "
+               "TCP signalling is allowed from any source port; UDP signalling is pinned to the SIP ports "
+               "(egress: the SBC's; ingress: Spirit's 5060-5062)."),
+    Assumption("sbc-media-ranges", "The SBC exchanges media with the ranges of the phones' audio and video rows "
+               "(all Spirit ranges); audio and video share the SBC's media port range."),
+)
+
+
+@dataclass(frozen=True)
+class SbcPorts:
+    """The SBC's listening ports (inclusive ranges)."""
+
+    sip: Ranges = ((5060, 5061),)
+    media: Ranges = ((16384, 32767),)
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Customer overrides, validated like the catalogue."""
+
+    extra_spirit_cidrs: tuple[str, ...] = ()
+    ztp_vendors_drop: tuple[str, ...] = ()
+    sbc: SbcPorts = field(default_factory=SbcPorts)
+    catalogue: str | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class ProfileFlow:
+    """One flow of a profile: a direction, transports, ports and a remote peer."""
+
+    id: str
+    direction: str
+    application: str
+    transports: tuple[str, ...]
+    dscp: str
+    src_ports: Ranges | None
+    peer_cidrs: tuple[str, ...]
+    peer_fqdns: tuple[str, ...]
+    dst_ports: Ranges | None
+    derived_from: tuple[str, ...]
+    assumptions: tuple[str, ...] = ()
+
+    @property
+    def peer(self) -> Peer:
+        return Peer.of(self.peer_cidrs, self.peer_fqdns)
+
+    def allowed(self) -> AllowedSet:
+        return AllowedSet(Term(self.direction, t, self.peer, PortSet.of(self.src_ports), PortSet.of(self.dst_ports),
+                               self.id) for t in self.transports)
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id,
+            "direction": self.direction,
+            "application": self.application,
+            "transports": list(self.transports),
+            "dscp": self.dscp,
+            "src_ports": PortSet.of(self.src_ports).to_json(),
+            "peer": self.peer.to_json(),
+            "dst_ports": PortSet.of(self.dst_ports).to_json(),
+            "derived_from": list(self.derived_from),
+            "assumptions": list(self.assumptions),
+        }
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    flows: tuple[ProfileFlow, ...]
+    catalogue: Catalogue
+    overrides: Overrides
+
+    @cached_property
+    def allowed(self) -> AllowedSet:
+        """The exact allowed set, each term labelled with its flow id."""
+        terms = []
+        for f in self.flows:
+            terms.extend(f.allowed().terms)
+        return AllowedSet(terms)
+
+    @cached_property
+    def spirit_cidrs(self) -> tuple[str, ...]:
+        return compact_cidrs(list(self.catalogue.spirit_ranges) + list(self.overrides.extra_spirit_cidrs))
+
+    def flow(self, flow_id: str) -> ProfileFlow:
+        for f in self.flows:
+            if f.id == flow_id:
+                return f
+        raise KeyError(flow_id)
+
+    @property
+    def assumptions(self) -> tuple[Assumption, ...]:
+        """Every assumption this profile's flows rest on, in catalogue order."""
+        used = {a for f in self.flows for a in f.assumptions}
+        # assumptions no flow names are catalogue-wide (IPv4 only, DNS resolution): always shown
+        named = {a for f in self.catalogue.flows for a in f.assumptions}
+        used |= {a.id for a in self.catalogue.assumptions if a.id not in named}
+        known = list(self.catalogue.assumptions) + list(PROFILE_ASSUMPTIONS)
+        return tuple(a for a in known if a.id in used)
+
+    def to_json(self) -> dict:
+        return {
+            "profile": self.name,
+            "catalogue": self.catalogue.path,
+            "spirit_cidrs": list(self.spirit_cidrs),
+            "flows": [f.to_json() for f in self.flows],
+            "allowed": self.allowed.to_json(),
+            "assumptions": [{"id": a.id, "text": a.text} for a in self.assumptions],
+        }
+
+
+def _from_row(flow: Flow, extra: tuple[str, ...], drop: set[str]) -> ProfileFlow | None:
+    if flow.server_cidrs is None:
+        names = tuple(d.name for d in flow.dns if d.name not in drop)
+        if not names:
+            return None
+        cidrs: tuple[str, ...] = ()
+    else:
+        names = ()
+        cidrs = compact_cidrs(list(flow.server_cidrs) + list(extra))
+    return ProfileFlow(flow.id, "egress", flow.application, flow.transports, flow.dscp, flow.client_ports,
+                       cidrs, names, flow.server_ports, (flow.id,), flow.assumptions)
+
+
+def _sbc_flows(cat: Catalogue, ov: Overrides) -> tuple[ProfileFlow, ...]:
+    try:
+        sip, audio, video = cat.flow("phone-sip"), cat.flow("phone-audio"), cat.flow("phone-video")
+    except KeyError as e:
+        raise ConfigError(f"the sbc profile needs catalogue flow {e.args[0]!r}", file=cat.path,
+                          field="flows") from None
+    for f in (sip, audio, video):
+        if f.server_cidrs is None:
+            raise ConfigError("the sbc profile needs server CIDRs on this flow", file=cat.path,
+                              field=f"flows[{f.id}].server_cidrs")
+    extra = ov.extra_spirit_cidrs
+    sip_peers = compact_cidrs(list(sip.server_cidrs) + list(extra))
+    media_peers = compact_cidrs(list(audio.server_cidrs) + list(video.server_cidrs) + list(extra))
+    a_sip = ("sbc-ports", "sbc-tcp-source")
+    a_media = ("sbc-ports", "sbc-media-ranges")
+    return (
+        ProfileFlow("sbc-sip-udp-out", "egress", sip.application, ("udp",), sip.dscp, ov.sbc.sip, sip_peers, (),
+                    sip.server_ports, (sip.id,), a_sip),
+        ProfileFlow("sbc-sip-tcp-out", "egress", sip.application, ("tcp",), sip.dscp, None, sip_peers, (),
+                    sip.server_ports, (sip.id,), a_sip),
+        ProfileFlow("sbc-audio-out", "egress", audio.application, ("udp",), audio.dscp, ov.sbc.media, media_peers,
+                    (), audio.server_ports, (audio.id,), a_media + audio.assumptions),
+        ProfileFlow("sbc-video-out", "egress", video.application, ("udp",), video.dscp, ov.sbc.media, media_peers,
+                    (), video.server_ports, (video.id,), a_media + video.assumptions),
+        ProfileFlow("sbc-sip-udp-in", "ingress", sip.application, ("udp",), sip.dscp, sip.server_ports, sip_peers,
+                    (), ov.sbc.sip, (sip.id,), a_sip),
+        ProfileFlow("sbc-sip-tcp-in", "ingress", sip.application, ("tcp",), sip.dscp, None, sip_peers,
+                    (), ov.sbc.sip, (sip.id,), a_sip),
+        ProfileFlow("sbc-media-in", "ingress", audio.application + "/" + video.application, ("udp",), audio.dscp,
+                    None, media_peers, (), ov.sbc.media, (audio.id, video.id), a_media + ("any-port",)),
+    )
+
+
+def build_profile(name: str, overrides: Overrides | None = None, catalogue: Catalogue | None = None) -> Profile:
+    """Build profile ``name`` from the catalogue (the override's own catalogue if it names one)."""
+    ov = overrides or Overrides()
+    if name not in PROFILES:
+        raise ConfigError(f"unknown profile {name!r} (allowed: {', '.join(PROFILES)})", field="profile")
+    if catalogue is None:
+        catalogue = load_catalogue(ov.catalogue)
+    drop = set(ov.ztp_vendors_drop)
+    fqdn_names = {d.name for f in catalogue.flows if f.server_cidrs is None for d in f.dns}
+    unknown = sorted(drop - fqdn_names)
+    if unknown:
+        raise ConfigError(f"{unknown[0]!r} is not a DNS-only destination in the catalogue "
+                          f"(known: {', '.join(sorted(fqdn_names))})", file=ov.source or None,
+                          field="ztp_vendors_drop")
+    if name == "sbc":
+        flows = _sbc_flows(catalogue, ov)
+    else:
+        client = "phone" if name == "phones" else "communicator"
+        flows = tuple(pf for f in catalogue.for_client(client)
+                      if (pf := _from_row(f, ov.extra_spirit_cidrs, drop)) is not None)
+    if not flows:
+        raise ConfigError(f"profile {name!r} has no flows in {catalogue.path}", field="profile")
+    return Profile(name, flows, catalogue, ov)
+
+
+# ---- overrides ---------------------------------------------------------------------------------------
+
+_RANGES = {"type": "array", "minItems": 1, "items": {
+    "type": "array", "minItems": 2, "maxItems": 2,
+    "items": {"type": "integer", "minimum": 1, "maximum": 65535}}}
+
+OVERRIDES_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "catalogue": {"type": "string", "minLength": 1},
+        "extra_spirit_cidrs": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        "ztp_vendors_drop": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        "sbc": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"sip_ports": _RANGES, "media_ports": _RANGES},
+        },
+    },
+}
+
+
+def _overrides_from_doc(doc: Document, base: Path | None, prefix: tuple = ()) -> Overrides:
+    data = doc.data
+    for key in prefix:
+        data = data[key]
+    if not isinstance(data, dict):
+        raise doc.error(ConfigError, prefix, "overrides must be a mapping")
+    sub = Document(data, {k[len(prefix):]: v for k, v in doc.lines.items() if k[:len(prefix)] == prefix}, doc.file)
+    check_schema(sub, OVERRIDES_SCHEMA, ConfigError)
+
+    def err_doc() -> Document:
+        return sub
+
+    cidrs = tuple(str(parse_cidr(err_doc(), ("extra_spirit_cidrs", i), c, ConfigError))
+                  for i, c in enumerate(data.get("extra_spirit_cidrs", [])))
+    for c in cidrs:
+        if c in ("0.0.0.0/0", "::/0"):
+            raise sub.error(ConfigError, ("extra_spirit_cidrs",), f"{c!r} is not a Spirit range (it is everything)")
+    drop = tuple(check_dns_name(sub, ("ztp_vendors_drop", i), n, ConfigError)
+                 for i, n in enumerate(data.get("ztp_vendors_drop", [])))
+    sbc_data = data.get("sbc", {})
+    sbc = SbcPorts(
+        sip=parse_ranges(sub, ("sbc", "sip_ports"), sbc_data["sip_ports"], ConfigError) if "sip_ports" in sbc_data
+        else SbcPorts.sip,
+        media=parse_ranges(sub, ("sbc", "media_ports"), sbc_data["media_ports"], ConfigError)
+        if "media_ports" in sbc_data else SbcPorts.media,
+    )
+    if not PortSet.of(sbc.sip).__and__(PortSet.of(sbc.media)).is_empty:
+        raise sub.error(ConfigError, ("sbc", "media_ports"), "the media range overlaps the SIP ports")
+    catalogue = data.get("catalogue")
+    if catalogue is not None and base is not None and not Path(catalogue).is_absolute():
+        catalogue = str(base / catalogue)
+    return Overrides(cidrs, drop, sbc, catalogue, doc.file)
+
+
+def load_overrides(path: str | Path) -> Overrides:
+    """Load an override file (YAML). Relative catalogue paths are relative to the file."""
+    doc = load_yaml(path, ConfigError)
+    return _overrides_from_doc(doc, Path(path).parent)
+
+
+def overrides_from_mapping(data: dict, file: str = "(config)", lines: dict | None = None,
+                           base: Path | None = None) -> Overrides:
+    """Validate overrides given as a mapping (stack config), reporting errors against ``file``."""
+    return _overrides_from_doc(Document(data, lines or {}, file), base)
+
+
+def with_catalogue(ov: Overrides, path: str | None) -> Overrides:
+    return replace(ov, catalogue=path) if path else ov

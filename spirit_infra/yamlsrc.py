@@ -1,0 +1,179 @@
+"""YAML with positions: load a document, remember the line of every value, report errors precisely.
+
+Used for the catalogue, override files and stack config, so that every bad-input error reads
+``<file>:<line>: <field>: <what is wrong>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import InputError
+
+__all__ = ["Document", "load_yaml", "field_name", "check_schema"]
+
+PathKey = tuple
+
+
+class Document:
+    """A parsed YAML document plus the line number (1-based) of every node, keyed by its path."""
+
+    def __init__(self, data: Any, lines: dict[PathKey, int], file: str):
+        self.data = data
+        self.lines = lines
+        self.file = file
+
+    def line(self, path: Iterable) -> int | None:
+        path = tuple(path)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get(())
+
+    def error(self, cls: type[InputError], path: Iterable, what: str) -> InputError:
+        path = tuple(path)
+        return cls(what, file=self.file, line=self.line(path), field=field_name(path) or "(document)")
+
+
+def field_name(path: Iterable) -> str:
+    out = ""
+    for p in path:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        else:
+            out += f".{p}" if out else str(p)
+    return out
+
+
+def _construct(node: yaml.Node, path: PathKey, lines: dict, doc_file: str, cls: type[InputError]) -> Any:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict = {}
+        for knode, vnode in node.value:
+            if not isinstance(knode, yaml.ScalarNode):
+                raise cls("mapping keys must be plain strings", file=doc_file, line=knode.start_mark.line + 1,
+                          field=field_name(path) or "(document)")
+            key = _scalar(knode)
+            if not isinstance(key, str):
+                key = str(key)
+            if key in out:
+                raise cls(f"duplicate key {key!r}", file=doc_file, line=knode.start_mark.line + 1,
+                          field=field_name(path + (key,)))
+            out[key] = _construct(vnode, path + (key,), lines, doc_file, cls)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(v, path + (i,), lines, doc_file, cls) for i, v in enumerate(node.value)]
+    return _scalar(node)
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_object(node, deep=True)
+    finally:
+        loader.dispose()
+
+
+def load_yaml(path: str | Path, cls: type[InputError] = InputError, *, text: str | None = None) -> Document:
+    """Parse one YAML document; syntax errors become ``cls`` with the file and line."""
+    file = str(path)
+    if text is None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise cls("file not found", file=file, field="(file)") from None
+        except IsADirectoryError:
+            raise cls("is a directory, not a file", file=file, field="(file)") from None
+        except UnicodeDecodeError as e:
+            raise cls(f"not UTF-8 text ({e.reason})", file=file, field="(file)") from None
+        except OSError as e:
+            raise cls(f"cannot read: {e.strerror}", file=file, field="(file)") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else None
+        problem = (e.problem or e.context or "syntax error").strip()
+        raise cls(f"YAML syntax error: {problem}", file=file, line=line, field="(syntax)") from None
+    except yaml.YAMLError as e:
+        raise cls(f"YAML error: {e}", file=file, field="(syntax)") from None
+    if node is None:
+        raise cls("the document is empty", file=file, line=1, field="(document)")
+    lines: dict[PathKey, int] = {}
+    try:
+        data = _construct(node, (), lines, file, cls)
+    except yaml.constructor.ConstructorError as e:
+        line = e.problem_mark.line + 1 if e.problem_mark else None
+        raise cls(f"cannot read value: {e.problem}", file=file, line=line, field="(value)") from None
+    return Document(data, lines, file)
+
+
+def _describe(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "a boolean"
+    if isinstance(v, int):
+        return "an integer"
+    if isinstance(v, float):
+        return "a number"
+    if isinstance(v, str):
+        return "a string"
+    if isinstance(v, list):
+        return "a list"
+    if isinstance(v, dict):
+        return "a mapping"
+    return type(v).__name__
+
+
+def check_schema(doc: Document, schema: dict, cls: type[InputError]) -> None:
+    """Validate against a JSON Schema; raise one precise ``cls`` for the most relevant error."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(doc.data), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    if not errors:
+        return
+    err = errors[0]
+    # descend into oneOf/anyOf to the error that explains the most specific thing
+    while err.context:
+        err = sorted(err.context, key=lambda e: (-len(e.absolute_path), str(e.validator)))[0]
+    path = tuple(err.absolute_path)
+    v, inst = err.validator, err.instance
+    if v == "additionalProperties":
+        allowed = set(err.schema.get("properties", {}))
+        extra = sorted(k for k in inst if k not in allowed)
+        key = extra[0] if extra else "?"
+        raise doc.error(cls, path + (key,), f"unknown key {key!r} (allowed: {', '.join(sorted(allowed))})")
+    if v == "required":
+        missing = [k for k in err.validator_value if k not in inst]
+        raise doc.error(cls, path + (missing[0],), "required key is missing")
+    if v == "enum":
+        allowed = ", ".join("null" if x is None else str(x) for x in err.validator_value)
+        raise doc.error(cls, path, f"{inst!r} is not one of: {allowed}")
+    if v == "const":
+        raise doc.error(cls, path, f"{inst!r} must be {err.validator_value!r}")
+    if v == "type":
+        want = err.validator_value
+        want = " or ".join(want) if isinstance(want, list) else want
+        raise doc.error(cls, path, f"expected {want}, got {_describe(inst)} ({inst!r})")
+    if v in ("minimum", "maximum"):
+        raise doc.error(cls, path, f"{inst!r} is out of range (allowed {schema_range(err.schema)})")
+    if v == "pattern":
+        raise doc.error(cls, path, f"{inst!r} does not match {err.validator_value!r}")
+    if v in ("minItems", "maxItems"):
+        raise doc.error(cls, path, f"expected {err.validator_value} item(s) {'at least' if v == 'minItems' else 'at most'}, got {len(inst)}")
+    if v == "minLength":
+        raise doc.error(cls, path, "must not be empty")
+    if v == "uniqueItems":
+        raise doc.error(cls, path, f"items must be unique: {inst!r}")
+    raise doc.error(cls, path, err.message)
+
+
+def schema_range(s: dict) -> str:
+    return f"{s.get('minimum', '-inf')}..{s.get('maximum', 'inf')}"
