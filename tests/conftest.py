@@ -1,0 +1,38 @@
+"""Shared test fixtures: golden files (update deliberately with --update-golden)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+GOLDEN_DIR = Path(__file__).parent / "golden"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite golden files from the current output instead of comparing")
+
+
+def canonical_json(data) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+@pytest.fixture
+def golden(request):
+    """``golden("aws/sbc", data)``: compare sorted JSON with tests/golden/aws/sbc.json."""
+    update = request.config.getoption("--update-golden")
+
+    def check(name: str, data) -> None:
+        path = GOLDEN_DIR / f"{name}.json"
+        text = canonical_json(data)
+        if update:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            return
+        assert path.exists(), f"golden file {path} is missing: run pytest --update-golden once and review it"
+        expected = path.read_text(encoding="utf-8")
+        assert text == expected, f"output differs from golden file {path} (rerun with --update-golden if intended)"
+
+    return check
