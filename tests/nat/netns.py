@@ -50,7 +50,9 @@ class HarnessError(RuntimeError):
 class CommandError(HarnessError):
     def __init__(self, cmd: Sequence[str], returncode: int | None, stdout: str, stderr: str):
         self.cmd, self.returncode, self.stdout, self.stderr = list(cmd), returncode, stdout, stderr
-        super().__init__(f"command {' '.join(self.cmd)!r} failed (rc={returncode}): {stderr.strip() or stdout.strip()}")
+        super().__init__(
+            f"command {' '.join(self.cmd)!r} failed (rc={returncode}): {stderr.strip() or stdout.strip()}"
+        )
 
 
 class NftError(HarnessError):
@@ -64,22 +66,28 @@ class NftError(HarnessError):
 def requirements_problem() -> str | None:
     """Why the real-kernel tests cannot run here, or None. Used by the fixtures to fail loudly."""
     if os.geteuid() != 0:
-        return "netns tests need root (network namespaces, nftables); run them as root, e.g. `sudo make test-nat`"
+        return "netns tests need root (network namespaces, nftables); run them as root (`make test`, or `pytest -m netns`)"
     missing = [tool for tool in ("ip", "nft", "conntrack") if shutil.which(tool) is None]
     if missing:
         return f"netns tests need {', '.join(missing)} on PATH (Debian: apt-get install iproute2 nftables conntrack)"
     return None
 
 
-def _run(cmd: Sequence[str], *, input: str | bytes | None = None, check: bool = True,
-         timeout: float = DEFAULT_TIMEOUT) -> subprocess.CompletedProcess[str]:
+def _run(
+    cmd: Sequence[str],
+    *,
+    input: str | bytes | None = None,
+    check: bool = True,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> subprocess.CompletedProcess[str]:
     data = input.encode() if isinstance(input, str) else input
     try:
         proc = subprocess.run(list(cmd), input=data, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
         raise CommandError(cmd, None, "", f"timed out after {timeout}s") from exc
-    res = subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode(errors="replace"),
-                                      proc.stderr.decode(errors="replace"))
+    res = subprocess.CompletedProcess(
+        proc.args, proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
+    )
     if check and res.returncode != 0:
         raise CommandError(cmd, res.returncode, res.stdout, res.stderr)
     return res
@@ -147,21 +155,53 @@ class Observation:
 class Listener:
     """A probe listener in one namespace; a context manager. ``result()`` stops it and returns its JSON."""
 
-    def __init__(self, topo: Topology, ns: str, proto: str, addr: str, port: int, *, count: int = 0,
-                 timeout: float = 5.0, sniff_if: str | None = "eth0", reply: bool = True,
-                 expect_bytes: int = 0, reply_prefix: bytes = b"ECHO:"):
+    def __init__(
+        self,
+        topo: Topology,
+        ns: str,
+        proto: str,
+        addr: str,
+        port: int,
+        *,
+        count: int = 0,
+        timeout: float = 5.0,
+        sniff_if: str | None = "eth0",
+        reply: bool = True,
+        expect_bytes: int = 0,
+        reply_prefix: bytes = b"ECHO:",
+    ):
         self.topo, self.ns, self.proto, self.addr, self.port = topo, topo.netns(ns), proto, addr, port
         self.timeout = timeout
         self.reply_prefix = reply_prefix
-        cmd = [*topo._ns_cmd(self.ns), sys.executable, "-I", "-S", str(PROBE), "listen", "--proto", proto,
-               "--addr", addr, "--port", str(port), "--count", str(count), "--timeout", str(timeout),
-               "--expect-bytes", str(expect_bytes), "--reply-prefix", reply_prefix.decode()]
+        cmd = [
+            *topo._ns_cmd(self.ns),
+            sys.executable,
+            "-I",
+            "-S",
+            str(PROBE),
+            "listen",
+            "--proto",
+            proto,
+            "--addr",
+            addr,
+            "--port",
+            str(port),
+            "--count",
+            str(count),
+            "--timeout",
+            str(timeout),
+            "--expect-bytes",
+            str(expect_bytes),
+            "--reply-prefix",
+            reply_prefix.decode(),
+        ]
         if sniff_if:
             cmd += ["--sniff-if", sniff_if]
         if not reply:
             cmd.append("--no-reply")
-        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE)
+        self._proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
         topo._procs.append(self._proc)
         self._result: dict | None = None
         try:
@@ -177,7 +217,9 @@ class Listener:
         if not line:
             self._kill()
             err = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
-            raise HarnessError(f"listener {self.proto} {self.addr}:{self.port} in {self.ns} not ready: {err.strip()}")
+            raise HarnessError(
+                f"listener {self.proto} {self.addr}:{self.port} in {self.ns} not ready: {err.strip()}"
+            )
         if not json.loads(line).get("ready"):
             raise HarnessError(f"unexpected listener output: {line!r}")
 
@@ -199,8 +241,10 @@ class Listener:
                 raise HarnessError(f"listener in {self.ns} did not stop") from exc
             lines = [ln for ln in out.decode(errors="replace").splitlines() if ln.strip()]
             if self._proc.returncode != 0 or not lines:
-                raise HarnessError(f"listener in {self.ns} failed rc={self._proc.returncode}: "
-                                   f"{err.decode(errors='replace').strip()}")
+                raise HarnessError(
+                    f"listener in {self.ns} failed rc={self._proc.returncode}: "
+                    f"{err.decode(errors='replace').strip()}"
+                )
             self._result = json.loads(lines[-1])
         return self._result
 
@@ -256,9 +300,15 @@ class Topology:
 
     def ns_for(self, ip: str) -> str:
         """Role of the host that owns ``ip``."""
-        owners = {self.client_ip: "client", self.nat_lan_ip: "nat", self.nat_wan_ip: "nat",
-                  self.spirit_link_ip: "spirit", self.internet_link_ip: "internet", self.internet_ip: "internet",
-                  **{a: "spirit" for a in self.spirit_ips}}
+        owners = {
+            self.client_ip: "client",
+            self.nat_lan_ip: "nat",
+            self.nat_wan_ip: "nat",
+            self.spirit_link_ip: "spirit",
+            self.internet_link_ip: "internet",
+            self.internet_ip: "internet",
+            **{a: "spirit" for a in self.spirit_ips},
+        }
         if ip not in owners:
             raise HarnessError(f"no host in the topology owns {ip}")
         return owners[ip]
@@ -286,27 +336,45 @@ class Topology:
                 f"link add {self.host_if} netns {n['internet']} type veth peer name p-inet netns {n['wan']}",
             ]
             _run(["ip", "-batch", "-"], input="\n".join(root) + "\n")
-            common = {"net.ipv6.conf.all.disable_ipv6": 1, "net.ipv6.conf.default.disable_ipv6": 1,
-                      "net.ipv4.conf.all.rp_filter": 0, "net.ipv4.conf.default.rp_filter": 0}
+            common = {
+                "net.ipv6.conf.all.disable_ipv6": 1,
+                "net.ipv6.conf.default.disable_ipv6": 1,
+                "net.ipv4.conf.all.rp_filter": 0,
+                "net.ipv4.conf.default.rp_filter": 0,
+            }
             for role in ROLES:
                 extra = {"net.ipv4.ip_forward": 1} if role == "nat" else {}
                 self._write_sysctls(role, {**common, **extra})
             eth = self.host_if
             batches = {
-                "client": [f"addr add {self.client_ip}/24 dev {eth}", f"link set {eth} up",
-                           f"route add default via {self.nat_lan_ip}"],
-                "nat": [f"addr add {self.nat_lan_ip}/24 dev {self.lan_if}",
-                        f"addr add {self.nat_wan_ip}/24 dev {self.wan_if}",
-                        f"link set {self.lan_if} up", f"link set {self.wan_if} up",
-                        *[f"route add {p} via {self.spirit_link_ip}" for p in self.SPIRIT_PREFIXES],
-                        f"route add default via {self.internet_link_ip}"],
-                "wan": ["link add br0 type bridge stp_state 0 forward_delay 0",
-                        *[f"link set {p} master br0" for p in ("p-nat", "p-spirit", "p-inet")],
-                        *[f"link set {p} up" for p in ("p-nat", "p-spirit", "p-inet", "br0")]],
-                "spirit": [f"addr add {self.spirit_link_ip}/24 dev {eth}", f"link set {eth} up",
-                           *[f"addr add {a}/32 dev lo" for a in self.spirit_ips]],
-                "internet": [f"addr add {self.internet_link_ip}/24 dev {eth}", f"link set {eth} up",
-                             f"addr add {self.internet_ip}/32 dev lo"],
+                "client": [
+                    f"addr add {self.client_ip}/24 dev {eth}",
+                    f"link set {eth} up",
+                    f"route add default via {self.nat_lan_ip}",
+                ],
+                "nat": [
+                    f"addr add {self.nat_lan_ip}/24 dev {self.lan_if}",
+                    f"addr add {self.nat_wan_ip}/24 dev {self.wan_if}",
+                    f"link set {self.lan_if} up",
+                    f"link set {self.wan_if} up",
+                    *[f"route add {p} via {self.spirit_link_ip}" for p in self.SPIRIT_PREFIXES],
+                    f"route add default via {self.internet_link_ip}",
+                ],
+                "wan": [
+                    "link add br0 type bridge stp_state 0 forward_delay 0",
+                    *[f"link set {p} master br0" for p in ("p-nat", "p-spirit", "p-inet")],
+                    *[f"link set {p} up" for p in ("p-nat", "p-spirit", "p-inet", "br0")],
+                ],
+                "spirit": [
+                    f"addr add {self.spirit_link_ip}/24 dev {eth}",
+                    f"link set {eth} up",
+                    *[f"addr add {a}/32 dev lo" for a in self.spirit_ips],
+                ],
+                "internet": [
+                    f"addr add {self.internet_link_ip}/24 dev {eth}",
+                    f"link set {eth} up",
+                    f"addr add {self.internet_ip}/32 dev lo",
+                ],
             }
             for role, lines in batches.items():
                 _run(["ip", "-n", n[role], "-batch", "-"], input="\n".join(["link set lo up", *lines]) + "\n")
@@ -346,15 +414,27 @@ class Topology:
         """Back to a freshly built state: empty ruleset, empty conntrack table, default conntrack timeouts."""
         self.flush_ruleset()
         self.conntrack_flush()
-        for key, value in self._baseline_timeouts.items():
-            self.sysctl("nat", f"net.netfilter.nf_conntrack_{key}", value)
+        current = self.conntrack_timeouts()
+        changed = {
+            f"net.netfilter.nf_conntrack_{k}": v
+            for k, v in self._baseline_timeouts.items()
+            if current.get(k) != v
+        }
+        if changed:
+            self._write_sysctls("nat", changed)
 
     # -- commands --------------------------------------------------------------------------------------
     def _ns_cmd(self, ns: str) -> list[str]:
         return ["ip", "netns", "exec", self.netns(ns)]
 
-    def exec(self, ns: str, *cmd: str, check: bool = True, input: str | bytes | None = None,
-             timeout: float = DEFAULT_TIMEOUT) -> subprocess.CompletedProcess[str]:
+    def exec(
+        self,
+        ns: str,
+        *cmd: str,
+        check: bool = True,
+        input: str | bytes | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> subprocess.CompletedProcess[str]:
         """Run ``cmd`` inside namespace ``ns`` (role or full name); stdout/stderr are str."""
         return _run([*self._ns_cmd(ns), *cmd], input=input, check=check, timeout=timeout)
 
@@ -401,8 +481,9 @@ class Topology:
     def conntrack_timeouts(self) -> dict[str, int]:
         """Per-netns conntrack timeout sysctls of the nat namespace, keyed without the ``nf_conntrack_``
         prefix: ``{"udp_timeout": 30, "udp_timeout_stream": 120, "tcp_timeout_established": 432000, ...}``."""
-        res = self.exec("nat", "sh", "-c", "grep -H . /proc/sys/net/netfilter/nf_conntrack_*timeout*",
-                        check=False)
+        res = self.exec(
+            "nat", "sh", "-c", "grep -H . /proc/sys/net/netfilter/nf_conntrack_*timeout*", check=False
+        )
         out = {}
         for line in res.stdout.splitlines():
             path, _, value = line.partition(":")
@@ -434,25 +515,73 @@ class Topology:
         """Start a probe listener on ``addr:port`` in the namespace owning ``addr`` (or ``ns``)."""
         return Listener(self, ns or self.ns_for(addr), proto, addr, port, **kw)
 
-    def send(self, proto: str, dst_ip: str, dst_port: int, payload: bytes = b"", *, src_port: int = 0,
-             tos: int = 0, src_ns: str = "client", src_ip: str = "0.0.0.0", timeout: float = 2.0,
-             sniff_if: str | None = "eth0") -> dict:
+    def send(
+        self,
+        proto: str,
+        dst_ip: str,
+        dst_port: int,
+        payload: bytes = b"",
+        *,
+        src_port: int = 0,
+        tos: int = 0,
+        src_ns: str = "client",
+        src_ip: str = "0.0.0.0",
+        timeout: float = 2.0,
+        sniff_if: str | None = "eth0",
+    ) -> dict:
         """Run the probe sender in ``src_ns``; returns its JSON (reply_hex, reply_tos, error, local...)."""
-        cmd = [sys.executable, "-I", "-S", str(PROBE), "send", "--proto", proto, "--src", src_ip,
-               "--sport", str(src_port), "--dst", dst_ip, "--dport", str(dst_port), "--tos", str(tos),
-               "--payload-hex", payload.hex(), "--timeout", str(timeout)]
+        cmd = [
+            sys.executable,
+            "-I",
+            "-S",
+            str(PROBE),
+            "send",
+            "--proto",
+            proto,
+            "--src",
+            src_ip,
+            "--sport",
+            str(src_port),
+            "--dst",
+            dst_ip,
+            "--dport",
+            str(dst_port),
+            "--tos",
+            str(tos),
+            "--payload-hex",
+            payload.hex(),
+            "--timeout",
+            str(timeout),
+        ]
         if sniff_if:
             cmd += ["--sniff-if", sniff_if]
         res = self.exec(src_ns, *cmd, timeout=timeout + 10)
         return json.loads(res.stdout.strip().splitlines()[-1])
 
-    def exchange(self, proto: str, src_port: int, dst_ip: str, dst_port: int, payload: bytes, *, tos: int = 0,
-                 timeout: float = 2.0, src_ns: str = "client") -> Observation:
+    def exchange(
+        self,
+        proto: str,
+        src_port: int,
+        dst_ip: str,
+        dst_port: int,
+        payload: bytes,
+        *,
+        tos: int = 0,
+        timeout: float = 2.0,
+        src_ns: str = "client",
+    ) -> Observation:
         """One request/reply: listener on dst_ip:dst_port, client sends from src_port with TOS ``tos``."""
-        with self.listen(proto, dst_ip, dst_port, count=1, timeout=timeout + 3,
-                         expect_bytes=len(payload) if proto == "tcp" else 0) as listener:
-            sent = self.send(proto, dst_ip, dst_port, payload, src_port=src_port, tos=tos,
-                             timeout=timeout, src_ns=src_ns)
+        with self.listen(
+            proto,
+            dst_ip,
+            dst_port,
+            count=1,
+            timeout=timeout + 3,
+            expect_bytes=len(payload) if proto == "tcp" else 0,
+        ) as listener:
+            sent = self.send(
+                proto, dst_ip, dst_port, payload, src_port=src_port, tos=tos, timeout=timeout, src_ns=src_ns
+            )
             heard = listener.result()
         return _observation(proto, sent, heard, listener.reply_prefix + payload)
 
@@ -499,13 +628,15 @@ def _observation(proto: str, sent: dict, heard: dict, expected_reply: bytes) -> 
     )
 
 
-def udp_exchange(topo: Topology, src_port: int, dst_ip: str, dst_port: int, payload: bytes, tos: int = 0,
-                 **kw) -> Observation:
+def udp_exchange(
+    topo: Topology, src_port: int, dst_ip: str, dst_port: int, payload: bytes, tos: int = 0, **kw
+) -> Observation:
     return topo.exchange("udp", src_port, dst_ip, dst_port, payload, tos=tos, **kw)
 
 
-def tcp_exchange(topo: Topology, src_port: int, dst_ip: str, dst_port: int, payload: bytes, tos: int = 0,
-                 **kw) -> Observation:
+def tcp_exchange(
+    topo: Topology, src_port: int, dst_ip: str, dst_port: int, payload: bytes, tos: int = 0, **kw
+) -> Observation:
     return topo.exchange("tcp", src_port, dst_ip, dst_port, payload, tos=tos, **kw)
 
 
@@ -524,7 +655,19 @@ table ip spirit_harness {
 """
 
 __all__ = [
-    "PROBE", "RUN_PREFIX", "MASQUERADE_RULESET", "HarnessError", "CommandError", "NftError", "Observation",
-    "Listener", "Topology", "requirements_problem", "list_netns", "cleanup_stale", "udp_exchange",
-    "tcp_exchange", "in_prefixes",
+    "PROBE",
+    "RUN_PREFIX",
+    "MASQUERADE_RULESET",
+    "HarnessError",
+    "CommandError",
+    "NftError",
+    "Observation",
+    "Listener",
+    "Topology",
+    "requirements_problem",
+    "list_netns",
+    "cleanup_stale",
+    "udp_exchange",
+    "tcp_exchange",
+    "in_prefixes",
 ]

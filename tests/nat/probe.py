@@ -143,8 +143,12 @@ def listen(args: argparse.Namespace) -> int:
                 data, ancdata, _flags, peer = sock.recvmsg(65535, socket.CMSG_SPACE(4))
             except (BlockingIOError, InterruptedError):
                 continue
-            rec = {"peer": list(peer), "tos": _tos_from_cmsgs(ancdata), "payload_hex": data.hex(),
-                   "reply_error": None}
+            rec = {
+                "peer": list(peer),
+                "tos": _tos_from_cmsgs(ancdata),
+                "payload_hex": data.hex(),
+                "reply_error": None,
+            }
             if args.reply:
                 try:
                     sock.sendto(prefix + data, peer)
@@ -161,8 +165,15 @@ def listen(args: argparse.Namespace) -> int:
         sniffer.drain()
         sniffer.close()
     sock.close()
-    _emit({"ready": False, "proto": args.proto, "records": records, "stopped_by": stopped_by,
-           "segments": sniffer.segments if sniffer else None})
+    _emit(
+        {
+            "ready": False,
+            "proto": args.proto,
+            "records": records,
+            "stopped_by": stopped_by,
+            "segments": sniffer.segments if sniffer else None,
+        }
+    )
     return 0
 
 
@@ -197,10 +208,16 @@ def _serve_tcp(conn: socket.socket, peer, args: argparse.Namespace, prefix: byte
 def send(args: argparse.Namespace) -> int:
     deadline = time.monotonic() + args.timeout
     payload = bytes.fromhex(args.payload_hex)
-    out = {"local": None, "reply_hex": None, "reply_from": None, "reply_tos": None, "error": None,
-           "reply_segments": None}
+    out = {
+        "local": None,
+        "reply_hex": None,
+        "reply_from": None,
+        "reply_tos": None,
+        "error": None,
+        "reply_segments": None,
+    }
     proto = socket.IPPROTO_UDP if args.proto == "udp" else socket.IPPROTO_TCP
-    sniffer = (Sniffer(args.sniff_if, proto, src_port=args.dport) if args.sniff_if else None)
+    sniffer = Sniffer(args.sniff_if, proto, src_port=args.dport) if args.sniff_if else None
     stype = socket.SOCK_DGRAM if args.proto == "udp" else socket.SOCK_STREAM
     sock = socket.socket(socket.AF_INET, stype)
     try:
