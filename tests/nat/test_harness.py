@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from . import netns
@@ -238,3 +240,18 @@ def test_requirements_problem_explains_missing_root_and_tools(monkeypatch):
     assert "nft" in netns.requirements_problem()
     with pytest.raises(HarnessError, match="nft"):
         Topology().build()
+
+
+def test_cleanup_stale_removes_only_namespaces_of_dead_runs(request):
+    assert netns.requirements_problem() is None, netns.requirements_problem()
+    proc = subprocess.Popen(["true"])  # its pid has certainly exited once waited for
+    proc.wait(timeout=5)
+    dead = f"spirit-{proc.pid}-9-nat"
+    alive = f"{netns.RUN_PREFIX}999-nat"  # this run's pid: must be kept
+    for name in (dead, alive):
+        subprocess.run(["ip", "netns", "add", name], check=True)
+        request.addfinalizer(lambda name=name: subprocess.run(["ip", "netns", "del", name], check=False))
+    removed = netns.cleanup_stale()
+    assert dead in removed and alive not in removed
+    names = list_netns()
+    assert dead not in names and alive in names
