@@ -1,0 +1,1 @@
+"""Policy pack tests: the pack driven over the Pulumi analyzer gRPC protocol."""
