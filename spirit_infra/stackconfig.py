@@ -1,0 +1,241 @@
+"""Stack configuration: every ``spirit:*`` key, typed, documented and validated before any resource exists.
+
+The schema below is the single source of truth: ``Pulumi.yaml`` documents the same keys (descriptions
+and defaults, generated from :data:`KEYS` and checked by a test), the program validates with it, and
+the offline preview reports errors as ``error: <file>:<line>: spirit:<key>: <what>`` with exit 2.
+
+Pulumi hands config values to a program as strings (objects and lists as JSON); :func:`parse` accepts
+both the raw strings and already-decoded YAML values from a stack file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import netaddr
+
+from .errors import ConfigError
+from .profiles import PROFILES, Overrides, SbcPorts, overrides_from_mapping
+
+__all__ = ["KEYS", "Key", "StackConfig", "Site", "parse", "load_stack_file", "CLOUDS", "NAT_MODES", "LAYERS"]
+
+CLOUDS = ("aws", "azure", "gcp")
+NAT_MODES = ("none", "managed", "qos-instance")
+LAYERS = ("rules", "fqdn-firewall")
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    type: str  # string | integer | boolean | array | object
+    description: str
+    default: Any = None
+    choices: tuple = ()
+    required: bool = False
+
+
+KEYS: tuple[Key, ...] = (
+    Key("cloud", "string", "Which cloud to deploy into.", None, CLOUDS, required=True),
+    Key("profile", "string", "Deployment profile: phones (phone sites behind a cloud hub), communicator "
+        "(Spirit Communicator on VDI desktops) or sbc (a hosted session border controller).", None, PROFILES,
+        required=True),
+    Key("networkId", "string", "Attach to this existing VPC id / VNet resource id / GCP network self link. "
+        "Empty: create a minimal network from networkCidr.", ""),
+    Key("networkCidr", "string", "Address space of the network created when networkId is empty.", "10.40.0.0/16"),
+    Key("resourceGroupName", "string", "Azure only: the resource group to deploy into (created when empty).", ""),
+    Key("sites", "array", "The VDI subnets or phone sites this stack serves: a list of {name, cidr}. "
+        "Empty: one site, 'site-a', the first /24 of networkCidr.", []),
+    Key("firewallLayers", "array", "Firewall layers: 'rules' (security group / NSG / VPC firewall rules) and "
+        "optionally 'fqdn-firewall' (AWS Network Firewall, Azure Firewall Policy, GCP firewall policy with FQDNs).",
+        ["rules"], LAYERS),
+    Key("nat", "string", "Egress NAT: none, managed (the cloud's NAT gateway) or qos-instance (spirit-infra's "
+        "DSCP-marking nftables NAT instance).", "managed", NAT_MODES),
+    Key("strict", "boolean", "Strict mode: no allow-all egress; only the profile's flows leave.", True),
+    Key("sipKeepaliveSeconds", "integer", "The SIP keepalive interval (seconds) of the phones/SBC/softphones; "
+        "every NAT mapping must outlive it.", 30),
+    Key("sbcSipPorts", "string", "SBC only: the SBC's SIP listening ports, e.g. '5060-5061' or '5060,5061'.",
+        "5060-5061"),
+    Key("sbcMediaPorts", "string", "SBC only: the SBC's RTP media port range.", "16384-32767"),
+    Key("overrides", "object", "Catalogue overrides: extra_spirit_cidrs, ztp_vendors_drop, catalogue (a file "
+        "relative to the project).", {}),
+    Key("targetTags", "array", "GCP only: network tags the firewall rules and NAT routes target.", ["spirit"]),
+    Key("expectedCalls", "integer", "Concurrent calls per VM, used to size NAT ports.", 100),
+    Key("natInstanceType", "string", "qos-instance only: instance size (empty: the cloud's small default).", ""),
+)
+_BY_NAME = {k.name: k for k in KEYS}
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str
+    cidr: str
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    cloud: str
+    profile: str
+    network_id: str = ""
+    network_cidr: str = "10.40.0.0/16"
+    resource_group_name: str = ""
+    sites: tuple[Site, ...] = ()
+    firewall_layers: tuple[str, ...] = ("rules",)
+    nat: str = "managed"
+    strict: bool = True
+    sip_keepalive_seconds: int = 30
+    overrides: Overrides = field(default_factory=Overrides)
+    target_tags: tuple[str, ...] = ("spirit",)
+    expected_calls: int = 100
+    nat_instance_type: str = ""
+    extra: dict = field(default_factory=dict)  # provider keys (aws:region, ...), passed through
+
+    @property
+    def fqdn_firewall(self) -> bool:
+        return "fqdn-firewall" in self.firewall_layers
+
+
+def _err(file: str, lines: dict, key: str, what: str) -> ConfigError:
+    return ConfigError(what, file=file, line=lines.get(key), field=f"spirit:{key}")
+
+
+def _decode(k: Key, raw: Any, file: str, lines: dict) -> Any:
+    """Accept YAML-typed values or Pulumi's string form; return the typed value."""
+    v = raw
+    if isinstance(raw, str) and k.type in ("integer", "boolean", "array", "object"):
+        s = raw.strip()
+        if k.type == "boolean" and s.lower() in ("true", "false"):
+            return s.lower() == "true"
+        if k.type == "integer":
+            try:
+                return int(s)
+            except ValueError:
+                raise _err(file, lines, k.name, f"expected an integer, got {raw!r}") from None
+        try:
+            v = json.loads(s)
+        except ValueError:
+            raise _err(file, lines, k.name, f"expected {k.type} (JSON), got {raw!r}") from None
+    want = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}[k.type]
+    if isinstance(v, bool) and want is int or not isinstance(v, want):
+        raise _err(file, lines, k.name, f"expected {k.type}, got {type(v).__name__} {v!r}")
+    return v
+
+
+def _ports(file: str, lines: dict, key: str, text: str) -> tuple[tuple[int, int], ...]:
+    out = []
+    for part in str(text).split(","):
+        part = part.strip()
+        try:
+            lo, _, hi = part.partition("-")
+            a, b = int(lo), int(hi or lo)
+        except ValueError:
+            raise _err(file, lines, key, f"{text!r} is not a port list like '5060-5061' or '5060,5061'") from None
+        if not (1 <= a <= 65535 and 1 <= b <= 65535):
+            raise _err(file, lines, key, f"port {a if not 1 <= a <= 65535 else b} is out of range 1-65535")
+        if a > b:
+            raise _err(file, lines, key, f"reversed range {part!r} (low port must come first)")
+        out.append((a, b))
+    return tuple(out)
+
+
+def parse(raw: dict[str, Any], *, file: str = "(config)", lines: dict[str, int] | None = None,
+          base: Path | None = None) -> StackConfig:
+    """Validate ``{"spirit:cloud": ..., ...}`` (other namespaces pass through untouched)."""
+    lines = lines or {}
+    values: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for full, v in raw.items():
+        ns, _, key = full.partition(":")
+        if ns != "spirit":
+            extra[full] = v
+            continue
+        if key not in _BY_NAME:
+            near = [k for k in _BY_NAME if k.lower() == key.lower()]
+            hint = f" (did you mean spirit:{near[0]}?)" if near else f" (known: {', '.join(_BY_NAME)})"
+            raise _err(file, lines, key, f"unknown key{hint}")
+        values[key] = _decode(_BY_NAME[key], v, file, lines)
+    for k in KEYS:
+        if k.name not in values:
+            if k.required:
+                raise _err(file, lines, k.name, f"required key is missing (allowed values: {', '.join(k.choices)})")
+            values[k.name] = k.default
+        v = values[k.name]
+        if k.choices:
+            items = v if isinstance(v, list) else [v]
+            for item in items:
+                if item not in k.choices:
+                    raise _err(file, lines, k.name, f"{item!r} is not one of: {', '.join(k.choices)}")
+    for key in ("sipKeepaliveSeconds", "expectedCalls"):
+        if not 1 <= values[key] <= (3600 if key == "sipKeepaliveSeconds" else 100000):
+            raise _err(file, lines, key, f"{values[key]} is out of range")
+    try:
+        net = netaddr.IPNetwork(values["networkCidr"])
+        if net.ip != net.network or net.version != 4:
+            raise ValueError
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        raise _err(file, lines, "networkCidr", f"{values['networkCidr']!r} is not an IPv4 network CIDR") from None
+    sites = []
+    seen = set()
+    for i, s in enumerate(values["sites"]):
+        if not isinstance(s, dict) or set(s) != {"name", "cidr"}:
+            raise _err(file, lines, "sites", f"item {i} must be a mapping with exactly 'name' and 'cidr'")
+        name = str(s["name"])
+        if not name or not all(c.isalnum() or c == "-" for c in name) or not name[0].isalpha() or len(name) > 24:
+            raise _err(file, lines, "sites", f"item {i}: name {name!r} must be 1-24 letters, digits or '-'")
+        if name in seen:
+            raise _err(file, lines, "sites", f"item {i}: duplicate site name {name!r}")
+        seen.add(name)
+        try:
+            c = netaddr.IPNetwork(str(s["cidr"]))
+            if c.ip != c.network or c.version != 4:
+                raise ValueError
+        except (netaddr.AddrFormatError, ValueError, TypeError):
+            raise _err(file, lines, "sites", f"item {i}: {s['cidr']!r} is not an IPv4 network CIDR") from None
+        if not values["networkId"] and c not in net:
+            raise _err(file, lines, "sites", f"item {i}: {c} is outside networkCidr {net}")
+        sites.append(Site(name, str(c)))
+    if not sites:
+        sites.append(Site("site-a", str(next(net.subnet(24)))))
+    try:
+        ov = overrides_from_mapping(values["overrides"], file=file, base=base)
+    except ConfigError as e:
+        raise ConfigError(e.what, file=file, line=lines.get("overrides"),
+                          field=f"spirit:overrides.{e.field}" if e.field and e.field != "(document)"
+                          else "spirit:overrides") from None
+    sip = _ports(file, lines, "sbcSipPorts", values["sbcSipPorts"])
+    media = _ports(file, lines, "sbcMediaPorts", values["sbcMediaPorts"])
+    from .flows import PortSet
+
+    if not (PortSet.of(sip) & PortSet.of(media)).is_empty:
+        raise _err(file, lines, "sbcMediaPorts", "the media range overlaps the SIP ports")
+    ov = Overrides(ov.extra_spirit_cidrs, ov.ztp_vendors_drop, SbcPorts(sip, media), ov.catalogue, file)
+    for i, t in enumerate(values["targetTags"]):
+        if not isinstance(t, str) or not t or len(t) > 63 or not t[0].isalpha() or \
+                not all(c.islower() or c.isdigit() or c == "-" for c in t):
+            raise _err(file, lines, "targetTags", f"item {i}: {t!r} is not a valid GCP network tag")
+    return StackConfig(
+        cloud=values["cloud"], profile=values["profile"], network_id=values["networkId"],
+        network_cidr=str(net), resource_group_name=values["resourceGroupName"], sites=tuple(sites),
+        firewall_layers=tuple(sorted(set(values["firewallLayers"]), key=LAYERS.index)),
+        nat=values["nat"], strict=values["strict"], sip_keepalive_seconds=values["sipKeepaliveSeconds"],
+        overrides=ov, target_tags=tuple(values["targetTags"]), expected_calls=values["expectedCalls"],
+        nat_instance_type=values["natInstanceType"], extra=extra,
+    )
+
+
+def load_stack_file(path: str | Path) -> tuple[StackConfig, dict[str, Any]]:
+    """Read ``Pulumi.<stack>.yaml``: the validated config and the raw ``config:`` mapping."""
+    from .yamlsrc import load_yaml
+
+    doc = load_yaml(path, ConfigError)
+    if not isinstance(doc.data, dict) or not isinstance(doc.data.get("config", {}), dict):
+        raise doc.error(ConfigError, ("config",), "a stack file is a mapping with a 'config:' mapping")
+    unknown = sorted(set(doc.data) - {"config", "secretsprovider", "encryptedkey", "environment"})
+    if unknown:
+        raise doc.error(ConfigError, (unknown[0],), f"unknown top-level key {unknown[0]!r}")
+    raw = doc.data.get("config", {})
+    lines = {k.partition(":")[2]: doc.line(("config", k)) for k in raw}
+    base = Path(path).resolve().parent.parent  # stacks/ lives in the project root
+    return parse(raw, file=str(path), lines=lines, base=base), raw
