@@ -82,8 +82,14 @@ _SPECIAL_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 _MAX_SAFE_INT = 2**53
 
 # Variables the CLI sets for the pack; inherited copies are removed so runs do not depend on the caller's shell.
-_MANAGED_ENV = ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS", "PULUMI_PROJECT", "PULUMI_STACK",
-                "PULUMI_DRY_RUN", "PULUMI_ORGANIZATION")
+_MANAGED_ENV = (
+    "PULUMI_CONFIG",
+    "PULUMI_CONFIG_SECRET_KEYS",
+    "PULUMI_PROJECT",
+    "PULUMI_STACK",
+    "PULUMI_DRY_RUN",
+    "PULUMI_ORGANIZATION",
+)
 
 _STDERR_TAIL = 4000
 
@@ -252,7 +258,9 @@ def _apply(result: dict[str, dict[str, Any]], given: Mapping[str, tuple[str | No
         entry["properties"].update(props)
 
 
-def reconcile_config(info: Mapping[str, Any], config: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+def reconcile_config(
+    info: Mapping[str, Any], config: Mapping[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
     """The config the CLI sends in ``Configure``: ``{policy: {"enforcementLevel": str, "properties": {...}}}``.
 
     ``info`` is :meth:`PolicyPackServer.info`; ``config`` uses the CLI's policy-config file shape
@@ -264,8 +272,11 @@ def reconcile_config(info: Mapping[str, Any], config: Mapping[str, Any] | None =
     result: dict[str, dict[str, Any]] = {}
     for policy in info["policies"]:
         schema = policy.get("config_schema") or {}
-        defaults = {k: v["default"] for k, v in (schema.get("properties") or {}).items()
-                    if isinstance(v, Mapping) and "default" in v}
+        defaults = {
+            k: v["default"]
+            for k, v in (schema.get("properties") or {}).items()
+            if isinstance(v, Mapping) and "default" in v
+        }
         result[policy["name"]] = {"enforcementLevel": policy["enforcement_level"], "properties": defaults}
 
     initial = {}
@@ -383,7 +394,8 @@ class PolicyPackServer:
         if not candidate.exists():
             raise PolicyPackError(
                 f"the 'virtualenv' option in PulumiPolicy.yaml is set to {venv!r}, but {venv_path} "
-                "doesn't appear to be a virtual environment")
+                "doesn't appear to be a virtual environment"
+            )
         self._venv = venv_path
         return str(candidate)
 
@@ -428,15 +440,25 @@ class PolicyPackServer:
         self._stderr_file = tempfile.TemporaryFile()
         try:
             self._proc = subprocess.Popen(
-                self.command, cwd=self.pack_dir, env=self._environment(), stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=self._stderr_file, start_new_session=True)
+                self.command,
+                cwd=self.pack_dir,
+                env=self._environment(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr_file,
+                start_new_session=True,
+            )
         except OSError as exc:
             self._stderr_file.close()
             self._stderr_file = None
             raise PolicyPackError(f"could not start {self.command[0]}: {exc}") from exc
         try:
-            self._reader = threading.Thread(target=self._read_stdout, args=(self._proc.stdout,),
-                                            name=f"policy-pack-stdout-{self._proc.pid}", daemon=True)
+            self._reader = threading.Thread(
+                target=self._read_stdout,
+                args=(self._proc.stdout,),
+                name=f"policy-pack-stdout-{self._proc.pid}",
+                daemon=True,
+            )
             self._reader.start()
             self.port = self._wait_for_port()
             self._connect()
@@ -452,10 +474,13 @@ class PolicyPackServer:
             line = self._port_queue.get(timeout=self.timeout)
         except queue.Empty:
             raise PolicyPackError(
-                f"policy pack did not print its port within {self.timeout:g}s", self.stderr()) from None
+                f"policy pack did not print its port within {self.timeout:g}s", self.stderr()
+            ) from None
         if line is None:
             code = self._proc.wait(timeout=self.timeout)
-            raise PolicyPackError(f"policy pack exited (status {code}) before printing its port", self.stderr())
+            raise PolicyPackError(
+                f"policy pack exited (status {code}) before printing its port", self.stderr()
+            )
         text = line.rstrip("\n")
         if not re.fullmatch(r"[0-9]+", text):
             raise PolicyPackError(f"policy pack wrote a non-numeric port to stdout ({text!r})", self.stderr())
@@ -469,8 +494,9 @@ class PolicyPackServer:
         try:
             grpc.channel_ready_future(self._channel).result(timeout=self.timeout)
         except grpc.FutureTimeoutError:
-            raise PolicyPackError(f"could not connect to the policy pack on 127.0.0.1:{self.port}",
-                                  self.stderr()) from None
+            raise PolicyPackError(
+                f"could not connect to the policy pack on 127.0.0.1:{self.port}", self.stderr()
+            ) from None
         self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
 
     def stderr(self) -> str:
@@ -543,10 +569,15 @@ class PolicyPackServer:
             code = exc.code() if hasattr(exc, "code") else None
             details = exc.details() if hasattr(exc, "details") else str(exc)
             deadline = time.monotonic() + 1.0
-            while self._proc.poll() is None and code == grpc.StatusCode.UNAVAILABLE \
-                    and time.monotonic() < deadline:
+            while (
+                self._proc.poll() is None
+                and code == grpc.StatusCode.UNAVAILABLE
+                and time.monotonic() < deadline
+            ):
                 time.sleep(0.02)  # let a dying pack finish dying, so the error says so
-            state = f"; pack exited with status {self._proc.returncode}" if self._proc.poll() is not None else ""
+            state = (
+                f"; pack exited with status {self._proc.returncode}" if self._proc.poll() is not None else ""
+            )
             raise PolicyPackError(f"{method} failed: {code}: {details}{state}", self.stderr()) from None
 
     def plugin_info(self) -> dict[str, str]:
@@ -570,17 +601,21 @@ class PolicyPackServer:
         for p in resp.policies:
             schema = None
             if p.HasField("configSchema"):
-                schema = {"properties": _from_struct(p.configSchema.properties),
-                          "required": list(p.configSchema.required)}
-            policies.append({
-                "name": p.name,
-                "display_name": p.displayName,
-                "description": p.description,
-                "enforcement_level": ENFORCEMENT_LEVELS[p.enforcementLevel],
-                "policy_type": _POLICY_TYPES.get(p.policy_type, ""),
-                "severity": _SEVERITIES.get(p.severity, ""),
-                "config_schema": schema,
-            })
+                schema = {
+                    "properties": _from_struct(p.configSchema.properties),
+                    "required": list(p.configSchema.required),
+                }
+            policies.append(
+                {
+                    "name": p.name,
+                    "display_name": p.displayName,
+                    "description": p.description,
+                    "enforcement_level": ENFORCEMENT_LEVELS[p.enforcementLevel],
+                    "policy_type": _POLICY_TYPES.get(p.policy_type, ""),
+                    "severity": _SEVERITIES.get(p.severity, ""),
+                    "config_schema": schema,
+                }
+            )
         initial = {}
         for name, cfg in resp.initialConfig.items():
             entry: dict[str, Any] = {"properties": _from_struct(cfg.properties)}
@@ -619,14 +654,22 @@ class PolicyPackServer:
         self.applied_config = reconciled
         return reconciled
 
-    def configure_stack(self, *, tags: Mapping[str, str] | None = None,
-                        config: Mapping[str, str] | None = None, secret_keys: Sequence[str] = ()) -> None:
+    def configure_stack(
+        self,
+        *,
+        tags: Mapping[str, str] | None = None,
+        config: Mapping[str, str] | None = None,
+        secret_keys: Sequence[str] = (),
+    ) -> None:
         """``ConfigureStack`` (newer CLIs send it before analysis): stack identity, stack config and tags."""
         from pulumi.runtime.proto import analyzer_pb2
 
         request = analyzer_pb2.AnalyzerStackConfigureRequest(
-            stack=self.stack or "", project=self.project or "", dry_run=self.dry_run,
-            config_secret_keys=list(secret_keys))
+            stack=self.stack or "",
+            project=self.project or "",
+            dry_run=self.dry_run,
+            config_secret_keys=list(secret_keys),
+        )
         for k, v in (config or {}).items():
             request.config[k] = v
         for k, v in (tags or {}).items():
@@ -636,14 +679,25 @@ class PolicyPackServer:
     def _urn(self, resource: Mapping[str, Any]) -> str:
         if resource.get("urn"):
             return resource["urn"]
-        return (f"urn:pulumi:{self.stack or 'test'}::{self.project or 'test'}::"
-                f"{resource['type']}::{resource['name']}")
+        return (
+            f"urn:pulumi:{self.stack or 'test'}::{self.project or 'test'}::"
+            f"{resource['type']}::{resource['name']}"
+        )
 
     def _fill(self, msg: Any, resource: Mapping[str, Any]) -> None:
         from pulumi.runtime.proto import analyzer_pb2
 
-        unknown = set(resource) - {"type", "name", "urn", "properties", "options", "provider", "parent",
-                                   "dependencies", "propertyDependencies"}
+        unknown = set(resource) - {
+            "type",
+            "name",
+            "urn",
+            "properties",
+            "options",
+            "provider",
+            "parent",
+            "dependencies",
+            "propertyDependencies",
+        }
         if unknown:
             raise TypeError(f"resource {resource.get('name')!r}: unknown keys {sorted(unknown)}")
         for key in ("type", "name"):
@@ -664,9 +718,13 @@ class PolicyPackServer:
         o.aliases.extend(opts.pop("aliases", []))
         timeouts = opts.pop("customTimeouts", {}) or {}
         # The CLI always sets customTimeouts (zero values when none were given).
-        o.customTimeouts.CopyFrom(analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(
-            create=float(timeouts.get("create", 0)), update=float(timeouts.get("update", 0)),
-            delete=float(timeouts.get("delete", 0))))
+        o.customTimeouts.CopyFrom(
+            analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(
+                create=float(timeouts.get("create", 0)),
+                update=float(timeouts.get("update", 0)),
+                delete=float(timeouts.get("delete", 0)),
+            )
+        )
         o.parent = opts.pop("parent", "") or ""
         if opts:
             raise TypeError(f"resource {resource['name']!r}: unknown options {sorted(opts)}")
@@ -681,10 +739,15 @@ class PolicyPackServer:
         version = self._project_file["version"]
         return [
             Violation(
-                policy_name=d.policyName, description=d.description, message=d.message,
+                policy_name=d.policyName,
+                description=d.description,
+                message=d.message,
                 urn=d.urn or resource_urn,
-                enforcement_level=ENFORCEMENT_LEVELS[d.enforcementLevel], policy_pack_name=d.policyPackName,
-                policy_pack_version=version or d.policyPackVersion, severity=_SEVERITIES.get(d.severity, ""))
+                enforcement_level=ENFORCEMENT_LEVELS[d.enforcementLevel],
+                policy_pack_name=d.policyPackName,
+                policy_pack_version=version or d.policyPackVersion,
+                severity=_SEVERITIES.get(d.severity, ""),
+            )
             for d in resp.diagnostics
         ]
 
