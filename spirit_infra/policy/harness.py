@@ -477,7 +477,10 @@ class PolicyPackServer:
                 f"policy pack did not print its port within {self.timeout:g}s", self.stderr()
             ) from None
         if line is None:
-            code = self._proc.wait(timeout=self.timeout)
+            try:
+                code: int | str = self._proc.wait(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                code = "still running, stdout closed"
             raise PolicyPackError(
                 f"policy pack exited (status {code}) before printing its port", self.stderr()
             )
