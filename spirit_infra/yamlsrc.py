@@ -68,13 +68,22 @@ def _construct(node: yaml.Node, path: PathKey, lines: dict, doc_file: str, cls: 
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_construct(v, path + (i,), lines, doc_file, cls) for i, v in enumerate(node.value)]
-    return _scalar(node)
+    try:
+        return _scalar(node)
+    except yaml.constructor.ConstructorError as e:
+        raise cls(f"cannot read value: {e.problem}", file=doc_file, line=node.start_mark.line + 1,
+                  field=field_name(path) or "(value)") from None
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
     loader = yaml.SafeLoader("")
     try:
         return loader.construct_object(node, deep=True)
+    except (ValueError, TypeError, OverflowError) as e:
+        # an explicit tag the value does not fit (``!!float x``, ``!!int y``): PyYAML raises plain errors
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value!r} is not a valid {node.tag.rsplit(':', 1)[-1]} ({e})", node.start_mark
+        ) from None
     finally:
         loader.dispose()
 
