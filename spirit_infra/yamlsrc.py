@@ -145,13 +145,26 @@ def check_schema(doc: Document, schema: dict, cls: type[InputError]) -> None:
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(doc.data), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    # report the error that comes first in the file (not first by the path's spelling: flows[10] < flows[2])
+    errors = sorted(validator.iter_errors(doc.data),
+                    key=lambda e: (doc.line(e.absolute_path) or 0, len(e.absolute_path), str(e.validator)))
     if not errors:
         return
     err = errors[0]
     # descend into oneOf/anyOf to the error that explains the most specific thing
     while err.context:
-        err = sorted(err.context, key=lambda e: (-len(e.absolute_path), str(e.validator)))[0]
+        ctx = err.context
+        deepest = max(len(e.absolute_path) for e in ctx)
+        if deepest == len(err.absolute_path) and all(e.validator == "type" for e in ctx):
+            # every alternative failed on the value's type itself: name them all ("null or array")
+            wants: list[str] = []
+            for e in ctx:
+                w = e.validator_value
+                wants.extend(w if isinstance(w, list) else [w])
+            raise doc.error(cls, tuple(err.absolute_path),
+                            f"expected {' or '.join(dict.fromkeys(wants))}, got {_describe(err.instance)} "
+                            f"({err.instance!r})")
+        err = sorted(ctx, key=lambda e: (-len(e.absolute_path), str(e.validator)))[0]
     path = tuple(err.absolute_path)
     v, inst = err.validator, err.instance
     if v == "additionalProperties":
@@ -164,7 +177,10 @@ def check_schema(doc: Document, schema: dict, cls: type[InputError]) -> None:
         raise doc.error(cls, path + (missing[0],), "required key is missing")
     if v == "enum":
         allowed = ", ".join("null" if x is None else str(x) for x in err.validator_value)
-        raise doc.error(cls, path, f"{inst!r} is not one of: {allowed}")
+        hint = ""
+        if not isinstance(inst, str) and str(inst) in err.validator_value:
+            hint = f" (quote it: \"{inst}\" is a string, {inst!r} is {_describe(inst)})"
+        raise doc.error(cls, path, f"{inst!r} is not one of: {allowed}{hint}")
     if v == "const":
         raise doc.error(cls, path, f"{inst!r} must be {err.validator_value!r}")
     if v == "type":
