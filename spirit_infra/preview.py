@@ -1,0 +1,213 @@
+"""Offline preview: run the project's own program under Pulumi's mock runtime, record the resource graph,
+and judge it with the same readers the policy pack uses. No Pulumi CLI, no credentials.
+
+The JSON form is a stable contract::
+
+    {"stack", "resources": [{"urn", "type", "name", "parent", "inputs"}], "outputs": {...},
+     "exact": true|false, "widened": [...], "layers": [...], "assumptions": [...], "warnings": [...]}
+
+``inputs`` is exactly what the program registered; the output is byte-identical across runs.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+from .profiles import Profile, build_profile
+from .stackconfig import StackConfig, load_stack_file
+from .verdict import LayerVerdict
+
+__all__ = ["PreviewResult", "find_project", "stack_names", "load_stack", "preview_stack", "render_text"]
+
+
+def find_project(start: Path | None = None) -> Path:
+    """The directory holding Pulumi.yaml and __main__.py: the cwd or a parent, else this checkout."""
+    here = (start or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        if (d / "Pulumi.yaml").is_file() and (d / "__main__.py").is_file():
+            return d
+    pkg_root = Path(__file__).resolve().parent.parent
+    if (pkg_root / "Pulumi.yaml").is_file():
+        return pkg_root
+    raise ConfigError("no Pulumi.yaml with a __main__.py here or above; run from the project", field="project")
+
+
+def _project_file(project: Path) -> dict:
+    return yaml.safe_load((project / "Pulumi.yaml").read_text(encoding="utf-8")) or {}
+
+
+def stack_names(project: Path) -> list[str]:
+    d = project / _project_file(project).get("stackConfigDir", ".")
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in d.glob("Pulumi.*.yaml"))
+
+
+def _project_defaults(project: Path) -> dict[str, Any]:
+    out = {}
+    for k, v in (_project_file(project).get("config") or {}).items():
+        out[k] = v["value"] if isinstance(v, dict) and "value" in v else v
+    return out
+
+
+def load_stack(project: Path, stack: str | None = None, config_file: str | None = None
+               ) -> tuple[str, StackConfig, dict[str, Any]]:
+    """Validated config and the merged raw config (project defaults, then the stack file)."""
+    if config_file:
+        path = Path(config_file)
+        name = path.name[len("Pulumi."):-len(".yaml")] if path.name.startswith("Pulumi.") else path.stem
+    else:
+        path = project / _project_file(project).get("stackConfigDir", ".") / f"Pulumi.{stack}.yaml"
+        name = stack or ""
+        if not path.is_file():
+            known = ", ".join(stack_names(project)) or "none"
+            raise ConfigError(f"no stack {stack!r} (known: {known})", field="--stack")
+    cfg, raw = load_stack_file(path)
+    merged = {**_project_defaults(project), **raw}
+    return name, cfg, merged
+
+
+def _pulumi_config(merged: dict[str, Any]) -> dict[str, str]:
+    """Pulumi hands programs strings; objects and lists travel as JSON."""
+    out = {}
+    for k, v in merged.items():
+        if isinstance(v, str):
+            out[k] = v
+        elif isinstance(v, bool):
+            out[k] = "true" if v else "false"
+        else:
+            out[k] = json.dumps(v, sort_keys=True)
+    return out
+
+
+@dataclass
+class PreviewResult:
+    stack: str
+    config: StackConfig
+    profile: Profile
+    resources: list[dict]
+    outputs: dict
+    layers: list[LayerVerdict]
+    warnings: list[str]
+
+    @property
+    def exact(self) -> bool:
+        return bool(self.layers) and all(v.exact for v in self.layers)
+
+    @property
+    def widened(self) -> list[dict]:
+        seen, out = set(), []
+        for v in self.layers:
+            for w in v.widened:
+                if w not in seen:
+                    seen.add(w)
+                    out.append(w.to_json())
+        return sorted(out, key=lambda d: (d["target"], d["flow"], d["dimension"]))
+
+    def to_dict(self) -> dict:
+        return {
+            "stack": self.stack,
+            "resources": self.resources,
+            "outputs": self.outputs,
+            "exact": self.exact,
+            "widened": self.widened,
+            "layers": [v.to_json() for v in self.layers],
+            "assumptions": [{"id": a.id, "text": a.text} for a in self.profile.assumptions],
+            "warnings": self.warnings,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+
+
+def _verify(cfg: StackConfig, profile: Profile, resources: list[dict]) -> list[LayerVerdict]:
+    import importlib
+
+    mod = importlib.import_module(f"spirit_infra.{cfg.cloud}.verify")
+    return list(mod.verify(resources, profile, cfg))
+
+
+def preview_stack(project: Path, name: str, cfg: StackConfig, merged: dict[str, Any]) -> PreviewResult:
+    """Run ``__main__.py`` under the mock runtime and judge what it registered."""
+    from .testing import run
+
+    main = project / "__main__.py"
+    sys_path_added = str(project) not in sys.path
+    if sys_path_added:
+        sys.path.insert(0, str(project))
+    try:
+        rec = run(lambda: runpy.run_path(str(main), run_name="__main__"), project="spirit-infra", stack=name,
+                  config=_pulumi_config(merged))
+    finally:
+        if sys_path_added:
+            sys.path.remove(str(project))
+    resources = [{"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs}
+                 for r in rec.resources]
+    profile = build_profile(cfg.profile, cfg.overrides)
+    layers = _verify(cfg, profile, [dict(r, id=getattr(x, "id", None)) for r, x in zip(resources, rec.resources,
+                                                                                    strict=True)])
+    warnings = rec.outputs.get("warnings", []) if isinstance(rec.outputs.get("warnings"), list) else []
+    return PreviewResult(name, cfg, profile, resources, rec.outputs, layers, sorted(set(map(str, warnings))))
+
+
+# ---- terminal rendering ----------------------------------------------------------------------------
+
+def _tree(resources: list[dict]) -> list[str]:
+    children: dict[str | None, list[dict]] = {}
+    urns = {r["urn"] for r in resources}
+    for r in resources:
+        parent = r["parent"] if r["parent"] in urns else None
+        children.setdefault(parent, []).append(r)
+    lines: list[str] = []
+
+    def walk(parent: str | None, prefix: str) -> None:
+        kids = sorted(children.get(parent, []), key=lambda r: (r["type"], r["name"]))
+        for i, r in enumerate(kids):
+            last = i == len(kids) - 1
+            lines.append(f"{prefix}{'└─ ' if last else '├─ '}{r['type']}  {r['name']}")
+            walk(r["urn"], prefix + ("   " if last else "│  "))
+
+    walk(None, "")
+    return lines
+
+
+def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(),
+           "  ".join("-" * w for w in widths)]
+    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return out
+
+
+def render_text(res: PreviewResult) -> str:
+    out = [f"Previewing stack {res.stack!r} offline (mock runtime): cloud {res.config.cloud}, "
+           f"profile {res.config.profile}, nat {res.config.nat}, strict {str(res.config.strict).lower()}", ""]
+    out.append(f"Resources ({len(res.resources)}):")
+    out += ["  " + line for line in _tree(res.resources)]
+    for v in res.layers:
+        out += ["", f"Rules: {v.layer}"]
+        rows = [(t.flow or "-", t.direction, t.transport, str(t.peer), str(t.src_ports), str(t.dst_ports))
+                for t in v.actual.terms]
+        out += ["  " + line for line in _table(("flow", "dir", "proto", "peer", "sport", "dport"), rows)]
+    out += ["", "Outputs:"]
+    for k in sorted(res.outputs):
+        out.append(f"  {k}: {json.dumps(res.outputs[k], sort_keys=True)}")
+    out += ["", "Widening (what a layer cannot express, named):"]
+    out += [f"  {w['target']}: {w['flow']}: {w['dimension']} {w['before']} -> {w['after']}" for w in res.widened] \
+        or ["  none"]
+    if res.warnings:
+        out += ["", "Warnings:"] + [f"  ! {w}" for w in res.warnings]
+    out += ["", "Assumptions:"] + [f"  ! {a.id}: {a.text}" for a in res.profile.assumptions]
+    out += ["", "Exactness (reader on the registered resources vs the profile's projected allowed set):"]
+    for v in res.layers:
+        out.append(f"  {'exact' if v.exact else 'NOT EXACT'}: {v.layer}")
+        if not v.exact:
+            out += [f"    missing: {t}" for t in v.missing.terms] + [f"    extra:   {t}" for t in v.extra.terms]
+    out.append(f"  verdict: {'exact' if res.exact else 'NOT EXACT'}")
+    return "\n".join(out) + "\n"

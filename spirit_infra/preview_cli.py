@@ -1,0 +1,78 @@
+"""``spirit-infra preview``: the offline preview of one stack, a config file, or every stack."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .errors import ConfigError
+
+__all__ = ["register"]
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser("preview", parents=[common], help="offline preview of a stack under the mock runtime")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--stack", metavar="NAME", help="a stack in stacks/ (e.g. aws-sbc)")
+    g.add_argument("--config", metavar="FILE", help="a stack config file (Pulumi.<stack>.yaml)")
+    g.add_argument("--all", action="store_true", help="preview every stack in stacks/")
+    p.add_argument("--json", action="store_true", help="the stable JSON contract instead of text")
+    p.add_argument("--policy-pack", metavar="DIR", help="run this policy pack on the preview, as "
+                   "`pulumi preview --policy-pack` would; violations exit non-zero")
+    p.add_argument("--project", metavar="DIR", help="project directory (default: the one holding Pulumi.yaml)")
+    p.set_defaults(func=_run)
+
+
+def _progress(i: int, n: int, name: str) -> None:
+    width = 30
+    done = width * i // n
+    sys.stderr.write(f"\r[{'#' * done}{'.' * (width - done)}] {i}/{n} {name:<24}")
+    sys.stderr.flush()
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .preview import find_project, load_stack, preview_stack, render_text, stack_names
+
+    if args.catalogue:
+        raise ConfigError("preview reads the catalogue from the stack's spirit:overrides.catalogue",
+                          field="--catalogue")
+    project = find_project(Path(args.project) if args.project else None)
+    if args.all:
+        names = stack_names(project)
+        results = []
+        for i, name in enumerate(names):
+            _progress(i, len(names), name)
+            n, cfg, merged = load_stack(project, name)
+            results.append(preview_stack(project, n, cfg, merged))
+        _progress(len(names), len(names), "done")
+        sys.stderr.write("\n")
+        if args.json:
+            import json
+
+            sys.stdout.write(json.dumps([r.to_dict() for r in results], indent=2, sort_keys=True) + "\n")
+        else:
+            for r in results:
+                sys.stdout.write(f"{r.stack:<24} {len(r.resources):>4} resources  "
+                                 f"{'exact' if r.exact else 'NOT EXACT'}  widened {len(r.widened)}\n")
+        rc = 0 if all(r.exact for r in results) else 1
+        if args.policy_pack:
+            rc = max(rc, *(_policy(args.policy_pack, r) for r in results))
+        return rc
+    name, cfg, merged = load_stack(project, args.stack, args.config)
+    result = preview_stack(project, name, cfg, merged)
+    sys.stdout.write(result.to_json() if args.json else render_text(result))
+    rc = 0 if result.exact else 1
+    if args.policy_pack:
+        rc = max(rc, _policy(args.policy_pack, result))
+    return rc
+
+
+def _policy(pack: str, result) -> int:
+    from .policy.offline import run_pack
+
+    violations = run_pack(pack, result)
+    for v in violations:
+        sys.stderr.write(f"{v.enforcement_level}: {v.policy_name}: {v.urn}: {v.message}\n")
+    return 1 if any(v.enforcement_level == "mandatory" for v in violations) else 0
