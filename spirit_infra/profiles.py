@@ -53,6 +53,11 @@ class Overrides:
     sbc: SbcPorts = field(default_factory=SbcPorts)
     catalogue: str | None = None
     source: str = ""
+    #: (field, line) pairs from the override file, so errors found later (at build time) can name the line
+    source_lines: tuple[tuple[str, int], ...] = field(default=(), compare=False, repr=False)
+
+    def line_of(self, name: str) -> int | None:
+        return dict(self.source_lines).get(name)
 
 
 @dataclass(frozen=True)
@@ -140,9 +145,18 @@ class Profile:
         }
 
 
+#: the assumption that marks a flow whose destinations are an open-ended vendor list (ZTP)
+ZTP_ASSUMPTION = "ztp-vendors-open-ended"
+
+
+def _is_ztp(flow: Flow) -> bool:
+    """Only the ZTP vendor list can be trimmed with ``ztp_vendors_drop`` (never NTP or other DNS-only flows)."""
+    return flow.server_cidrs is None and ZTP_ASSUMPTION in flow.assumptions
+
+
 def _from_row(flow: Flow, extra: tuple[str, ...], drop: set[str]) -> ProfileFlow | None:
     if flow.server_cidrs is None:
-        names = tuple(d.name for d in flow.dns if d.name not in drop)
+        names = tuple(d.name for d in flow.dns if not (_is_ztp(flow) and d.name in drop))
         if not names:
             return None
         cidrs: tuple[str, ...] = ()
@@ -194,12 +208,13 @@ def build_profile(name: str, overrides: Overrides | None = None, catalogue: Cata
     if catalogue is None:
         catalogue = load_catalogue(ov.catalogue)
     drop = set(ov.ztp_vendors_drop)
-    fqdn_names = {d.name for f in catalogue.flows if f.server_cidrs is None for d in f.dns}
-    unknown = sorted(drop - fqdn_names)
-    if unknown:
-        raise ConfigError(f"{unknown[0]!r} is not a DNS-only destination in the catalogue "
-                          f"(known: {', '.join(sorted(fqdn_names))})", file=ov.source or None,
-                          field="ztp_vendors_drop")
+    ztp_names = {d.name for f in catalogue.flows if _is_ztp(f) for d in f.dns}
+    for i, vendor in enumerate(ov.ztp_vendors_drop):
+        if vendor not in ztp_names:
+            known = ", ".join(sorted(ztp_names)) or "none"
+            raise ConfigError(f"{vendor!r} is not a ZTP vendor name in the catalogue (known: {known})",
+                              file=ov.source or None, line=ov.line_of(f"ztp_vendors_drop[{i}]"),
+                              field=f"ztp_vendors_drop[{i}]")
     if name == "sbc":
         flows = _sbc_flows(catalogue, ov)
     else:
@@ -247,9 +262,9 @@ def _overrides_from_doc(doc: Document, base: Path | None, prefix: tuple = ()) ->
 
     cidrs = tuple(str(parse_cidr(err_doc(), ("extra_spirit_cidrs", i), c, ConfigError))
                   for i, c in enumerate(data.get("extra_spirit_cidrs", [])))
-    for c in cidrs:
+    for i, c in enumerate(cidrs):
         if c in ("0.0.0.0/0", "::/0"):
-            raise sub.error(ConfigError, ("extra_spirit_cidrs",), f"{c!r} is not a Spirit range (it is everything)")
+            raise sub.error(ConfigError, ("extra_spirit_cidrs", i), f"{c!r} is not a Spirit range (it is everything)")
     drop = tuple(check_dns_name(sub, ("ztp_vendors_drop", i), n, ConfigError)
                  for i, n in enumerate(data.get("ztp_vendors_drop", [])))
     sbc_data = data.get("sbc", {})
@@ -264,7 +279,9 @@ def _overrides_from_doc(doc: Document, base: Path | None, prefix: tuple = ()) ->
     catalogue = data.get("catalogue")
     if catalogue is not None and base is not None and not Path(catalogue).is_absolute():
         catalogue = str(base / catalogue)
-    return Overrides(cidrs, drop, sbc, catalogue, doc.file)
+    lines = tuple((f"ztp_vendors_drop[{i}]", ln) for i in range(len(drop))
+                  if (ln := sub.line(("ztp_vendors_drop", i))) is not None)
+    return Overrides(cidrs, drop, sbc, catalogue, doc.file, lines)
 
 
 def load_overrides(path: str | Path) -> Overrides:
