@@ -265,6 +265,10 @@ def _overrides_from_doc(doc: Document, base: Path | None, prefix: tuple = ()) ->
     for i, c in enumerate(cidrs):
         if c in ("0.0.0.0/0", "::/0"):
             raise sub.error(ConfigError, ("extra_spirit_cidrs", i), f"{c!r} is not a Spirit range (it is everything)")
+    for everything in set(compact_cidrs(cidrs)) & {"0.0.0.0/0", "::/0"}:
+        # 0.0.0.0/1 + 128.0.0.0/1 is everything too: the SBC would accept ingress from any address
+        raise sub.error(ConfigError, ("extra_spirit_cidrs",),
+                        f"together these cover every address ({everything}): not Spirit ranges")
     drop = tuple(check_dns_name(sub, ("ztp_vendors_drop", i), n, ConfigError)
                  for i, n in enumerate(data.get("ztp_vendors_drop", [])))
     sbc_data = data.get("sbc", {})
