@@ -1,0 +1,1 @@
+def render_cloud_init(profile, options): raise NotImplementedError

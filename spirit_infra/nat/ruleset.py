@@ -1,0 +1,262 @@
+"""The QoS NAT gateway's nftables ruleset, rendered from a profile (pure, deterministic).
+
+One table ``ip spirit_nat`` holds everything:
+
+- ``map dscp``: one interval verdict-map lookup per forwarded packet over
+  ``ip daddr . meta l4proto . th sport . th dport``; each element jumps (``goto``) to a tiny chain that
+  sets the class (or keeps the phone's own mark when the catalogue cannot tell audio from video, see
+  :mod:`.classify`). A packet that matches nothing is remarked to DSCP 0.
+- ``set allowed``: the profile's egress boxes with CIDR peers, same key, one lookup for a new connection.
+- ``set fqdn_<flow>``: addresses of the flows whose peers are DNS names (ZTP, NTP), filled by the resolver
+  service (:mod:`.resolver`) with per-element timeouts so a dead resolver fails closed.
+- ``ct timeout spirit_udp``: the UDP conntrack timeouts, attached (raw prerouting) to the allowed UDP
+  flows so NAT mappings outlive the SIP keepalive and cover RTP pauses.
+- ``counter dropped``: what strict mode refused.
+- SNAT (masquerade, or snat to a fixed address) on the WAN interface.
+
+No ``ct helper`` statement is ever rendered: the SIP ALG stays off (kernels >= 4.7 attach helpers only
+through an explicit rule).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+
+from ..errors import ConfigError
+from ..flows import PortSet
+from ..profiles import Profile
+from .classify import DSCP_VALUES, Box, Decision, allowed_boxes, classify
+
+__all__ = ["NatOptions", "render_ruleset", "fqdn_sets", "TABLE", "DROP_COUNTER", "UDP_TIMEOUT_OBJECT",
+           "set_name", "DEFAULT_SIP_KEEPALIVE", "MIN_UDP_TIMEOUT"]
+
+TABLE = "spirit_nat"
+DROP_COUNTER = "dropped"
+UDP_TIMEOUT_OBJECT = "spirit_udp"
+DEFAULT_SIP_KEEPALIVE = 30
+#: RFC 4787 REQ-5: UDP mappings of at least 2 minutes, 5 recommended.
+MIN_UDP_TIMEOUT = 300
+KEEPALIVE_RANGE = (5, 3600)
+UDP_TIMEOUT_MAX = 86400
+
+_IFNAME = re.compile(r"^[A-Za-z0-9_.@:+-]{1,15}$")
+
+
+def _check_ifname(name: str, fld: str) -> str:
+    if not isinstance(name, str) or not _IFNAME.match(name) or name in (".", ".."):
+        raise ConfigError(f"{name!r} is not a Linux interface name (1-15 of A-Z a-z 0-9 _ . @ : + -)", field=fld)
+    return name
+
+
+@dataclass(frozen=True)
+class NatOptions:
+    """How the NAT instance is wired and tuned.
+
+    lan_if                 interface facing the private subnets (traffic to NAT arrives here)
+    wan_if                 interface facing the Internet: SNAT and DSCP marking apply on egress here
+    snat_address           SNAT to this IPv4 address; ``None`` masquerades (the interface's address)
+    strict                 forward only the profile's flows (+ replies); drop and count the rest
+    sip_keepalive_seconds  the SIP keepalive interval the clients use (5-3600)
+    udp_timeout            conntrack UDP timeout (s) for the allowed flows; default max(300, 2 x keepalive);
+                           must exceed the keepalive
+    refuse_sip_helper      cloud-init blacklists nf_conntrack_sip (the ruleset never has a helper anyway)
+    fqdn_refresh_seconds   how often the resolver refreshes the FQDN sets (elements live 3 x this)
+    """
+
+    lan_if: str
+    wan_if: str
+    snat_address: str | None = None
+    strict: bool = True
+    sip_keepalive_seconds: int = DEFAULT_SIP_KEEPALIVE
+    udp_timeout: int | None = None
+    refuse_sip_helper: bool = True
+    fqdn_refresh_seconds: int = 300
+    _resolved: bool = field(default=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _check_ifname(self.lan_if, "lan_if")
+        _check_ifname(self.wan_if, "wan_if")
+        if self.lan_if == self.wan_if:
+            raise ConfigError(f"the LAN and WAN interfaces must differ (both {self.lan_if!r})", field="wan_if")
+        if self.snat_address is not None:
+            try:
+                addr = ipaddress.IPv4Address(self.snat_address)
+            except (ipaddress.AddressValueError, ValueError):
+                raise ConfigError(f"{self.snat_address!r} is not an IPv4 address", field="snat_address") from None
+            if addr.is_multicast or addr.is_unspecified or addr.is_loopback or addr.is_reserved:
+                raise ConfigError(f"{self.snat_address} cannot be a source address", field="snat_address")
+            object.__setattr__(self, "snat_address", str(addr))
+        ka = self.sip_keepalive_seconds
+        if isinstance(ka, bool) or not isinstance(ka, int) or not KEEPALIVE_RANGE[0] <= ka <= KEEPALIVE_RANGE[1]:
+            raise ConfigError(f"{ka!r} is out of range ({KEEPALIVE_RANGE[0]}-{KEEPALIVE_RANGE[1]} seconds)",
+                              field="sip_keepalive_seconds")
+        if self.udp_timeout is None:
+            object.__setattr__(self, "udp_timeout", max(MIN_UDP_TIMEOUT, 2 * ka))
+        ut = self.udp_timeout
+        if isinstance(ut, bool) or not isinstance(ut, int) or not ka < ut <= UDP_TIMEOUT_MAX:
+            raise ConfigError(f"{ut!r} must outlive the SIP keepalive ({ka} s) and be at most {UDP_TIMEOUT_MAX}",
+                              field="udp_timeout")
+        fr = self.fqdn_refresh_seconds
+        if isinstance(fr, bool) or not isinstance(fr, int) or not 10 <= fr <= 86400:
+            raise ConfigError(f"{fr!r} is out of range (10-86400 seconds)", field="fqdn_refresh_seconds")
+
+
+def set_name(flow_id: str) -> str:
+    """Name of the FQDN set of a flow (``phone-ztp`` -> ``fqdn_phone_ztp``)."""
+    return "fqdn_" + re.sub(r"[^A-Za-z0-9_]", "_", flow_id)
+
+
+def fqdn_sets(profile: Profile) -> dict[str, list[str]]:
+    """Set name -> DNS names, for every egress flow whose peer is given by DNS names only."""
+    out: dict[str, set[str]] = {}
+    for t in profile.allowed:
+        if t.direction == "egress" and t.peer.fqdns:
+            out.setdefault(set_name(t.flow), set()).update(t.peer.fqdns)
+    return {k: sorted(v) for k, v in sorted(out.items())}
+
+
+# ---- rendering helpers ------------------------------------------------------------------------------
+
+def _range(r: tuple[int, int]) -> str:
+    return str(r[0]) if r[0] == r[1] else f"{r[0]}-{r[1]}"
+
+
+def _ports(ps: PortSet) -> str:
+    if len(ps.ranges) == 1:
+        return _range(ps.ranges[0])
+    return "{ " + ", ".join(_range(r) for r in ps.ranges) + " }"
+
+
+def _chain_for(d: Decision) -> str:
+    return "dscp_" + d.name
+
+
+def _decision_rules(d: Decision) -> list[str]:
+    if d.kind == "set":
+        return [f"ip dscp set {_dscp_name(d.fallback)}"]
+    classes = ", ".join(_dscp_name(c) for c in d.classes)
+    return [f"ip dscp {{ {classes} }} accept", f"ip dscp set {_dscp_name(d.fallback)}"]
+
+
+def _dscp_name(cls: str) -> str:
+    return "cs0" if cls == "0" else cls.lower()
+
+
+def _elements(boxes: list[Box], value) -> list[str]:
+    """Element lines grouped by a comment naming what they are for."""
+    lines: list[str] = []
+    items = []
+    for b in boxes:
+        label, suffix = value(b)
+        for cidr in b.cidrs:
+            items.append((label, (b.transport, b.src, b.dst),
+                          f"{cidr} . {b.transport} . {_range(b.src)} . {_range(b.dst)}{suffix}"))
+    items.sort(key=lambda it: (it[0], it[1]))
+    last = None
+    for i, (label, _, text) in enumerate(items):
+        if label != last:
+            lines.append(f"# {label}")
+            last = label
+        lines.append(text + ("," if i < len(items) - 1 else ""))
+    return lines
+
+
+def _block(head: str, body: list[str], indent: int = 1) -> list[str]:
+    pad = "    " * indent
+    return [f"{pad}{head} {{", *[f"{pad}    {ln}" if ln else "" for ln in body], f"{pad}}}"]
+
+
+KEY = "ip daddr . meta l4proto . th sport . th dport"
+KEY_TYPE = "ipv4_addr . inet_proto . inet_service . inet_service"
+
+
+def render_ruleset(profile: Profile, options: NatOptions) -> str:
+    """The complete nftables ruleset (``nft -f`` input; reloading it replaces only table ``ip spirit_nat``)."""
+    o = options
+    dscp_of = {f.id: f.dscp for f in profile.flows}
+    marks = classify(profile.allowed, dscp_of)
+    allowed = allowed_boxes(profile.allowed)
+    fsets = fqdn_sets(profile)
+    lan, wan = f'"{o.lan_if}"', f'"{o.wan_if}"'
+
+    out = [
+        "# spirit-infra QoS NAT gateway (generated; do not edit by hand)",
+        f"# profile {profile.name}: {', '.join(f.id for f in profile.flows)}",
+        f"# LAN {o.lan_if} -> WAN {o.wan_if}; "
+        + (f"snat to {o.snat_address}" if o.snat_address else "masquerade")
+        + f"; {'strict' if o.strict else 'not strict (forwards everything)'}"
+        + f"; UDP conntrack timeout {o.udp_timeout} s (SIP keepalive {o.sip_keepalive_seconds} s)",
+        "# DSCP: SIP CS3, audio EF, video AF41, everything else 0. No conntrack helper (SIP ALG) is ever used.",
+        f"table ip {TABLE}",
+        f"delete table ip {TABLE}",
+        f"table ip {TABLE} {{",
+    ]
+    body: list[list[str]] = []
+    body.append(_block(f"counter {DROP_COUNTER}", ["comment \"forwarded packets refused by strict mode\""]))
+    body.append(_block(f"ct timeout {UDP_TIMEOUT_OBJECT}", [
+        "protocol udp",
+        "l3proto ip",
+        f"policy = {{ unreplied : {o.udp_timeout}, replied : {o.udp_timeout} }}",
+    ]))
+    for name, names in fsets.items():
+        body.append(_block(f"set {name}", [
+            "type ipv4_addr",
+            "flags interval, timeout",
+            f"comment \"{', '.join(names)}\"",
+        ]))
+    decisions = sorted({b.value for b in marks}, key=lambda d: d.name)
+    allowed_body = [f"type {KEY_TYPE}", "flags interval"]
+    flows_label = "flows with address peers: " + ", ".join(
+        sorted({t.flow for t in profile.allowed if t.direction == "egress" and t.peer.cidrs}))
+    if allowed:
+        allowed_body += ["elements = {",
+                         *["    " + ln for ln in _elements(allowed, lambda b: (flows_label, ""))], "}"]
+    body.append(_block("set allowed", allowed_body))
+    map_body = [f"type {KEY_TYPE} : verdict", "flags interval"]
+    if marks:
+        map_body += ["elements = {", *["    " + ln for ln in _elements(
+            marks, lambda b: (_describe(b.value), f" : goto {_chain_for(b.value)}"))], "}"]
+    body.append(_block("map dscp", map_body))
+    for d in decisions:
+        body.append(_block(f"chain {_chain_for(d)}", _decision_rules(d)))
+    body.append(_block("chain raw_prerouting", [
+        "type filter hook prerouting priority raw; policy accept;",
+        f"iifname {lan} meta l4proto udp {KEY} @allowed ct timeout set \"{UDP_TIMEOUT_OBJECT}\"",
+    ]))
+    body.append(_block("chain qos", [
+        "type filter hook forward priority mangle; policy accept;",
+        f"oifname {wan} {KEY} vmap @dscp",
+        f"oifname {wan} ip dscp set cs0",
+    ]))
+    fwd = ["type filter hook forward priority filter; policy " + ("drop;" if o.strict else "accept;")]
+    if o.strict:
+        fwd += [
+            "ct state established,related accept",
+            f"iifname {lan} oifname {wan} ct state new {KEY} @allowed accept",
+        ]
+        for t in profile.allowed:
+            if t.direction != "egress" or not t.peer.fqdns:
+                continue
+            ports = "" if t.src_ports.is_any else f" th sport {_ports(t.src_ports)}"
+            ports += "" if t.dst_ports.is_any else f" th dport {_ports(t.dst_ports)}"
+            fwd.append(f"iifname {lan} oifname {wan} ct state new ip daddr @{set_name(t.flow)} "
+                       f"meta l4proto {t.transport}{ports} accept")
+        fwd.append(f"counter name \"{DROP_COUNTER}\" drop")
+    body.append(_block("chain forward", fwd))
+    nat = f"oifname {wan} " + (f"snat to {o.snat_address}" if o.snat_address else "masquerade")
+    body.append(_block("chain postrouting", ["type nat hook postrouting priority srcnat; policy accept;", nat]))
+    for i, blk in enumerate(body):
+        if i:
+            out.append("")
+        out.extend(blk)
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def _describe(d: Decision) -> str:
+    if d.kind == "set":
+        return f"DSCP {d.fallback} ({DSCP_VALUES[d.fallback]})"
+    return (f"keep the client's DSCP if one of {'/'.join(d.classes)}, else {d.fallback} "
+            f"({DSCP_VALUES[d.fallback]})")
