@@ -56,7 +56,9 @@ def parse_ranges(doc: Document, path: tuple, value, cls=CatalogueError) -> tuple
     for i, r in enumerate(value):
         lo, hi = r
         for j, p in enumerate((lo, hi)):
-            if isinstance(p, bool) or not isinstance(p, int) or not 1 <= p <= 65535:
+            if isinstance(p, bool) or not isinstance(p, int):
+                raise doc.error(cls, path + (i, j), f"port {p!r} must be an integer")
+            if not 1 <= p <= 65535:
                 raise doc.error(cls, path + (i, j), f"port {p!r} is out of range 1-65535")
         if lo > hi:
             raise doc.error(cls, path + (i,), f"reversed range [{lo}, {hi}] (low port must come first)")
@@ -74,13 +76,20 @@ def check_dns_name(doc: Document, path: tuple, name: str, cls=CatalogueError) ->
 def load_catalogue(path: str | Path | None = None) -> Catalogue:
     """Load ``path`` (the packaged Spirit catalogue by default)."""
     path = Path(path) if path is not None else DEFAULT_CATALOGUE
-    return _load(str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = None  # load_yaml reports it as one precise line
+    if text is None:
+        return _load(str(path), None)
+    # cached by content as well as path: a file edited in place (tests, a long-lived process) is re-read
+    return _load(str(path), text)
 
 
 @lru_cache(maxsize=16)
-def _load(path: str) -> Catalogue:
+def _load(path: str, text: str | None) -> Catalogue:
     shown = path if path != str(DEFAULT_CATALOGUE) else "spirit_infra/catalogue/spirit.yaml"
-    doc = load_yaml(path, CatalogueError)
+    doc = load_yaml(path, CatalogueError, text=text)
     doc.file = shown
     if not isinstance(doc.data, dict):
         raise doc.error(CatalogueError, (), "the catalogue must be a mapping with 'version' and 'flows'")
