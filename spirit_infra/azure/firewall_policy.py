@@ -1,0 +1,328 @@
+"""Azure Firewall Policy: pure renderer and reader for the egress flows, FQDN flows included.
+
+Layout (one ``FirewallPolicy`` and one ``FirewallPolicyRuleCollectionGroup``):
+
+- one *network* rule collection per flow (``<prefix>-<flow>-net``):
+  network rules with ``destinationAddresses`` for IP flows, and with ``destinationFqdns`` for the
+  non-HTTP ports of FQDN flows (phone NTP udp/123, phone ZTP tcp/10000);
+- one *application* rule collection per FQDN flow that uses tcp/80 or tcp/443
+  (``<prefix>-<flow>-app``): an application rule with ``protocols`` ``[{Http, 80}, {Https, 443}]`` and
+  ``targetFqdns`` (matched on the HTTP Host / TLS SNI);
+- the policy's DNS proxy is enabled (``dnsSettings.enableProxy``): FQDN network rules need it, and
+  the VNet's DNS server must point at the firewall (the firewall resolves the names the clients use).
+
+Collection priorities are stable like the NSG's: a hash of ``<kind>:<flow>`` into a band (default
+10000-19999 of 100-65000), collisions are errors, pins settle them. Every collection is Allow, so
+their order does not change what is allowed; stability keeps diffs to the one flow that changed.
+
+Capabilities: names yes (exactly, no wildcards in network rules); source ports no (network and
+application rules have none), so every source-port restriction widens to "any", reported. In a
+layout where egress goes through the NSG (exact source ports, FQDN widened to 0.0.0.0/0) and then
+through this firewall (exact names, source ports any), each dimension is enforced exactly by one of
+the two layers.
+
+Only egress is rendered: ingress to the SBC reaches its NIC directly and is the NSG's job.
+
+The reader (:func:`read`) understands rule collection groups from any stack: filter collections
+(Allow and Deny) with network and application rules, evaluated network rules first, then
+application rules, each by (group priority, collection priority); a Deny removes what it matches
+from later collections. ``*`` addresses read as everything; ``targetFqdns: ["*"]`` as every address;
+service tags, IP groups, FQDN tags, web categories and URLs are not modelled (notes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from .. import marks
+from ..errors import CapabilityError, ConfigError
+from ..flows import ANY_IPV4, ANY_IPV6, AllowedSet, Capabilities, Peer, PortSet, Term, Widening, project
+from .common import NAME_RE, as_list, flow_label, parse_address, ports_from_azure, ports_to_azure, to_int
+from .priorities import Band, Slot, assign_priorities
+
+__all__ = ["FW_CAPS", "POLICY_TYPE", "GROUP_TYPE", "FirewallOptions", "FirewallPlan", "render", "read",
+           "read_report", "fqdn_flow_ids"]
+
+POLICY_TYPE = "azure-native:network:FirewallPolicy"
+GROUP_TYPE = "azure-native:network:FirewallPolicyRuleCollectionGroup"
+
+#: What Azure Firewall Policy rules express: DNS names yes, source ports no.
+FW_CAPS = Capabilities("azure firewall policy", source_ports=False, fqdn=True)
+FW_PRIORITY_MIN, FW_PRIORITY_MAX = 100, 65000
+HTTP_PORTS = {"Http": 80, "Https": 443, "Mssql": 1433}
+
+
+@dataclass(frozen=True)
+class FirewallOptions:
+    """How to lay out the firewall policy (validated by :meth:`validate`)."""
+
+    #: priority of the rule collection group (100-65000)
+    group_priority: int = 1000
+    #: band of the rule collection priorities: 10000-19999 by default
+    priority_start: int = 10000
+    priority_width: int = 10000
+    #: fixed collection priorities by collection name, to settle a reported collision
+    priority_pins: Mapping[str, int] = field(default_factory=dict)
+    #: the clients' addresses (the local side); "*" = whatever the firewall sees
+    source_addresses: tuple[str, ...] = ("*",)
+    #: also carry the IP flows (needed when all egress is routed through the firewall)
+    include_ip_flows: bool = True
+    #: enable the DNS proxy (required by FQDN network rules)
+    dns_proxy: bool = True
+    #: "Standard" or "Premium" (Basic has no DNS proxy)
+    tier: str = "Standard"
+    name_prefix: str = "spirit"
+    profile: str | None = None
+
+    @property
+    def band(self) -> Band:
+        return Band(self.priority_start, self.priority_width, FW_PRIORITY_MIN, FW_PRIORITY_MAX, "collection")
+
+    def validate(self) -> None:
+        for f in ("group_priority", "priority_start", "priority_width"):
+            v = getattr(self, f)
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise ConfigError(f"must be an integer, not {v!r}", field=f)
+        if not FW_PRIORITY_MIN <= self.group_priority <= FW_PRIORITY_MAX:
+            raise ConfigError(f"{self.group_priority} is outside {FW_PRIORITY_MIN}-{FW_PRIORITY_MAX}",
+                              field="group_priority")
+        self.band.validate()
+        if self.tier not in ("Standard", "Premium"):
+            raise ConfigError(f"{self.tier!r} is not Standard or Premium (Basic has no DNS proxy)", field="tier")
+        if not isinstance(self.name_prefix, str) or not NAME_RE.match(self.name_prefix):
+            raise ConfigError(f"{self.name_prefix!r} is not a valid Azure name prefix", field="name_prefix")
+        if not self.source_addresses:
+            raise ConfigError("needs at least one address (\"*\" for any)", field="source_addresses")
+        for a in self.source_addresses:
+            got, _ = parse_address(a)
+            if got is None:
+                raise ConfigError(f"{a!r} is not an address, range or '*'", field="source_addresses")
+
+
+@dataclass(frozen=True)
+class FirewallPlan:
+    profile: str | None
+    band: Band
+    group_priority: int
+    policy_inputs: dict
+    collections: tuple[dict, ...]     # ruleCollections, camelCase, sorted by name
+    widened: tuple[Widening, ...]
+    expected: AllowedSet
+
+    @property
+    def group_inputs(self) -> dict:
+        return {"priority": self.group_priority, "ruleCollections": [dict(c) for c in self.collections]}
+
+    def resources(self, policy_name: str = "policy") -> list[dict]:
+        return [{"type": POLICY_TYPE, "name": policy_name, "inputs": dict(self.policy_inputs)},
+                {"type": GROUP_TYPE, "name": f"{policy_name}-rules",
+                 "inputs": dict(self.group_inputs, firewallPolicyName=policy_name)}]
+
+    def layout(self) -> list[dict]:
+        return [{"priority": c["priority"], "name": c["name"], "rules": [r["name"] for r in c["rules"]],
+                 "kind": "application" if c["rules"] and c["rules"][0]["ruleType"] == "ApplicationRule"
+                 else "network"} for c in sorted(self.collections, key=lambda c: c["priority"])]
+
+    def to_json(self) -> dict:
+        return {"profile": self.profile, "band": {"start": self.band.start, "end": self.band.end},
+                "policy": {"inputs": self.policy_inputs}, "group": {"inputs": self.group_inputs},
+                "widened": [w.to_json() for w in self.widened]}
+
+
+def fqdn_flow_ids(allowed: AllowedSet) -> tuple[str, ...]:
+    """Flows with a DNS-name destination (the ones only an FQDN-capable layer can hold exactly)."""
+    return tuple(sorted({t.flow for t in allowed.terms if t.peer.fqdns}))
+
+
+def _digest(term: Term) -> str:
+    return hashlib.sha256(f"{term.peer}|{term.dst_ports}".encode()).hexdigest()[:6]
+
+
+def render(source, options: FirewallOptions | None = None) -> FirewallPlan:
+    """The firewall policy for the egress flows of ``source`` (Profile or labelled AllowedSet)."""
+    opts = options or FirewallOptions()
+    opts.validate()
+    if isinstance(source, AllowedSet):
+        allowed, profile = source, opts.profile
+    else:
+        allowed, profile = source.allowed, source.name
+    egress = allowed.select(direction="egress")
+    if not opts.include_ip_flows:
+        egress = egress.select(flows=fqdn_flow_ids(egress))
+    proj = project(egress, FW_CAPS)
+
+    def desc(flow: str) -> dict:
+        if profile:
+            return {"description": marks.description(profile, [flow] if flow else [])}
+        return {}
+
+    src = list(opts.source_addresses)
+    by_flow: dict[str, list[Term]] = defaultdict(list)
+    for t in proj.allowed.terms:
+        by_flow[t.flow].append(t)
+    collections: dict[str, dict] = {}  # name -> collection (rules filled below)
+    keys: dict[str, str] = {}
+    fqdn_network = False
+    for flow, terms in sorted(by_flow.items()):
+        base = flow or "unlabelled"
+        net_rules: list[dict] = []
+        app_rules: list[dict] = []
+        per_transport = defaultdict(int)
+        for t in terms:
+            per_transport[t.transport] += 1
+        for t in sorted(terms):
+            suffix = f"-{_digest(t)}" if per_transport[t.transport] > 1 else ""
+            proto = t.transport.upper()
+            if t.peer.cidrs:
+                net_rules.append({"ruleType": "NetworkRule", "name": f"{base}-{t.transport}-ip{suffix}",
+                                  "ipProtocols": [proto], "sourceAddresses": src,
+                                  "destinationAddresses": list(t.peer.cidrs),
+                                  "destinationPorts": ports_to_azure(t.dst_ports), **desc(flow)})
+            if t.peer.fqdns:
+                rest = t.dst_ports
+                web = []
+                if t.transport == "tcp":
+                    for ptype in ("Http", "Https"):
+                        port = HTTP_PORTS[ptype]
+                        if port in t.dst_ports:
+                            web.append({"protocolType": ptype, "port": port})
+                            rest = rest - PortSet.single(port)
+                if web:
+                    app_rules.append({"ruleType": "ApplicationRule", "name": f"{base}-web{suffix}",
+                                      "protocols": web, "sourceAddresses": src,
+                                      "targetFqdns": list(t.peer.fqdns), **desc(flow)})
+                if not rest.is_empty:
+                    wild = [n for n in t.peer.fqdns if "*" in n]
+                    if wild:
+                        raise CapabilityError(f"azure firewall policy: flow {base}: network rules take no "
+                                              f"wildcard names ({', '.join(wild)})")
+                    fqdn_network = True
+                    net_rules.append({"ruleType": "NetworkRule", "name": f"{base}-{t.transport}-fqdn{suffix}",
+                                      "ipProtocols": [proto], "sourceAddresses": src,
+                                      "destinationFqdns": list(t.peer.fqdns),
+                                      "destinationPorts": ports_to_azure(rest), **desc(flow)})
+        for kind, rules in (("net", net_rules), ("app", app_rules)):
+            if rules:
+                name = f"{opts.name_prefix}-{base}-{kind}"
+                collections[name] = {"ruleCollectionType": "FirewallPolicyFilterRuleCollection", "name": name,
+                                     "action": {"type": "Allow"},
+                                     "rules": sorted(rules, key=lambda r: r["name"])}
+                keys[name] = f"{kind}:{flow}"
+    if fqdn_network and not opts.dns_proxy:
+        raise ConfigError("FQDN network rules need the policy's DNS proxy; keep dns_proxy on", field="dns_proxy")
+    prio = assign_priorities([Slot(keys[n], n) for n in collections], opts.band, pins=opts.priority_pins)
+    out = []
+    for name in sorted(collections):
+        c = dict(collections[name], priority=prio[name])
+        out.append(c)
+    policy_inputs: dict = {"sku": {"tier": opts.tier}}
+    if opts.dns_proxy:
+        policy_inputs["dnsSettings"] = {"enableProxy": True}
+    if profile:
+        policy_inputs["tags"] = marks.tags(profile)
+    return FirewallPlan(profile, opts.band, opts.group_priority, policy_inputs, tuple(out), proj.widened,
+                        proj.allowed)
+
+
+# ---- reader ------------------------------------------------------------------------------------------
+
+def _f(d: dict, key: str):
+    if key in d:
+        return d[key]
+    p = d.get("properties")
+    return p.get(key) if isinstance(p, dict) else None
+
+
+def _addresses(words, where: str, notes: list[str]) -> list[str]:
+    out = []
+    for w in as_list(words):
+        got, note = parse_address(w)
+        if got is None:
+            notes.append(f"{where}: {note}")
+        else:
+            out.extend(got)
+    return out
+
+
+def _rule_terms(rule: dict, where: str, notes: list[str]) -> list[Term]:
+    rtype = _f(rule, "ruleType")
+    flow = flow_label(_f(rule, "description"))
+    if as_list(_f(rule, "destinationIpGroups")) or as_list(_f(rule, "sourceIpGroups")):
+        notes.append(f"{where}: IP groups are not modelled")
+    if rtype == "NetworkRule":
+        protos = {str(p).lower() for p in as_list(_f(rule, "ipProtocols"))}
+        transports = [t for t in ("tcp", "udp") if t in protos or "any" in protos]
+        if protos - {"tcp", "udp", "any"}:
+            notes.append(f"{where}: protocols {sorted(protos - {'tcp', 'udp', 'any'})} are outside the model")
+        cidrs = _addresses(_f(rule, "destinationAddresses"), where, notes)
+        names = [str(n) for n in as_list(_f(rule, "destinationFqdns"))]
+        dst, pn = ports_from_azure(_f(rule, "destinationPorts"))
+        notes.extend(f"{where}: {n}" for n in pn)
+        if dst is None:
+            return []
+        peer = Peer.of(cidrs, names)
+        if peer.is_empty:
+            return []
+        return [Term("egress", t, peer, PortSet.of(None), dst, flow) for t in transports]
+    if rtype == "ApplicationRule":
+        ports = []
+        for p in as_list(_f(rule, "protocols")):
+            ptype = str(_f(p, "protocolType") or "")
+            port = to_int(_f(p, "port"), HTTP_PORTS.get(ptype))
+            if port is not None:
+                ports.append((port, port))
+        for key in ("fqdnTags", "webCategories", "targetUrls"):
+            if as_list(_f(rule, key)):
+                notes.append(f"{where}: {key} are not modelled")
+        targets = [str(n) for n in as_list(_f(rule, "targetFqdns"))]
+        cidrs = [c for n in targets if n.strip() == "*" for c in (ANY_IPV4, ANY_IPV6)]
+        cidrs += _addresses(_f(rule, "destinationAddresses"), where, notes)
+        peer = Peer.of(cidrs, [n for n in targets if n.strip() != "*"])
+        if not ports or peer.is_empty:
+            return []
+        return [Term("egress", "tcp", peer, PortSet.of(None), PortSet.of(ports), flow)]
+    notes.append(f"{where}: rule type {rtype!r} not understood (ignored)")
+    return []
+
+
+def read_report(resources: Iterable[dict]) -> tuple[AllowedSet, list[str]]:
+    """What the firewall policy rule collection groups among ``resources`` allow (egress), and notes."""
+    notes: list[str] = []
+    entries = []  # (kind order, group priority, collection priority, name, action, terms)
+    for res in resources:
+        if res.get("type") != GROUP_TYPE:
+            continue
+        inputs = res.get("inputs") or {}
+        gprio = to_int(_f(inputs, "priority"), 0)
+        for c in as_list(_f(inputs, "ruleCollections")):
+            cname = str(_f(c, "name") or "")
+            ctype = _f(c, "ruleCollectionType")
+            if ctype != "FirewallPolicyFilterRuleCollection":
+                notes.append(f"{res.get('name')}/{cname}: {ctype} collections are not read (DNAT is ingress)")
+                continue
+            action = str(_f(_f(c, "action") or {}, "type") or "")
+            cprio = to_int(_f(c, "priority"), 0)
+            for r in as_list(_f(c, "rules")):
+                where = f"{res.get('name')}/{cname}/{_f(r, 'name')}"
+                kind = 0 if _f(r, "ruleType") == "NetworkRule" else 1
+                entries.append((kind, gprio, cprio, cname, action, _rule_terms(r, where, notes)))
+    terms: list[Term] = []
+    denied = AllowedSet()
+    for _, _, _, _, action, ts in sorted(entries, key=lambda e: e[:4]):
+        box = AllowedSet(ts)
+        if action == "Deny":
+            denied = denied | box
+        elif action == "Allow":
+            if denied.is_empty:
+                terms.extend(box.terms)
+            else:
+                for flow, part in box.by_flow().items():
+                    terms.extend((part - denied).relabel(flow).terms)
+    return AllowedSet(terms), notes
+
+
+def read(resources: Iterable[dict]) -> AllowedSet:
+    return read_report(resources)[0]

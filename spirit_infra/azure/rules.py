@@ -1,0 +1,481 @@
+"""Azure NSG: pure renderer and reader.
+
+Render
+------
+:func:`render` turns a profile (or any labelled :class:`AllowedSet`) into the inputs of one
+``azure-native:network:NetworkSecurityGroup`` and one ``azure-native:network:SecurityRule`` per
+(flow, transport) of the projected set:
+
+- **Capabilities**: an NSG matches source ports (``sourcePortRange(s)``), so nothing widens there; it
+  has no FQDN match, so a flow whose destination is DNS names only (phone ZTP, phone NTP) widens to
+  ``0.0.0.0/0`` with its exact ports and transport, and the widening is reported. Where the Azure
+  Firewall layer is deployed (:mod:`spirit_infra.azure.firewall_policy`), egress is routed through it
+  and it enforces the names; the NSG stays the exact projection either way (a routed firewall does not
+  change the destination address the NSG sees, so the NSG cannot narrow an FQDN flow by itself).
+- **Augmented rules**: one rule carries every prefix and port range of its term
+  (``destinationAddressPrefixes``, ``destinationPortRanges`` ...), so a profile needs one rule per
+  flow and transport: 7-9 rules against the 1000-rule limit.
+- **Priorities** come from :mod:`.priorities` (a hash of direction, flow id and transport into the
+  band), so adding, removing or editing one flow never moves another rule.
+- **Strict mode** (default) ends the band with ``<prefix>-deny-internet-out``: Deny, Outbound, any
+  protocol, to the ``Internet`` tag, which overrides the NSG's built-in AllowInternetOutBound (65001).
+  Inbound needs no explicit deny: the built-in DenyAllInBound (65500) already drops what no rule
+  allows, and an ingress term from 0.0.0.0/0 is refused outright (least privilege).
+- **Local side**: the application security group when one is given (rules follow the SBC or VDI
+  NICs), else ``*`` (the NICs/subnet the NSG is attached to).
+- **Marks**: the NSG carries ``spirit-*`` tags; a SecurityRule has no tags, so each rule's
+  ``description`` carries ``spirit-role=... spirit-profile=... spirit-flow=<id>``.
+
+Read
+----
+:func:`read` takes registered resources (``{"type", "name", "inputs"}``, camelCase inputs, as the
+mock runtime and the policy pack see them), from spirit-infra or any other stack, and returns the
+allowed set they permit:
+
+- NSGs with inline ``securityRules`` and separate ``SecurityRule`` resources (matched to their NSG by
+  ``networkSecurityGroupName``; a lone NSG owns every separate rule).
+- First match by priority, per direction: what an Allow rule adds is its box minus everything Deny
+  rules of a lower priority number already matched. This handles allow rules, a final deny-all, and
+  denies placed before allows.
+- Address words: ``*``, ``Any``, ``Internet`` and ``0.0.0.0/0`` read as every address (0.0.0.0/0 and
+  ::/0 for the words). Other service tags (``VirtualNetwork``, ``AzureLoadBalancer``, ``Storage`` ...)
+  and peer-side application security groups are not addresses: such rules add nothing and are listed
+  in the notes of :func:`read_report`. The local side (destination of Inbound, source of Outbound
+  rules) is not a dimension of the allowed set and is ignored.
+- Protocols: ``Tcp``, ``Udp``; ``*``/``Any`` count as both; ICMP/ESP/AH are outside the model.
+- ``include_default_rules=True`` adds Azure's built-in rules (65000+): AllowInternetOutBound makes a
+  non-strict NSG read as "all egress allowed", which is what it does.
+- Labels come from the ``spirit-flow`` mark in the rule's description, else "".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from .. import marks
+from ..errors import CapabilityError, ConfigError, QuotaError
+from ..flows import ANY_IPV4, ANY_IPV6, AllowedSet, Capabilities, Peer, PortSet, Term, Widening, project
+from .common import NAME_RE, as_list, flow_label, parse_address, ports_from_azure, ports_to_azure, to_int
+from .priorities import Band, ReservedPriority, Slot, assign_priorities
+
+__all__ = [
+    "NSG_CAPS", "NSG_TYPE", "SECURITY_RULE_TYPE", "NSG_MAX_RULES", "NSG_MAX_NAME", "NSG_MAX_ADDRESSES",
+    "ExtraRule", "NsgOptions", "NsgRule", "NsgPlan", "render", "read", "read_report", "DEFAULT_RULES",
+]
+
+NSG_TYPE = "azure-native:network:NetworkSecurityGroup"
+SECURITY_RULE_TYPE = "azure-native:network:SecurityRule"
+
+#: What an NSG rule can express (source ports yes, FQDN no: names widen to 0.0.0.0/0, reported).
+NSG_CAPS = Capabilities("azure nsg", source_ports=True, fqdn=False)
+NSG_MAX_RULES = 1000          # rules per NSG (Azure limit, a parameter)
+NSG_MAX_NAME = 80             # characters in a rule name
+NSG_MAX_ADDRESSES = 4000      # addresses (prefixes) per side of an augmented rule
+NSG_PRIORITY_MIN, NSG_PRIORITY_MAX = 100, 4096
+
+DIRECTION = {"egress": "Outbound", "ingress": "Inbound"}
+PROTOCOL = {"tcp": "Tcp", "udp": "Udp"}
+
+#: Azure's built-in rules, as a reader sees them (only with ``include_default_rules``).
+DEFAULT_RULES = (
+    {"name": "AllowVnetInBound", "priority": 65000, "direction": "Inbound", "access": "Allow", "protocol": "*",
+     "sourceAddressPrefix": "VirtualNetwork", "destinationAddressPrefix": "VirtualNetwork",
+     "sourcePortRange": "*", "destinationPortRange": "*"},
+    {"name": "AllowAzureLoadBalancerInBound", "priority": 65001, "direction": "Inbound", "access": "Allow",
+     "protocol": "*", "sourceAddressPrefix": "AzureLoadBalancer", "destinationAddressPrefix": "*",
+     "sourcePortRange": "*", "destinationPortRange": "*"},
+    {"name": "DenyAllInBound", "priority": 65500, "direction": "Inbound", "access": "Deny", "protocol": "*",
+     "sourceAddressPrefix": "*", "destinationAddressPrefix": "*", "sourcePortRange": "*",
+     "destinationPortRange": "*"},
+    {"name": "AllowVnetOutBound", "priority": 65000, "direction": "Outbound", "access": "Allow", "protocol": "*",
+     "sourceAddressPrefix": "VirtualNetwork", "destinationAddressPrefix": "VirtualNetwork",
+     "sourcePortRange": "*", "destinationPortRange": "*"},
+    {"name": "AllowInternetOutBound", "priority": 65001, "direction": "Outbound", "access": "Allow",
+     "protocol": "*", "sourceAddressPrefix": "*", "destinationAddressPrefix": "Internet",
+     "sourcePortRange": "*", "destinationPortRange": "*"},
+    {"name": "DenyAllOutBound", "priority": 65500, "direction": "Outbound", "access": "Deny", "protocol": "*",
+     "sourceAddressPrefix": "*", "destinationAddressPrefix": "*", "sourcePortRange": "*",
+     "destinationPortRange": "*"},
+)
+
+_EXTRA_RE = re.compile(r"^(?P<name>[^:]+):(?P<prio>-?\d+)(?::(?P<dir>in|out|inbound|outbound))?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ExtraRule:
+    """A rule the user keeps in the same NSG: its name and priority must not collide with ours.
+
+    ``direction`` is "Inbound", "Outbound" or None (then it is checked against both directions).
+    """
+
+    name: str
+    priority: int
+    direction: str | None = None
+
+    @classmethod
+    def parse(cls, text: str, field: str = "--extra-rule") -> ExtraRule:
+        """``NAME:PRIORITY`` or ``NAME:PRIORITY:in|out``."""
+        m = _EXTRA_RE.match(text.strip())
+        if not m:
+            raise ConfigError(f"{text!r} is not NAME:PRIORITY[:in|out]", field=field)
+        d = m.group("dir")
+        direction = None if d is None else ("Inbound" if d.lower().startswith("in") else "Outbound")
+        return cls(m.group("name"), int(m.group("prio")), direction)
+
+
+@dataclass(frozen=True)
+class NsgOptions:
+    """How to lay out the NSG. Every field is validated by :meth:`validate` (ConfigError)."""
+
+    #: first priority of the reserved band (100-4096)
+    priority_start: int = 1000
+    #: width of the band; its last priority holds the strict deny. Default band: 1000-2999.
+    priority_width: int = 2000
+    #: end the band with a deny of outbound Internet traffic (least privilege)
+    strict: bool = True
+    #: application security group id: the rules' local side (follows the SBC/VDI NICs); None = "*"
+    asg_id: str | None = None
+    #: rules the user keeps in the same NSG (names and priorities to avoid)
+    extra_rules: tuple[ExtraRule, ...] = ()
+    #: fixed priorities by rule name, to settle a reported collision
+    priority_pins: Mapping[str, int] = field(default_factory=dict)
+    #: rule name prefix
+    name_prefix: str = "spirit"
+    #: the NSG rule limit
+    max_rules: int = NSG_MAX_RULES
+    #: profile name for the marks when rendering a bare AllowedSet
+    profile: str | None = None
+
+    @property
+    def band(self) -> Band:
+        return Band(self.priority_start, self.priority_width, NSG_PRIORITY_MIN, NSG_PRIORITY_MAX, "NSG")
+
+    def validate(self) -> None:
+        for f in ("priority_start", "priority_width", "max_rules"):
+            v = getattr(self, f)
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise ConfigError(f"must be an integer, not {v!r}", field=f)
+        if not isinstance(self.strict, bool):
+            raise ConfigError(f"must be true or false, not {self.strict!r}", field="strict")
+        self.band.validate()
+        if not isinstance(self.name_prefix, str) or not NAME_RE.match(self.name_prefix):
+            raise ConfigError(f"{self.name_prefix!r} is not a valid Azure name prefix (letters, digits, "
+                              "'_', '.', '-'; starts with a letter or digit)", field="name_prefix")
+        if self.asg_id is not None and (not isinstance(self.asg_id, str) or not self.asg_id.strip()):
+            raise ConfigError("must be a non-empty application security group id", field="asg_id")
+        if self.profile is not None and self.profile not in marks.ROLE_FOR_PROFILE:
+            raise ConfigError(f"unknown profile {self.profile!r}", field="profile")
+        names = [e.name for e in self.extra_rules]
+        for e in self.extra_rules:
+            if not isinstance(e, ExtraRule):
+                raise ConfigError(f"{e!r} is not an ExtraRule", field="extra_rules")
+            if not NSG_PRIORITY_MIN <= e.priority <= NSG_PRIORITY_MAX:
+                raise ConfigError(f"{e.name}: priority {e.priority} is outside {NSG_PRIORITY_MIN}-"
+                                  f"{NSG_PRIORITY_MAX}", field="extra_rules")
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ConfigError(f"rule name {dup[0]!r} appears twice", field="extra_rules")
+
+
+@dataclass(frozen=True)
+class NsgRule:
+    """One rendered rule: its Azure name (also the child resource suffix), key, priority and inputs."""
+
+    name: str
+    key: str
+    flow: str
+    direction: str     # Inbound | Outbound
+    access: str        # Allow | Deny
+    priority: int
+    inputs: dict       # camelCase, as registered (without resourceGroupName / networkSecurityGroupName)
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "key": self.key, "flow": self.flow, "direction": self.direction,
+                "access": self.access, "priority": self.priority, "inputs": self.inputs}
+
+
+@dataclass(frozen=True)
+class NsgPlan:
+    profile: str | None
+    band: Band
+    strict: bool
+    rules: tuple[NsgRule, ...]
+    nsg_inputs: dict
+    widened: tuple[Widening, ...]
+    expected: AllowedSet      # the projection the rules implement exactly
+
+    def resources(self, nsg_name: str = "nsg") -> list[dict]:
+        """Plain resource dicts (what a reader takes): the NSG and one SecurityRule per rule."""
+        out = [{"type": NSG_TYPE, "name": nsg_name, "inputs": dict(self.nsg_inputs)}]
+        for r in self.rules:
+            out.append({"type": SECURITY_RULE_TYPE, "name": f"{nsg_name}-{r.name}",
+                        "inputs": dict(r.inputs, networkSecurityGroupName=nsg_name)})
+        return out
+
+    def layout(self) -> list[dict]:
+        """The rule and priority layout, by direction then priority."""
+        return [{"direction": r.direction, "priority": r.priority, "name": r.name, "access": r.access,
+                 "flow": r.flow} for r in sorted(self.rules, key=lambda r: (r.direction, r.priority))]
+
+    def to_json(self) -> dict:
+        return {
+            "profile": self.profile,
+            "band": {"start": self.band.start, "end": self.band.end, "deny": self.band.deny_priority},
+            "strict": self.strict,
+            "nsg": {"inputs": self.nsg_inputs},
+            "rules": [r.to_json() for r in sorted(self.rules, key=lambda r: r.name)],
+            "widened": [w.to_json() for w in self.widened],
+        }
+
+
+def _source(source) -> tuple[AllowedSet, str | None]:
+    if isinstance(source, AllowedSet):
+        return source, None
+    allowed = getattr(source, "allowed", None)
+    if not isinstance(allowed, AllowedSet):
+        raise ConfigError(f"expected a Profile or an AllowedSet, not {type(source).__name__}", field="profile")
+    return allowed, source.name
+
+
+def _digest(term: Term) -> str:
+    text = f"{term.peer}|{term.src_ports}|{term.dst_ports}"
+    return hashlib.sha256(text.encode()).hexdigest()[:6]
+
+
+def check_ingress(allowed: AllowedSet, target: str = "azure nsg") -> None:
+    """Least privilege: no ingress term may come from everywhere, or from names (they would widen to it)."""
+    for t in allowed.terms:
+        if t.direction != "ingress":
+            continue
+        if t.peer.fqdns:
+            raise CapabilityError(f"{target}: flow {t.flow or '(unlabelled)'}: ingress from DNS names "
+                                  f"({', '.join(t.peer.fqdns)}) would widen to 0.0.0.0/0; refused")
+        if ANY_IPV4 in t.peer.cidrs or ANY_IPV6 in t.peer.cidrs:
+            raise CapabilityError(f"{target}: flow {t.flow or '(unlabelled)'}: ingress from everywhere "
+                                  f"({t.peer}) is refused (least privilege)")
+
+
+def _put(inputs: dict, one: str, many: str, values: list[str]) -> None:
+    """Singular field for one value, plural (augmented) field for several."""
+    if len(values) == 1:
+        inputs[one] = values[0]
+    else:
+        inputs[many] = list(values)
+
+
+def render(source, options: NsgOptions | None = None) -> NsgPlan:
+    """The NSG for ``source`` (a Profile or a labelled AllowedSet). Deterministic; checks every limit
+    (band, collisions, names, counts) before returning, so nothing is registered on error."""
+    opts = options or NsgOptions()
+    opts.validate()
+    allowed, profile = _source(source)
+    profile = profile or opts.profile
+    check_ingress(allowed)
+    proj = project(allowed, NSG_CAPS)
+    band = opts.band
+
+    groups: dict[tuple[str, str, str], list[Term]] = defaultdict(list)
+    for t in proj.allowed.terms:
+        groups[(t.flow, t.direction, t.transport)].append(t)
+    directions_of: dict[str, set[str]] = defaultdict(set)
+    for flow, direction, _ in groups:
+        directions_of[flow].add(direction)
+
+    drafts: list[tuple[str, str, str, Term]] = []  # (name, key, flow, term)
+    for (flow, direction, transport), terms in sorted(groups.items()):
+        base = flow or "unlabelled"
+        dir_part = f"-{'in' if direction == 'ingress' else 'out'}" if len(directions_of[flow]) > 1 else ""
+        for t in sorted(terms):
+            extra = f"-{_digest(t)}" if len(terms) > 1 else ""
+            name = f"{opts.name_prefix}-{base}-{transport}{dir_part}{extra}"
+            key = f"{direction}:{flow}:{transport}{':' + _digest(t) if extra else ''}"
+            drafts.append((name, key, flow, t))
+
+    deny_name = f"{opts.name_prefix}-deny-internet-out"
+    all_names = [d[0] for d in drafts] + ([deny_name] if opts.strict else [])
+    for name in all_names:
+        if len(name) > NSG_MAX_NAME:
+            raise QuotaError(f"rule name {name!r} is {len(name)} characters; Azure allows {NSG_MAX_NAME} "
+                             f"(shorten name_prefix {opts.name_prefix!r} or the flow id)")
+        if not NAME_RE.match(name):
+            raise ConfigError(f"rule name {name!r} is not a valid Azure name", field="name_prefix")
+    if len(set(all_names)) != len(all_names):  # pragma: no cover - names derive from unique keys
+        raise QuotaError("two rules would share a name")
+    user = {e.name for e in opts.extra_rules}
+    for name in all_names:
+        if name in user:
+            raise QuotaError(f"rule name {name!r} is already used by a user-supplied rule")
+    total = len(all_names) + len(opts.extra_rules)
+    if total > opts.max_rules:
+        raise QuotaError(f"the NSG would hold {total} rules ({len(all_names)} spirit + {len(opts.extra_rules)} "
+                         f"user); the limit is {opts.max_rules}")
+    for name, _, _, t in drafts:
+        if len(t.peer.cidrs) > NSG_MAX_ADDRESSES:
+            raise QuotaError(f"rule {name} needs {len(t.peer.cidrs)} address prefixes; an augmented rule "
+                             f"takes {NSG_MAX_ADDRESSES}")
+
+    slots = [Slot(key, name, DIRECTION[t.direction]) for name, key, _, t in drafts]
+    reserved = [ReservedPriority(e.name, e.priority, e.direction) for e in opts.extra_rules]
+    prio = assign_priorities(slots, band, reserved=reserved, pins=opts.priority_pins,
+                             deny_scopes=["Outbound"] if opts.strict else [])
+
+    def desc(flows: list[str], text: str = "") -> str | None:
+        return marks.description(profile, flows, text) if profile else (text or None)
+
+    local = ({"kind": "asg", "value": [{"id": opts.asg_id}]} if opts.asg_id else {"kind": "prefix", "value": "*"})
+    rules: list[NsgRule] = []
+    for name, key, flow, t in drafts:
+        direction = DIRECTION[t.direction]
+        inputs: dict = {"securityRuleName": name, "priority": prio[name], "direction": direction,
+                        "access": "Allow", "protocol": PROTOCOL[t.transport]}
+        remote, here = ("destination", "source") if direction == "Outbound" else ("source", "destination")
+        _put(inputs, f"{remote}AddressPrefix", f"{remote}AddressPrefixes", list(t.peer.cidrs))
+        if local["kind"] == "asg":
+            inputs[f"{here}ApplicationSecurityGroups"] = local["value"]
+        else:
+            inputs[f"{here}AddressPrefix"] = local["value"]
+        _put(inputs, "sourcePortRange", "sourcePortRanges", ports_to_azure(t.src_ports))
+        _put(inputs, "destinationPortRange", "destinationPortRanges", ports_to_azure(t.dst_ports))
+        d = desc([flow] if flow else [])
+        if d:
+            inputs["description"] = d
+        rules.append(NsgRule(name, key, flow, direction, "Allow", prio[name], inputs))
+    if opts.strict:
+        inputs = {"securityRuleName": deny_name, "priority": band.deny_priority, "direction": "Outbound",
+                  "access": "Deny", "protocol": "*", "destinationAddressPrefix": "Internet",
+                  "sourcePortRange": "*", "destinationPortRange": "*"}
+        if local["kind"] == "asg":
+            inputs["sourceApplicationSecurityGroups"] = local["value"]
+        else:
+            inputs["sourceAddressPrefix"] = "*"
+        d = desc([], "strict: deny outbound Internet")
+        if d:
+            inputs["description"] = d
+        rules.append(NsgRule(deny_name, "deny", "", "Outbound", "Deny", band.deny_priority, inputs))
+
+    nsg_inputs: dict = {"tags": marks.tags(profile)} if profile else {}
+    return NsgPlan(profile, band, opts.strict, tuple(sorted(rules, key=lambda r: r.name)), nsg_inputs,
+                   proj.widened, proj.allowed)
+
+
+# ---- reader ------------------------------------------------------------------------------------------
+
+def _rule_field(rule: dict, key: str):
+    """A rule field, flat (azure-native inputs) or under ``properties`` (ARM JSON)."""
+    if key in rule:
+        return rule[key]
+    props = rule.get("properties")
+    return props.get(key) if isinstance(props, dict) else None
+
+
+def _rule_set(rule: dict, notes: list[str]) -> tuple[str, str, int, AllowedSet]:
+    """(direction, access, priority, allowed box) of one rule dict; direction "" if unreadable."""
+    g = lambda k: _rule_field(rule, k)  # noqa: E731
+    name = g("securityRuleName") or g("name") or "(unnamed)"
+    direction = str(g("direction") or "")
+    access = str(g("access") or "")
+    priority = to_int(g("priority"), 0)
+    if direction not in ("Inbound", "Outbound") or access not in ("Allow", "Deny"):
+        notes.append(f"rule {name}: direction {direction!r} / access {access!r} not understood (ignored)")
+        return "", access, priority, AllowedSet()
+    proto = str(g("protocol") or "*").lower()
+    transports = {"tcp": ("tcp",), "udp": ("udp",), "*": ("tcp", "udp"), "any": ("tcp", "udp")}.get(proto)
+    if transports is None:
+        notes.append(f"rule {name}: protocol {g('protocol')!r} is outside the model (ignored)")
+        return direction, access, priority, AllowedSet()
+    remote = "destination" if direction == "Outbound" else "source"
+    cidrs: list[str] = []
+    words = as_list(g(f"{remote}AddressPrefix")) + as_list(g(f"{remote}AddressPrefixes"))
+    for w in words:
+        got, note = parse_address(w)
+        if got is None:
+            notes.append(f"rule {name}: {note}")
+        else:
+            cidrs.extend(got)
+    if as_list(g(f"{remote}ApplicationSecurityGroups")):
+        notes.append(f"rule {name}: a remote-side application security group is not modelled")
+    src, n1 = ports_from_azure(g("sourcePortRange"), g("sourcePortRanges"))
+    dst, n2 = ports_from_azure(g("destinationPortRange"), g("destinationPortRanges"))
+    notes.extend(f"rule {name}: {n}" for n in n1 + n2)
+    if not cidrs:
+        return direction, access, priority, AllowedSet()
+    flow = flow_label(g("description"))
+    peer = Peer.of(cidrs)
+    d = "egress" if direction == "Outbound" else "ingress"
+    src = src if src is not None else PortSet.of(None)
+    dst = dst if dst is not None else PortSet.of(None)
+    return direction, access, priority, AllowedSet(Term(d, t, peer, src, dst, flow) for t in transports)
+
+
+def _evaluate(rules: list[dict], notes: list[str]) -> list[Term]:
+    """First match by priority, per direction: Allow adds its box minus earlier denies."""
+    out: list[Term] = []
+    parsed = []
+    for r in rules:
+        direction, access, priority, box = _rule_set(r, notes)
+        if direction:
+            parsed.append((direction, priority, str(_rule_field(r, "securityRuleName") or _rule_field(r, "name")
+                                                     or ""), access, box))
+    for direction in ("Inbound", "Outbound"):
+        denied = AllowedSet()
+        seen: dict[int, str] = {}
+        for _, priority, name, access, box in sorted((p for p in parsed if p[0] == direction),
+                                                     key=lambda p: (p[1], p[2])):
+            if priority in seen:
+                notes.append(f"rules {seen[priority]} and {name} share priority {priority} ({direction}); "
+                             "Azure rejects this")
+            seen[priority] = name
+            if access == "Deny":
+                denied = denied | box
+                continue
+            if denied.is_empty:
+                out.extend(box.terms)
+            else:
+                for flow, part in box.by_flow().items():
+                    out.extend((part - denied).relabel(flow).terms)
+    return out
+
+
+def read_report(resources: Iterable[dict], *, include_default_rules: bool = False) -> tuple[AllowedSet, list[str]]:
+    """The allowed set the NSGs among ``resources`` permit (union over NSGs), and reading notes."""
+    resources = list(resources)
+    notes: list[str] = []
+    nsgs = [r for r in resources if r.get("type") == NSG_TYPE]
+    separate = [r for r in resources if r.get("type") == SECURITY_RULE_TYPE]
+    groups: dict[str, list[dict]] = {}
+    aliases: dict[str, str] = {}
+    for n in nsgs:
+        key = f"nsg:{n.get('urn') or n.get('name')}"
+        inputs = n.get("inputs") or {}
+        rules = as_list(inputs.get("securityRules"))
+        groups[key] = list(rules)
+        for alias in (inputs.get("networkSecurityGroupName"), n.get("name")):
+            if isinstance(alias, str):
+                aliases.setdefault(alias, key)
+        if rules and separate and len(nsgs) == 1:
+            notes.append(f"NSG {n.get('name')} has inline securityRules and separate SecurityRule resources: "
+                         "they fight each other on every update")
+    for r in separate:
+        inputs = r.get("inputs") or {}
+        owner = inputs.get("networkSecurityGroupName")
+        if len(nsgs) == 1:
+            key = next(iter(groups))
+        elif isinstance(owner, str) and owner in aliases:
+            key = aliases[owner]
+        else:
+            key = f"name:{owner}"
+        groups.setdefault(key, []).append(inputs)
+    terms: list[Term] = []
+    for key in sorted(groups):
+        rules = groups[key] + (list(DEFAULT_RULES) if include_default_rules else [])
+        terms.extend(_evaluate(rules, notes))
+    return AllowedSet(terms), notes
+
+
+def read(resources: Iterable[dict], *, include_default_rules: bool = False) -> AllowedSet:
+    """The allowed set the NSG resources permit (see :func:`read_report`)."""
+    return read_report(resources, include_default_rules=include_default_rules)[0]
