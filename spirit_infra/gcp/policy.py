@@ -1,0 +1,255 @@
+"""Global network firewall policy (Cloud NGFW): pure render and the policy-rule reader.
+
+Render: a ``NetworkFirewallPolicy``, one ``NetworkFirewallPolicyRule`` per flow and peer kind (IPv4
+ranges, IPv6 ranges, DNS names: ``match.destFqdns``), and a ``NetworkFirewallPolicyAssociation`` with
+the VPC. Rules are separate resources, never the inline ``NetworkFirewallPolicyWithRules`` list, so one
+flow's change touches one resource (and the two styles never fight). Firewall policy rules match DNS
+names but not source ports (:data:`POLICY_CAPS`).
+
+Priorities are stable per flow id: ``priority_base + slot * slot_width + k``, where ``slot`` is a hash
+of the flow id into ``priority_slots`` slots and ``k`` numbers the flow's own rules (at most
+``slot_width``). Adding, removing or editing one flow never renumbers another; two flow ids that hash
+to one slot are refused with both names (:class:`QuotaError`). Strict mode (default) ends the policy
+with deny-all egress rules (IPv4, IPv6) at ``deny_priority``.
+
+Reader (:func:`read_policy_rules`): ``NetworkFirewallPolicyRule``, ``RegionNetworkFirewallPolicyRule``,
+hierarchical ``FirewallPolicyRule`` and the ``*WithRules`` variants. ``match.srcIpRanges`` /
+``destIpRanges`` / ``destFqdns`` / ``srcFqdns`` and ``layer4Configs`` (``ipProtocol`` tcp/udp/all with
+``ports``); action ``allow`` / ``deny`` / ``goto_next`` (next layer decides); ``disabled`` rules are
+ignored. A rule whose remote side uses only matchers that are not addresses (address groups, region
+codes, threat lists, secure tags) is read as matching any address when it allows, and is ignored when
+it denies or passes on, so the reader never understates what is allowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from .. import marks
+from ..errors import ConfigError, QuotaError
+from ..flows import ANY_IPV4, ANY_IPV6, AllowedSet, Capabilities, Peer, project
+from ..profiles import Profile
+from .common import Rule, check_name
+from .rules import (
+    KIND_TEXT,
+    Rendered,
+    _resolve,
+    check_ingress_peer,
+    check_prefix,
+    check_ranges,
+    group_flow,
+    l4,
+    l4_terms,
+    rule_name,
+)
+
+__all__ = ["POLICY_CAPS", "POLICY_TYPE", "POLICY_RULE_TYPE", "ASSOCIATION_TYPE", "POLICY_RULE_TYPES",
+           "PolicyOptions", "render_policy", "flow_slot", "read_policy_rules"]
+
+POLICY_CAPS = Capabilities("gcp-network-firewall-policy", source_ports=False, fqdn=True)
+POLICY_TYPE = "gcp:compute/networkFirewallPolicy:NetworkFirewallPolicy"
+POLICY_RULE_TYPE = "gcp:compute/networkFirewallPolicyRule:NetworkFirewallPolicyRule"
+ASSOCIATION_TYPE = "gcp:compute/networkFirewallPolicyAssociation:NetworkFirewallPolicyAssociation"
+#: rule types the reader understands -> evaluation rank (0: hierarchical, 1: global, 2: regional)
+POLICY_RULE_TYPES = {
+    "gcp:compute/firewallPolicyRule:FirewallPolicyRule": 0,
+    "gcp:compute/firewallPolicyWithRules:FirewallPolicyWithRules": 0,
+    POLICY_RULE_TYPE: 1,
+    "gcp:compute/networkFirewallPolicyWithRules:NetworkFirewallPolicyWithRules": 1,
+    "gcp:compute/regionNetworkFirewallPolicyRule:RegionNetworkFirewallPolicyRule": 2,
+    "gcp:compute/regionNetworkFirewallPolicyWithRules:RegionNetworkFirewallPolicyWithRules": 2,
+}
+#: GCP reserves the priorities above this one for the policy's own default rules
+PRIORITY_MAX = 2147483547
+MAX_FQDNS = 100
+
+
+def flow_slot(flow: str, slots: int) -> int:
+    """The flow's slot: a hash of its id only (never of its position or content)."""
+    return int.from_bytes(hashlib.sha256(flow.encode()).digest()[:8], "big") % slots
+
+
+@dataclass(frozen=True)
+class PolicyOptions:
+    """How to render the network firewall policy.
+
+    - ``policy_name``: the policy's GCP name (default ``<name_prefix>-<profile>``).
+    - ``priority_base``, ``priority_slots``, ``slot_width``: the priority band
+      ``[base, base + slots * width)``; each flow owns one slot of ``slot_width`` priorities.
+    - ``strict``: deny-all egress rules at ``deny_priority`` and ``deny_priority + 1`` (after the band).
+    - ``target_service_accounts`` / ``target_secure_tags`` (``tagValues/...``): the instances the rules
+      apply to. Neither: every instance of the associated VPC (network policies do not take network tags).
+    - ``max_ranges`` / ``max_fqdns``: per-rule limits (quotas, so parameters).
+    - ``network``: the VPC for the association (``None``: the component's ``network`` Arg).
+    """
+
+    policy_name: str | None = None
+    name_prefix: str = "spirit"
+    priority_base: int = 1000
+    priority_slots: int = 10000
+    slot_width: int = 10
+    deny_priority: int = 2000000000
+    strict: bool = True
+    target_service_accounts: tuple[str, ...] = ()
+    target_secure_tags: tuple[str, ...] = ()
+    max_ranges: int = 5000
+    max_fqdns: int = MAX_FQDNS
+    enable_logging: bool = False
+    network: str | None = None
+    profile: str | None = None
+
+    def validate(self) -> PolicyOptions:
+        check_prefix(self.name_prefix)
+        if self.policy_name is not None:
+            check_name(self.policy_name, field="policy_name")
+        for f in ("priority_base", "priority_slots", "slot_width", "deny_priority", "max_ranges", "max_fqdns"):
+            v = getattr(self, f)
+            if isinstance(v, bool) or not isinstance(v, int) or v < (0 if f == "priority_base" else 1):
+                raise ConfigError(f"{v!r} must be a {'non-negative' if f == 'priority_base' else 'positive'} "
+                                  "integer", field=f)
+        top = self.priority_base + self.priority_slots * self.slot_width - 1
+        if top > PRIORITY_MAX:
+            raise ConfigError(f"the priority band ends at {top}, above GCP's maximum {PRIORITY_MAX}",
+                              field="priority_slots")
+        if self.strict and not top < self.deny_priority < PRIORITY_MAX:
+            raise ConfigError(f"the strict deny priority {self.deny_priority} must lie after the band (> {top}) "
+                              f"and below {PRIORITY_MAX}", field="deny_priority")
+        if self.target_service_accounts and self.target_secure_tags:
+            raise ConfigError("GCP rules take target service accounts or secure tags, not both",
+                              field="target_secure_tags")
+        for i, t in enumerate(self.target_secure_tags):
+            if not isinstance(t, str) or not t.startswith("tagValues/"):
+                raise ConfigError(f"{t!r} is not a secure tag value (tagValues/<id>)", field=f"target_secure_tags[{i}]")
+        return self
+
+    def targets(self) -> dict:
+        if self.target_service_accounts:
+            return {"targetServiceAccounts": sorted(self.target_service_accounts)}
+        if self.target_secure_tags:
+            return {"targetSecureTags": [{"name": t} for t in sorted(self.target_secure_tags)]}
+        return {}
+
+
+def render_policy(allowed_or_profile: AllowedSet | Profile, options: PolicyOptions | None = None) -> Rendered:
+    """Render the policy, its rules and the association (specs sorted by name)."""
+    opts = (options or PolicyOptions()).validate()
+    allowed, profile = _resolve(allowed_or_profile, opts.profile)
+    proj = project(allowed, POLICY_CAPS)
+    policy_name = opts.policy_name or check_name(f"{opts.name_prefix}-{profile}", field="name_prefix")
+    specs: list[dict] = [{
+        "type": POLICY_TYPE, "name": "policy",
+        "inputs": {"name": policy_name,
+                   "description": marks.description(profile, [], "Spirit Cloud UC firewall policy.")},
+    }]
+    assoc = {"type": ASSOCIATION_TYPE, "name": "association",
+             "inputs": {"name": check_name(f"{policy_name}-association", field="policy_name")},
+             "refs": {"firewallPolicy": "res:policy.name"}}
+    if opts.network is None:
+        assoc["refs"]["attachmentTarget"] = "arg:network"
+    else:
+        assoc["inputs"]["attachmentTarget"] = opts.network
+    specs.append(assoc)
+
+    owner: dict[int, str] = {}
+    for flow, fset in proj.allowed.by_flow().items():
+        slot = flow_slot(flow, opts.priority_slots)
+        if slot in owner:
+            raise QuotaError(f"flows {owner[slot]!r} and {flow!r} hash to the same priority slot {slot} of "
+                             f"{opts.priority_slots}; change priority_slots (renumbers every rule) or a flow id")
+        owner[slot] = flow
+        groups = sorted(group_flow(fset.terms, fqdn_ok=True).items())
+        if len(groups) > opts.slot_width:
+            raise QuotaError(f"flow {flow!r} needs {len(groups)} rules; a slot holds {opts.slot_width} (slot_width)")
+        for k, ((direction, kind, values), ports) in enumerate(groups):
+            match: dict = {"layer4Configs": l4(ports, "ipProtocol")}
+            if kind == "fqdn":
+                if direction != "egress":  # pragma: no cover - profiles have no ingress names
+                    raise ConfigError(f"flow {flow!r}: DNS names are rendered for egress only", field="flows")
+                if len(values) > opts.max_fqdns:
+                    raise QuotaError(f"flow {flow!r} has {len(values)} DNS names; the limit per rule is "
+                                     f"{opts.max_fqdns} (max_fqdns)")
+                match["destFqdns"] = list(values)
+            else:
+                if direction == "ingress":
+                    check_ingress_peer(values, flow)
+                match["destIpRanges" if direction == "egress" else "srcIpRanges"] = list(values)
+            content = {"direction": direction, "match": match}
+            name = rule_name(opts.name_prefix, flow, content)
+            check_ranges(0 if kind == "fqdn" else len(values), opts.max_ranges, f"rule {name}")
+            inputs = {
+                "ruleName": name,
+                "description": marks.description(profile, [flow] if flow else [],
+                                                 f"Spirit {flow or 'rule'}: {direction} {KIND_TEXT[kind]}."),
+                "action": "allow",
+                "direction": direction.upper(),
+                "priority": opts.priority_base + slot * opts.slot_width + k,
+                "match": match,
+                "enableLogging": opts.enable_logging,
+                **opts.targets(),
+            }
+            specs.append({"type": POLICY_RULE_TYPE, "name": name[len(opts.name_prefix) + 1:], "inputs": inputs,
+                          "refs": {"firewallPolicy": "res:policy.name"}})
+    if opts.strict:
+        for i, (version, anyaddr) in enumerate(((4, ANY_IPV4), (6, ANY_IPV6))):
+            name = check_name(f"{opts.name_prefix}-{profile}-deny-egress-ipv{version}", field="name_prefix")
+            inputs = {
+                "ruleName": name,
+                "description": marks.description(profile, [], f"Spirit strict egress: deny all other IPv{version} "
+                                                 "egress."),
+                "action": "deny",
+                "direction": "EGRESS",
+                "priority": opts.deny_priority + i,
+                "match": {"layer4Configs": [{"ipProtocol": "all"}], "destIpRanges": [anyaddr]},
+                "enableLogging": opts.enable_logging,
+                **opts.targets(),
+            }
+            specs.append({"type": POLICY_RULE_TYPE, "name": name[len(opts.name_prefix) + 1:], "inputs": inputs,
+                          "refs": {"firewallPolicy": "res:policy.name"}})
+    specs.sort(key=lambda s: (s["type"] != POLICY_TYPE, s["name"]))
+    return Rendered(profile, tuple(specs), proj.widened, proj.allowed)
+
+
+# ---- reader ---------------------------------------------------------------------------------------
+
+_NON_ADDRESS = {
+    "egress": ("destAddressGroups", "destRegionCodes", "destThreatIntelligences", "destNetworkScope",
+               "destNetworkContext"),
+    "ingress": ("srcAddressGroups", "srcRegionCodes", "srcThreatIntelligences", "srcSecureTags", "srcNetworks",
+                "srcNetworkScope", "srcNetworkContext"),
+}
+
+
+def _one_rule(inputs: dict, where: str) -> list[Rule]:
+    if inputs.get("disabled"):
+        return []
+    action = str(inputs.get("action") or "").lower()
+    if action not in ("allow", "deny", "goto_next"):
+        return []  # apply_security_profile_group and the like: not an address decision we model
+    direction = str(inputs.get("direction") or "INGRESS").lower()
+    match = inputs.get("match") or {}
+    if direction == "egress":
+        cidrs, fqdns = match.get("destIpRanges") or [], match.get("destFqdns") or []
+    else:
+        cidrs, fqdns = match.get("srcIpRanges") or [], match.get("srcFqdns") or []
+    if not cidrs and not fqdns:
+        if any(match.get(k) for k in _NON_ADDRESS.get(direction, ())):
+            if action != "allow":
+                return []
+        cidrs = [ANY_IPV4, ANY_IPV6]
+    flow = marks.parse_description(inputs.get("description")).get(marks.FLOW_KEY, "")
+    terms = l4_terms(match.get("layer4Configs"), "ipProtocol", direction, Peer.of(cidrs, fqdns), flow,
+                     f"{where}.match.layer4Configs")
+    if not terms:
+        return []
+    return [Rule(int(inputs.get("priority", 0)), action, AllowedSet(terms), flow, where)]
+
+
+def read_policy_rules(rtype: str, inputs: dict, name: str = "") -> list[Rule]:
+    """The evaluator's view of a policy rule resource (or every rule of a ``*WithRules`` resource)."""
+    if rtype.endswith("WithRules"):
+        out: list[Rule] = []
+        for i, r in enumerate(inputs.get("rules") or []):
+            out.extend(_one_rule(r, f"{name}.rules[{i}]"))
+        return out
+    return _one_rule(inputs, name)

@@ -1,0 +1,348 @@
+"""VPC firewall rules (``gcp.compute.Firewall``): pure render and the GCP reader.
+
+Render: one rule per flow and IP version (and per distinct peer set inside a flow), each carrying
+several ``allows`` entries (one per transport, with all its ports), so rule counts stay low while
+every rule belongs to exactly one flow. Names are ``<prefix>-<flow id>-<content hash>``: adding,
+removing or editing one flow touches only that flow's rules. VPC firewall rules cannot match source
+ports or DNS names (:data:`VPC_CAPS`); the projection reports both widenings. Strict mode (default)
+adds explicit deny-all egress rules (IPv4 and IPv6) at a low priority, above GCP's implied allow-all
+egress.
+
+Read: :func:`read` understands ``gcp:compute/firewall:Firewall`` and the firewall policy rule types
+(see :mod:`spirit_infra.gcp.policy`) as registered (camelCase inputs), including stacks spirit-infra
+did not build:
+
+- ``direction`` defaults to INGRESS, ``priority`` to 1000; ``disabled`` rules are ignored.
+- ``allows``/``denies`` entries: ``tcp``/``6`` and ``udp``/``17`` with ``ports`` (none = every port);
+  ``all`` means TCP and UDP on every port. Other protocols (icmp, esp, sctp...) are outside the
+  allowed-set algebra (TCP/UDP) and are ignored.
+- An egress rule without ``destinationRanges`` matches 0.0.0.0/0; an ingress rule with neither
+  ``sourceRanges`` nor source tags/service accounts matches 0.0.0.0/0 (GCP's defaults). Source tags and
+  service accounts name VPC-internal instances, not addresses, and are otherwise ignored.
+- Targets (tags, service accounts) are ignored: every rule is assumed to apply to the instance in
+  question. Precedence: lower priority number wins, deny wins ties; GCP's implied rules (allow all
+  egress, deny all ingress) come last (``implied=False`` leaves them out).
+- Terms are labelled with the flow ids of the ``spirit-flow=`` mark in the description, else "".
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import netaddr
+
+from .. import marks
+from ..errors import CapabilityError, ConfigError, QuotaError
+from ..flows import (
+    ANY_IPV4,
+    ANY_IPV6,
+    ANY_PORTS,
+    AllowedSet,
+    Capabilities,
+    Peer,
+    PortSet,
+    Term,
+    Widening,
+    project,
+)
+from ..profiles import PROFILES, Profile
+from .common import (
+    NAME_MAX,
+    NAME_RE,
+    Rule,
+    check_name,
+    evaluate,
+    everything,
+    ports_from_gcp,
+    ports_to_gcp,
+    short_hash,
+    split_by_version,
+)
+
+__all__ = ["VPC_CAPS", "FIREWALL_TYPE", "VpcOptions", "Rendered", "render", "read", "read_firewall"]
+
+VPC_CAPS = Capabilities("gcp-vpc-firewall", source_ports=False, fqdn=False)
+FIREWALL_TYPE = "gcp:compute/firewall:Firewall"
+PRIORITY_MAX = 65535
+#: default ranges per rule (GCP allows thousands; a parameter, like every quota)
+MAX_RANGES = 5000
+_DIR_GCP = {"egress": "EGRESS", "ingress": "INGRESS"}
+_VERSION_NAME = {4: "IPv4", 6: "IPv6"}
+KIND_TEXT = {"ipv4": "IPv4", "ipv6": "IPv6", "fqdn": "DNS names"}
+
+
+def _resolve(allowed_or_profile: AllowedSet | Profile, profile: str | None) -> tuple[AllowedSet, str]:
+    if isinstance(allowed_or_profile, Profile):
+        return allowed_or_profile.allowed, allowed_or_profile.name
+    if profile not in PROFILES:
+        raise ConfigError(f"an allowed set needs options.profile (one of {', '.join(PROFILES)}) for its marks",
+                          field="profile")
+    return allowed_or_profile, profile
+
+
+def check_prefix(prefix: str, field: str = "name_prefix") -> str:
+    if not isinstance(prefix, str) or not NAME_RE.match(prefix) or len(prefix) > 40:
+        raise ConfigError(f"{prefix!r} is not a valid name prefix: it must match [a-z]([-a-z0-9]*[a-z0-9])? "
+                          "and be at most 40 characters (GCP names are at most 63)", field=field)
+    return prefix
+
+
+def rule_name(prefix: str, flow: str, content) -> str:
+    """``<prefix>-<flow>-<hash>``, checked against GCP's name rules."""
+    name = f"{prefix}-{flow or 'unlabelled'}-{short_hash(content)}"
+    if len(name) > NAME_MAX or not NAME_RE.match(name):
+        check_name(name, field=f"rule name for flow {flow!r}")
+    return name
+
+
+def check_ingress_peer(cidrs: Iterable[str], flow: str) -> None:
+    """Least privilege: never open ingress from everywhere."""
+    for c in cidrs:
+        if netaddr.IPNetwork(c).prefixlen == 0:
+            raise CapabilityError(f"flow {flow!r}: ingress from {c} would open the target to the whole internet; "
+                                  "spirit-infra never renders it")
+
+
+def check_ranges(n: int, limit: int, what: str) -> None:
+    if n > limit:
+        raise QuotaError(f"{what} has {n} ranges; the limit per rule is {limit} (max_ranges)")
+
+
+@dataclass(frozen=True)
+class VpcOptions:
+    """How to render VPC firewall rules.
+
+    - ``target_tags`` / ``target_service_accounts``: which instances the rules apply to (one of them;
+      GCP rejects both). Neither given: the network tag ``spirit-<role>`` (e.g. ``spirit-sbc``), never
+      every instance of the VPC.
+    - ``priority_base``: priority of the allow rules (0-65535, lower wins).
+    - ``strict``: add explicit deny-all egress rules at ``deny_priority`` (default 65534, just above
+      GCP's implied allow-all egress at the lowest priority).
+    - ``max_ranges``: source/destination ranges allowed per rule (a quota: raise it if GCP does).
+    - ``name_prefix``: first part of every rule name (``spirit``); use one per stack sharing a project.
+    - ``network``: the VPC (name or self link); ``None`` leaves it to the component (a reference).
+    - ``profile``: profile name for the marks when rendering a bare allowed set.
+    """
+
+    target_tags: tuple[str, ...] = ()
+    target_service_accounts: tuple[str, ...] = ()
+    priority_base: int = 1000
+    deny_priority: int = 65534
+    strict: bool = True
+    max_ranges: int = MAX_RANGES
+    name_prefix: str = "spirit"
+    network: str | None = None
+    enable_logging: bool = False
+    profile: str | None = None
+
+    def validate(self) -> VpcOptions:
+        check_prefix(self.name_prefix)
+        for field_name in ("priority_base", "deny_priority"):
+            v = getattr(self, field_name)
+            if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= PRIORITY_MAX:
+                raise ConfigError(f"{v!r} is not a priority (0-{PRIORITY_MAX})", field=field_name)
+        if self.strict and self.deny_priority <= self.priority_base:
+            raise ConfigError(f"the strict deny-all egress ({self.deny_priority}) must have a larger number (lower "
+                              f"precedence) than the allow rules ({self.priority_base})", field="deny_priority")
+        if isinstance(self.max_ranges, bool) or not isinstance(self.max_ranges, int) or self.max_ranges < 1:
+            raise ConfigError(f"{self.max_ranges!r} must be a positive integer", field="max_ranges")
+        if self.target_tags and self.target_service_accounts:
+            raise ConfigError("GCP rules take target tags or target service accounts, not both",
+                              field="target_service_accounts")
+        for i, t in enumerate(self.target_tags):
+            check_name(t, field=f"target_tags[{i}]")
+        for i, sa in enumerate(self.target_service_accounts):
+            if not isinstance(sa, str) or "@" not in sa:
+                raise ConfigError(f"{sa!r} is not a service account e-mail", field=f"target_service_accounts[{i}]")
+        return self
+
+    def targets(self, profile: str) -> dict[str, list[str]]:
+        if self.target_service_accounts:
+            return {"targetServiceAccounts": sorted(self.target_service_accounts)}
+        tags = self.target_tags or (f"spirit-{marks.ROLE_FOR_PROFILE[profile]}",)
+        return {"targetTags": sorted(tags)}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Resource specs (plain data, sorted by name) plus what the projection widened.
+
+    A spec is ``{"type", "name", "inputs", "refs"?}``: ``name`` is the suffix of the Pulumi resource
+    name, ``inputs`` the camelCase inputs exactly as registered, ``refs`` inputs the component fills
+    in (``"arg:<x>"`` from its Args, ``"res:<name>.<attr>"`` from another spec's resource).
+    """
+
+    profile: str
+    specs: tuple[dict, ...]
+    widened: tuple[Widening, ...]
+    expected: AllowedSet = field(repr=False, default_factory=AllowedSet)
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = defaultdict(int)
+        for s in self.specs:
+            out[s["type"].rsplit(":", 1)[-1]] += 1
+        return dict(sorted(out.items()))
+
+    def to_json(self) -> dict:
+        return {"profile": self.profile, "resources": [dict(s) for s in self.specs],
+                "widened": [w.to_json() for w in self.widened], "counts": self.counts()}
+
+
+def group_flow(terms: Iterable[Term], fqdn_ok: bool = False) -> dict[tuple, dict[str, PortSet]]:
+    """Group one flow's terms by (direction, peer kind, peer values): transport -> destination ports."""
+    groups: dict[tuple, dict[str, PortSet]] = defaultdict(dict)
+    for t in terms:
+        parts = [(f"ipv{v}", cs) for v, cs in split_by_version(t.peer.cidrs).items()]
+        if t.peer.fqdns:
+            if not fqdn_ok:  # pragma: no cover - the projection removed them
+                raise CapabilityError(f"flow {t.flow!r}: DNS names cannot be rendered here")
+            parts.append(("fqdn", t.peer.fqdns))
+        for kind, values in parts:
+            ports = groups[(t.direction, kind, values)]
+            ports[t.transport] = ports.get(t.transport, PortSet()) | t.dst_ports
+    return groups
+
+
+def l4(ports_by_transport: dict[str, PortSet], proto_key: str) -> list[dict]:
+    out = []
+    for transport in sorted(ports_by_transport):
+        entry = {proto_key: transport}
+        ports = ports_to_gcp(ports_by_transport[transport])
+        if ports is not None:
+            entry["ports"] = ports
+        out.append(entry)
+    return out
+
+
+def render(allowed_or_profile: AllowedSet | Profile, options: VpcOptions | None = None) -> Rendered:
+    """Render VPC firewall rules for a profile (or a labelled allowed set with ``options.profile``)."""
+    opts = (options or VpcOptions()).validate()
+    allowed, profile = _resolve(allowed_or_profile, opts.profile)
+    proj = project(allowed, VPC_CAPS)
+    targets = opts.targets(profile)
+    specs: list[dict] = []
+    for flow, fset in proj.allowed.by_flow().items():
+        for (direction, kind, cidrs), ports in sorted(group_flow(fset.terms).items()):
+            if direction == "ingress":
+                check_ingress_peer(cidrs, flow)
+            allows = l4(ports, "protocol")
+            content = {"direction": direction, "ranges": list(cidrs), "allows": allows}
+            name = rule_name(opts.name_prefix, flow, content)
+            check_ranges(len(cidrs), opts.max_ranges, f"rule {name}")
+            inputs = {
+                "name": name,
+                "description": marks.description(profile, [flow] if flow else [],
+                                                 f"Spirit {flow or 'rule'}: {direction} {KIND_TEXT[kind]}."),
+                "direction": _DIR_GCP[direction],
+                "priority": opts.priority_base,
+                "allows": allows,
+                "destinationRanges" if direction == "egress" else "sourceRanges": list(cidrs),
+                **targets,
+            }
+            specs.append(_spec(inputs, opts))
+    if opts.strict:
+        for version, anyaddr in ((4, ANY_IPV4), (6, ANY_IPV6)):
+            name = f"{opts.name_prefix}-{profile}-deny-egress-ipv{version}"
+            check_name(name, field="name_prefix")
+            inputs = {
+                "name": name,
+                "description": marks.description(profile, [], f"Spirit strict egress: deny all other "
+                                                  f"{_VERSION_NAME[version]} egress."),
+                "direction": "EGRESS",
+                "priority": opts.deny_priority,
+                "denies": [{"protocol": "all"}],
+                "destinationRanges": [anyaddr],
+                **targets,
+            }
+            specs.append(_spec(inputs, opts))
+    specs.sort(key=lambda s: s["name"])
+    return Rendered(profile, tuple(specs), proj.widened, proj.allowed)
+
+
+def _spec(inputs: dict, opts: VpcOptions) -> dict:
+    if opts.enable_logging:
+        inputs["logConfig"] = {"metadata": "INCLUDE_ALL_METADATA"}
+    spec = {"type": FIREWALL_TYPE, "name": inputs["name"][len(opts.name_prefix) + 1:], "inputs": inputs}
+    if opts.network is None:
+        spec["refs"] = {"network": "arg:network"}
+    else:
+        inputs["network"] = opts.network
+    return spec
+
+
+# ---- reader ---------------------------------------------------------------------------------------
+
+_PROTO = {"tcp": ("tcp",), "6": ("tcp",), "udp": ("udp",), "17": ("udp",), "all": ("tcp", "udp")}
+
+
+def _flow_label(inputs: dict) -> str:
+    return marks.parse_description(inputs.get("description")).get(marks.FLOW_KEY, "")
+
+
+def l4_terms(entries: Sequence[dict] | None, proto_key: str, direction: str, peer: Peer, flow: str,
+             where: str) -> list[Term]:
+    terms = []
+    for i, e in enumerate(entries or ()):
+        proto = str(e.get(proto_key, "")).lower()
+        transports = _PROTO.get(proto, ())
+        ports = ANY_PORTS if proto == "all" else ports_from_gcp(e.get("ports"), f"{where}[{i}].ports")
+        terms.extend(Term(direction, t, peer, ANY_PORTS, ports, flow) for t in transports)
+    return terms
+
+
+def read_firewall(inputs: dict, name: str = "") -> list[Rule]:
+    """The evaluator's view of one ``gcp:compute/firewall:Firewall``."""
+    if inputs.get("disabled"):
+        return []
+    direction = str(inputs.get("direction") or "INGRESS").lower()
+    if direction not in ("ingress", "egress"):
+        raise ConfigError(f"unknown direction {inputs.get('direction')!r}", field=f"{name}.direction")
+    priority = int(inputs.get("priority", 1000) if inputs.get("priority") is not None else 1000)
+    if direction == "egress":
+        cidrs = list(inputs.get("destinationRanges") or [ANY_IPV4])
+    else:
+        cidrs = list(inputs.get("sourceRanges") or [])
+        if not cidrs and not inputs.get("sourceTags") and not inputs.get("sourceServiceAccounts"):
+            cidrs = [ANY_IPV4]
+    if not cidrs:
+        return []
+    peer = Peer.of(cidrs)
+    flow = _flow_label(inputs)
+    rules = []
+    for key, action in (("allows", "allow"), ("denies", "deny")):
+        terms = l4_terms(inputs.get(key), "protocol", direction, peer, flow, f"{name}.{key}")
+        if terms:
+            rules.append(Rule(priority, action, AllowedSet(terms), flow, name))
+    return rules
+
+
+def read(resources: Iterable[dict], *, implied: bool = True, policy_first: bool = False) -> AllowedSet:
+    """What a set of GCP resources allows (VPC firewall rules and firewall policy rules together).
+
+    Layers, each first-match by priority: hierarchical firewall policies, VPC firewall rules, the global
+    network firewall policy, regional network firewall policies (``policy_first=True``: network
+    policies before the VPC rules, GCP's BEFORE_CLASSIC_FIREWALL order), then the implied rules.
+    Other resource types are ignored.
+    """
+    from .policy import POLICY_RULE_TYPES, read_policy_rules
+
+    vpc: list[Rule] = []
+    policies: dict[tuple[int, str], list[Rule]] = defaultdict(list)
+    for r in resources:
+        rtype, inputs, name = r.get("type", ""), r.get("inputs") or {}, r.get("name", "")
+        if rtype == FIREWALL_TYPE:
+            vpc.extend(read_firewall(inputs, name))
+        elif rtype in POLICY_RULE_TYPES:
+            rank = POLICY_RULE_TYPES[rtype]
+            policy = str(inputs.get("firewallPolicy") or inputs.get("name") if rtype.endswith("WithRules")
+                         else inputs.get("firewallPolicy") or "")
+            policies[(rank, policy)].extend(read_policy_rules(rtype, inputs, name))
+    hierarchical = [rules for (rank, _), rules in sorted(policies.items()) if rank == 0]
+    network = [rules for (rank, _), rules in sorted(policies.items()) if rank > 0]
+    layers = hierarchical + (network + [vpc] if policy_first else [vpc] + network)
+    if implied:
+        layers.append([Rule(PRIORITY_MAX + 1, "allow", everything("egress"), "", "implied-allow-egress"),
+                       Rule(PRIORITY_MAX + 1, "deny", everything("ingress"), "", "implied-deny-ingress")])
+    return evaluate(layers)
