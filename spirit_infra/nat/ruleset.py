@@ -180,6 +180,7 @@ def render_ruleset(profile: Profile, options: NatOptions) -> str:
     allowed = allowed_boxes(profile.allowed)
     fsets = fqdn_sets(profile)
     lan, wan = f'"{o.lan_if}"', f'"{o.wan_if}"'
+    ingress = [f.id for f in profile.flows if f.direction == "ingress"]
 
     out = [
         "# spirit-infra QoS NAT gateway (generated; do not edit by hand)",
@@ -189,6 +190,8 @@ def render_ruleset(profile: Profile, options: NatOptions) -> str:
         + f"; {'strict' if o.strict else 'not strict (forwards everything)'}"
         + f"; UDP conntrack timeout {o.udp_timeout} s (SIP keepalive {o.sip_keepalive_seconds} s)",
         "# DSCP: SIP CS3, audio EF, video AF41, everything else 0. No conntrack helper (SIP ALG) is ever used.",
+        *([f"# ingress flows ({', '.join(ingress)}) pass only as replies to connections the LAN opened "
+           "(no port forwarding)"] if ingress else []),
         f"table ip {TABLE}",
         f"delete table ip {TABLE}",
         f"table ip {TABLE} {{",
