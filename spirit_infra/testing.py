@@ -57,19 +57,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from google.protobuf import json_format
-
 import pulumi
+from google.protobuf import json_format
 from pulumi.runtime import config as _pconfig
 from pulumi.runtime import mocks as _pmocks
 from pulumi.runtime import settings as _psettings
 from pulumi.runtime import stack as _pstack
 from pulumi.runtime.proto import engine_pb2
 
-try:  # the lead may re-parent this; SpiritError is the project's root error when it exists.
-    from .errors import SpiritError as _Base
-except ImportError:  # pragma: no cover - errors.py is part of the package
-    _Base = Exception  # type: ignore[misc,assignment]
+from .errors import SpiritError
 
 __all__ = [
     "COMPUTED",
@@ -95,7 +91,7 @@ _UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 _STACK_TYPE = "pulumi:pulumi:Stack"
 
 
-class EngineError(_Base):
+class EngineError(SpiritError):
     """The program did something a real Pulumi engine refuses (duplicate URN, resource inside apply).
 
     ``errors`` lists every problem found, one line each; ``recording`` is what was recorded anyway.
@@ -232,7 +228,8 @@ def _plain(value: Any, secret_seen: list[bool]) -> Any:
             if value.get("secret"):
                 secret_seen.append(True)
             return _plain(value["value"], secret_seen) if "value" in value else COMPUTED
-        return {k: _plain(v, secret_seen) for k, v in value.items() if k != _SIG or sig is None}
+        # A plain map, or an asset/archive (kept as its fields, without the signature key).
+        return {k: _plain(v, secret_seen) for k, v in value.items() if k != _SIG}
     return value
 
 
@@ -536,7 +533,7 @@ def _settings_defaults() -> dict[str, Any]:
 
 def _restore_settings_defaults(saved: Mapping[str, Any]) -> None:
     for name, value in saved.items():
-        setattr(vars(_psettings.Settings)[name], "_ContextProperty__default", value)
+        vars(_psettings.Settings)[name]._ContextProperty__default = value
 
 
 def _config_value(value: Any) -> str:
