@@ -1,0 +1,116 @@
+"""Azure NAT Gateway plan (pure): validated options, the resources to register, and the UDP warning.
+
+Azure's NAT Gateway (Standard SKU) takes up to 16 Standard static public IPs and/or public IP
+prefixes, a TCP idle timeout of 4-120 minutes, and has a *fixed* UDP idle timeout of 4 minutes
+(240 s). A SIP-over-UDP mapping that sees no packet for 240 s is dropped, so a SIP keepalive
+interval of 240 s or more gives one-way or dropped calls; the plan says so (``warnings``) and the
+component logs it and exports ``udpIdleTimeoutSeconds``. There is no DSCP control: for QoS marking
+use the QoS NAT instance instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import marks
+from ..errors import ConfigError
+
+__all__ = ["UDP_IDLE_TIMEOUT_SECONDS", "NatOptions", "NatPlan", "plan_nat", "NAT_GATEWAY_TYPE",
+           "PUBLIC_IP_TYPE", "PUBLIC_IP_PREFIX_TYPE", "SUBNET_TYPE"]
+
+NAT_GATEWAY_TYPE = "azure-native:network:NatGateway"
+PUBLIC_IP_TYPE = "azure-native:network:PublicIPAddress"
+PUBLIC_IP_PREFIX_TYPE = "azure-native:network:PublicIPPrefix"
+SUBNET_TYPE = "azure-native:network:Subnet"
+
+UDP_IDLE_TIMEOUT_SECONDS = 240   # fixed by Azure
+TCP_IDLE_MIN, TCP_IDLE_MAX = 4, 120
+MAX_PUBLIC_IPS = 16
+
+
+@dataclass(frozen=True)
+class NatOptions:
+    #: TCP idle timeout in minutes (4-120; Azure's default is 4)
+    tcp_idle_timeout_minutes: int = 4
+    #: Standard static public IPs to create (0-16)
+    public_ip_count: int = 1
+    #: also (or instead) a public IP prefix of this length (/28 = 16 addresses ... /31 = 2); None = none
+    public_ip_prefix_length: int | None = None
+    #: availability zone(s) for the gateway and its IPs (empty = regional / no zone)
+    zones: tuple[str, ...] = ()
+    #: the SIP keepalive interval used by the SBC/phones behind the gateway (seconds)
+    sip_keepalive_seconds: int = 30
+    profile: str | None = None
+
+    def validate(self) -> None:
+        for f in ("tcp_idle_timeout_minutes", "public_ip_count", "sip_keepalive_seconds"):
+            v = getattr(self, f)
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise ConfigError(f"must be an integer, not {v!r}", field=f)
+        if not TCP_IDLE_MIN <= self.tcp_idle_timeout_minutes <= TCP_IDLE_MAX:
+            raise ConfigError(f"{self.tcp_idle_timeout_minutes} is outside {TCP_IDLE_MIN}-{TCP_IDLE_MAX} minutes",
+                              field="tcp_idle_timeout_minutes")
+        if self.sip_keepalive_seconds < 1:
+            raise ConfigError(f"{self.sip_keepalive_seconds} must be at least 1 second", field="sip_keepalive_seconds")
+        if not 0 <= self.public_ip_count <= MAX_PUBLIC_IPS:
+            raise ConfigError(f"{self.public_ip_count} is outside 0-{MAX_PUBLIC_IPS}", field="public_ip_count")
+        plen = self.public_ip_prefix_length
+        if plen is not None and (isinstance(plen, bool) or not isinstance(plen, int) or not 28 <= plen <= 31):
+            raise ConfigError(f"{plen!r} is not a prefix length 28-31", field="public_ip_prefix_length")
+        total = self.public_ip_count + (2 ** (32 - plen) if plen is not None else 0)
+        if total == 0:
+            raise ConfigError("the gateway needs at least one public IP or a prefix", field="public_ip_count")
+        if total > MAX_PUBLIC_IPS:
+            raise ConfigError(f"{self.public_ip_count} IPs + a /{plen} prefix = {total} addresses; a NAT gateway "
+                              f"takes {MAX_PUBLIC_IPS}", field="public_ip_prefix_length")
+        if self.profile is not None and self.profile not in marks.ROLE_FOR_PROFILE:
+            raise ConfigError(f"unknown profile {self.profile!r}", field="profile")
+
+
+@dataclass(frozen=True)
+class NatPlan:
+    resources: tuple[dict, ...]   # {"type", "name" (suffix), "inputs"} without resource group/location/ids
+    warnings: tuple[str, ...]
+    tcp_idle_timeout_minutes: int
+    udp_idle_timeout_seconds: int = UDP_IDLE_TIMEOUT_SECONDS
+
+    def to_json(self) -> dict:
+        return {"resources": list(self.resources), "warnings": list(self.warnings),
+                "tcpIdleTimeoutMinutes": self.tcp_idle_timeout_minutes,
+                "udpIdleTimeoutSeconds": self.udp_idle_timeout_seconds}
+
+
+def udp_warning(keepalive: int) -> str | None:
+    if keepalive >= UDP_IDLE_TIMEOUT_SECONDS:
+        return (f"sip_keepalive_seconds {keepalive} >= the Azure NAT gateway's fixed UDP idle timeout "
+                f"({UDP_IDLE_TIMEOUT_SECONDS} s): SIP-over-UDP mappings expire between keepalives (inbound calls "
+                f"fail); keep the keepalive below {UDP_IDLE_TIMEOUT_SECONDS} s (30-60 s is usual) or use the "
+                "QoS NAT instance")
+    return None
+
+
+def plan_nat(options: NatOptions | None = None) -> NatPlan:
+    opts = options or NatOptions()
+    opts.validate()
+    tags = marks.tags(opts.profile) if opts.profile else None
+    zones = list(opts.zones)
+    res: list[dict] = []
+
+    def add(type_, name, inputs):
+        if tags:
+            inputs["tags"] = dict(tags)
+        if zones:
+            inputs["zones"] = list(zones)
+        res.append({"type": type_, "name": name, "inputs": inputs})
+
+    for i in range(opts.public_ip_count):
+        add(PUBLIC_IP_TYPE, f"ip{i + 1}", {"sku": {"name": "Standard", "tier": "Regional"},
+                                          "publicIPAllocationMethod": "Static", "publicIPAddressVersion": "IPv4"})
+    if opts.public_ip_prefix_length is not None:
+        add(PUBLIC_IP_PREFIX_TYPE, "prefix", {"sku": {"name": "Standard", "tier": "Regional"},
+                                             "prefixLength": opts.public_ip_prefix_length,
+                                             "publicIPAddressVersion": "IPv4"})
+    add(NAT_GATEWAY_TYPE, "natgw", {"sku": {"name": "Standard"},
+                                    "idleTimeoutInMinutes": opts.tcp_idle_timeout_minutes})
+    w = udp_warning(opts.sip_keepalive_seconds)
+    return NatPlan(tuple(res), (w,) if w else (), opts.tcp_idle_timeout_minutes)
