@@ -108,6 +108,9 @@ def load_yaml(path: str | Path, cls: type[InputError] = InputError, *, text: str
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
         problem = (e.problem or e.context or "syntax error").strip()
+        if e.problem and e.context and not e.context.startswith("while "):
+            # the composer's context carries the point: "expected a single document in the stream"
+            problem = f"{e.context.strip()}, {problem}"
         raise cls(f"YAML syntax error: {problem}", file=file, line=line, field="(syntax)") from None
     except yaml.YAMLError as e:
         raise cls(f"YAML error: {e}", file=file, field="(syntax)") from None
