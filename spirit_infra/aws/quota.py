@@ -1,0 +1,82 @@
+"""AWS security-group quota planning (pure).
+
+AWS counts rules per security group *per direction* and *per address family* (60 inbound IPv4, 60
+outbound IPv4, 60 inbound IPv6, ... by default), and a rule that references a customer-managed prefix
+list counts as the list's **maximum entries**, not its current size. At most ``groups_per_interface``
+groups (5 by default, up to 16) can be attached to one network interface, and AWS requires
+``rules per group x groups per interface <= 1000``.
+
+:func:`pack` places quota items into as few groups as the limits allow, deterministically: first fit in
+the caller's order (the rules' logical names), so adding one rule moves no rule that sorts before it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import ConfigError
+
+__all__ = ["DEFAULT_QUOTA", "DEFAULT_GROUPS_PER_INTERFACE", "MAX_GROUPS_PER_INTERFACE", "MAX_RULES_PER_INTERFACE",
+           "QuotaItem", "pack", "check_limits", "dims_total"]
+
+DEFAULT_QUOTA = 60
+DEFAULT_GROUPS_PER_INTERFACE = 5
+MAX_GROUPS_PER_INTERFACE = 16
+#: AWS: rules per security group x security groups per network interface may not exceed 1000.
+MAX_RULES_PER_INTERFACE = 1000
+
+Dim = tuple[str, str]  # (direction, family): ("egress", "ipv4")
+
+
+@dataclass(frozen=True, order=True)
+class QuotaItem:
+    """One rule resource as AWS counts it: its name, its (direction, family) and its cost."""
+
+    name: str
+    dim: Dim
+    cost: int
+
+
+def check_limits(quota: int, groups_per_interface: int) -> None:
+    """Validate the two quota parameters (ConfigError naming the option)."""
+    if isinstance(quota, bool) or not isinstance(quota, int) or quota < 1:
+        raise ConfigError(f"must be a positive integer, not {quota!r}", field="quota")
+    if (isinstance(groups_per_interface, bool) or not isinstance(groups_per_interface, int)
+            or not 1 <= groups_per_interface <= MAX_GROUPS_PER_INTERFACE):
+        raise ConfigError(f"must be 1-{MAX_GROUPS_PER_INTERFACE} (AWS allows at most "
+                          f"{MAX_GROUPS_PER_INTERFACE} groups per network interface), not {groups_per_interface!r}",
+                          field="groups_per_interface")
+    if quota * groups_per_interface > MAX_RULES_PER_INTERFACE:
+        raise ConfigError(f"quota {quota} x {groups_per_interface} groups per interface = "
+                          f"{quota * groups_per_interface} exceeds AWS's {MAX_RULES_PER_INTERFACE} rules per "
+                          "network interface", field="quota")
+
+
+def dims_total(items: list[QuotaItem]) -> dict[Dim, int]:
+    out: dict[Dim, int] = {}
+    for it in items:
+        out[it.dim] = out.get(it.dim, 0) + it.cost
+    return out
+
+
+def pack(items: list[QuotaItem], quota: int, max_groups: int) -> list[list[QuotaItem]] | None:
+    """First-fit ``items`` (in the given order) into at most ``max_groups`` groups of ``quota`` per dim.
+
+    Returns the groups (non-empty, in creation order) or ``None`` when they do not fit.
+    """
+    groups: list[dict[Dim, int]] = []
+    placed: list[list[QuotaItem]] = []
+    for it in items:
+        if it.cost > quota:
+            return None
+        for i, used in enumerate(groups):
+            if used.get(it.dim, 0) + it.cost <= quota:
+                used[it.dim] = used.get(it.dim, 0) + it.cost
+                placed[i].append(it)
+                break
+        else:
+            if len(groups) == max_groups:
+                return None
+            groups.append({it.dim: it.cost})
+            placed.append([it])
+    return placed or [[]]

@@ -1,0 +1,513 @@
+"""AWS security groups: pure render and read (no pulumi import).
+
+**What a security group rule can express** (:data:`SG_CAPS`): one IP protocol, one destination port
+range (``fromPort``-``toPort``; for ingress these are the local listening ports), and one peer: an IPv4
+CIDR, an IPv6 CIDR or a prefix list. There is **no source port** and **no DNS name**, so
+``project(allowed, SG_CAPS)`` widens source ports to any and FQDN destinations to ``0.0.0.0/0``; both
+are reported, nothing else widens.
+
+**Render** (:func:`render`) turns a profile into resource specs, plain JSON-able dicts in the shape
+Pulumi registers them (type token, logical name suffix, camelCase ``inputs``). References between specs
+are ``{"$ref": <name>, "attr": "id"}``; the VPC id is ``{"$param": "vpcId"}``. Design decisions:
+
+- Rules are separate ``aws.vpc.SecurityGroupEgressRule``/``IngressRule`` resources, never inline (mixing
+  the two styles makes them fight). The group itself is created without inline ``egress``: Pulumi (like
+  Terraform) then **removes the allow-all egress rule AWS adds to every new group**. Strict mode (the
+  default) never adds one back; ``strict=False`` adds an explicit ``-1`` to ``0.0.0.0/0`` egress rule.
+- One rule resource per (direction, protocol, port range, peer). Rules that would be identical for
+  several flows (``phone-audio`` and ``phone-video``: udp, any port, the same ranges) become **one** rule,
+  because AWS rejects duplicates (``InvalidPermission.Duplicate``). A rule's logical name is
+  ``<sorted flow ids>-<out|in>-<protocol>-<ports>-<hash of its content>``: it derives from flows and
+  content, never from a list position, so editing one flow changes only that flow's rules.
+- The Spirit ranges go into a customer-managed prefix list (``spirit-ipv4``) whose ``maxEntries`` is sized
+  with headroom (``max(10, 2 x entries)``), so a new Spirit range is one entry, not a rule per flow. A
+  rule whose peer covers all Spirit ranges references the list (plus raw CIDR rules for any other
+  addresses of that peer). The list is created only when a rule references it.
+- **Quota**: a rule referencing the prefix list costs ``maxEntries``; a CIDR rule costs 1 (per direction
+  and family). The planner prefers, in this order: the fewest groups (interface slots are the scarcest:
+  5 per interface, shared with everything else), then the most prefix-list rules. For each number of
+  groups from 1 up to ``groups_per_interface`` it converts prefix-list units to raw CIDR rules one at a
+  time, in name order, until the rules fit (first fit, in name order, see :mod:`.quota`). When even raw
+  CIDRs in every allowed group do not fit, it raises :class:`QuotaError` with the figures; nothing is
+  rendered, so nothing can be applied.
+- Least privilege: an ingress rule from ``0.0.0.0/0`` or ``::/0`` is refused (:class:`CapabilityError`).
+
+**Read** (:func:`read`, :func:`read_groups`) understands any stack, not only ours: inline ``ingress`` /
+``egress`` on ``aws.ec2.SecurityGroup``, ``aws.vpc.SecurityGroupIngressRule``/``EgressRule``, the older
+``aws.ec2.SecurityGroupRule``, ``aws.ec2.ManagedPrefixList`` (``entries[].cidr``) and
+``ManagedPrefixListEntry``. The flow algebra models TCP and UDP only: protocol ``-1``/``all`` reads as
+tcp+udp on any port (exact for comparing TCP/UDP traffic, and conservative for the policy pack); ICMP and
+other protocols are ignored. Peers the reader cannot resolve (another security group, an AWS-managed or
+unknown prefix list) are skipped, or read as any address with ``unknown_peer="any"`` (conservative).
+Terms are labelled with the ``spirit-flow`` tag (or ``spirit-flow=`` in the description), else ``""``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import netaddr
+
+from .. import marks
+from ..errors import CapabilityError, ConfigError, QuotaError
+from ..flows import ANY_IPV4, ANY_IPV6, AllowedSet, Capabilities, Peer, PortSet, Term, Widening, compact_cidrs, project
+from .quota import (
+    DEFAULT_GROUPS_PER_INTERFACE,
+    DEFAULT_QUOTA,
+    QuotaItem,
+    check_limits,
+    dims_total,
+    pack,
+)
+
+__all__ = ["SG_CAPS", "TYPE_SG", "TYPE_SG_RULE", "TYPE_INGRESS", "TYPE_EGRESS", "TYPE_PREFIX_LIST",
+           "TYPE_PREFIX_LIST_ENTRY", "SgOptions", "SgRender", "render", "read", "read_groups", "ref",
+           "default_max_entries", "PARAM_VPC"]
+
+SG_CAPS = Capabilities("aws-security-group", source_ports=False, fqdn=False)
+
+TYPE_SG = "aws:ec2/securityGroup:SecurityGroup"
+TYPE_SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+TYPE_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+TYPE_EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+TYPE_PREFIX_LIST = "aws:ec2/managedPrefixList:ManagedPrefixList"
+TYPE_PREFIX_LIST_ENTRY = "aws:ec2/managedPrefixListEntry:ManagedPrefixListEntry"
+
+PARAM_VPC = {"$param": "vpcId"}
+#: AWS: a customer-managed prefix list holds at most 1000 entries.
+MAX_PREFIX_LIST_ENTRIES = 1000
+
+
+def ref(name: str, attr: str = "id") -> dict:
+    """A reference to another spec's output (resolved by the component, and by the reader by name)."""
+    return {"$ref": name, "attr": attr}
+
+
+def default_max_entries(n: int) -> int:
+    """Prefix list size with headroom: room for the Spirit ranges to double, at least 10."""
+    return max(10, 2 * n)
+
+
+@dataclass(frozen=True)
+class SgOptions:
+    """How to render security groups.
+
+    - ``strict``: no allow-all egress (default). ``False`` adds an explicit allow-all egress rule.
+    - ``fqdn_firewall``: an FQDN-capable layer (AWS Network Firewall) narrows the FQDN flows that the
+      security group must open to any address on their ports; without it that widening is a warning.
+    - ``quota``: rules per group per direction and address family (AWS default 60).
+    - ``groups_per_interface``: how many groups the profile may be split across (AWS default 5, max 16).
+    - ``prefix_list``: reference a customer-managed prefix list for the Spirit ranges where it fits.
+    - ``prefix_list_max_entries``: the list's ``maxEntries`` (default :func:`default_max_entries`).
+    - ``name``: the prefix of the prefix list's AWS name.
+    """
+
+    strict: bool = True
+    fqdn_firewall: bool = True
+    quota: int = DEFAULT_QUOTA
+    groups_per_interface: int = DEFAULT_GROUPS_PER_INTERFACE
+    prefix_list: bool = True
+    prefix_list_max_entries: int | None = None
+    name: str = "spirit"
+
+    def __post_init__(self) -> None:
+        check_limits(self.quota, self.groups_per_interface)
+        m = self.prefix_list_max_entries
+        if m is not None and (isinstance(m, bool) or not isinstance(m, int)
+                              or not 1 <= m <= MAX_PREFIX_LIST_ENTRIES):
+            raise ConfigError(f"must be 1-{MAX_PREFIX_LIST_ENTRIES}, not {m!r}", field="prefix_list_max_entries")
+        if not self.name or not all(c.isalnum() or c in "-_." for c in self.name):
+            raise ConfigError(f"must be letters, digits, '-', '_' or '.', not {self.name!r}", field="name")
+
+
+@dataclass(frozen=True)
+class SgRender:
+    """The rendered security groups: specs, what widened, warnings and the quota figures."""
+
+    profile: str
+    resources: tuple[dict, ...]
+    widened: tuple[Widening, ...]
+    warnings: tuple[str, ...]
+    quota: dict
+    projected: AllowedSet = field(repr=False, compare=False, default_factory=AllowedSet)
+
+    def of_type(self, token: str) -> list[dict]:
+        return [r for r in self.resources if r["type"] == token]
+
+    @property
+    def groups(self) -> list[dict]:
+        return self.of_type(TYPE_SG)
+
+    @property
+    def rules(self) -> list[dict]:
+        return [r for r in self.resources if r["type"] in (TYPE_EGRESS, TYPE_INGRESS)]
+
+    @property
+    def prefix_lists(self) -> list[dict]:
+        return self.of_type(TYPE_PREFIX_LIST)
+
+    def to_json(self) -> dict:
+        return {
+            "profile": self.profile,
+            "resources": list(self.resources),
+            "widened": [w.to_json() for w in self.widened],
+            "warnings": list(self.warnings),
+            "quota": self.quota,
+        }
+
+
+# ---- render ------------------------------------------------------------------------------------------
+
+def _family(cidr: str) -> str:
+    return "ipv6" if ":" in cidr else "ipv4"
+
+
+@dataclass(frozen=True, order=True)
+class _Unit:
+    """One (direction, protocol, port range, family) slice of a peer, before choosing prefix list or CIDRs."""
+
+    direction: str
+    protocol: str
+    lo: int
+    hi: int
+    family: str
+    cidrs: tuple[str, ...]
+
+
+@dataclass(frozen=True, order=True)
+class _Key:
+    """The content of one AWS rule (what AWS compares to detect duplicates)."""
+
+    direction: str
+    protocol: str  # tcp | udp | -1
+    lo: int
+    hi: int
+    kind: str  # cidr | prefix-list
+    target: str  # a CIDR or a prefix list spec name
+
+    @property
+    def family(self) -> str:
+        return self.target.rsplit("-", 1)[-1] if self.kind == "prefix-list" else _family(self.target)
+
+
+def _ports(lo: int, hi: int) -> str:
+    if (lo, hi) == (0, 65535) or lo < 0:
+        return "any"
+    return str(lo) if lo == hi else f"{lo}-{hi}"
+
+
+def _rule_name(key: _Key, flows: Iterable[str]) -> str:
+    digest = hashlib.sha256("|".join(map(str, (key.direction, key.protocol, key.lo, key.hi, key.kind,
+                                                 key.target))).encode()).hexdigest()[:8]
+    label = ".".join(sorted(set(flows))) or "spirit"
+    proto = "all" if key.protocol == "-1" else key.protocol
+    return f"{label}-{'out' if key.direction == 'egress' else 'in'}-{proto}-{_ports(key.lo, key.hi)}-{digest}"
+
+
+def _units(projected: AllowedSet) -> dict[_Unit, set[str]]:
+    units: dict[_Unit, set[str]] = defaultdict(set)
+    for t in projected.terms:
+        if t.direction == "ingress" and any(netaddr.IPNetwork(c).prefixlen == 0 for c in t.peer.cidrs):
+            raise CapabilityError(f"aws: flow {t.flow or '(unlabelled)'}: ingress from any address "
+                                  f"({', '.join(t.peer.cidrs)}) is refused (least privilege)")
+        for family in ("ipv4", "ipv6"):
+            cidrs = tuple(c for c in t.peer.cidrs if _family(c) == family)
+            if not cidrs:
+                continue
+            for lo, hi in t.dst_ports.ranges:
+                units[_Unit(t.direction, t.transport, lo, hi, family, cidrs)].add(t.flow)
+    return units
+
+
+def _layout(units: dict[_Unit, set[str]], pl: dict[str, tuple[str, ...]],
+            converted: set[_Unit]) -> dict[_Key, set[str]]:
+    """Rule contents (merged across flows) when the units in ``converted`` use raw CIDRs."""
+    rules: dict[_Key, set[str]] = defaultdict(set)
+    for u, flows in units.items():
+        spirit = pl.get(u.family)
+        keys: list[_Key] = []
+        if spirit and u not in converted and _uses_pl(u, pl):
+            keys.append(_Key(u.direction, u.protocol, u.lo, u.hi, "prefix-list", f"spirit-{u.family}"))
+            rest = netaddr.IPSet(u.cidrs) - netaddr.IPSet(spirit)
+            keys.extend(_Key(u.direction, u.protocol, u.lo, u.hi, "cidr", c) for c in compact_cidrs(rest.iter_cidrs()))
+        else:
+            keys.extend(_Key(u.direction, u.protocol, u.lo, u.hi, "cidr", c) for c in u.cidrs)
+        for k in keys:
+            rules[k] |= flows
+    return rules
+
+
+def _uses_pl(u: _Unit, pl: dict[str, tuple[str, ...]]) -> bool:
+    """A unit may use the prefix list when its peer covers every Spirit range of its family and the list
+    does not add rule resources (a peer of ``0.0.0.0/0`` is one CIDR rule, not the list plus the rest)."""
+    spirit = pl.get(u.family)
+    if not spirit or not netaddr.IPSet(spirit).issubset(netaddr.IPSet(u.cidrs)):
+        return False
+    rest = netaddr.IPSet(u.cidrs) - netaddr.IPSet(spirit)
+    return 1 + len(compact_cidrs(rest.iter_cidrs())) <= len(u.cidrs)
+
+
+def _pl_units(units: dict[_Unit, set[str]], pl: dict[str, tuple[str, ...]]) -> list[_Unit]:
+    return sorted(u for u in units if _uses_pl(u, pl))
+
+
+def _items(rules: dict[_Key, set[str]], max_entries: dict[str, int]) -> list[QuotaItem]:
+    items = [QuotaItem(_rule_name(k, f), (k.direction, k.family),
+                       max_entries[k.family] if k.kind == "prefix-list" else 1) for k, f in rules.items()]
+    return sorted(items)
+
+
+def _fmt_dims(d: dict) -> str:
+    return ", ".join(f"{n} {dim[0]} {dim[1]}" for dim, n in sorted(d.items()))
+
+
+def render(source, options: SgOptions | None = None, *, profile: str | None = None,
+           spirit_cidrs: Iterable[str] | None = None) -> SgRender:
+    """Render a :class:`~spirit_infra.Profile` (or an AllowedSet plus ``profile``/``spirit_cidrs``)."""
+    opts = options or SgOptions()
+    if isinstance(source, AllowedSet):
+        allowed, pname = source, profile or "sbc"
+        spirit = compact_cidrs(spirit_cidrs or ())
+    else:
+        allowed, pname = source.allowed, profile or source.name
+        spirit = source.spirit_cidrs if spirit_cidrs is None else compact_cidrs(spirit_cidrs)
+    proj = project(allowed, SG_CAPS)
+    units = _units(proj.allowed)
+    pl: dict[str, tuple[str, ...]] = {}
+    max_entries: dict[str, int] = {}
+    if opts.prefix_list:
+        for family in ("ipv4", "ipv6"):
+            cs = tuple(c for c in spirit if _family(c) == family)
+            if cs:
+                pl[family] = cs
+                max_entries[family] = opts.prefix_list_max_entries or default_max_entries(len(cs))
+                if max_entries[family] < len(cs):
+                    raise ConfigError(f"{max_entries[family]} is fewer than the {len(cs)} Spirit {family} ranges",
+                                      field="prefix_list_max_entries")
+    allow_all = {} if opts.strict else {_Key("egress", "-1", -1, -1, "cidr", ANY_IPV4): set()}
+
+    candidates = _pl_units(units, pl)
+    chosen = None
+    for n_groups in range(1, opts.groups_per_interface + 1):
+        for k in range(len(candidates) + 1):
+            rules = _layout(units, pl, set(candidates[:k])) | allow_all
+            groups = pack(_items(rules, max_entries), opts.quota, n_groups)
+            if groups is not None:
+                chosen = (rules, groups, k)
+                break
+        if chosen:
+            break
+    if chosen is None:
+        raw = _layout(units, pl, set(candidates)) | allow_all
+        raw_need = dims_total(_items(raw, max_entries))
+        pl_need = dims_total(_items(_layout(units, pl, set()) | allow_all, max_entries))
+        cap = opts.quota * opts.groups_per_interface
+        minimum = max(-(-n // opts.groups_per_interface) for n in raw_need.values())
+        biggest = max(raw_need.items(), key=lambda kv: kv[1])
+        raise QuotaError(
+            f"aws: profile {pname} needs {_fmt_dims(raw_need)} rules even with raw CIDRs "
+            f"({_fmt_dims(pl_need)} counted with the Spirit prefix list); quota {opts.quota} x "
+            f"{opts.groups_per_interface} groups per interface holds {cap} per direction: {biggest[0][0]} "
+            f"{biggest[0][1]} needs {biggest[1]}; the minimum quota for {opts.groups_per_interface} groups is "
+            f"{minimum}")
+    rules, groups, converted = chosen
+    names = {_rule_name(k, f): (k, f) for k, f in rules.items()}
+
+    specs: list[dict] = []
+    group_of: dict[str, str] = {}
+    quota_groups = []
+    n = len(groups)
+    for i, members in enumerate(groups, 1):
+        gname = f"sg-{i}"
+        specs.append({"type": TYPE_SG, "name": gname, "inputs": {
+            "vpcId": PARAM_VPC,
+            "description": marks.description(pname, (), f"Spirit {pname} flows, group {i} of {n}"),
+            "revokeRulesOnDelete": True,
+            "tags": marks.tags(pname),
+        }})
+        used = dims_total(members)
+        quota_groups.append({"name": gname, "rules": len(members),
+                             "counted": {f"{d}/{f}": c for (d, f), c in sorted(used.items())}})
+        for it in members:
+            group_of[it.name] = gname
+    used_pl = sorted({k.family for k, _ in names.values() if k.kind == "prefix-list"})
+    for family in used_pl:
+        specs.append({"type": TYPE_PREFIX_LIST, "name": f"spirit-{family}", "inputs": {
+            "name": f"{opts.name}-spirit-{family}",
+            "addressFamily": "IPv4" if family == "ipv4" else "IPv6",
+            "maxEntries": max_entries[family],
+            "entries": [{"cidr": c, "description": "Spirit Cloud UC range"} for c in pl[family]],
+            "tags": marks.tags(pname),
+        }})
+    for rname, (k, flows) in sorted(names.items()):
+        inputs: dict = {"securityGroupId": ref(group_of[rname]), "ipProtocol": k.protocol}
+        if k.protocol != "-1":
+            inputs["fromPort"], inputs["toPort"] = k.lo, k.hi
+        if k.kind == "prefix-list":
+            inputs["prefixListId"] = ref(k.target)
+        else:
+            inputs["cidrIpv4" if k.family == "ipv4" else "cidrIpv6"] = k.target
+        text = "allow-all egress (non-strict)" if k.protocol == "-1" else ""
+        inputs["description"] = marks.description(pname, sorted(flows), text)
+        inputs["tags"] = marks.tags(pname, sorted(flows))
+        specs.append({"type": TYPE_EGRESS if k.direction == "egress" else TYPE_INGRESS, "name": rname,
+                      "inputs": inputs})
+
+    warnings: list[str] = []
+    fqdn_flows = sorted({w.flow for w in proj.widened if w.dimension == "destination"})
+    for fid in fqdn_flows:
+        ts = proj.allowed.select(flows=[fid]).terms
+        ports = "; ".join(sorted({f"{t.transport} {t.dst_ports}" for t in ts}))
+        if opts.fqdn_firewall:
+            warnings.append(f"{fid}: the security group opens {ports} to any address (it cannot match DNS "
+                            "names); the Network Firewall narrows it to the flow's names: route egress "
+                            "through the firewall endpoints")
+        else:
+            warnings.append(f"{fid}: NOT STRICT: {ports} open to any address because no FQDN-capable layer "
+                            "is deployed (fqdn firewall off)")
+    if not opts.strict:
+        warnings.append("non-strict: an allow-all egress rule is added")
+    pl_units = len(candidates)
+    quota = {
+        "quota": opts.quota,
+        "groups_per_interface": opts.groups_per_interface,
+        "groups": quota_groups,
+        "rule_resources": len(names),
+        "prefix_list_max_entries": {f: max_entries[f] for f in used_pl},
+        "prefix_list_units": pl_units,
+        "units_as_cidrs": converted,
+        "layout": ("cidr" if not used_pl else "prefix-list" if converted == 0 else "mixed"),
+        "needed": {f"{d}/{f}": c for (d, f), c in sorted(dims_total(_items(rules, max_entries)).items())},
+    }
+    return SgRender(pname, tuple(sorted(specs, key=lambda s: (s["type"], s["name"]))), proj.widened,
+                    tuple(warnings), quota, proj.allowed)
+
+
+# ---- read --------------------------------------------------------------------------------------------
+
+_PROTOCOLS = {"-1": ("tcp", "udp"), "all": ("tcp", "udp"), "tcp": ("tcp",), "6": ("tcp",),
+              "udp": ("udp",), "17": ("udp",)}
+
+
+class _Index:
+    def __init__(self, resources: list[dict]):
+        self.by_key: dict[str, dict] = {}
+        for r in resources:
+            for k in (r.get("name"), r.get("urn"), r.get("id")):
+                if isinstance(k, str) and k:
+                    self.by_key[k] = r
+        self.pl_entries: dict[int, list[str]] = defaultdict(list)
+        for r in resources:
+            if r.get("type") == TYPE_PREFIX_LIST:
+                self.pl_entries[id(r)].extend(e.get("cidr") for e in (r.get("inputs") or {}).get("entries") or []
+                                              if isinstance(e, dict) and e.get("cidr"))
+        for r in resources:
+            if r.get("type") == TYPE_PREFIX_LIST_ENTRY:
+                inp = r.get("inputs") or {}
+                target = self.resolve(inp.get("prefixListId"))
+                if target is not None and inp.get("cidr"):
+                    self.pl_entries[id(target)].append(inp["cidr"])
+
+    def resolve(self, value) -> dict | None:
+        if isinstance(value, dict) and "$ref" in value:
+            value = value["$ref"]
+        return self.by_key.get(value) if isinstance(value, str) else None
+
+    def group_key(self, value) -> str:
+        r = self.resolve(value)
+        if r is not None:
+            return r.get("name") or r.get("id") or ""
+        return str(value.get("$ref") if isinstance(value, dict) else value)
+
+    def prefix_list(self, value) -> list[str] | None:
+        r = self.resolve(value)
+        if r is None or r.get("type") != TYPE_PREFIX_LIST:
+            return None
+        return self.pl_entries[id(r)]
+
+
+def _flows_of(inputs: dict, fallback: dict | None = None) -> list[str]:
+    for src in (inputs, fallback or {}):
+        tags = src.get("tags") or {}
+        value = tags.get(marks.FLOW_KEY) if isinstance(tags, dict) else None
+        if not value:
+            value = marks.parse_description(src.get("description")).get(marks.FLOW_KEY)
+        if value:
+            return sorted({f for f in str(value).split(",") if f})
+    return [""]
+
+
+def _terms(direction: str, protocol, from_port, to_port, peers: list[str], flows: list[str]) -> list[Term]:
+    transports = _PROTOCOLS.get(str(protocol).lower())
+    if not transports or not peers:
+        return []  # ICMP and other protocols are outside the algebra (TCP/UDP only)
+    if str(protocol).lower() in ("-1", "all") or from_port is None or to_port is None or int(from_port) < 0:
+        ports = PortSet.of(None)
+    else:
+        ports = PortSet.of([(int(from_port), int(to_port))])
+    peer = Peer.of(peers)
+    return [Term(direction, t, peer, PortSet.of(None), ports, f) for t in transports for f in flows]
+
+
+def _peers(idx: _Index, cidrs: Iterable, pl_ids: Iterable, others: int, unknown_peer: str) -> list[str]:
+    out = [c for c in cidrs if c]
+    unknown = others
+    for p in pl_ids:
+        entries = idx.prefix_list(p)
+        if entries is None:
+            unknown += 1
+        else:
+            out.extend(entries)
+    if unknown and unknown_peer == "any":
+        out.extend((ANY_IPV4, ANY_IPV6))
+    return out
+
+
+def read_groups(resources: list[dict], *, unknown_peer: str = "skip") -> dict[str, AllowedSet]:
+    """Allowed traffic per security group (keyed by the group's logical name, else its id)."""
+    if unknown_peer not in ("skip", "any"):
+        raise ConfigError(f"must be 'skip' or 'any', not {unknown_peer!r}", field="unknown_peer")
+    idx = _Index(resources)
+    terms: dict[str, list[Term]] = defaultdict(list)
+    for r in resources:
+        typ, inp = r.get("type"), r.get("inputs") or {}
+        if typ == TYPE_SG:
+            key = r.get("name") or r.get("id") or ""
+            terms.setdefault(key, [])
+            for direction in ("ingress", "egress"):
+                for rule in inp.get(direction) or []:
+                    others = len(rule.get("securityGroups") or []) + (1 if rule.get("self") else 0)
+                    peers = _peers(idx, list(rule.get("cidrBlocks") or []) + list(rule.get("ipv6CidrBlocks") or []),
+                                   rule.get("prefixListIds") or [], others, unknown_peer)
+                    terms[key].extend(_terms(direction, rule.get("protocol"), rule.get("fromPort"),
+                                             rule.get("toPort"), peers, _flows_of(rule, inp)))
+        elif typ in (TYPE_EGRESS, TYPE_INGRESS):
+            direction = "egress" if typ == TYPE_EGRESS else "ingress"
+            others = 1 if inp.get("referencedSecurityGroupId") else 0
+            pls = [inp["prefixListId"]] if inp.get("prefixListId") else []
+            peers = _peers(idx, [inp.get("cidrIpv4"), inp.get("cidrIpv6")], pls, others, unknown_peer)
+            terms[idx.group_key(inp.get("securityGroupId"))].extend(
+                _terms(direction, inp.get("ipProtocol"), inp.get("fromPort"), inp.get("toPort"), peers,
+                       _flows_of(inp)))
+        elif typ == TYPE_SG_RULE:
+            direction = inp.get("type")
+            if direction not in ("ingress", "egress"):
+                continue
+            others = (1 if inp.get("sourceSecurityGroupId") else 0) + (1 if inp.get("self") else 0)
+            peers = _peers(idx, list(inp.get("cidrBlocks") or []) + list(inp.get("ipv6CidrBlocks") or []),
+                           inp.get("prefixListIds") or [], others, unknown_peer)
+            terms[idx.group_key(inp.get("securityGroupId"))].extend(
+                _terms(direction, inp.get("protocol"), inp.get("fromPort"), inp.get("toPort"), peers,
+                       _flows_of(inp)))
+    return {k: AllowedSet(v) for k, v in sorted(terms.items())}
+
+
+def read(resources: list[dict], *, unknown_peer: str = "skip") -> AllowedSet:
+    """All traffic the security groups in ``resources`` allow (union over groups)."""
+    out: list[Term] = []
+    for s in read_groups(resources, unknown_peer=unknown_peer).values():
+        out.extend(s.terms)
+    return AllowedSet(out)
