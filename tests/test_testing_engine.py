@@ -357,3 +357,17 @@ def test_pulumi_global_settings_left_as_found():
     before = (settings.SETTINGS.monitor, settings.SETTINGS.project, settings.get_root_resource())
     testing.run(demo_program, config=CONFIG)
     assert (settings.SETTINGS.monitor, settings.SETTINGS.project, settings.get_root_resource()) == before
+
+
+def test_read_resources_and_stack_references_are_recorded():
+    def program():
+        sg = aws.ec2.SecurityGroup.get("existing", "sg-123")
+        pulumi.export("arn", sg.arn)
+        pulumi.export("vpc", pulumi.StackReference("org/net/prod").get_output("vpcId"))
+
+    rec = testing.run(program, outputs_for=lambda typ, name, inputs: {"outputs": {"vpcId": "vpc-9"}}
+                      if typ == "pulumi:pulumi:StackReference" else None)
+    existing = rec.get("existing")
+    assert (existing.id, existing.options, existing.custom) == ("sg-123", {"read_id": "sg-123"}, True)
+    assert rec.get("org/net/prod").type == "pulumi:pulumi:StackReference"
+    assert rec.outputs == {"arn": "arn:aws:ec2:us-east-1:123456789012:securitygroup/existing", "vpc": "vpc-9"}
