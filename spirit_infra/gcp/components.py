@@ -1,0 +1,240 @@
+"""Pulumi components for GCP (the only module of this package that imports pulumi and pulumi_gcp).
+
+Thin by design: each component renders its resources with the pure modules (:mod:`.rules`,
+:mod:`.policy`, :mod:`.natcfg`) and registers exactly those specs, children of the component named
+``f"{name}-{spec name}"``. Inputs stay as rendered (camelCase on the wire); ``refs`` are filled in from
+the Args (``arg:network``) or from sibling resources (``res:policy.name``), never inside ``apply``.
+
+- :class:`GcpVpcFirewallRules` (``spirit:index:GcpVpcFirewallRules``): VPC firewall rules for a profile.
+- :class:`GcpFirewallPolicy` (``spirit:index:GcpFirewallPolicy``): a global network firewall policy with
+  its rules (DNS names as ``destFqdns``) and its association with the VPC.
+- :class:`GcpVoiceNat` (``spirit:index:GcpVoiceNat``): Cloud Router + Cloud NAT tuned for SIP/RTP, with
+  static NAT addresses output as ``nat_ips`` for Spirit's allowlist.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_gcp as gcp
+
+from ..errors import ConfigError
+from ..profiles import PROFILES, Overrides, build_profile
+from .natcfg import NatOptions, render_nat
+from .policy import PolicyOptions, render_policy
+from .rules import VpcOptions, render
+
+__all__ = ["VpcFirewallArgs", "GcpVpcFirewallRules", "FirewallPolicyArgs", "GcpFirewallPolicy", "VoiceNatArgs",
+           "GcpVoiceNat"]
+
+_CLASSES = {
+    "gcp:compute/firewall:Firewall": gcp.compute.Firewall,
+    "gcp:compute/networkFirewallPolicy:NetworkFirewallPolicy": gcp.compute.NetworkFirewallPolicy,
+    "gcp:compute/networkFirewallPolicyRule:NetworkFirewallPolicyRule": gcp.compute.NetworkFirewallPolicyRule,
+    "gcp:compute/networkFirewallPolicyAssociation:NetworkFirewallPolicyAssociation":
+        gcp.compute.NetworkFirewallPolicyAssociation,
+    "gcp:compute/address:Address": gcp.compute.Address,
+    "gcp:compute/router:Router": gcp.compute.Router,
+    "gcp:compute/routerNat:RouterNat": gcp.compute.RouterNat,
+}
+
+
+def _snake(key: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+
+
+def _check_network(network) -> None:
+    if network is None or (isinstance(network, str) and not network.strip()):
+        raise ConfigError("the VPC network (name, id or self link) is required", field="network")
+
+
+def _check_profile(profile: str) -> None:
+    if profile not in PROFILES:
+        raise ConfigError(f"unknown profile {profile!r} (allowed: {', '.join(PROFILES)})", field="profile")
+
+
+def _register(parent: pulumi.ComponentResource, name: str, specs, args: dict) -> dict[str, pulumi.CustomResource]:
+    """Register ``specs`` as children of ``parent``; resolve refs; return resources by spec name."""
+    created: dict[str, pulumi.CustomResource] = {}
+
+    def resolve(ref):
+        if isinstance(ref, list):
+            return [resolve(r) for r in ref]
+        kind, _, target = ref.partition(":")
+        if kind == "arg":
+            return args[target]
+        res, _, attr = target.rpartition(".")
+        return getattr(created[res], _snake(attr))
+
+    pending = list(specs)
+    while pending:
+        progressed = False
+        for spec in list(pending):
+            refs = spec.get("refs", {})
+            needed = {r.partition(":")[2].rpartition(".")[0] for v in refs.values()
+                      for r in (v if isinstance(v, list) else [v]) if r.startswith("res:")}
+            if not needed <= created.keys():
+                continue
+            kwargs = {_snake(k): v for k, v in spec["inputs"].items()}
+            kwargs.update({_snake(k): resolve(v) for k, v in refs.items()})
+            created[spec["name"]] = _CLASSES[spec["type"]](f"{name}-{spec['name']}", **kwargs,
+                                                          opts=pulumi.ResourceOptions(parent=parent))
+            pending.remove(spec)
+            progressed = True
+        if not progressed:  # pragma: no cover - a render bug
+            raise RuntimeError(f"unresolvable refs in {[s['name'] for s in pending]}")
+    return created
+
+
+@dataclass
+class VpcFirewallArgs:
+    """Args of :class:`GcpVpcFirewallRules` (validated at construction, ConfigError on bad values).
+
+    ``network``: the VPC (name or self link; an Output is fine). ``profile``: phones | communicator | sbc.
+    ``overrides``: customer overrides. The rest as :class:`~spirit_infra.gcp.rules.VpcOptions`:
+    targets default to the network tag ``spirit-<role>``; strict egress (deny-all at 65534) is on.
+    """
+
+    network: pulumi.Input[str]
+    profile: str = "sbc"
+    overrides: Overrides | None = None
+    target_tags: tuple[str, ...] = ()
+    target_service_accounts: tuple[str, ...] = ()
+    priority_base: int = 1000
+    deny_priority: int = 65534
+    strict: bool = True
+    max_ranges: int = 5000
+    name_prefix: str = "spirit"
+    enable_logging: bool = False
+
+    def __post_init__(self) -> None:
+        _check_network(self.network)
+        _check_profile(self.profile)
+        self.options().validate()
+
+    def options(self) -> VpcOptions:
+        return VpcOptions(tuple(self.target_tags), tuple(self.target_service_accounts), self.priority_base,
+                          self.deny_priority, self.strict, self.max_ranges, self.name_prefix, None,
+                          self.enable_logging, self.profile)
+
+
+class GcpVpcFirewallRules(pulumi.ComponentResource):
+    """VPC firewall rules for one Spirit profile. Outputs: ``rule_names``, ``widened``."""
+
+    def __init__(self, name: str, args: VpcFirewallArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("spirit:index:GcpVpcFirewallRules", name, None, opts)
+        rendered = render(build_profile(args.profile, args.overrides), args.options())
+        self.rendered = rendered
+        self.rules = _register(self, name, rendered.specs, {"network": args.network})
+        self.rule_names = [s["inputs"]["name"] for s in rendered.specs]
+        self.widened = [str(w) for w in rendered.widened]
+        self.register_outputs({"ruleNames": self.rule_names, "widened": self.widened})
+
+
+@dataclass
+class FirewallPolicyArgs:
+    """Args of :class:`GcpFirewallPolicy`; fields as :class:`~spirit_infra.gcp.policy.PolicyOptions`.
+
+    Without ``target_service_accounts`` or ``target_secure_tags`` the rules (and the strict deny-all
+    egress) apply to every instance of ``network``: associate the policy with the voice VPC only.
+    """
+
+    network: pulumi.Input[str]
+    profile: str = "sbc"
+    overrides: Overrides | None = None
+    policy_name: str | None = None
+    name_prefix: str = "spirit"
+    priority_base: int = 1000
+    priority_slots: int = 10000
+    slot_width: int = 10
+    deny_priority: int = 2000000000
+    strict: bool = True
+    target_service_accounts: tuple[str, ...] = ()
+    target_secure_tags: tuple[str, ...] = ()
+    max_ranges: int = 5000
+    max_fqdns: int = 100
+    enable_logging: bool = False
+
+    def __post_init__(self) -> None:
+        _check_network(self.network)
+        _check_profile(self.profile)
+        self.options().validate()
+
+    def options(self) -> PolicyOptions:
+        return PolicyOptions(self.policy_name, self.name_prefix, self.priority_base, self.priority_slots,
+                             self.slot_width, self.deny_priority, self.strict, tuple(self.target_service_accounts),
+                             tuple(self.target_secure_tags), self.max_ranges, self.max_fqdns, self.enable_logging,
+                             None, self.profile)
+
+
+class GcpFirewallPolicy(pulumi.ComponentResource):
+    """A global network firewall policy for one profile. Outputs: ``policy_name``, ``rule_names``, ``widened``."""
+
+    def __init__(self, name: str, args: FirewallPolicyArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("spirit:index:GcpFirewallPolicy", name, None, opts)
+        rendered = render_policy(build_profile(args.profile, args.overrides), args.options())
+        self.rendered = rendered
+        self.resources = _register(self, name, rendered.specs, {"network": args.network})
+        self.policy = self.resources["policy"]
+        self.policy_name = self.policy.name
+        self.rule_names = [s["inputs"]["ruleName"] for s in rendered.specs if "ruleName" in s["inputs"]]
+        self.widened = [str(w) for w in rendered.widened]
+        self.register_outputs({"policyName": self.policy_name, "ruleNames": self.rule_names,
+                               "widened": self.widened})
+
+
+@dataclass
+class VoiceNatArgs:
+    """Args of :class:`GcpVoiceNat`; fields as :class:`~spirit_infra.gcp.natcfg.NatOptions`.
+
+    Secure, voice-safe defaults: endpoint-independent mapping on, dynamic port allocation off, UDP idle
+    timeout ``max(2 x keepalive, 300)``, min ports per VM sized for ``expected_calls``, one static
+    NAT address, error logging.
+    """
+
+    network: pulumi.Input[str]
+    region: str | None = None
+    sip_keepalive_sec: int = 30
+    udp_idle_timeout_sec: int | None = None
+    tcp_established_idle_timeout_sec: int | None = None
+    endpoint_independent_mapping: bool = True
+    dynamic_port_allocation: bool = False
+    expected_calls: int = 100
+    ports_per_call: int = 4
+    headroom: float = 2.0
+    min_ports_per_vm: int | None = None
+    max_ports_per_vm: int | None = None
+    nat_ip_count: int = 1
+    logging: str = "errors"
+    subnetworks: tuple[str, ...] = ()
+    name_prefix: str = "spirit"
+    profile: str = "sbc"
+    plan: object = field(init=False, repr=False, default=None)
+
+    def __post_init__(self) -> None:
+        _check_network(self.network)
+        self.plan, self.specs = render_nat(self.options())
+
+    def options(self) -> NatOptions:
+        return NatOptions(self.sip_keepalive_sec, self.udp_idle_timeout_sec, self.tcp_established_idle_timeout_sec,
+                          self.endpoint_independent_mapping, self.dynamic_port_allocation, self.expected_calls,
+                          self.ports_per_call, self.headroom, self.min_ports_per_vm, self.max_ports_per_vm,
+                          self.nat_ip_count, self.logging, self.region, tuple(self.subnetworks), self.name_prefix,
+                          self.profile)
+
+
+class GcpVoiceNat(pulumi.ComponentResource):
+    """Cloud Router + Cloud NAT for SIP/RTP. Outputs: ``nat_ips`` (Spirit's allowlist), ``settings``, ``reasons``."""
+
+    def __init__(self, name: str, args: VoiceNatArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("spirit:index:GcpVoiceNat", name, None, opts)
+        self.resources = _register(self, name, args.specs, {"network": args.network})
+        self.router = self.resources["router"]
+        self.nat = self.resources["nat"]
+        self.addresses = [r for k, r in sorted(self.resources.items()) if k.startswith("nat-ip-")]
+        self.nat_ips = pulumi.Output.all(*[a.address for a in self.addresses])
+        self.settings = args.plan.settings
+        self.reasons = args.plan.reasons
+        self.register_outputs({"natIps": self.nat_ips, "settings": self.settings, "reasons": self.reasons})

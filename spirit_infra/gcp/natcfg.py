@@ -1,0 +1,230 @@
+"""Cloud NAT settings for voice (pure): a Cloud Router and a ``RouterNat`` that keep SIP and RTP working.
+
+GCP's defaults break voice: a 30 s UDP idle timeout drops a SIP registration's mapping between
+keepalives, and endpoint-dependent mapping gives RTP a different public port per remote address.
+:func:`plan_nat` chooses every setting explicitly and says why; :func:`render_nat` turns the plan into
+resource specs (static addresses, router, NAT). Combinations GCP rejects are refused with
+:class:`~spirit_infra.errors.ConfigError`:
+
+- endpoint-independent mapping together with dynamic port allocation;
+- dynamic port allocation with ``min_ports_per_vm`` (or ``max_ports_per_vm``) not a power of two;
+- a UDP idle timeout not longer than the SIP keepalive (our rule: the mapping would expire between
+  keepalives and inbound calls would stop arriving).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .. import marks
+from ..errors import ConfigError
+from ..profiles import PROFILES
+from .common import check_name
+from .rules import check_prefix
+
+__all__ = ["NatOptions", "NatPlan", "plan_nat", "render_nat", "ADDRESS_TYPE", "ROUTER_TYPE", "ROUTER_NAT_TYPE",
+           "PORTS_PER_NAT_IP", "LOG_FILTERS"]
+
+ADDRESS_TYPE = "gcp:compute/address:Address"
+ROUTER_TYPE = "gcp:compute/router:Router"
+ROUTER_NAT_TYPE = "gcp:compute/routerNat:RouterNat"
+#: usable source ports per NAT IP address (1024-65535)
+PORTS_PER_NAT_IP = 64512
+#: RFC 4787 REQ-5: UDP mappings must last at least 2 minutes; 5 minutes recommended
+RFC4787_MIN, RFC4787_RECOMMENDED = 120, 300
+GCP_TCP_ESTABLISHED_DEFAULT = 1200
+LOG_FILTERS = {"off": None, "errors": "ERRORS_ONLY", "translations": "TRANSLATIONS_ONLY", "all": "ALL"}
+MIN_PORTS_FLOOR, MIN_PORTS_CEIL = 64, 65536
+
+
+def _is_pow2(n: int) -> bool:
+    return n > 0 and n & (n - 1) == 0
+
+
+def _int(v, field_name: str, lo: int, hi: int) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+        raise ConfigError(f"{v!r} must be an integer from {lo} to {hi}", field=field_name)
+    return v
+
+
+@dataclass(frozen=True)
+class NatOptions:
+    """What the NAT must carry.
+
+    - ``sip_keepalive_sec``: the longest interval at which the SBC/clients send SIP keepalives
+      (OPTIONS, CRLF or re-REGISTER) through the NAT.
+    - ``udp_idle_timeout_sec``: ``None`` chooses ``max(2 * keepalive, 300)``.
+    - ``tcp_established_idle_timeout_sec``: ``None`` chooses ``max(1200, 2 * keepalive)`` (SIP over TCP/TLS).
+    - ``endpoint_independent_mapping`` (default on) and ``dynamic_port_allocation`` (default off):
+      GCP rejects both on.
+    - ``expected_calls``, ``ports_per_call`` (RTP+RTCP audio and video = 4), ``headroom``: size
+      ``min_ports_per_vm`` when it is ``None``; ``max_ports_per_vm`` only with dynamic allocation.
+    - ``nat_ip_count``: manual static NAT addresses (their IPs go on Spirit's allowlist).
+    - ``logging``: off | errors (default: port exhaustion and dropped packets) | translations | all.
+    - ``region``: the router's region (``None``: the provider's); ``subnetworks``: NAT only these
+      subnetworks (self links or names), else every subnetwork range of the network.
+    """
+
+    sip_keepalive_sec: int = 30
+    udp_idle_timeout_sec: int | None = None
+    tcp_established_idle_timeout_sec: int | None = None
+    endpoint_independent_mapping: bool = True
+    dynamic_port_allocation: bool = False
+    expected_calls: int = 100
+    ports_per_call: int = 4
+    headroom: float = 2.0
+    min_ports_per_vm: int | None = None
+    max_ports_per_vm: int | None = None
+    nat_ip_count: int = 1
+    logging: str = "errors"
+    region: str | None = None
+    subnetworks: tuple[str, ...] = ()
+    name_prefix: str = "spirit"
+    profile: str = "sbc"
+
+
+@dataclass(frozen=True)
+class NatPlan:
+    """The chosen RouterNat settings (camelCase, as registered) and one reason per setting."""
+
+    settings: dict
+    reasons: dict = field(default_factory=dict)
+    max_vms: int = 0
+
+    def to_json(self) -> dict:
+        return {"settings": self.settings, "reasons": self.reasons, "max_vms": self.max_vms}
+
+
+def plan_nat(o: NatOptions) -> NatPlan:
+    """Choose and check every RouterNat setting that matters for voice."""
+    check_prefix(o.name_prefix)
+    if o.profile not in PROFILES:
+        raise ConfigError(f"unknown profile {o.profile!r}", field="profile")
+    k = _int(o.sip_keepalive_sec, "sip_keepalive_sec", 1, 86400)
+    s: dict = {}
+    why: dict = {}
+
+    for f in ("endpoint_independent_mapping", "dynamic_port_allocation"):
+        if not isinstance(getattr(o, f), bool):
+            raise ConfigError(f"{getattr(o, f)!r} must be true or false", field=f)
+    if o.endpoint_independent_mapping and o.dynamic_port_allocation:
+        raise ConfigError("GCP rejects endpoint-independent mapping together with dynamic port allocation; "
+                          "voice needs endpoint-independent mapping, so leave dynamic port allocation off",
+                          field="dynamic_port_allocation")
+    s["enableEndpointIndependentMapping"] = o.endpoint_independent_mapping
+    why["enableEndpointIndependentMapping"] = (
+        "on: one public ip:port per VM ip:port whatever the remote (RFC 4787 REQ-1), so RTP/RTCP and SIP "
+        "answers from any Spirit media or signalling server reach the VM; set explicitly because sources "
+        "disagree on GCP's default" if o.endpoint_independent_mapping else
+        "off (as asked): endpoint-dependent mapping may break RTP from a server other than the SIP peer")
+    s["enableDynamicPortAllocation"] = o.dynamic_port_allocation
+    why["enableDynamicPortAllocation"] = (
+        "on (as asked, without endpoint-independent mapping): ports grow from min to max per VM"
+        if o.dynamic_port_allocation else
+        "off: GCP cannot combine it with endpoint-independent mapping, and static allocation never moves "
+        "a VM's ports mid-call")
+
+    if o.udp_idle_timeout_sec is None:
+        udp = max(2 * k, RFC4787_RECOMMENDED)
+        why["udpIdleTimeoutSec"] = (f"max(2 x SIP keepalive {k} s, {RFC4787_RECOMMENDED} s) = {udp} s: the mapping "
+                                    "survives one lost keepalive; RFC 4787 REQ-5 asks for at least "
+                                    f"{RFC4787_MIN} s and recommends {RFC4787_RECOMMENDED} s (GCP's default 30 s "
+                                    "drops a registration's mapping between keepalives)")
+    else:
+        udp = _int(o.udp_idle_timeout_sec, "udp_idle_timeout_sec", 1, 86400)
+        if udp <= k:
+            raise ConfigError(f"the UDP idle timeout ({udp} s) must be longer than the SIP keepalive ({k} s), or "
+                              "the NAT mapping expires between keepalives and inbound SIP stops",
+                              field="udp_idle_timeout_sec")
+        why["udpIdleTimeoutSec"] = (f"{udp} s as asked (> keepalive {k} s)"
+                                    + (f"; below RFC 4787's {RFC4787_MIN} s minimum" if udp < RFC4787_MIN else ""))
+    s["udpIdleTimeoutSec"] = udp
+
+    if o.tcp_established_idle_timeout_sec is None:
+        tcp = max(GCP_TCP_ESTABLISHED_DEFAULT, 2 * k)
+        why["tcpEstablishedIdleTimeoutSec"] = (f"max(GCP default {GCP_TCP_ESTABLISHED_DEFAULT} s, 2 x keepalive) = "
+                                               f"{tcp} s: SIP over TCP/TLS connections stay open between keepalives")
+    else:
+        tcp = _int(o.tcp_established_idle_timeout_sec, "tcp_established_idle_timeout_sec", 1, 86400)
+        if tcp <= k:
+            raise ConfigError(f"the TCP established idle timeout ({tcp} s) must be longer than the SIP keepalive "
+                              f"({k} s)", field="tcp_established_idle_timeout_sec")
+        why["tcpEstablishedIdleTimeoutSec"] = f"{tcp} s as asked (> keepalive {k} s)"
+    s["tcpEstablishedIdleTimeoutSec"] = tcp
+
+    if o.min_ports_per_vm is None:
+        calls = _int(o.expected_calls, "expected_calls", 1, 10_000_000)
+        ppc = _int(o.ports_per_call, "ports_per_call", 1, 64)
+        if isinstance(o.headroom, bool) or not isinstance(o.headroom, (int, float)) or not 1 <= o.headroom <= 10:
+            raise ConfigError(f"{o.headroom!r} must be a number from 1 to 10", field="headroom")
+        need = math.ceil(calls * ppc * o.headroom)
+        if need > MIN_PORTS_CEIL:
+            raise ConfigError(f"{calls} calls x {ppc} ports x {o.headroom:g} headroom = {need} ports per VM, above "
+                              f"GCP's {MIN_PORTS_CEIL}; spread the calls over more VMs", field="expected_calls")
+        mp = max(MIN_PORTS_FLOOR, 1 << max(0, need - 1).bit_length())
+        why["minPortsPerVm"] = (f"{calls} concurrent calls x {ppc} ports per call (RTP+RTCP audio and video) x "
+                                f"{o.headroom:g} headroom = {need}, rounded up to a power of two = {mp} "
+                                f"(floor {MIN_PORTS_FLOOR}, ceiling {MIN_PORTS_CEIL})")
+    else:
+        mp = _int(o.min_ports_per_vm, "min_ports_per_vm", 2, MIN_PORTS_CEIL)
+        if o.dynamic_port_allocation and not _is_pow2(mp):
+            raise ConfigError(f"{mp} is not a power of two; GCP requires one with dynamic port allocation",
+                              field="min_ports_per_vm")
+        why["minPortsPerVm"] = f"{mp} as asked" + ("" if _is_pow2(mp) else " (not a power of two: static allocation "
+                                                                           "accepts it)")
+    s["minPortsPerVm"] = mp
+    if o.max_ports_per_vm is not None:
+        if not o.dynamic_port_allocation:
+            raise ConfigError("max_ports_per_vm only applies with dynamic port allocation", field="max_ports_per_vm")
+        xp = _int(o.max_ports_per_vm, "max_ports_per_vm", 2, MIN_PORTS_CEIL)
+        if not _is_pow2(xp) or xp <= mp:
+            raise ConfigError(f"{xp} must be a power of two larger than min_ports_per_vm ({mp})",
+                              field="max_ports_per_vm")
+        s["maxPortsPerVm"] = xp
+        why["maxPortsPerVm"] = f"{xp} as asked"
+
+    n = _int(o.nat_ip_count, "nat_ip_count", 1, 300)
+    vms = n * PORTS_PER_NAT_IP // mp
+    if vms < 1:
+        raise ConfigError(f"{mp} ports per VM need more than {n} NAT IP(s) of {PORTS_PER_NAT_IP} ports",
+                          field="nat_ip_count")
+    s["natIpAllocateOption"] = "MANUAL_ONLY"
+    why["natIpAllocateOption"] = (f"MANUAL_ONLY with {n} static address(es): stable public IPs for Spirit's "
+                                  f"allowlist; {n} x {PORTS_PER_NAT_IP} ports / {mp} = {vms} VMs at most")
+    if o.logging not in LOG_FILTERS:
+        raise ConfigError(f"{o.logging!r} is not one of {', '.join(LOG_FILTERS)}", field="logging")
+    flt = LOG_FILTERS[o.logging]
+    s["logConfig"] = {"enable": flt is not None, "filter": flt or "ERRORS_ONLY"}
+    why["logConfig"] = ("off" if flt is None else
+                        f"{flt}: " + {"errors": "port exhaustion and dropped packets only (cheap, what voice needs)",
+                                      "translations": "every translation", "all": "everything"}[o.logging])
+    if o.subnetworks:
+        s["sourceSubnetworkIpRangesToNat"] = "LIST_OF_SUBNETWORKS"
+        s["subnetworks"] = [{"name": sn, "sourceIpRangesToNats": ["ALL_IP_RANGES"]} for sn in sorted(o.subnetworks)]
+        why["sourceSubnetworkIpRangesToNat"] = "only the listed subnetworks"
+    else:
+        s["sourceSubnetworkIpRangesToNat"] = "ALL_SUBNETWORKS_ALL_IP_RANGES"
+        why["sourceSubnetworkIpRangesToNat"] = "every subnetwork range of the network"
+    return NatPlan(s, why, vms)
+
+
+def render_nat(o: NatOptions | None = None) -> tuple[NatPlan, tuple[dict, ...]]:
+    """The plan and its specs: ``nat-ip-<i>`` addresses, ``router``, ``nat`` (see :class:`~.rules.Rendered`)."""
+    o = o or NatOptions()
+    plan = plan_nat(o)
+    region = {"region": o.region} if o.region else {}
+    specs: list[dict] = []
+    for i in range(o.nat_ip_count):
+        specs.append({"type": ADDRESS_TYPE, "name": f"nat-ip-{i}", "inputs": {
+            "name": check_name(f"{o.name_prefix}-nat-ip-{i}", field="name_prefix"),
+            "description": marks.description(o.profile, [], "Spirit Cloud NAT address (Spirit allowlist)."),
+            "addressType": "EXTERNAL", "networkTier": "PREMIUM", "labels": marks.tags(o.profile), **region}})
+    specs.append({"type": ROUTER_TYPE, "name": "router", "inputs": {
+        "name": check_name(f"{o.name_prefix}-nat-router", field="name_prefix"),
+        "description": marks.description(o.profile, [], "Spirit Cloud NAT router."), **region},
+        "refs": {"network": "arg:network"}})
+    specs.append({"type": ROUTER_NAT_TYPE, "name": "nat", "inputs": {
+        "name": check_name(f"{o.name_prefix}-nat", field="name_prefix"), **region, **plan.settings},
+        "refs": {"router": "res:router.name", "natIps": [f"res:nat-ip-{i}.selfLink" for i in range(o.nat_ip_count)]}})
+    return plan, tuple(specs)
