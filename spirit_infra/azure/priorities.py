@@ -153,7 +153,8 @@ def assign_priorities(slots: Iterable[Slot], band: Band, *, reserved: Iterable[R
                 raise QuotaError(f"priority collision in band {band}"
                                  f"{' (' + scope + ')' if scope else ''}: rule {s.name} gets {p}, already taken by "
                                  f"{other}; "
-                                 f"pin it with priority_pins {{{s.name!r}: {free}}} or move the band")
+                                 f"pin it with priority_pins {{{s.name!r}: {free}}} (CLI: --pin {s.name}={free}) "
+                                 "or move the band")
             placed[p] = f"rule {s.name}"
             out[s.name] = p
     return out

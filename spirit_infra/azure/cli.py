@@ -1,0 +1,101 @@
+"""``spirit-infra azure render``: the NSG and firewall-policy layout of a profile (pure, no SDK import).
+
+    spirit-infra azure render --profile P [--priority-start N] [--priority-width N] [--no-strict]
+        [--asg-id ID] [--extra-rule NAME:PRIORITY[:in|out] ...] [--pin NAME=PRIORITY ...]
+        [--name-prefix P] [--no-firewall] [--json]
+
+Constraint errors (band too small, collision with a user rule, a name over 80 characters) print one
+line ``error: ...`` and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..errors import ConfigError
+
+__all__ = ["register"]
+
+
+def register(subparsers, common) -> None:
+    from ..cli import add_profile_args
+
+    p = subparsers.add_parser("azure", help="Azure NSG / firewall policy / NAT gateway")
+    sub = p.add_subparsers(dest="azure_command", metavar="COMMAND", parser_class=type(p))
+    sub.required = True
+    r = sub.add_parser("render", parents=[common], help="the NSG rules and priorities of a profile")
+    add_profile_args(r)
+    r.add_argument("--priority-start", type=int, default=1000, metavar="N", help="first priority of the band")
+    r.add_argument("--priority-width", type=int, default=2000, metavar="N", help="width of the band")
+    r.add_argument("--no-strict", action="store_true", help="no deny of outbound Internet at the end of the band")
+    r.add_argument("--asg-id", metavar="ID", help="application security group id as the rules' local side")
+    r.add_argument("--extra-rule", action="append", default=[], metavar="NAME:PRIORITY",
+                   help="a user rule in the same NSG (NAME:PRIORITY or NAME:PRIORITY:in|out); repeatable")
+    r.add_argument("--pin", action="append", default=[], metavar="NAME=PRIORITY",
+                   help="fix one rule's priority (settles a reported collision); repeatable")
+    r.add_argument("--name-prefix", default="spirit", metavar="P", help="rule name prefix")
+    r.add_argument("--no-firewall", action="store_true", help="leave out the firewall policy layout")
+    r.add_argument("--json", action="store_true", help="machine-readable output")
+    r.set_defaults(func=_cmd_render)
+
+
+def _pins(items: list[str]) -> dict[str, int]:
+    out = {}
+    for item in items:
+        name, sep, prio = item.partition("=")
+        try:
+            if not sep or not name:
+                raise ValueError
+            out[name] = int(prio)
+        except ValueError:
+            raise ConfigError(f"{item!r} is not NAME=PRIORITY", field="--pin") from None
+    return out
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    from ..cli import profile_from_args
+    from . import firewall_policy as fw
+    from . import rules
+
+    prof = profile_from_args(args)
+    extra = tuple(rules.ExtraRule.parse(e) for e in args.extra_rule)
+    opts = rules.NsgOptions(priority_start=args.priority_start, priority_width=args.priority_width,
+                            strict=not args.no_strict, asg_id=args.asg_id, extra_rules=extra,
+                            priority_pins=_pins(args.pin), name_prefix=args.name_prefix)
+    try:
+        plan = rules.render(prof, opts)
+    except ConfigError as e:  # name CLI flags the way the user typed them
+        if e.field in ("priority_start", "priority_width", "name_prefix", "asg_id", "extra_rules", "priority_pins"):
+            flag = {"extra_rules": "--extra-rule", "priority_pins": "--pin"}.get(e.field, "--" + e.field.replace("_", "-"))
+            raise ConfigError(e.what, field=flag) from None
+        raise
+    fwplan = None if args.no_firewall else fw.render(prof, fw.FirewallOptions(name_prefix=args.name_prefix))
+    if args.json:
+        out = {"nsg": plan.to_json()}
+        if fwplan is not None:
+            out["firewall_policy"] = fwplan.to_json()
+        sys.stdout.write(json.dumps(out, indent=2, sort_keys=True) + "\n")
+        return 0
+    print(f"profile {prof.name}: NSG band {plan.band} (deny slot {plan.band.deny_priority}), "
+          f"{len(plan.rules)} rules, strict={'yes' if plan.strict else 'no'}")
+    for row in plan.layout():
+        r = next(x for x in plan.rules if x.name == row["name"])
+        i = r.inputs
+        remote = "destination" if r.direction == "Outbound" else "source"
+        peer = i.get(f"{remote}AddressPrefix") or ",".join(i.get(f"{remote}AddressPrefixes", []))
+        sport = i.get("sourcePortRange") or ",".join(i.get("sourcePortRanges", []))
+        dport = i.get("destinationPortRange") or ",".join(i.get("destinationPortRanges", []))
+        print(f"  {r.direction:<8} {r.priority:>4}  {r.access:<5} {i['protocol']:<3} {r.name:<44} "
+              f"peer={peer} sport={sport} dport={dport}")
+    for w in plan.widened:
+        print(f"  ! widened: {w}")
+    if fwplan is not None:
+        print(f"firewall policy: group priority {fwplan.group_priority}, collection band {fwplan.band}, "
+              f"DNS proxy {'on' if fwplan.policy_inputs.get('dnsSettings', {}).get('enableProxy') else 'off'}")
+        for row in fwplan.layout():
+            print(f"  {row['priority']:>5}  {row['kind']:<11} {row['name']:<44} rules={','.join(row['rules'])}")
+        for w in fwplan.widened:
+            print(f"  ! widened: {w}")
+    return 0
