@@ -9,8 +9,9 @@ One table ``ip spirit_nat`` holds everything:
 - ``set allowed``: the profile's egress boxes with CIDR peers, same key, one lookup for a new connection.
 - ``set fqdn_<flow>``: addresses of the flows whose peers are DNS names (ZTP, NTP), filled by the resolver
   service (:mod:`.resolver`) with per-element timeouts so a dead resolver fails closed.
-- ``ct timeout spirit_udp``: the UDP conntrack timeouts, attached (raw prerouting) to the allowed UDP
-  flows so NAT mappings outlive the SIP keepalive and cover RTP pauses.
+- ``ct timeout spirit_udp``: the UDP conntrack timeouts, attached to the allowed UDP
+  flows (prerouting, after conntrack created the entry) so NAT mappings outlive the SIP keepalive
+  and cover RTP pauses.
 - ``counter dropped``: what strict mode refused.
 - SNAT (masquerade, or snat to a fixed address) on the WAN interface.
 
@@ -224,8 +225,9 @@ def render_ruleset(profile: Profile, options: NatOptions) -> str:
     body.append(_block("map dscp", map_body))
     for d in decisions:
         body.append(_block(f"chain {_chain_for(d)}", _decision_rules(d)))
-    body.append(_block("chain raw_prerouting", [
-        "type filter hook prerouting priority raw; policy accept;",
+    # after conntrack (-200): the object attaches to the new, unconfirmed entry
+    body.append(_block("chain udp_timeouts", [
+        "type filter hook prerouting priority filter; policy accept;",
         f"iifname {lan} meta l4proto udp {KEY} @allowed ct timeout set \"{UDP_TIMEOUT_OBJECT}\"",
     ]))
     body.append(_block("chain qos", [
