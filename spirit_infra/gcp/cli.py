@@ -1,0 +1,152 @@
+"""``spirit-infra gcp render`` and ``spirit-infra gcp nat`` (pure: no pulumi import)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..errors import ConfigError
+
+__all__ = ["register"]
+
+#: Args/option field -> CLI flag, so errors name what the user typed
+_FLAGS = {
+    "name_prefix": "--name-prefix", "priority_base": "--priority-base", "max_ranges": "--max-ranges",
+    "target_tags": "--target-tag", "target_service_accounts": "--target-service-account",
+    "priority_slots": "--priority-slots", "deny_priority": "--priority-base",
+    "sip_keepalive_sec": "--keepalive", "udp_idle_timeout_sec": "--udp-idle-timeout",
+    "tcp_established_idle_timeout_sec": "--tcp-established-idle-timeout",
+    "dynamic_port_allocation": "--dynamic-port-allocation",
+    "endpoint_independent_mapping": "--endpoint-independent-mapping", "expected_calls": "--expected-calls",
+    "min_ports_per_vm": "--min-ports-per-vm", "max_ports_per_vm": "--max-ports-per-vm",
+    "nat_ip_count": "--nat-ips", "logging": "--logging", "headroom": "--headroom",
+}
+
+
+def _flag_error(e: ConfigError) -> ConfigError:
+    if e.file is None and e.field:
+        base = e.field.split("[", 1)[0]
+        if base in _FLAGS:
+            return ConfigError(e.what, field=_FLAGS[base])
+    return e
+
+
+def _rule_line(spec: dict) -> str:
+    i = spec["inputs"]
+    if spec["type"].endswith("Firewall"):
+        peers = i.get("destinationRanges") or i.get("sourceRanges") or []
+        entries = i.get("allows") or i.get("denies") or []
+        action = "allow" if "allows" in i else "deny"
+        proto_key = "protocol"
+    else:
+        m = i.get("match", {})
+        peers = m.get("destIpRanges") or m.get("srcIpRanges") or m.get("destFqdns") or []
+        entries, action, proto_key = m.get("layer4Configs", []), i["action"], "ipProtocol"
+    l4 = " ".join(f"{e[proto_key]}:{','.join(e['ports'])}" if e.get("ports") else f"{e[proto_key]}:any"
+                  for e in entries)
+    name = i.get("name") or i.get("ruleName")
+    return f"  {i['priority']:>10}  {i['direction']:<7} {action:<5} {name}  {l4}  {' '.join(peers)}"
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    from ..cli import profile_from_args
+    from .policy import PolicyOptions, render_policy
+    from .rules import VpcOptions, render
+
+    prof = profile_from_args(args)
+    try:
+        out = {}
+        if args.kind in ("vpc", "all"):
+            out["vpc_firewall"] = render(prof, VpcOptions(
+                target_tags=tuple(args.target_tag or ()), target_service_accounts=tuple(args.target_service_account or ()),
+                priority_base=args.priority_base if args.priority_base is not None else 1000, strict=args.strict,
+                max_ranges=args.max_ranges, name_prefix=args.name_prefix, network=args.network))
+        if args.kind in ("policy", "all"):
+            out["firewall_policy"] = render_policy(prof, PolicyOptions(
+                name_prefix=args.name_prefix, priority_base=args.priority_base if args.priority_base is not None
+                else 1000, priority_slots=args.priority_slots, strict=args.strict, max_ranges=args.max_ranges,
+                target_service_accounts=tuple(args.target_service_account or ()), network=args.network))
+    except ConfigError as e:
+        raise _flag_error(e) from None
+    if args.json:
+        sys.stdout.write(json.dumps({k: v.to_json() for k, v in out.items()}, indent=2, sort_keys=True) + "\n")
+        return 0
+    for kind, r in out.items():
+        counts = ", ".join(f"{n} {t}" for t, n in r.counts().items())
+        print(f"{kind} for profile {r.profile}: {counts}")
+        for s in r.specs:
+            if "priority" in s["inputs"]:
+                print(_rule_line(s))
+        for w in r.widened:
+            print(f"  widened: {w}")
+    return 0
+
+
+def _cmd_nat(args: argparse.Namespace) -> int:
+    from .natcfg import NatOptions, render_nat
+
+    try:
+        plan, specs = render_nat(NatOptions(
+            sip_keepalive_sec=args.keepalive, udp_idle_timeout_sec=args.udp_idle_timeout,
+            tcp_established_idle_timeout_sec=args.tcp_established_idle_timeout,
+            endpoint_independent_mapping=args.endpoint_independent_mapping,
+            dynamic_port_allocation=args.dynamic_port_allocation, expected_calls=args.expected_calls,
+            min_ports_per_vm=args.min_ports_per_vm, max_ports_per_vm=args.max_ports_per_vm,
+            nat_ip_count=args.nat_ips, logging=args.logging, region=args.region, name_prefix=args.name_prefix))
+    except ConfigError as e:
+        raise _flag_error(e) from None
+    if args.json:
+        data = plan.to_json() | {"resources": [dict(s) for s in specs]}
+        sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        return 0
+    print(f"Cloud NAT for voice ({args.nat_ips} static NAT address(es), output for Spirit's allowlist):")
+    for key, value in plan.settings.items():
+        print(f"  {key} = {json.dumps(value, sort_keys=True)}")
+        if key in plan.reasons:
+            print(f"      because {plan.reasons[key]}")
+    return 0
+
+
+def register(subparsers, common: argparse.ArgumentParser) -> None:
+    from ..cli import add_profile_args
+
+    gcp = subparsers.add_parser("gcp", help="GCP: VPC firewall rules, network firewall policy, Cloud NAT")
+    sub = gcp.add_subparsers(dest="gcp_command", metavar="COMMAND", parser_class=type(gcp))
+    sub.required = True
+
+    p = sub.add_parser("render", parents=[common], help="VPC firewall rules and the network firewall policy")
+    add_profile_args(p)
+    p.add_argument("--kind", choices=("vpc", "policy", "all"), default="all", help="what to render (default all)")
+    p.add_argument("--target-tag", action="append", metavar="T", help="network tag the VPC rules target "
+                   "(repeatable; default spirit-<role>)")
+    p.add_argument("--target-service-account", action="append", metavar="SA", help="target service account "
+                   "instead of tags (repeatable)")
+    p.add_argument("--priority-base", type=int, metavar="N", help="VPC allow-rule priority / policy band start "
+                   "(default 1000)")
+    p.add_argument("--priority-slots", type=int, default=10000, metavar="N", help="policy priority slots "
+                   "(default 10000; changing it renumbers every policy rule)")
+    p.add_argument("--no-strict", dest="strict", action="store_false", help="no explicit deny-all egress")
+    p.add_argument("--max-ranges", type=int, default=5000, metavar="N", help="ranges per rule (default 5000)")
+    p.add_argument("--name-prefix", default="spirit", metavar="S", help="first part of every name (default spirit)")
+    p.add_argument("--network", metavar="NET", help="VPC name or self link to put in the output")
+    p.add_argument("--json", action="store_true", help="resource specs as sorted JSON")
+    p.set_defaults(func=_cmd_render)
+
+    p = sub.add_parser("nat", parents=[common], help="Cloud NAT settings for SIP/RTP, with reasons")
+    p.add_argument("--keepalive", type=int, required=True, metavar="S", help="SIP keepalive interval (seconds)")
+    p.add_argument("--udp-idle-timeout", type=int, metavar="S", help="default max(2 x keepalive, 300)")
+    p.add_argument("--tcp-established-idle-timeout", type=int, metavar="S", help="default max(1200, 2 x keepalive)")
+    p.add_argument("--dynamic-port-allocation", action="store_true", help="(GCP rejects it with "
+                   "endpoint-independent mapping)")
+    p.add_argument("--endpoint-independent-mapping", action=argparse.BooleanOptionalAction, default=True,
+                   help="default on")
+    p.add_argument("--expected-calls", type=int, default=100, metavar="N", help="concurrent calls per VM (default 100)")
+    p.add_argument("--min-ports-per-vm", type=int, metavar="N", help="default: sized for --expected-calls")
+    p.add_argument("--max-ports-per-vm", type=int, metavar="N", help="with dynamic port allocation only")
+    p.add_argument("--nat-ips", type=int, default=1, metavar="N", help="static NAT addresses (default 1)")
+    p.add_argument("--logging", default="errors", choices=("off", "errors", "translations", "all"))
+    p.add_argument("--region", metavar="R")
+    p.add_argument("--name-prefix", default="spirit", metavar="S")
+    p.add_argument("--json", action="store_true", help="settings, reasons and resource specs as JSON")
+    p.set_defaults(func=_cmd_nat)
