@@ -1,0 +1,97 @@
+"""A minimal VPC for a Spirit deployment (used when the stack does not attach to an existing one).
+
+One VPC, an internet gateway, one subnet and route table per site, and an ``edge`` public subnet for
+NAT gateways or the QoS NAT instance. Site subnets are private (their default route is added by the
+NAT component) unless ``public_sites`` is set, as for an SBC with its own Elastic IP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import netaddr
+import pulumi
+import pulumi_aws as aws
+
+from ..errors import ConfigError
+from ..marks import tags as spirit_tags
+
+__all__ = ["AwsNetworkArgs", "AwsNetwork"]
+
+
+@dataclass
+class AwsNetworkArgs:
+    """Arguments of :class:`AwsNetwork`."""
+
+    #: the VPC's IPv4 CIDR
+    cidr: str
+    #: (name, cidr) of each site subnet (VDI subnets, phone-site hub, the SBC's subnet)
+    sites: Sequence[tuple[str, str]]
+    #: the deployment profile (for tags)
+    profile: str
+    #: route the site subnets straight to the internet gateway (an SBC with its own public IP)
+    public_sites: bool = False
+    #: availability zone suffixes; sites are spread over them in order
+    zones: Sequence[str] = ("a", "b")
+    region: str = "ap-southeast-2"
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        try:
+            net = netaddr.IPNetwork(self.cidr)
+        except (netaddr.AddrFormatError, ValueError, TypeError):
+            raise ConfigError(f"{self.cidr!r} is not a CIDR", field="cidr") from None
+        if not self.sites:
+            raise ConfigError("at least one site is needed", field="sites")
+        for name, cidr in self.sites:
+            if netaddr.IPNetwork(cidr) not in net:
+                raise ConfigError(f"site {name!r} {cidr} is outside {net}", field="sites")
+
+    @property
+    def edge_cidr(self) -> str:
+        """The last /28 of the VPC: the public edge subnet (NAT gateways, the QoS NAT instance)."""
+        net = netaddr.IPNetwork(self.cidr)
+        return str(netaddr.IPNetwork(f"{net.last - 15}/28").cidr)
+
+
+class AwsNetwork(pulumi.ComponentResource):
+    """Outputs: ``vpc_id``, ``edge_subnet_id``, ``site_subnet_ids``, ``site_route_table_ids``."""
+
+    def __init__(self, name: str, args: AwsNetworkArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("spirit:index:AwsNetwork", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        t = {**args.tags, **spirit_tags(args.profile)}
+        vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=args.cidr, enable_dns_support=True, enable_dns_hostnames=True,
+                          tags={**t, "Name": f"{name}-vpc"}, opts=child)
+        igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags={**t, "Name": f"{name}-igw"}, opts=child)
+        edge = aws.ec2.Subnet(f"{name}-edge", vpc_id=vpc.id, cidr_block=args.edge_cidr,
+                              availability_zone=f"{args.region}{args.zones[0]}", map_public_ip_on_launch=False,
+                              tags={**t, "Name": f"{name}-edge"}, opts=child)
+        edge_rt = aws.ec2.RouteTable(f"{name}-edge-rt", vpc_id=vpc.id, tags={**t, "Name": f"{name}-edge-rt"},
+                                     opts=child)
+        aws.ec2.Route(f"{name}-edge-default", route_table_id=edge_rt.id, destination_cidr_block="0.0.0.0/0",
+                      gateway_id=igw.id, opts=child)
+        aws.ec2.RouteTableAssociation(f"{name}-edge-rta", subnet_id=edge.id, route_table_id=edge_rt.id, opts=child)
+        self.site_subnet_ids: dict[str, pulumi.Output[str]] = {}
+        self.site_route_table_ids: dict[str, pulumi.Output[str]] = {}
+        self.site_zones: dict[str, str] = {}
+        for i, (site, cidr) in enumerate(args.sites):
+            zone = f"{args.region}{args.zones[i % len(args.zones)]}"
+            sn = aws.ec2.Subnet(f"{name}-{site}", vpc_id=vpc.id, cidr_block=cidr, availability_zone=zone,
+                                tags={**t, "Name": f"{name}-{site}"}, opts=child)
+            rt = aws.ec2.RouteTable(f"{name}-{site}-rt", vpc_id=vpc.id, tags={**t, "Name": f"{name}-{site}-rt"},
+                                    opts=child)
+            aws.ec2.RouteTableAssociation(f"{name}-{site}-rta", subnet_id=sn.id, route_table_id=rt.id, opts=child)
+            if args.public_sites:
+                aws.ec2.Route(f"{name}-{site}-default", route_table_id=rt.id, destination_cidr_block="0.0.0.0/0",
+                              gateway_id=igw.id, opts=child)
+            self.site_subnet_ids[site] = sn.id
+            self.site_route_table_ids[site] = rt.id
+            self.site_zones[site] = zone
+        self.vpc_id = vpc.id
+        self.edge_subnet_id = edge.id
+        self.internet_gateway_id = igw.id
+        self.register_outputs({"vpcId": vpc.id, "edgeSubnetId": edge.id,
+                               "siteSubnetIds": self.site_subnet_ids,
+                               "siteRouteTableIds": self.site_route_table_ids})

@@ -1,0 +1,51 @@
+"""A minimal VPC network for a Spirit deployment: custom-mode network and one subnetwork per site."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import netaddr
+import pulumi
+import pulumi_gcp as gcp
+
+from ..errors import ConfigError
+
+__all__ = ["GcpNetworkArgs", "GcpNetwork"]
+
+
+@dataclass
+class GcpNetworkArgs:
+    """Arguments of :class:`GcpNetwork`."""
+
+    cidr: str
+    sites: Sequence[tuple[str, str]]
+    region: str = "australia-southeast1"
+
+    def __post_init__(self) -> None:
+        try:
+            net = netaddr.IPNetwork(self.cidr)
+        except (netaddr.AddrFormatError, ValueError, TypeError):
+            raise ConfigError(f"{self.cidr!r} is not a CIDR", field="cidr") from None
+        for site, cidr in self.sites:
+            if netaddr.IPNetwork(cidr) not in net:
+                raise ConfigError(f"site {site!r} {cidr} is outside {net}", field="sites")
+
+
+class GcpNetwork(pulumi.ComponentResource):
+    """Outputs: ``network_id``, ``network_self_link``, ``site_subnetwork_ids``."""
+
+    def __init__(self, name: str, args: GcpNetworkArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("spirit:index:GcpNetwork", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        net = gcp.compute.Network(f"{name}-vpc", auto_create_subnetworks=False, routing_mode="REGIONAL",
+                                  description="Spirit deployment network (spirit-infra)", opts=child)
+        self.site_subnetwork_ids: dict[str, pulumi.Output[str]] = {}
+        for site, cidr in args.sites:
+            sn = gcp.compute.Subnetwork(f"{name}-{site}", network=net.id, ip_cidr_range=cidr, region=args.region,
+                                        private_ip_google_access=True, opts=child)
+            self.site_subnetwork_ids[site] = sn.id
+        self.network_id = net.id
+        self.network_self_link = net.self_link
+        self.register_outputs({"networkId": net.id, "networkSelfLink": net.self_link,
+                               "siteSubnetworkIds": self.site_subnetwork_ids})
