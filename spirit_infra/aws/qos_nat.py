@@ -8,6 +8,7 @@ removing one table never renames the others).
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ import pulumi_aws as aws
 
 from .. import marks
 from ..errors import ConfigError
-from ..nat.instance import nat_instance_spec
+from ..nat.instance import check_size, gzip_base64, nat_instance_spec
 from ..nat.ruleset import DEFAULT_SIP_KEEPALIVE
 from ..profiles import Overrides
 
@@ -26,6 +27,8 @@ __all__ = ["AwsQosNat", "AwsQosNatArgs", "DEFAULT_AMI", "DEFAULT_INSTANCE_TYPE"]
 #: Debian 12 (cloud-init, nftables >= 1.0.6), resolved by EC2 from the public SSM parameter at launch.
 DEFAULT_AMI = "resolve:ssm:/aws/service/debian/release/12/latest/amd64"
 DEFAULT_INSTANCE_TYPE = "t3.small"
+#: EC2 user data: at most 16 KB before base64 encoding.
+USER_DATA_LIMIT = 16384
 _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")
 
 
@@ -86,6 +89,8 @@ class AwsQosNat(pulumi.ComponentResource):
         spec = nat_instance_spec(args.profile, interface=args.interface, overrides=args.overrides,
                                  snat_address=args.snat_address, strict=args.strict,
                                  sip_keepalive_seconds=args.sip_keepalive_seconds, udp_timeout=args.udp_timeout)
+        user_data = gzip_base64(spec.user_data)
+        check_size(base64.b64decode(user_data), USER_DATA_LIMIT, "the gzipped cloud-init (EC2 user data)")
         super().__init__("spirit:index:AwsQosNat", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = {**dict(args.tags), **marks.tags(args.profile), "Name": f"{name}-qos-nat"}
@@ -96,7 +101,7 @@ class AwsQosNat(pulumi.ComponentResource):
             subnet_id=args.subnet_id,
             vpc_security_group_ids=list(args.security_group_ids) or None,
             source_dest_check=False,
-            user_data=spec.user_data,
+            user_data_base64=user_data,
             user_data_replace_on_change=True,
             metadata_options=aws.ec2.InstanceMetadataOptionsArgs(http_tokens="required", http_endpoint="enabled"),
             tags=tags,

@@ -55,7 +55,8 @@ def _check_ifname(name: str, fld: str) -> str:
 class NatOptions:
     """How the NAT instance is wired and tuned.
 
-    lan_if                 interface facing the private subnets (traffic to NAT arrives here)
+    lan_if                 interface facing the private subnets (traffic to NAT arrives here); may equal
+                           ``wan_if`` for a one-armed cloud NAT instance (one NIC)
     wan_if                 interface facing the Internet: SNAT and DSCP marking apply on egress here
     snat_address           SNAT to this IPv4 address; ``None`` masquerades (the interface's address)
     strict                 forward only the profile's flows (+ replies); drop and count the rest
@@ -79,8 +80,6 @@ class NatOptions:
     def __post_init__(self) -> None:
         _check_ifname(self.lan_if, "lan_if")
         _check_ifname(self.wan_if, "wan_if")
-        if self.lan_if == self.wan_if:
-            raise ConfigError(f"the LAN and WAN interfaces must differ (both {self.lan_if!r})", field="wan_if")
         if self.snat_address is not None:
             try:
                 addr = ipaddress.IPv4Address(self.snat_address)
@@ -232,8 +231,8 @@ def render_ruleset(profile: Profile, options: NatOptions) -> str:
     ]))
     body.append(_block("chain qos", [
         "type filter hook forward priority mangle; policy accept;",
-        f"oifname {wan} {KEY} vmap @dscp",
-        f"oifname {wan} ip dscp set cs0",
+        f"oifname {wan} ct direction original {KEY} vmap @dscp",
+        f"oifname {wan} ct direction original ip dscp set cs0",
     ]))
     fwd = ["type filter hook forward priority filter; policy " + ("drop;" if o.strict else "accept;")]
     if o.strict:

@@ -1,0 +1,46 @@
+"""What every cloud's QoS NAT component shares (pure): validated common Args and the instance's user data."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+from dataclasses import dataclass
+
+from ..errors import ConfigError, QuotaError
+from ..profiles import PROFILES, Overrides, Profile, build_profile
+from .cloudinit import render_cloud_init
+from .ruleset import DEFAULT_SIP_KEEPALIVE, NatOptions
+
+__all__ = ["NatInstanceSpec", "nat_instance_spec", "gzip_base64", "check_size"]
+
+
+def gzip_base64(text: str) -> str:
+    """Deterministic gzip (mtime 0) + base64 of ``text``: cloud-init decompresses gzip user data itself."""
+    return base64.b64encode(gzip.compress(text.encode(), compresslevel=9, mtime=0)).decode()
+
+
+def check_size(data: bytes | str, limit: int, what: str) -> None:
+    size = len(data.encode() if isinstance(data, str) else data)
+    if size > limit:
+        raise QuotaError(f"{what} is {size} bytes, over the {limit}-byte limit (too many extra CIDRs?)")
+
+
+@dataclass(frozen=True)
+class NatInstanceSpec:
+    profile: Profile
+    options: NatOptions
+    user_data: str
+
+
+def nat_instance_spec(profile: str, *, interface: str, overrides: Overrides | None = None,
+                      snat_address: str | None = None, strict: bool = True,
+                      sip_keepalive_seconds: int = DEFAULT_SIP_KEEPALIVE, udp_timeout: int | None = None,
+                      refuse_sip_helper: bool = True) -> NatInstanceSpec:
+    """Profile, options and cloud-init of a one-armed cloud NAT instance (one NIC: LAN = WAN = ``interface``)."""
+    if profile not in PROFILES:
+        raise ConfigError(f"unknown profile {profile!r} (allowed: {', '.join(PROFILES)})", field="profile")
+    prof = build_profile(profile, overrides)
+    opts = NatOptions(lan_if=interface, wan_if=interface, snat_address=snat_address, strict=strict,
+                      sip_keepalive_seconds=sip_keepalive_seconds, udp_timeout=udp_timeout,
+                      refuse_sip_helper=refuse_sip_helper)
+    return NatInstanceSpec(prof, opts, render_cloud_init(prof, opts))
