@@ -1,0 +1,23 @@
+"""Golden JSON per profile (VPC rules + firewall policy) and for the default voice NAT."""
+
+from __future__ import annotations
+
+import pytest
+
+from spirit_infra import build_profile
+from spirit_infra.gcp.natcfg import NatOptions, render_nat
+from spirit_infra.gcp.policy import render_policy
+from spirit_infra.gcp.rules import render
+
+
+@pytest.mark.parametrize("name", ["phones", "communicator", "sbc"])
+def test_golden_profile(golden, name):
+    prof = build_profile(name)
+    a, b = render(prof), render_policy(prof)
+    assert render(prof) == a and render_policy(prof) == b  # deterministic
+    golden(f"gcp/{name}", {"vpc_firewall": a.to_json(), "firewall_policy": b.to_json()})
+
+
+def test_golden_nat(golden):
+    plan, specs = render_nat(NatOptions(sip_keepalive_sec=30, region="australia-southeast1"))
+    golden("gcp/nat", plan.to_json() | {"resources": list(specs)})
