@@ -1,0 +1,146 @@
+"""AzureQosNat: the QoS NAT gateway as a Linux VM (imports pulumi and pulumi_azure_native).
+
+Registers: a Standard static ``PublicIPAddress``, a ``NetworkInterface`` with IP forwarding on, a
+``VirtualMachine`` whose customData is the (gzipped, base64) cloud-init of :mod:`spirit_infra.nat`, a
+``RouteTable`` and a ``Route`` 0.0.0.0/0 with next hop VirtualAppliance at the NIC's private address.
+Associate the route table with the private subnets by setting their ``route_table`` to
+``component.route_table.id`` (azure-native has no separate association resource; declaring the
+subnets here would fight whoever owns the virtual network).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_azure_native as azure
+
+from .. import marks
+from ..errors import ConfigError
+from ..nat.instance import check_size, gzip_base64, nat_instance_spec
+from ..nat.ruleset import DEFAULT_SIP_KEEPALIVE
+from ..profiles import Overrides
+
+__all__ = ["AzureQosNat", "AzureQosNatArgs", "DEFAULT_IMAGE", "DEFAULT_VM_SIZE"]
+
+DEFAULT_VM_SIZE = "Standard_B2s"
+#: Ubuntu 24.04 LTS (cloud-init, nftables 1.0.9).
+DEFAULT_IMAGE = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server", "version": "latest"}
+#: customData: at most 64 KB once decoded.
+CUSTOM_DATA_LIMIT = 65535
+_USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+
+
+@dataclass
+class AzureQosNatArgs:
+    """Arguments of :class:`AzureQosNat`.
+
+    profile              phones | communicator | sbc
+    resource_group_name  resource group of everything the component creates
+    subnet_id            subnet of the NAT's NIC (not one of the subnets routed through it)
+    ssh_public_key       the admin's OpenSSH public key (password login is disabled)
+    location             Azure region (default: the resource group's)
+    vm_size              VM size (default Standard_B2s)
+    image                image reference: publisher, offer, sku, version (default Ubuntu 24.04 LTS)
+    admin_username       admin user (default spiritadmin)
+    network_security_group_id  NSG for the NIC (optional; it must admit the private subnets' traffic)
+    interface            the VM's interface as the OS names it (default eth0)
+    overrides, snat_address, strict, sip_keepalive_seconds, udp_timeout: as for the ruleset
+    tags                 extra tags (the spirit-* marks are always set)
+    """
+
+    profile: str
+    resource_group_name: pulumi.Input[str]
+    subnet_id: pulumi.Input[str]
+    ssh_public_key: str
+    location: pulumi.Input[str] | None = None
+    vm_size: str = DEFAULT_VM_SIZE
+    image: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_IMAGE))
+    admin_username: str = "spiritadmin"
+    network_security_group_id: pulumi.Input[str] | None = None
+    interface: str = "eth0"
+    overrides: Overrides | None = None
+    snat_address: str | None = None
+    strict: bool = True
+    sip_keepalive_seconds: int = DEFAULT_SIP_KEEPALIVE
+    udp_timeout: int | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.resource_group_name:
+            raise ConfigError("a resource group is required", field="resource_group_name")
+        if not self.subnet_id:
+            raise ConfigError("a subnet id is required", field="subnet_id")
+        if not isinstance(self.ssh_public_key, str) or not self.ssh_public_key.startswith(("ssh-", "ecdsa-")):
+            raise ConfigError("an OpenSSH public key (ssh-ed25519/ssh-rsa/ecdsa-...) is required",
+                              field="ssh_public_key")
+        if not _USER.match(self.admin_username or "") or self.admin_username in ("root", "admin"):
+            raise ConfigError(f"{self.admin_username!r} is not an allowed admin user name", field="admin_username")
+        missing = [k for k in ("publisher", "offer", "sku", "version") if not self.image.get(k)]
+        if missing:
+            raise ConfigError(f"image reference lacks {', '.join(missing)}", field="image")
+
+
+class AzureQosNat(pulumi.ComponentResource):
+    """A QoS NAT VM with a static public IP, and a route table sending 0.0.0.0/0 to it."""
+
+    def __init__(self, name: str, args: AzureQosNatArgs, opts: pulumi.ResourceOptions | None = None):
+        spec = nat_instance_spec(args.profile, interface=args.interface, overrides=args.overrides,
+                                 snat_address=args.snat_address, strict=args.strict,
+                                 sip_keepalive_seconds=args.sip_keepalive_seconds, udp_timeout=args.udp_timeout)
+        custom_data = gzip_base64(spec.user_data)
+        check_size(base64.b64decode(custom_data), CUSTOM_DATA_LIMIT, "the gzipped cloud-init (customData)")
+        super().__init__("spirit:index:AzureQosNat", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = {**dict(args.tags), **marks.tags(args.profile)}
+        rg, loc = args.resource_group_name, args.location
+        self.public_ip = azure.network.PublicIPAddress(
+            f"{name}-pip", resource_group_name=rg, location=loc,
+            sku=azure.network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
+            public_ip_allocation_method="Static", public_ip_address_version="IPv4", tags=tags, opts=child)
+        self.nic = azure.network.NetworkInterface(
+            f"{name}-nic", resource_group_name=rg, location=loc,
+            enable_ip_forwarding=True,
+            ip_configurations=[azure.network.NetworkInterfaceIPConfigurationArgs(
+                name="ipconfig1", primary=True, private_ip_allocation_method="Dynamic",
+                subnet=azure.network.SubnetArgs(id=args.subnet_id),
+                public_ip_address=azure.network.PublicIPAddressArgs(id=self.public_ip.id))],
+            network_security_group=(azure.network.NetworkSecurityGroupArgs(id=args.network_security_group_id)
+                                    if args.network_security_group_id else None),
+            tags=tags, opts=child)
+        self.vm = azure.compute.VirtualMachine(
+            f"{name}-vm", resource_group_name=rg, location=loc,
+            hardware_profile=azure.compute.HardwareProfileArgs(vm_size=args.vm_size),
+            os_profile=azure.compute.OSProfileArgs(
+                computer_name=f"{name}-qos-nat"[:64], admin_username=args.admin_username, custom_data=custom_data,
+                linux_configuration=azure.compute.LinuxConfigurationArgs(
+                    disable_password_authentication=True,
+                    ssh=azure.compute.SshConfigurationArgs(public_keys=[azure.compute.SshPublicKeyArgs(
+                        path=f"/home/{args.admin_username}/.ssh/authorized_keys",
+                        key_data=args.ssh_public_key)]))),
+            storage_profile=azure.compute.StorageProfileArgs(
+                image_reference=azure.compute.ImageReferenceArgs(**dict(args.image)),
+                os_disk=azure.compute.OSDiskArgs(
+                    create_option="FromImage", delete_option="Delete",
+                    managed_disk=azure.compute.ManagedDiskParametersArgs(storage_account_type="StandardSSD_LRS"))),
+            network_profile=azure.compute.NetworkProfileArgs(network_interfaces=[
+                azure.compute.NetworkInterfaceReferenceArgs(id=self.nic.id, primary=True)]),
+            tags=tags, opts=child)
+        self.route_table = azure.network.RouteTable(
+            f"{name}-rt", resource_group_name=rg, location=loc, disable_bgp_route_propagation=True, tags=tags,
+            opts=child)
+        private_ip = self.nic.ip_configurations.apply(
+            lambda cfgs: (cfgs or [None])[0] and cfgs[0].private_ip_address)
+        self.route = azure.network.Route(
+            f"{name}-default", resource_group_name=rg, route_table_name=self.route_table.name,
+            route_name="spirit-qos-nat-default", address_prefix="0.0.0.0/0",
+            next_hop_type="VirtualAppliance", next_hop_ip_address=private_ip, opts=child)
+        self.register_outputs({
+            "publicIp": self.public_ip.ip_address,
+            "privateIp": private_ip,
+            "routeTableId": self.route_table.id,
+            "vmId": self.vm.id,
+        })

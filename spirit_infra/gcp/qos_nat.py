@@ -1,0 +1,127 @@
+"""GcpQosNat: the QoS NAT gateway as a Compute Engine instance (imports pulumi and pulumi_gcp).
+
+Registers: a static regional ``compute.Address``, a ``compute.Instance`` with ``can_ip_forward`` and the
+cloud-init of :mod:`spirit_infra.nat` as ``user-data`` metadata (Ubuntu images run cloud-init), and a
+``compute.Route`` 0.0.0.0/0 with ``next_hop_instance`` scoped by ``route_tags``: only instances carrying
+those tags send their Internet traffic through the gateway (the gateway's own tag must not be one).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_gcp as gcp
+
+from .. import marks
+from ..errors import ConfigError
+from ..nat.instance import check_size, nat_instance_spec
+from ..nat.ruleset import DEFAULT_SIP_KEEPALIVE
+from ..profiles import Overrides
+
+__all__ = ["GcpQosNat", "GcpQosNatArgs", "DEFAULT_IMAGE", "DEFAULT_MACHINE_TYPE"]
+
+DEFAULT_MACHINE_TYPE = "e2-small"
+#: Ubuntu 24.04 LTS: runs cloud-init from the user-data metadata key (Debian images do not).
+DEFAULT_IMAGE = "ubuntu-os-cloud/ubuntu-2404-lts-amd64"
+METADATA_VALUE_LIMIT = 256 * 1024
+_TAG = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+_ZONE = re.compile(r"^[a-z]+-[a-z]+[0-9]+-[a-z]$")
+
+
+@dataclass
+class GcpQosNatArgs:
+    """Arguments of :class:`GcpQosNat`.
+
+    profile          phones | communicator | sbc
+    network          VPC network (name or self link) of the route
+    subnetwork       subnetwork of the NAT instance
+    zone             zone of the instance, e.g. europe-west1-b (the address is in its region)
+    route_tags       network tags of the instances routed through the gateway (at least one)
+    machine_type     default e2-small
+    image            boot image (default Ubuntu 24.04 LTS)
+    nat_tag          network tag of the gateway itself (default spirit-qos-nat; not in route_tags)
+    route_priority   priority of the tagged default route (default 800: before the implied 1000)
+    interface        the instance's interface as the OS names it (default ens4)
+    overrides, snat_address, strict, sip_keepalive_seconds, udp_timeout: as for the ruleset
+    labels           extra labels (the spirit-* marks are always set)
+    """
+
+    profile: str
+    network: pulumi.Input[str]
+    subnetwork: pulumi.Input[str]
+    zone: str
+    route_tags: Sequence[str]
+    machine_type: str = DEFAULT_MACHINE_TYPE
+    image: str = DEFAULT_IMAGE
+    nat_tag: str = "spirit-qos-nat"
+    route_priority: int = 800
+    interface: str = "ens4"
+    overrides: Overrides | None = None
+    snat_address: str | None = None
+    strict: bool = True
+    sip_keepalive_seconds: int = DEFAULT_SIP_KEEPALIVE
+    udp_timeout: int | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.zone, str) or not _ZONE.match(self.zone):
+            raise ConfigError(f"{self.zone!r} is not a zone (like europe-west1-b)", field="zone")
+        self.route_tags = tuple(self.route_tags)
+        if not self.route_tags:
+            raise ConfigError("at least one network tag is required: an untagged default route would capture "
+                              "the gateway itself", field="route_tags")
+        for tag in (*self.route_tags, self.nat_tag):
+            if not isinstance(tag, str) or not _TAG.match(tag):
+                raise ConfigError(f"{tag!r} is not a network tag ([a-z][-a-z0-9]*, at most 63)", field="route_tags")
+        if self.nat_tag in self.route_tags:
+            raise ConfigError(f"the gateway's own tag {self.nat_tag!r} would route it through itself",
+                              field="route_tags")
+        if isinstance(self.route_priority, bool) or not isinstance(self.route_priority, int) \
+                or not 0 <= self.route_priority <= 65535:
+            raise ConfigError(f"{self.route_priority!r} is out of range (0-65535)", field="route_priority")
+
+    @property
+    def region(self) -> str:
+        return self.zone.rsplit("-", 1)[0]
+
+
+class GcpQosNat(pulumi.ComponentResource):
+    """A QoS NAT instance with a static external IP, and a tag-scoped default route through it."""
+
+    def __init__(self, name: str, args: GcpQosNatArgs, opts: pulumi.ResourceOptions | None = None):
+        spec = nat_instance_spec(args.profile, interface=args.interface, overrides=args.overrides,
+                                 snat_address=args.snat_address, strict=args.strict,
+                                 sip_keepalive_seconds=args.sip_keepalive_seconds, udp_timeout=args.udp_timeout)
+        check_size(spec.user_data, METADATA_VALUE_LIMIT, "the cloud-init (user-data metadata value)")
+        super().__init__("spirit:index:GcpQosNat", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        labels = {**dict(args.labels), **marks.tags(args.profile)}
+        self.address = gcp.compute.Address(
+            f"{name}-ip", region=args.region, address_type="EXTERNAL", network_tier="PREMIUM", labels=labels,
+            description=marks.description(args.profile, text="Spirit QoS NAT gateway"), opts=child)
+        self.instance = gcp.compute.Instance(
+            f"{name}-instance", zone=args.zone, machine_type=args.machine_type, can_ip_forward=True,
+            tags=[args.nat_tag], labels=labels,
+            boot_disk=gcp.compute.InstanceBootDiskArgs(
+                initialize_params=gcp.compute.InstanceBootDiskInitializeParamsArgs(image=args.image)),
+            network_interfaces=[gcp.compute.InstanceNetworkInterfaceArgs(
+                subnetwork=args.subnetwork,
+                access_configs=[gcp.compute.InstanceNetworkInterfaceAccessConfigArgs(nat_ip=self.address.address)])],
+            metadata={"user-data": spec.user_data, "block-project-ssh-keys": "true"},
+            shielded_instance_config=gcp.compute.InstanceShieldedInstanceConfigArgs(
+                enable_secure_boot=True, enable_vtpm=True, enable_integrity_monitoring=True),
+            opts=child)
+        self.route = gcp.compute.Route(
+            f"{name}-route", network=args.network, dest_range="0.0.0.0/0", priority=args.route_priority,
+            tags=list(args.route_tags), next_hop_instance=self.instance.self_link,
+            next_hop_instance_zone=args.zone,
+            description=marks.description(args.profile, text="default route through the Spirit QoS NAT"),
+            opts=child)
+        self.register_outputs({
+            "externalIp": self.address.address,
+            "instance": self.instance.self_link,
+            "route": self.route.name,
+        })
