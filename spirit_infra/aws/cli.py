@@ -1,0 +1,108 @@
+"""``spirit-infra aws render``: the AWS render of a profile, as a rules table or JSON (pure: no pulumi import)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+
+import netaddr
+
+from ..errors import ConfigError
+
+__all__ = ["register"]
+
+
+def register(subparsers, common: argparse.ArgumentParser) -> None:
+    from ..cli import add_profile_args
+
+    aws = subparsers.add_parser("aws", parents=[common], help="AWS security groups, Network Firewall, NAT")
+    sub = aws.add_subparsers(dest="aws_command", metavar="COMMAND", parser_class=type(aws))
+    sub.required = True
+    p = sub.add_parser("render", parents=[common], help="render a profile's security groups and FQDN firewall")
+    add_profile_args(p)
+    p.add_argument("--quota", type=int, default=60, help="rules per group per direction (AWS default 60)")
+    p.add_argument("--groups-per-interface", type=int, default=5, help="groups the profile may use (default 5)")
+    p.add_argument("--no-strict", action="store_true", help="allow all egress (not recommended)")
+    p.add_argument("--no-fqdn-firewall", action="store_true",
+                   help="no Network Firewall: FQDN flows open to any address on their ports (not strict)")
+    p.add_argument("--no-prefix-list", action="store_true", help="raw CIDR rules instead of the Spirit prefix list")
+    p.add_argument("--dns-firewall", action="store_true", help="add a Route 53 Resolver DNS Firewall allow list")
+    p.add_argument("--extra-cidr", action="append", default=[], metavar="CIDR",
+                   help="an extra Spirit range (repeatable)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_render)
+
+
+def _extra_cidrs(values: list[str]) -> tuple[str, ...]:
+    out = []
+    for v in values:
+        try:
+            net = netaddr.IPNetwork(v, flags=netaddr.NOHOST) if "/" in v else None
+            if net is None or str(net.cidr) != v.strip().lower():
+                raise ValueError
+        except (netaddr.AddrFormatError, ValueError, TypeError):
+            raise ConfigError(f"{v!r} is not a CIDR (network address/prefix length, e.g. 203.0.113.0/24)",
+                              field="--extra-cidr") from None
+        if net.prefixlen == 0:
+            raise ConfigError(f"{v!r} is not a Spirit range (it is everything)", field="--extra-cidr")
+        out.append(str(net.cidr))
+    return tuple(out)
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    from ..cli import profile_from_args
+    from ..profiles import build_profile
+    from .fqdn import FirewallOptions, render_firewall
+    from .rules import SgOptions, render
+
+    opts = SgOptions(strict=not args.no_strict, fqdn_firewall=not args.no_fqdn_firewall, quota=args.quota,
+                     groups_per_interface=args.groups_per_interface, prefix_list=not args.no_prefix_list)
+    extra = _extra_cidrs(args.extra_cidr)
+    prof = profile_from_args(args)
+    if extra:
+        ov = replace(prof.overrides, extra_spirit_cidrs=tuple(prof.overrides.extra_spirit_cidrs) + extra)
+        prof = build_profile(prof.name, ov, prof.catalogue)
+    sg = render(prof, opts)
+    fw = None
+    if not args.no_fqdn_firewall:
+        fw = render_firewall(prof, FirewallOptions(strict=not args.no_strict, dns_firewall=args.dns_firewall))
+    if args.json:
+        out = {"profile": prof.name, "security_groups": sg.to_json(), "firewall": fw.to_json() if fw else None,
+               "resource_count": len(sg.resources) + (len(fw.resources) if fw else 0)}
+        sys.stdout.write(json.dumps(out, indent=2, sort_keys=True) + "\n")
+        return 0
+    q = sg.quota
+    print(f"profile {prof.name}: {len(sg.groups)} security group(s), {q['rule_resources']} rule resources, "
+          f"layout {q['layout']}, quota {q['quota']} per direction, {q['groups_per_interface']} groups per interface")
+    for g in q["groups"]:
+        counted = ", ".join(f"{k} {v}/{q['quota']}" for k, v in g["counted"].items()) or "no rules"
+        print(f"  {g['name']}: {g['rules']} rules; counted {counted}")
+    for pl in sg.prefix_lists:
+        i = pl["inputs"]
+        print(f"  prefix list {pl['name']}: {len(i['entries'])} entries, max {i['maxEntries']} "
+              f"({', '.join(e['cidr'] for e in i['entries'])})")
+    print(f"  {'group':<6} {'dir':<4} {'proto':<5} {'ports':<12} {'peer':<20} flows")
+    for r in sg.rules:
+        i = r["inputs"]
+        ports = "any" if i["ipProtocol"] == "-1" else (
+            "any" if (i["fromPort"], i["toPort"]) == (0, 65535) else
+            str(i["fromPort"]) if i["fromPort"] == i["toPort"] else f"{i['fromPort']}-{i['toPort']}")
+        peer = (f"pl:{i['prefixListId']['$ref']}" if "prefixListId" in i else i.get("cidrIpv4") or i.get("cidrIpv6"))
+        direction = "out" if r["type"].endswith("EgressRule") else "in"
+        flows = i["tags"].get("spirit-flow", "-")
+        print(f"  {i['securityGroupId']['$ref']:<6} {direction:<4} {i['ipProtocol']:<5} {ports:<12} {peer:<20} {flows}")
+    if fw:
+        print(f"network firewall: {', '.join(s['name'] for s in fw.resources)}")
+    widened = list(sg.widened) + (list(fw.widened) if fw else [])
+    if widened:
+        print("widened:")
+        for w in widened:
+            print(f"  ~ {w}")
+    warnings = list(sg.warnings) + (list(fw.warnings) if fw else [])
+    if warnings:
+        print("warnings:")
+        for w in warnings:
+            print(f"  ! {w}")
+    return 0

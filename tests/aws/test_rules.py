@@ -1,0 +1,214 @@
+"""Pure AWS security-group render/read and the quota planner."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spirit_infra import AllowedSet, ConfigError, Overrides, Peer, PortSet, QuotaError, Term, build_profile, project
+from spirit_infra.aws import SG_CAPS, SgOptions, read, read_groups, render
+from spirit_infra.aws.quota import QuotaItem, pack
+from spirit_infra.aws.rules import TYPE_EGRESS, TYPE_INGRESS, TYPE_PREFIX_LIST, TYPE_SG, TYPE_SG_RULE
+from spirit_infra.errors import CapabilityError
+
+PROFILES = ("phones", "communicator", "sbc")
+SPIRIT = ("45.64.148.0/22", "103.80.244.0/22")
+
+
+def _rule_keys(r):
+    i = r["inputs"]
+    target = i.get("cidrIpv4") or i.get("cidrIpv6") or ("pl", i.get("prefixListId", {}).get("$ref"))
+    return (r["type"], i["securityGroupId"]["$ref"], i["ipProtocol"], i.get("fromPort"), i.get("toPort"), target)
+
+
+@pytest.mark.parametrize("name", PROFILES)
+@pytest.mark.parametrize("quota", [60, 30, 25, 12, 5, 3])
+def test_read_of_render_is_the_projection(name, quota):
+    prof = build_profile(name)
+    r = render(prof, SgOptions(quota=quota))
+    proj = project(prof.allowed, SG_CAPS)
+    assert read(list(r.resources)) == proj.allowed
+    assert r.widened == proj.widened
+    # no two rules AWS would call duplicates (same group, protocol, ports and peer)
+    keys = [_rule_keys(x) for x in r.rules]
+    assert len(keys) == len(set(keys))
+    # every group within quota, per direction and family, a prefix list counting its max entries
+    max_entries = {p["name"]: p["inputs"]["maxEntries"] for p in r.prefix_lists}
+    used: dict = {}
+    for x in r.rules:
+        i = x["inputs"]
+        d = "egress" if x["type"] == TYPE_EGRESS else "ingress"
+        cost = max_entries[i["prefixListId"]["$ref"]] if "prefixListId" in i else 1
+        k = (i["securityGroupId"]["$ref"], d)
+        used[k] = used.get(k, 0) + cost
+    assert max(used.values()) <= quota
+    assert len(r.groups) <= 5
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_widening_is_source_ports_and_fqdn_destinations_only(name):
+    prof = build_profile(name)
+    r = render(prof)
+    fqdn_flows = {f.id for f in prof.flows if f.peer_fqdns}
+    for w in r.widened:
+        assert w.dimension in ("source_ports", "destination")
+        if w.dimension == "destination":
+            assert w.flow in fqdn_flows and w.after == "0.0.0.0/0"
+    assert {w.flow for w in r.widened if w.dimension == "destination"} == fqdn_flows
+    assert {w.flow for w in r.widened if w.dimension == "source_ports"} == {
+        f.id for f in prof.flows if f.src_ports is not None}
+
+
+def test_identical_rules_of_two_flows_become_one():
+    r = render(build_profile("phones"))
+    media = [x for x in r.rules if x["inputs"]["ipProtocol"] == "udp" and x["inputs"]["fromPort"] == 0]
+    assert len(media) == 1
+    assert media[0]["inputs"]["tags"]["spirit-flow"] == "phone-audio,phone-video"
+    assert media[0]["name"].startswith("phone-audio.phone-video-out-udp-any-")
+
+
+def test_default_layout_figures():
+    sbc, phones, comm = (render(build_profile(p)) for p in ("sbc", "phones", "communicator"))
+    assert sbc.quota["groups"] == [{"name": "sg-1", "rules": 6, "counted": {"egress/ipv4": 30, "ingress/ipv4": 30}}]
+    assert sbc.quota["layout"] == "prefix-list" and sbc.quota["prefix_list_max_entries"] == {"ipv4": 10}
+    assert phones.quota["groups"][0]["counted"] == {"egress/ipv4": 35} and phones.quota["rule_resources"] == 8
+    # communicator reaches only one Spirit range: no rule covers the whole list, so no list is created
+    assert comm.quota["layout"] == "cidr" and not comm.prefix_lists and comm.quota["rule_resources"] == 7
+
+
+def test_strict_sbc_ingress_only_from_spirit_to_sip_and_media_ports():
+    prof = build_profile("sbc")
+    r = render(prof)
+    got = read(list(r.resources))
+    ingress = got.select(direction="ingress")
+    spirit = AllowedSet(Term("ingress", t, Peer.of(SPIRIT), PortSet.of(None), PortSet.of([(5060, 5061), (16384, 32767)]))
+                        for t in ("tcp", "udp"))
+    assert ingress <= spirit
+    assert not any(x["inputs"]["ipProtocol"] == "-1" for x in r.rules)
+    everything = AllowedSet(Term("egress", t, Peer.of(["0.0.0.0/0"])) for t in ("tcp", "udp"))
+    assert not everything <= got
+
+
+def test_non_strict_adds_allow_all_egress():
+    prof = build_profile("sbc")
+    r = render(prof, SgOptions(strict=False))
+    allow = [x for x in r.rules if x["inputs"]["ipProtocol"] == "-1"]
+    assert len(allow) == 1 and allow[0]["inputs"]["cidrIpv4"] == "0.0.0.0/0"
+    everything = AllowedSet(Term("egress", t, Peer.of(["0.0.0.0/0"])) for t in ("tcp", "udp"))
+    assert read(list(r.resources)) == project(prof.allowed, SG_CAPS).allowed | everything
+    assert any("non-strict" in w for w in r.warnings)
+
+
+def test_no_fqdn_firewall_warns_not_strict():
+    r = render(build_profile("phones"), SgOptions(fqdn_firewall=False))
+    assert sorted(w.split(":")[0] for w in r.warnings) == ["phone-ntp", "phone-ztp"]
+    assert all("NOT STRICT" in w for w in r.warnings)
+
+
+def test_over_quota_splits_then_refuses_with_figures():
+    prof = build_profile("sbc")
+    r = render(prof, SgOptions(quota=5))
+    assert len(r.groups) == 2 and r.quota["layout"] == "cidr"
+    r = render(prof, SgOptions(quota=25))  # one group, some units moved to raw CIDRs
+    assert len(r.groups) == 1 and r.quota["layout"] == "mixed"
+    with pytest.raises(QuotaError) as e:
+        render(prof, SgOptions(quota=1))
+    assert "6 egress ipv4" in str(e.value) and "minimum quota for 5 groups is 2" in str(e.value)
+    with pytest.raises(QuotaError):
+        render(build_profile("phones"), SgOptions(quota=2, groups_per_interface=5))
+
+
+def test_extra_cidrs_grow_rules_not_prefix_list_rules():
+    prof = build_profile("sbc", Overrides(extra_spirit_cidrs=("198.51.100.0/24",)))
+    r = render(prof)
+    assert len(r.rules) == 6
+    assert [e["cidr"] for e in r.prefix_lists[0]["inputs"]["entries"]] == [
+        "45.64.148.0/22", "103.80.244.0/22", "198.51.100.0/24"]
+    assert read(list(r.resources)) == project(prof.allowed, SG_CAPS).allowed
+
+
+def test_bad_options():
+    with pytest.raises(ConfigError, match="quota"):
+        SgOptions(quota=0)
+    with pytest.raises(ConfigError, match="groups_per_interface"):
+        SgOptions(groups_per_interface=17)
+    with pytest.raises(ConfigError, match="1000"):
+        SgOptions(quota=300, groups_per_interface=5)
+    with pytest.raises(ConfigError, match="prefix_list_max_entries"):
+        render(build_profile("sbc"), SgOptions(prefix_list_max_entries=1))
+
+
+def test_ingress_from_anywhere_is_refused():
+    s = AllowedSet([Term("ingress", "tcp", Peer.of((), ["x.example.com"]), PortSet.of(None), PortSet.single(443), "f")])
+    with pytest.raises(CapabilityError, match="least privilege"):
+        render(s, profile="sbc")
+
+
+def test_pack_is_first_fit_and_refuses():
+    items = [QuotaItem(n, ("egress", "ipv4"), c) for n, c in (("a", 3), ("b", 3), ("c", 1))]
+    assert [[i.name for i in g] for g in pack(items, 4, 5)] == [["a", "c"], ["b"]]
+    assert pack(items, 4, 1) is None
+    assert pack([QuotaItem("x", ("egress", "ipv4"), 9)], 5, 5) is None
+
+
+# ---- reader on stacks spirit-infra did not build --------------------------------------------------------
+
+def test_reader_inline_groups_legacy_rules_and_prefix_lists():
+    resources = [
+        {"type": TYPE_PREFIX_LIST, "name": "pl", "id": "pl-1", "inputs": {"entries": [{"cidr": "10.1.0.0/16"}]}},
+        {"type": TYPE_SG, "name": "web", "id": "sg-web", "inputs": {
+            "ingress": [{"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["10.0.0.0/8"]}],
+            "egress": [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"],
+                        "ipv6CidrBlocks": ["::/0"]}]}},
+        {"type": TYPE_SG, "name": "db", "id": "sg-db", "inputs": {}},
+        {"type": TYPE_SG_RULE, "name": "r1", "inputs": {"type": "egress", "protocol": "6", "fromPort": 5432,
+                                                         "toPort": 5432, "prefixListIds": ["pl-1"],
+                                                         "securityGroupId": "sg-db"}},
+        {"type": TYPE_SG_RULE, "name": "icmp", "inputs": {"type": "ingress", "protocol": "icmp", "fromPort": -1,
+                                                           "toPort": -1, "cidrBlocks": ["0.0.0.0/0"],
+                                                           "securityGroupId": "sg-db"}},
+        {"type": TYPE_INGRESS, "name": "r2", "inputs": {"ipProtocol": "udp", "fromPort": 53, "toPort": 53,
+                                                         "cidrIpv4": "10.2.0.0/16", "securityGroupId": "sg-db",
+                                                         "tags": {"spirit-flow": "dns"}}},
+        {"type": TYPE_EGRESS, "name": "r3", "inputs": {"ipProtocol": "tcp", "fromPort": 1, "toPort": 2,
+                                                        "referencedSecurityGroupId": "sg-web",
+                                                        "securityGroupId": "sg-db"}},
+    ]
+    groups = read_groups(resources)
+    assert set(groups) == {"web", "db"}
+    web = groups["web"]
+    assert web == AllowedSet([
+        Term("ingress", "tcp", Peer.of(["10.0.0.0/8"]), PortSet.of(None), PortSet.single(443)),
+        *(Term("egress", t, Peer.of(["0.0.0.0/0", "::/0"])) for t in ("tcp", "udp"))])
+    db = groups["db"]
+    assert db == AllowedSet([
+        Term("egress", "tcp", Peer.of(["10.1.0.0/16"]), PortSet.of(None), PortSet.single(5432)),
+        Term("ingress", "udp", Peer.of(["10.2.0.0/16"]), PortSet.of(None), PortSet.single(53))])
+    assert db.select(direction="ingress").terms[0].flow == "dns"
+    # conservative reading of a peer that is another group
+    db_any = read_groups(resources, unknown_peer="any")["db"]
+    assert AllowedSet([Term("egress", "tcp", Peer.of(["0.0.0.0/0", "::/0"]), PortSet.of(None), PortSet.of([(1, 2)]))]) <= db_any
+    assert db <= db_any and not db_any <= db
+    assert read(resources) == web | db
+
+
+ports = st.tuples(st.integers(0, 65535), st.integers(0, 65535)).map(lambda t: (min(t), max(t)))
+cidrs = st.sampled_from(["10.0.0.0/8", "192.0.2.0/24", "198.51.100.0/25", "45.64.148.0/22", "103.80.244.0/22",
+                         "2001:db8::/32"])
+terms = st.builds(lambda d, t, cs, sp, dp, f: Term(d, t, Peer.of(cs), PortSet.of([sp]), PortSet.of(dp), f),
+                  st.just("egress") | st.just("ingress"), st.sampled_from(["tcp", "udp"]),
+                  st.lists(cidrs, min_size=1, max_size=3), ports, st.lists(ports, min_size=1, max_size=3),
+                  st.sampled_from(["a", "b", "c"]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(terms, min_size=1, max_size=6), st.sampled_from([60, 20, 8]))
+def test_round_trip_property(ts, quota):
+    s = AllowedSet(ts)
+    try:
+        r = render(s, SgOptions(quota=quota, groups_per_interface=16 if quota < 60 else 5), profile="sbc",
+                   spirit_cidrs=SPIRIT)
+    except QuotaError:
+        return
+    assert read(list(r.resources)) == project(s, SG_CAPS).allowed
