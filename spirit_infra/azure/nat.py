@@ -18,9 +18,16 @@ from dataclasses import dataclass, field
 import pulumi
 
 from ..errors import ConfigError
-from .nat_plan import (NAT_GATEWAY_TYPE, PUBLIC_IP_PREFIX_TYPE, PUBLIC_IP_TYPE, SUBNET_TYPE,
-                       UDP_IDLE_TIMEOUT_SECONDS, NatOptions, plan_nat)
 from ._register import register
+from .nat_plan import (
+    NAT_GATEWAY_TYPE,
+    PUBLIC_IP_PREFIX_TYPE,
+    PUBLIC_IP_TYPE,
+    SUBNET_TYPE,
+    UDP_IDLE_TIMEOUT_SECONDS,
+    NatOptions,
+    plan_nat,
+)
 
 __all__ = ["SubnetAssociation", "NatGatewayArgs", "SpiritNatGateway"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 
 import pytest
@@ -19,6 +20,14 @@ NSG_T, RULE_T = rules.NSG_TYPE, rules.SECURITY_RULE_TYPE
 
 
 def _both(profile: str, **nsg_kw):
+    """Both components for ``profile`` (the default layout is recorded once per profile and shared)."""
+    return _record(profile, tuple(sorted(nsg_kw.items())))
+
+
+@functools.cache
+def _record(profile: str, nsg_items: tuple):
+    nsg_kw = dict(nsg_items)
+
     def build():
         SpiritNsg("edge", NsgArgs(profile, "rg", location="australiaeast", **nsg_kw))
         SpiritFirewallPolicy("fw", FirewallPolicyArgs(profile, "rg", location="australiaeast"))

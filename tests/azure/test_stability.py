@@ -4,6 +4,7 @@ resources registered under the mock runtime before and after."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ def _catalogue(tmp_path: Path, name: str, edit) -> str:
     return str(path)
 
 
+@functools.cache
 def _record(profile: str, catalogue: str | None):
     prof = build_profile(profile, Overrides(catalogue=catalogue))
 

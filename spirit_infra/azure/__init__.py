@@ -1,0 +1,29 @@
+"""Azure: NSGs with stable priorities, Azure Firewall Policy for the FQDN flows, managed NAT.
+
+Pure (no pulumi import), re-exported here::
+
+    from spirit_infra.azure import render_nsg, read_nsg, render_firewall_policy, read_firewall_policy
+
+Components (import pulumi and pulumi_azure_native; import them explicitly)::
+
+    from spirit_infra.azure.components import SpiritNsg, NsgArgs, SpiritFirewallPolicy, FirewallPolicyArgs
+    from spirit_infra.azure.nat import SpiritNatGateway, NatGatewayArgs, SubnetAssociation
+"""
+
+from .firewall_policy import FW_CAPS, FirewallOptions, FirewallPlan, fqdn_flow_ids
+from .firewall_policy import read as read_firewall_policy
+from .firewall_policy import read_report as read_firewall_policy_report
+from .firewall_policy import render as render_firewall_policy
+from .nat_plan import UDP_IDLE_TIMEOUT_SECONDS, NatOptions, NatPlan, plan_nat
+from .priorities import Band, assign_priorities, hash_slot
+from .rules import NSG_CAPS, ExtraRule, NsgOptions, NsgPlan, NsgRule, read, read_report
+from .rules import read as read_nsg
+from .rules import read_report as read_nsg_report
+from .rules import render as render_nsg
+
+__all__ = [
+    "Band", "ExtraRule", "FW_CAPS", "FirewallOptions", "FirewallPlan", "NSG_CAPS", "NatOptions", "NatPlan",
+    "NsgOptions", "NsgPlan", "NsgRule", "UDP_IDLE_TIMEOUT_SECONDS", "assign_priorities", "fqdn_flow_ids",
+    "hash_slot", "plan_nat", "read", "read_firewall_policy", "read_firewall_policy_report", "read_nsg",
+    "read_nsg_report", "read_report", "render_firewall_policy", "render_nsg",
+]
