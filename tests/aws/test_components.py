@@ -1,0 +1,220 @@
+"""AWS components under the mock runtime: what is REGISTERED is read back and compared."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from spirit_infra import Capabilities, ConfigError, Overrides, build_profile, project, testing
+from spirit_infra.aws import SG_CAPS, read, read_groups
+from spirit_infra.aws.components import (
+    SpiritNetworkFirewall,
+    SpiritNetworkFirewallArgs,
+    SpiritSecurityGroups,
+    SpiritSecurityGroupsArgs,
+)
+from spirit_infra.aws.fqdn import NFW_TARGET, FirewallOptions, read_firewall, render_firewall
+from spirit_infra.aws.nat import SpiritManagedNat, SpiritManagedNatArgs
+from spirit_infra.aws.rules import TYPE_EGRESS, TYPE_INGRESS, TYPE_SG
+
+PROFILES = ("phones", "communicator", "sbc")
+CATALOGUE = Path(__file__).resolve().parents[2] / "spirit_infra" / "catalogue" / "spirit.yaml"
+
+
+def _sg_stack(profile, **kw):
+    return testing.run(lambda: SpiritSecurityGroups("spirit", SpiritSecurityGroupsArgs(vpc_id="vpc-0abc", profile=profile,
+                                                                                      **kw)))
+
+
+def _as_dicts(rec):
+    return [r.to_dict() for r in rec.resources if r.custom]
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_registered_inputs_read_back_exactly(name):
+    prof = build_profile(name)
+    rec = _sg_stack(name)
+    proj = project(prof.allowed, SG_CAPS)
+    assert read(_as_dicts(rec)) == proj.allowed
+    comp = rec.get("spirit")
+    assert comp.type == "spirit:index:SpiritSecurityGroups"
+    # children parented to the component, named <name>-<suffix>, tagged
+    for r in rec.resources:
+        if r.custom:
+            assert r.parent == comp.urn and r.name.startswith("spirit-")
+            assert r.inputs["tags"]["spirit-profile"] == name
+    # rules are separate resources; the groups carry no inline rules (so no allow-all egress either)
+    for g in rec.by_type(TYPE_SG):
+        assert "egress" not in g.inputs and "ingress" not in g.inputs
+        assert g.inputs["vpcId"] == "vpc-0abc"
+    # the widening list names only source ports, plus destination for the FQDN flows
+    widened = comp.outputs["widened"]
+    assert widened == [str(w) for w in proj.widened]
+    fqdn = {f.id for f in prof.flows if f.peer_fqdns}
+    for w in proj.widened:
+        assert w.dimension == "source_ports" or (w.dimension == "destination" and w.flow in fqdn)
+    assert comp.outputs["security_group_ids"] == [g.id for g in rec.by_type(TYPE_SG)]
+    assert comp.outputs["rule_count"] == len(rec.by_type(TYPE_EGRESS)) + len(rec.by_type(TYPE_INGRESS))
+
+
+def test_split_groups_read_per_group():
+    rec = _sg_stack("sbc", quota=5)
+    groups = read_groups(_as_dicts(rec))
+    assert sorted(groups) == ["spirit-sg-1", "spirit-sg-2"]
+    prof = build_profile("sbc")
+    union = groups["spirit-sg-1"] | groups["spirit-sg-2"]
+    assert union == project(prof.allowed, SG_CAPS).allowed
+    assert rec.get("spirit").outputs["quota"]["layout"] == "cidr"
+
+
+def test_sbc_prefix_list_and_outputs():
+    rec = _sg_stack("sbc")
+    pl = rec.get("spirit-spirit-ipv4")
+    assert pl.inputs["maxEntries"] == 10 and pl.inputs["addressFamily"] == "IPv4"
+    assert rec.get("spirit").outputs["prefix_list_id"] == pl.id
+    refs = [r for r in rec.by_type(TYPE_EGRESS) + rec.by_type(TYPE_INGRESS) if r.inputs.get("prefixListId") == pl.id]
+    assert len(refs) == 6
+
+
+def test_no_fqdn_firewall_warns_in_output_and_log():
+    rec = _sg_stack("phones", fqdn_firewall=False)
+    warnings = rec.get("spirit").outputs["warnings"]
+    assert len(warnings) == 2 and all("NOT STRICT" in w for w in warnings)
+    assert sum("NOT STRICT" in line for line in rec.logs) == 2
+
+
+def test_args_are_validated_at_construction():
+    with pytest.raises(ConfigError, match="vpc_id"):
+        SpiritSecurityGroupsArgs(vpc_id="", profile="sbc")
+    with pytest.raises(ConfigError, match="profile"):
+        SpiritSecurityGroupsArgs(vpc_id="vpc-1", profile="desk")
+    with pytest.raises(ConfigError, match="quota"):
+        SpiritSecurityGroupsArgs(vpc_id="vpc-1", quota=-1)
+    with pytest.raises(ConfigError, match="vpc_id"):
+        SpiritNetworkFirewallArgs(profile="phones", subnet_ids=("subnet-1",))
+    with pytest.raises(ConfigError, match="public_subnets"):
+        SpiritManagedNatArgs(public_subnets={})
+    with pytest.raises(ConfigError, match="public_subnets"):
+        SpiritManagedNatArgs(public_subnets={"Zone A": "subnet-1"})
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_golden(name, golden):
+    prof = build_profile(name)
+    fw = render_firewall(prof, FirewallOptions(dns_firewall=True, subnet_count=2))
+    rec = testing.run(lambda: (
+        SpiritSecurityGroups("spirit", SpiritSecurityGroupsArgs(vpc_id="vpc-0abc", profile=name)),
+        SpiritNetworkFirewall("fw", SpiritNetworkFirewallArgs(profile=name, vpc_id="vpc-0abc",
+                                                              subnet_ids=("subnet-a", "subnet-b"), dns_firewall=True))))
+    golden(f"aws/{name}", {
+        "registered": [{"type": r.type, "name": r.name, "inputs": r.inputs} for r in rec.resources],
+        "outputs": {r.name: r.outputs for r in rec.resources if not r.custom},
+        "firewall_widened": [w.to_json() for w in fw.widened],
+    })
+
+
+# ---- network firewall -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_firewall_registered_reads_back(name):
+    prof = build_profile(name)
+    rec = testing.run(lambda: SpiritNetworkFirewall("fw", SpiritNetworkFirewallArgs(profile=name)))
+    got = read_firewall(_as_dicts(rec))
+    fw = render_firewall(prof)
+    assert got == fw.projected
+    # the firewall is exact (source ports kept) except the named NTP widening: pool.ntp.org -> any address
+    if name == "phones":
+        assert [(w.flow, w.dimension) for w in fw.widened] == [("phone-ntp", "destination")]
+        assert fw.widened[0].target == NFW_TARGET
+        others = [f for f in prof.allowed.flow_ids if f != "phone-ntp"]
+        ntp = project(prof.allowed.select(flows=["phone-ntp"]), Capabilities("nfw", source_ports=True, fqdn=False))
+        assert got == prof.allowed.select(flows=others) | ntp.allowed
+    else:
+        assert got == prof.allowed and fw.widened == ()
+    policy = rec.get("fw-nfw-policy").inputs["firewallPolicy"]
+    assert policy["statefulDefaultActions"] == ["aws:drop_established", "aws:alert_established"]
+
+
+def test_phones_firewall_domain_list_and_dns_firewall():
+    rec = testing.run(lambda: SpiritNetworkFirewall("fw", SpiritNetworkFirewallArgs(
+        profile="phones", vpc_id="vpc-1", subnet_ids=("subnet-a",), dns_firewall=True)))
+    src = rec.get("fw-nfw-domains").inputs["ruleGroup"]["rulesSource"]["rulesSourceList"]
+    assert src["targetTypes"] == ["HTTP_HOST", "TLS_SNI"] and len(src["targets"]) == 5
+    rules = rec.get("fw-nfw-rules").inputs["ruleGroup"]["rulesSource"]["rulesString"]
+    assert rules.count("-> $EXTERNAL_NET 10000 (tls.sni") == 5 and "-> $EXTERNAL_NET 123 " in rules
+    assert rec.get("fw-nfw").inputs["subnetMappings"] == [{"subnetId": "subnet-a"}]
+    domains = rec.get("fw-dnsfw-domains").inputs["domains"]
+    assert {"pool.ntp.org", "phreg.access4.com.au", "*.phreg.access4.com.au", "ztp.polycom.com"} <= set(domains)
+    assert rec.get("fw-dnsfw-vpc").inputs["vpcId"] == "vpc-1"
+
+
+# ---- managed NAT ----------------------------------------------------------------------------------------
+
+def test_managed_nat_per_zone_outputs_and_keepalive_warning():
+    rec = testing.run(lambda: SpiritManagedNat("nat", SpiritManagedNatArgs(
+        public_subnets={"b": "subnet-b", "a": "subnet-a"}, sip_keepalive_seconds=30)))
+    out = rec.get("nat").outputs
+    eips = {r.name: r for r in rec.by_type("aws:ec2/eip:Eip")}
+    assert sorted(eips) == ["nat-eip-a", "nat-eip-b"]
+    assert out["public_ips"] == [testing.default_outputs("aws:ec2/eip:Eip", n, {})["publicIp"]
+                                 for n in ("nat-eip-a", "nat-eip-b")]
+    gws = {r.name: r for r in rec.by_type("aws:ec2/natGateway:NatGateway")}
+    assert gws["nat-natgw-a"].inputs["subnetId"] == "subnet-a"
+    assert gws["nat-natgw-a"].inputs["allocationId"].startswith("eipalloc-")
+    assert out["idle_timeout_seconds"] == 350 and out["warnings"] == []
+    one = testing.run(lambda: SpiritManagedNat("nat", SpiritManagedNatArgs(
+        public_subnets={"b": "subnet-b", "a": "subnet-a"}, one_per_zone=False, sip_keepalive_seconds=350)))
+    assert [r.name for r in one.by_type("aws:ec2/natGateway:NatGateway")] == ["nat-natgw-a"]
+    assert "350 s" in one.get("nat").outputs["warnings"][0] and any("keepalive" in x for x in one.logs)
+
+
+# ---- churn ----------------------------------------------------------------------------------------------
+
+def _names(profile, catalogue):
+    prof = build_profile(profile, Overrides(catalogue=str(catalogue)))
+    rec = testing.run(lambda: SpiritSecurityGroups("spirit", SpiritSecurityGroupsArgs(vpc_id="vpc-1", profile=prof)))
+    return {r.name: r for r in rec.resources if r.custom}
+
+
+def _edit(tmp_path, change):
+    data = yaml.safe_load(CATALOGUE.read_text())
+    change(data["flows"])
+    path = tmp_path / "spirit.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.mark.parametrize("profile", ["communicator", "phones"])
+def test_churn_add_one_flow(tmp_path, profile):
+    base = tmp_path / "base.yaml"
+    shutil.copy(CATALOGUE, base)
+    before = _names(profile, base)
+    client = "communicator" if profile == "communicator" else "phone"
+    new = {"id": f"{client}-new-thing", "client": client, "provenance": {"table": "override", "row": 1},
+           "application": "New", "protocols": ["HTTPS"], "transports": ["tcp"], "dscp": "0", "client_ports": None,
+           "dns": [], "server_cidrs": ["103.80.244.0/22"], "server_ports": [[9443, 9443]], "assumptions": ["any-port"]}
+    after = _names(profile, _edit(tmp_path, lambda flows: flows.append(new)))
+    added = set(after) - set(before)
+    assert set(before) <= set(after)
+    assert added and all(after[n].inputs.get("tags", {}).get("spirit-flow") == new["id"] for n in added)
+    for n in before:  # nothing else changed, not even an input
+        assert after[n].inputs == before[n].inputs, n
+
+
+def test_churn_edit_and_remove_one_flow(tmp_path):
+    before = _names("communicator", CATALOGUE)
+
+    def edit(flows):
+        next(f for f in flows if f["id"] == "communicator-file-transfer")["server_ports"] = [[1081, 1083]]
+
+    after = _names("communicator", _edit(tmp_path, edit))
+    changed = (set(before) ^ set(after)) | {n for n in set(before) & set(after) if before[n].inputs != after[n].inputs}
+    assert changed and all("communicator-file-transfer" in n for n in changed)
+
+    after = _names("communicator", _edit(tmp_path, lambda flows: flows.remove(
+        next(f for f in flows if f["id"] == "communicator-messaging"))))
+    assert set(before) - set(after) == {n for n in before if n.startswith("spirit-communicator-messaging-")}
+    assert set(after) <= set(before)
