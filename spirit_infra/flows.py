@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import netaddr
 
@@ -214,12 +215,14 @@ class Term:
 Atom = tuple
 
 
+@lru_cache(maxsize=4096)
+def _interval(cidr: str) -> tuple[int, int, int]:
+    n = netaddr.IPNetwork(cidr)
+    return (n.version, int(n.first), int(n.last))
+
+
 def _ip_intervals(peer: Peer) -> list[tuple[int, int, int]]:
-    out = []
-    for c in peer.cidrs:
-        n = netaddr.IPNetwork(c)
-        out.append((n.version, int(n.first), int(n.last)))
-    return out
+    return [_interval(c) for c in peer.cidrs]
 
 
 def _refine_peers(terms_by_side: list[list[Term]]) -> list[tuple[Atom, list[list[Term]]]]:
@@ -277,14 +280,20 @@ def _cells(sides: list[list[Term]], op: Callable[[list[PortSet]], PortSet]) -> l
 
 
 def _atoms_to_peer(atoms: list[Atom]) -> Peer:
-    cidrs: list[netaddr.IPNetwork] = []
+    # merge touching address intervals first: disjoint, non-adjacent intervals decompose into a minimal
+    # CIDR list on their own, so no cidr_merge (and no re-parsing) is needed afterwards
+    spans: list[list[int]] = []
     names: list[str] = []
-    for atom in atoms:
-        if atom[0] == "ip":
-            cidrs.extend(netaddr.IPRange(netaddr.IPAddress(atom[2], atom[1]), netaddr.IPAddress(atom[3], atom[1])).cidrs())
+    for atom in sorted(a for a in atoms if a[0] == "ip"):
+        _, v, lo, hi = atom
+        if spans and spans[-1][0] == v and spans[-1][2] + 1 == lo:
+            spans[-1][2] = hi
         else:
-            names.append(atom[1])
-    return Peer.of(cidrs, names)
+            spans.append([v, lo, hi])
+    names = sorted({a[1] for a in atoms if a[0] == "fqdn"})
+    cidrs = [str(c) for v, lo, hi in spans
+             for c in netaddr.iprange_to_cidrs(netaddr.IPAddress(lo, v), netaddr.IPAddress(hi, v))]
+    return Peer(tuple(cidrs), tuple(names))
 
 
 def _combine(sides: list[Iterable[Term]], op: Callable[[list[PortSet]], PortSet]) -> tuple[Term, ...]:
