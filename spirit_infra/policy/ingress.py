@@ -1,0 +1,78 @@
+"""``spirit-no-open-voice-ingress``: no ingress from the whole world to SIP or media ports (pure).
+
+One resource at a time, read with the cloud's own reader, so inline and separate rules are judged alike:
+
+- AWS: ``aws.ec2.SecurityGroup`` inline ``ingress``, ``aws.vpc.SecurityGroupIngressRule``,
+  ``aws.ec2.SecurityGroupRule`` of type ``ingress`` (:func:`spirit_infra.aws.rules.read`);
+- Azure: NSG inline ``securityRules`` and separate ``SecurityRule`` (:func:`spirit_infra.azure.rules.read`;
+  ``*``, ``Any``, ``Internet`` and ``0.0.0.0/0`` read as every address; an NSG's own Deny rules of a lower
+  priority number are honoured);
+- GCP: ``gcp.compute.Firewall`` and network firewall policy rules (:func:`spirit_infra.gcp.rules.read`
+  without the implied rules; an ingress rule without source ranges or tags is open to 0.0.0.0/0).
+
+"The world" is a peer containing ``0.0.0.0/0`` or ``::/0`` (two halves like 0.0.0.0/1 + 128.0.0.0/1 compact
+to it). Voice ports: see :mod:`spirit_infra.policy.settings`.
+"""
+
+from __future__ import annotations
+
+from ..errors import SpiritError
+from ..flows import ANY_IPV4, ANY_IPV6, AllowedSet
+from .resources import AWS_RULE_TYPES, AWS_SG, AZURE_NSG, AZURE_RULE, GCP_FIREWALL
+from .settings import Settings
+
+__all__ = ["open_voice_ingress", "INGRESS_TYPES"]
+
+
+def _gcp_policy_types() -> tuple[str, ...]:
+    from ..gcp.policy import POLICY_RULE_TYPES
+
+    return tuple(POLICY_RULE_TYPES)
+
+
+INGRESS_TYPES = (AWS_SG, *AWS_RULE_TYPES, AZURE_NSG, AZURE_RULE, GCP_FIREWALL)
+
+
+def _read(resource: dict) -> AllowedSet | None:
+    t = resource.get("type")
+    if t == AWS_SG or t in AWS_RULE_TYPES:
+        from ..aws.rules import read
+
+        return read([resource])
+    if t in (AZURE_NSG, AZURE_RULE):
+        from ..azure.rules import read
+
+        return read([resource])
+    if t == GCP_FIREWALL or t in _gcp_policy_types():
+        from ..gcp.rules import read
+
+        return read([resource], implied=False)
+    return None
+
+
+def open_voice_ingress(resource: dict, settings: Settings) -> list[str]:
+    """One message per (transport, world peer) that reaches SIP or media ports; [] when none."""
+    try:
+        allowed = _read(resource)
+    except (SpiritError, ValueError, TypeError, KeyError) as e:
+        return [f"{resource.get('type')} {resource.get('name')}: rules could not be read ({e}); "
+                "cannot show that SIP/RTP is closed to the world"]
+    if allowed is None:
+        return []
+    sip, media = settings.voice_ports()
+    out = []
+    for t in allowed.select(direction="ingress").terms:
+        world = [c for c in t.peer.cidrs if c in (ANY_IPV4, ANY_IPV6)]
+        if not world:
+            continue
+        hit_sip, hit_media = t.dst_ports & sip, t.dst_ports & (media - sip)
+        parts = []
+        if not hit_sip.is_empty:
+            parts.append(f"SIP ports {hit_sip}")
+        if not hit_media.is_empty:
+            parts.append(f"media ports {hit_media}")
+        if parts:
+            label = f" (flow {t.flow})" if t.flow else ""
+            out.append(f"ingress {t.transport} from {', '.join(world)} to {' and '.join(parts)}{label}: "
+                       "SIP/RTP must only be reachable from the Spirit ranges")
+    return sorted(set(out))

@@ -1,0 +1,160 @@
+"""What the policies need to know about the stack: profile, keepalive, extra Spirit ranges, ports, quota.
+
+Each value comes from the policy's config (``Configure``) when set there, else from the stack config the
+CLI hands the pack (``PULUMI_CONFIG``: ``spirit:profile``, ``spirit:sipKeepaliveSeconds``,
+``spirit:overrides``, ``spirit:sbcSipPorts``, ``spirit:sbcMediaPorts``), else from the defaults below. So a
+spirit-infra stack needs no policy config at all, and a foreign stack sets ``profile`` in the pack config.
+
+**Voice ports** (what ``spirit-no-open-voice-ingress`` protects), documented here once:
+
+- SIP: the catalogue's SIP server ports (``phone-sip``: 5060-5062) plus the SBC's SIP ports (config);
+- media: the catalogue's RTP client port ranges (the rows with DSCP EF or AF41: phones' audio/video
+  1024-65535, Communicator's 8500-8598 and 8600-8698) plus the SBC's media range (config, 16384-32767).
+  Because the phones' RTP range is 1024-65535, any unprivileged port open to the world is a voice port.
+  ``mediaPorts`` in the policy config replaces the derived media set (e.g. ``"16384-32767"``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any
+
+from ..errors import ConfigError
+from ..flows import PortSet
+from ..profiles import PROFILES, Overrides, Profile, SbcPorts, build_profile
+
+__all__ = ["Settings", "settings_from", "DEFAULT_KEEPALIVE", "DEFAULT_QUOTA", "parse_ports", "MEDIA_DSCP"]
+
+DEFAULT_KEEPALIVE = 30
+DEFAULT_QUOTA = 60
+#: catalogue rows whose client ports are RTP (audio EF, video AF41)
+MEDIA_DSCP = ("EF", "AF41")
+
+
+def parse_ports(text: str, field: str) -> tuple[tuple[int, int], ...]:
+    """``"5060-5061"`` or ``"5060,5061,16384-32767"`` -> ranges; ConfigError naming ``field``."""
+    out = []
+    for part in str(text).split(","):
+        lo, _, hi = part.strip().partition("-")
+        try:
+            a, b = int(lo), int(hi or lo)
+        except ValueError:
+            raise ConfigError(f"{text!r} is not a port list like '5060-5061' or '5060,5061'", field=field) from None
+        if not 1 <= a <= b <= 65535:
+            raise ConfigError(f"{part.strip()!r} is not a port range within 1-65535", field=field)
+        out.append((a, b))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings of one policy evaluation (hashable: profiles are cached per settings)."""
+
+    #: phones | communicator | sbc; "" = take the profile from each resource's spirit-role mark
+    profile: str = ""
+    sip_keepalive_seconds: int = DEFAULT_KEEPALIVE
+    extra_spirit_cidrs: tuple[str, ...] = ()
+    ztp_vendors_drop: tuple[str, ...] = ()
+    sbc_sip_ports: str = "5060-5061"
+    sbc_media_ports: str = "16384-32767"
+    #: "" = derived from the catalogue and the SBC media range (see the module docstring)
+    media_ports: str = ""
+    quota: int = DEFAULT_QUOTA
+
+    def __post_init__(self) -> None:
+        if self.profile and self.profile not in PROFILES:
+            raise ConfigError(f"unknown profile {self.profile!r} (allowed: {', '.join(PROFILES)})", field="profile")
+        for name in ("sip_keepalive_seconds", "quota"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ConfigError(f"must be a positive integer, not {v!r}", field=name)
+
+    def overrides(self) -> Overrides:
+        return Overrides(tuple(self.extra_spirit_cidrs), tuple(self.ztp_vendors_drop),
+                         SbcPorts(parse_ports(self.sbc_sip_ports, "sbcSipPorts"),
+                                  parse_ports(self.sbc_media_ports, "sbcMediaPorts")))
+
+    def profile_for(self, name: str) -> Profile:
+        return _profile(name, self.extra_spirit_cidrs, self.ztp_vendors_drop, self.sbc_sip_ports,
+                        self.sbc_media_ports)
+
+    def voice_ports(self) -> tuple[PortSet, PortSet]:
+        """(SIP ports, media ports) that must never be open to the world."""
+        return _voice_ports(self)
+
+
+@lru_cache(maxsize=64)
+def _profile(name: str, extra: tuple[str, ...], drop: tuple[str, ...], sip: str, media: str) -> Profile:
+    s = Settings(extra_spirit_cidrs=extra, ztp_vendors_drop=drop, sbc_sip_ports=sip, sbc_media_ports=media)
+    return build_profile(name, s.overrides())
+
+
+@lru_cache(maxsize=64)
+def _voice_ports(s: Settings) -> tuple[PortSet, PortSet]:
+    cat = build_profile("phones", Overrides()).catalogue
+    sip = PortSet.of(parse_ports(s.sbc_sip_ports, "sbcSipPorts"))
+    media = PortSet.of(parse_ports(s.sbc_media_ports, "sbcMediaPorts"))
+    for f in cat.flows:
+        if f.id == "phone-sip" or "SIP" in [p.upper() for p in getattr(f, "protocols", ())]:
+            sip = sip | PortSet.of(f.server_ports)
+        if f.dscp in MEDIA_DSCP and f.client_ports is not None:
+            media = media | PortSet.of(f.client_ports)
+    if s.media_ports:
+        media = PortSet.of(parse_ports(s.media_ports, "mediaPorts"))
+    return sip, media
+
+
+def _stack_value(stack_config: dict[str, Any], key: str) -> Any:
+    v = stack_config.get(f"spirit:{key}")
+    if isinstance(v, str) and key in ("overrides", "sipKeepaliveSeconds"):
+        try:
+            return json.loads(v)
+        except ValueError:
+            return v
+    return v
+
+
+def settings_from(props: dict[str, Any] | None, stack_config: dict[str, Any] | None = None) -> Settings:
+    """Policy config properties over stack config (``spirit:*``) over defaults. Floats (the wire's only
+    number type) are accepted where integers are meant."""
+    props = dict(props or {})
+    stack = dict(stack_config or {})
+    s = Settings()
+
+    def num(v: Any, field: str) -> int:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or int(v) != v:
+            raise ConfigError(f"must be an integer, not {v!r}", field=field)
+        return int(v)
+
+    changes: dict[str, Any] = {}
+    ov = _stack_value(stack, "overrides")
+    ov = ov if isinstance(ov, dict) else {}
+    if stack.get("spirit:profile"):
+        changes["profile"] = str(stack["spirit:profile"])
+    if stack.get("spirit:sipKeepaliveSeconds") not in (None, ""):
+        changes["sip_keepalive_seconds"] = num(_stack_value(stack, "sipKeepaliveSeconds"), "spirit:sipKeepaliveSeconds")
+    if ov.get("extra_spirit_cidrs"):
+        changes["extra_spirit_cidrs"] = tuple(str(c) for c in ov["extra_spirit_cidrs"])
+    if ov.get("ztp_vendors_drop"):
+        changes["ztp_vendors_drop"] = tuple(str(c) for c in ov["ztp_vendors_drop"])
+    for key, attr in (("sbcSipPorts", "sbc_sip_ports"), ("sbcMediaPorts", "sbc_media_ports")):
+        if stack.get(f"spirit:{key}"):
+            changes[attr] = str(stack[f"spirit:{key}"])
+    # the policy's own config wins when set (schema defaults are the "unset" values: "", 0, [])
+    if props.get("profile"):
+        changes["profile"] = str(props["profile"])
+    if props.get("sipKeepaliveSeconds"):
+        changes["sip_keepalive_seconds"] = num(props["sipKeepaliveSeconds"], "sipKeepaliveSeconds")
+    if props.get("extraSpiritCidrs"):
+        changes["extra_spirit_cidrs"] = tuple(str(c) for c in props["extraSpiritCidrs"])
+    if props.get("ztpVendorsDrop"):
+        changes["ztp_vendors_drop"] = tuple(str(c) for c in props["ztpVendorsDrop"])
+    for key, attr in (("sbcSipPorts", "sbc_sip_ports"), ("sbcMediaPorts", "sbc_media_ports"),
+                      ("mediaPorts", "media_ports")):
+        if props.get(key):
+            changes[attr] = str(props[key])
+    if props.get("quota"):
+        changes["quota"] = num(props["quota"], "quota")
+    return replace(s, **changes)

@@ -1,0 +1,85 @@
+"""The Spirit policy pack's policies as data (pure): names, kinds, default levels, config schemas.
+
+:mod:`spirit_infra.policy.pack` builds the ``pulumi_policy`` objects from this table, and
+:mod:`spirit_infra.policy.offline` builds the pack config for a stack from it. Every policy's
+``enforcementLevel`` is the standard per-policy config key, so a user overrides it in the pack config
+(``{"spirit-egress-not-broader": "mandatory"}`` or ``{"spirit-sg-quota": {"enforcementLevel":
+"disabled"}}``). Property defaults are the "unset" values ("" / 0 / []): the stack config
+(``spirit:*``) or the built-in default applies then (see :mod:`spirit_infra.policy.settings`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["PACK_NAME", "PolicySpec", "POLICIES", "PROPERTIES", "by_name"]
+
+PACK_NAME = "spirit-infra"
+
+PROPERTIES: dict[str, dict] = {
+    "profile": {"type": "string", "enum": ["", "phones", "communicator", "sbc"], "default": "",
+                "description": "The Spirit profile the stack implements; empty: the stack config's spirit:profile, "
+                               "else every profile the spirit-role marks name."},
+    "sipKeepaliveSeconds": {"type": "integer", "minimum": 0, "maximum": 3600, "default": 0,
+                            "description": "SIP keepalive interval (s); 0: the stack config's, else 30."},
+    "extraSpiritCidrs": {"type": "array", "items": {"type": "string"}, "default": [],
+                         "description": "Spirit ranges beyond the catalogue's (as the overrides' extra_spirit_cidrs)."},
+    "ztpVendorsDrop": {"type": "array", "items": {"type": "string"}, "default": [],
+                       "description": "ZTP vendor names the stack does not need (as ztp_vendors_drop)."},
+    "sbcSipPorts": {"type": "string", "default": "",
+                    "description": "The SBC's SIP ports, e.g. '5060-5061'; empty: stack config, else 5060-5061."},
+    "sbcMediaPorts": {"type": "string", "default": "",
+                      "description": "The SBC's media range; empty: stack config, else 16384-32767."},
+    "mediaPorts": {"type": "string", "default": "",
+                   "description": "Replaces the derived media ports (catalogue RTP client ranges + SBC media)."},
+    "quota": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 60,
+              "description": "Rules per security group per direction and address family (AWS default 60)."},
+}
+
+_PROFILE_KEYS = ("profile", "extraSpiritCidrs", "ztpVendorsDrop", "sbcSipPorts", "sbcMediaPorts")
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    name: str
+    kind: str  # resource | stack
+    level: str  # mandatory | advisory
+    description: str
+    properties: tuple[str, ...]
+
+    def schema(self) -> dict:
+        return {k: PROPERTIES[k] for k in self.properties}
+
+
+POLICIES: tuple[PolicySpec, ...] = (
+    PolicySpec("spirit-no-open-voice-ingress", "resource", "mandatory",
+               "No ingress from 0.0.0.0/0 or ::/0 (Azure '*', 'Any', 'Internet') to SIP (5060-5062, the SBC's SIP "
+               "ports) or media ports (RTP client ranges of the catalogue, the SBC's media range): AWS security "
+               "groups and rules, Azure NSGs and security rules, GCP firewall rules and policy rules.",
+               ("sbcSipPorts", "sbcMediaPorts", "mediaPorts")),
+    PolicySpec("spirit-egress-covers-profile", "stack", "mandatory",
+               "The egress of the resources marked spirit-role sbc/vdi/phone-site covers every egress flow of the "
+               "profile (violations name the missing flow ids).",
+               _PROFILE_KEYS),
+    PolicySpec("spirit-egress-not-broader", "stack", "advisory",
+               "Egress of Spirit-marked resources to the Spirit ranges is no broader than the catalogue's flows.",
+               _PROFILE_KEYS),
+    PolicySpec("spirit-nat-voice-safe", "resource", "mandatory",
+               "GCP Cloud NAT keeps voice working: UDP idle timeout longer than the SIP keepalive, "
+               "endpoint-independent mapping on.",
+               ("sipKeepaliveSeconds",)),
+    PolicySpec("spirit-managed-nat-keepalive", "resource", "advisory",
+               "AWS (350 s) and Azure (240 s) NAT gateways have a fixed UDP idle timeout: the SIP keepalive must "
+               "be shorter.",
+               ("sipKeepaliveSeconds",)),
+    PolicySpec("spirit-sg-quota", "stack", "advisory",
+               "AWS security groups stay within the rule quota, counting prefix lists at their maximum entries.",
+               ("quota",)),
+)
+
+
+def by_name(name: str) -> PolicySpec:
+    for p in POLICIES:
+        if p.name == name:
+            return p
+    raise KeyError(name)
