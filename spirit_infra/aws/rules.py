@@ -53,7 +53,18 @@ import netaddr
 
 from .. import marks
 from ..errors import CapabilityError, ConfigError, QuotaError
-from ..flows import ANY_IPV4, ANY_IPV6, AllowedSet, Capabilities, Peer, PortSet, Term, Widening, compact_cidrs, project
+from ..flows import (
+    ANY_IPV4,
+    ANY_IPV6,
+    AllowedSet,
+    Capabilities,
+    Peer,
+    PortSet,
+    Term,
+    Widening,
+    compact_cidrs,
+    project,
+)
 from .quota import (
     DEFAULT_GROUPS_PER_INTERFACE,
     DEFAULT_QUOTA,

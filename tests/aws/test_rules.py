@@ -6,7 +6,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spirit_infra import AllowedSet, ConfigError, Overrides, Peer, PortSet, QuotaError, Term, build_profile, project
+from spirit_infra import (
+    AllowedSet,
+    ConfigError,
+    Overrides,
+    Peer,
+    PortSet,
+    QuotaError,
+    Term,
+    build_profile,
+    project,
+)
 from spirit_infra.aws import SG_CAPS, SgOptions, read, read_groups, render
 from spirit_infra.aws.quota import QuotaItem, pack
 from spirit_infra.aws.rules import TYPE_EGRESS, TYPE_INGRESS, TYPE_PREFIX_LIST, TYPE_SG, TYPE_SG_RULE
