@@ -1,0 +1,28 @@
+"""GCP: VPC firewall rules, a global network firewall policy (with DNS names) and Cloud NAT for voice.
+
+Pure (no pulumi): :func:`render` / :func:`render_policy` / :func:`render_nat` / :func:`plan_nat` and the
+reader :func:`read` (VPC firewall rules and firewall policy rules, also of stacks spirit-infra did not
+build). The Pulumi components (:class:`GcpVpcFirewallRules`, :class:`GcpFirewallPolicy`,
+:class:`GcpVoiceNat` and their Args) are loaded on first use, so importing this package never imports
+pulumi or pulumi_gcp.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from .natcfg import NatOptions, NatPlan, plan_nat, render_nat
+from .policy import POLICY_CAPS, PolicyOptions, render_policy
+from .rules import VPC_CAPS, Rendered, VpcOptions, read, render
+
+_COMPONENTS = ("GcpVpcFirewallRules", "VpcFirewallArgs", "GcpFirewallPolicy", "FirewallPolicyArgs", "GcpVoiceNat",
+               "VoiceNatArgs")
+
+__all__ = ["VPC_CAPS", "POLICY_CAPS", "VpcOptions", "PolicyOptions", "NatOptions", "NatPlan", "Rendered", "render",
+           "render_policy", "render_nat", "plan_nat", "read", *_COMPONENTS]
+
+
+def __getattr__(name: str):
+    if name in _COMPONENTS:
+        return getattr(importlib.import_module(".components", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
