@@ -10,8 +10,10 @@ attached to them (:func:`spirit_infra.policy.resources.role_members`).
   the firewall (``aws.fqdn.read_firewall``);
 - Azure: the NSGs with Azure's built-in rules (``azure.rules.read(include_default_rules=True)``) and,
   when the role has firewall-policy rule collection groups, the firewall policy;
-- GCP: VPC firewall rules and network firewall policies together, with GCP's implied rules
-  (``gcp.rules.read``), since GCP evaluates them as one chain.
+- GCP: the VPC firewall rules, and each network firewall policy, as separate layers (each read with
+  ``gcp.rules.read`` and GCP's implied rules). GCP stops at the first layer whose rule matches, but the
+  algebra cannot relate a DNS name allowed in a policy to the addresses a VPC deny-all drops, so the
+  check is conservative: a flow must pass every layer present.
 
 **Coverage.** Egress must pass every layer, so a flow is covered when every layer of a cloud covers it
 (for a stack spread over clouds, any one cloud is enough). A layer covers a flow when, term by term, it
@@ -90,8 +92,16 @@ def layers(members: list[dict]) -> dict[str, list[tuple[str, AllowedSet]]]:
             from ..gcp.policy import POLICY_RULE_TYPES
             from ..gcp.rules import FIREWALL_TYPE, read
 
-            if any(r["type"] == FIREWALL_TYPE or r["type"] in POLICY_RULE_TYPES for r in rs):
-                ls.append(("firewall rules and policies", read(rs, implied=True).select(direction="egress")))
+            vpc = [r for r in rs if r["type"] == FIREWALL_TYPE]
+            if vpc:
+                ls.append(("VPC firewall rules", read(vpc, implied=True).select(direction="egress")))
+            policies: dict[str, list[dict]] = {}
+            for r in rs:
+                if r["type"] in POLICY_RULE_TYPES:
+                    key = str((r.get("inputs") or {}).get("firewallPolicy") or "")
+                    policies.setdefault(key, []).append(r)
+            for key, prs in sorted(policies.items()):
+                ls.append((f"firewall policy {key}".rstrip(), read(prs, implied=True).select(direction="egress")))
         if ls:
             out[cloud] = ls
     return out

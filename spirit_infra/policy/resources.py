@@ -124,6 +124,16 @@ def role_members(resources: list[dict], role: str) -> list[dict]:
     for r in resources:
         if r.get("type") in _CONTAINERS and marks_of(r).get(marks.ROLE_KEY) == role:
             containers |= _aliases(r)
+    # GCP VPC rules have no container: an unmarked rule joins the role when it targets the same network
+    # tags as the role's marked rules, or every instance of one of their networks (no targets at all)
+    tags: set[str] = set()
+    networks: set[str] = set()
+    for r in resources:
+        if r.get("type") == GCP_FIREWALL and marks_of(r).get(marks.ROLE_KEY) == role:
+            i = r.get("inputs") or {}
+            tags |= {t for t in i.get("targetTags") or [] if isinstance(t, str)}
+            if isinstance(i.get("network"), str):
+                networks.add(i["network"])
     out = []
     for r in resources:
         if r.get("type") in AWS_PREFIX_TYPES:
@@ -138,4 +148,9 @@ def role_members(resources: list[dict], role: str) -> list[dict]:
         inputs = r.get("inputs") or {}
         if any(ref_key(inputs.get(k)) in containers for k in _REFS):
             out.append(r)
+        elif r.get("type") == GCP_FIREWALL:
+            targets = set(inputs.get("targetTags") or [])
+            everywhere = not targets and not inputs.get("targetServiceAccounts") and inputs.get("network") in networks
+            if targets & tags or everywhere:
+                out.append(r)
     return out
