@@ -46,6 +46,7 @@ CLASSES = {
     _fqdn.TYPE_DNS_ASSOCIATION: aws.route53.ResolverFirewallRuleGroupAssociation,
     "aws:ec2/eip:Eip": aws.ec2.Eip,
     "aws:ec2/natGateway:NatGateway": aws.ec2.NatGateway,
+    "aws:ec2/route:Route": aws.ec2.Route,
 }
 #: map-valued inputs whose keys are data, not property names
 _DATA_MAPS = {"tags"}

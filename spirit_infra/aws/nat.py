@@ -33,6 +33,10 @@ class SpiritManagedNatArgs:
 
     public_subnets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     one_per_zone: bool = True
+    #: private route tables to send 0.0.0.0/0 through a gateway: label -> route table id
+    route_tables: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    #: which gateway label each route table uses (default: the first gateway)
+    route_zones: Mapping[str, str] = field(default_factory=dict)
     sip_keepalive_seconds: int = 30
     profile: str = "phones"
 
@@ -42,7 +46,8 @@ class SpiritManagedNatArgs:
         if not isinstance(self.public_subnets, Mapping):
             raise ConfigError("must map a stable label (the zone letter) to a subnet id", field="public_subnets")
         self.render = render_nat(self.profile, list(self.public_subnets), one_per_zone=self.one_per_zone,
-                                 sip_keepalive_seconds=self.sip_keepalive_seconds)
+                                 sip_keepalive_seconds=self.sip_keepalive_seconds,
+                                 route_tables={k: self.route_zones.get(k, "") for k in self.route_tables})
 
 
 class SpiritManagedNat(pulumi.ComponentResource):
@@ -52,7 +57,8 @@ class SpiritManagedNat(pulumi.ComponentResource):
     def __init__(self, name: str, args: SpiritManagedNatArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("spirit:index:SpiritManagedNat", name, None, opts)
         self.render = args.render
-        self.resources = register_specs(self, name, self.render.resources, {"subnetIds": dict(args.public_subnets)})
+        self.resources = register_specs(self, name, self.render.resources, {"subnetIds": dict(args.public_subnets),
+                                                                      "routeTableIds": dict(args.route_tables)})
         self.public_ips = pulumi.Output.all(*[self.resources[f"eip-{lab}"].public_ip for lab in self.render.labels])
         self.nat_gateway_ids = {lab: self.resources[f"natgw-{lab}"].id for lab in self.render.labels}
         self.idle_timeout_seconds = self.render.idle_timeout_seconds

@@ -18,11 +18,12 @@ from .. import marks
 from ..errors import ConfigError
 from .rules import ref
 
-__all__ = ["NAT_IDLE_TIMEOUT_SECONDS", "TYPE_EIP", "TYPE_NAT_GATEWAY", "NatRender", "render_nat", "nat_warnings"]
+__all__ = ["NAT_IDLE_TIMEOUT_SECONDS", "TYPE_EIP", "TYPE_NAT_GATEWAY", "TYPE_ROUTE", "NatRender", "render_nat", "nat_warnings"]
 
 NAT_IDLE_TIMEOUT_SECONDS = 350
 TYPE_EIP = "aws:ec2/eip:Eip"
 TYPE_NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
+TYPE_ROUTE = "aws:ec2/route:Route"
 _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
 
 
@@ -48,10 +49,12 @@ def nat_warnings(sip_keepalive_seconds: int) -> list[str]:
 
 
 def render_nat(profile: str, labels: list[str] | tuple[str, ...], *, one_per_zone: bool = True,
-               sip_keepalive_seconds: int = 30) -> NatRender:
+               sip_keepalive_seconds: int = 30, route_tables: dict[str, str] | None = None) -> NatRender:
     """One Elastic IP + NAT gateway per label (zone), or one for the first label in sorted order.
 
     Subnet ids are ``{"$param": "subnetIds", "key": <label>}``; the component substitutes them.
+    ``route_tables`` maps a private route table's label to the gateway label it should use (a gateway
+    in its own zone); each gets a ``0.0.0.0/0`` route, its id read from ``{"$param": "routeTableIds"}``.
     """
     if not labels:
         raise ConfigError("at least one public subnet is needed", field="public_subnets")
@@ -72,4 +75,12 @@ def render_nat(profile: str, labels: list[str] | tuple[str, ...], *, one_per_zon
             "subnetId": {"$param": "subnetIds", "key": lab},
             "connectivityType": "public",
             "tags": marks.tags(profile)}})
+    for rt, zone in sorted((route_tables or {}).items()):
+        if not isinstance(rt, str) or not _LABEL.match(rt):
+            raise ConfigError(f"label {rt!r} must be 1-32 lower-case letters, digits or '-'", field="route_tables")
+        gw = zone if zone in chosen else chosen[0]
+        specs.append({"type": TYPE_ROUTE, "name": f"route-{rt}", "inputs": {
+            "routeTableId": {"$param": "routeTableIds", "key": rt},
+            "destinationCidrBlock": "0.0.0.0/0",
+            "natGatewayId": ref(f"natgw-{gw}")}})
     return NatRender(profile, tuple(chosen), tuple(specs), tuple(nat_warnings(sip_keepalive_seconds)))

@@ -35,6 +35,8 @@ class AwsNetworkArgs:
     #: availability zone suffixes; sites are spread over them in order
     zones: Sequence[str] = ("a", "b")
     region: str = "ap-southeast-2"
+    #: a security group admitting all traffic from the site subnets (for a NAT instance's interface)
+    lan_security_group: bool = False
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -52,7 +54,7 @@ class AwsNetworkArgs:
     def edge_cidr(self) -> str:
         """The last /28 of the VPC: the public edge subnet (NAT gateways, the QoS NAT instance)."""
         net = netaddr.IPNetwork(self.cidr)
-        return str(netaddr.IPNetwork(f"{net.last - 15}/28").cidr)
+        return str(netaddr.IPNetwork(f"{netaddr.IPAddress(net.last - 15)}/28").cidr)
 
 
 class AwsNetwork(pulumi.ComponentResource):
@@ -89,9 +91,19 @@ class AwsNetwork(pulumi.ComponentResource):
             self.site_subnet_ids[site] = sn.id
             self.site_route_table_ids[site] = rt.id
             self.site_zones[site] = zone
+        self.lan_security_group_id = None
+        if args.lan_security_group:
+            lan = aws.ec2.SecurityGroup(f"{name}-lan", vpc_id=vpc.id, description="traffic from the site subnets "
+                                        "to the NAT instance (forwarded, filtered by the NAT's own ruleset)",
+                                        tags={**args.tags, "Name": f"{name}-lan"}, opts=child)
+            for site, cidr in args.sites:
+                aws.vpc.SecurityGroupIngressRule(f"{name}-lan-{site}", security_group_id=lan.id, ip_protocol="-1",
+                                                 cidr_ipv4=cidr, description=f"from site {site}", opts=child)
+            self.lan_security_group_id = lan.id
         self.vpc_id = vpc.id
         self.edge_subnet_id = edge.id
         self.internet_gateway_id = igw.id
         self.register_outputs({"vpcId": vpc.id, "edgeSubnetId": edge.id,
                                "siteSubnetIds": self.site_subnet_ids,
-                               "siteRouteTableIds": self.site_route_table_ids})
+                               "siteRouteTableIds": self.site_route_table_ids,
+                               "lanSecurityGroupId": self.lan_security_group_id})

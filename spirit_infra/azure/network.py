@@ -1,8 +1,10 @@
-"""A minimal VNet for a Spirit deployment: a resource group (optional), the VNet, and one subnet per site.
+"""A minimal VNet for a Spirit deployment, and the site subnets with their associations.
 
-azure-native models a subnet's NSG and NAT gateway as properties of the ``Subnet`` resource, so this
-component registers each subnet once, with both associations, instead of letting the NSG and NAT
-components each register the same subnet (two resources owning one subnet fight forever).
+azure-native models a subnet's NSG, NAT gateway and route table as properties of the ``Subnet``
+resource, so :class:`AzureSiteSubnets` registers each site subnet once, with all three associations,
+instead of letting the NSG and NAT components each register the same subnet (two resources owning one
+subnet fight forever). It is a separate component from :class:`AzureNetwork` because the QoS NAT
+appliance lives in the network's edge subnet while the site subnets route through it.
 """
 
 from __future__ import annotations
@@ -17,71 +19,95 @@ import pulumi_azure_native as azure_native
 from ..errors import ConfigError
 from ..marks import tags as spirit_tags
 
-__all__ = ["AzureNetworkArgs", "AzureNetwork"]
+__all__ = ["AzureNetworkArgs", "AzureNetwork", "AzureSiteSubnetsArgs", "AzureSiteSubnets"]
+
+
+def _check(cidr: str, sites: Sequence[tuple[str, str]]) -> netaddr.IPNetwork:
+    try:
+        net = netaddr.IPNetwork(cidr)
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        raise ConfigError(f"{cidr!r} is not a CIDR", field="cidr") from None
+    for site, c in sites:
+        if netaddr.IPNetwork(c) not in net:
+            raise ConfigError(f"site {site!r} {c} is outside {net}", field="sites")
+    return net
 
 
 @dataclass
 class AzureNetworkArgs:
-    """Arguments of :class:`AzureNetwork`."""
+    """Arguments of :class:`AzureNetwork`: the VNet and, optionally, an edge subnet for the NAT appliance."""
 
     resource_group_name: pulumi.Input[str]
     cidr: str
-    sites: Sequence[tuple[str, str]]
     profile: str
     location: pulumi.Input[str] | None = None
-    #: NSG to associate with every site subnet
-    network_security_group_id: pulumi.Input[str] | None = None
-    #: NAT gateway to associate with every site subnet
-    nat_gateway_id: pulumi.Input[str] | None = None
-    #: route table (QoS NAT appliance) to associate with every site subnet
-    route_table_id: pulumi.Input[str] | None = None
-    #: an extra subnet for the QoS NAT appliance
     edge_subnet: bool = False
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        try:
-            net = netaddr.IPNetwork(self.cidr)
-        except (netaddr.AddrFormatError, ValueError, TypeError):
-            raise ConfigError(f"{self.cidr!r} is not a CIDR", field="cidr") from None
-        for site, cidr in self.sites:
-            if netaddr.IPNetwork(cidr) not in net:
-                raise ConfigError(f"site {site!r} {cidr} is outside {net}", field="sites")
+        _check(self.cidr, ())
 
     @property
     def edge_cidr(self) -> str:
         net = netaddr.IPNetwork(self.cidr)
-        return str(netaddr.IPNetwork(f"{net.last - 15}/28").cidr)
+        return str(netaddr.IPNetwork(f"{netaddr.IPAddress(net.last - 15)}/28").cidr)
 
 
 class AzureNetwork(pulumi.ComponentResource):
-    """Outputs: ``vnet_id``, ``vnet_name``, ``site_subnet_ids``, ``edge_subnet_id``."""
+    """Outputs: ``vnet_id``, ``vnet_name``, ``edge_subnet_id``."""
 
     def __init__(self, name: str, args: AzureNetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("spirit:index:AzureNetwork", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         t = {**args.tags, **spirit_tags(args.profile)}
         vnet = azure_native.network.VirtualNetwork(
             f"{name}-vnet", resource_group_name=args.resource_group_name, location=args.location,
-            address_space={"addressPrefixes": [args.cidr]}, tags=t, opts=child)
-        self.site_subnet_ids: dict[str, pulumi.Output[str]] = {}
-        for site, cidr in args.sites:
-            sn = azure_native.network.Subnet(
-                f"{name}-{site}", resource_group_name=args.resource_group_name, virtual_network_name=vnet.name,
-                address_prefix=cidr, default_outbound_access=False,
-                network_security_group={"id": args.network_security_group_id}
-                if args.network_security_group_id is not None else None,
-                nat_gateway={"id": args.nat_gateway_id} if args.nat_gateway_id is not None else None,
-                route_table={"id": args.route_table_id} if args.route_table_id is not None else None,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[vnet]))
-            self.site_subnet_ids[site] = sn.id
+            address_space={"addressPrefixes": [args.cidr]}, tags=t, opts=pulumi.ResourceOptions(parent=self))
         self.edge_subnet_id = None
         if args.edge_subnet:
             edge = azure_native.network.Subnet(
                 f"{name}-edge", resource_group_name=args.resource_group_name, virtual_network_name=vnet.name,
-                address_prefix=args.edge_cidr, opts=pulumi.ResourceOptions(parent=self, depends_on=[vnet]))
+                address_prefix=args.edge_cidr, opts=pulumi.ResourceOptions(parent=self))
             self.edge_subnet_id = edge.id
         self.vnet_id = vnet.id
         self.vnet_name = vnet.name
-        self.register_outputs({"vnetId": vnet.id, "vnetName": vnet.name, "siteSubnetIds": self.site_subnet_ids,
-                               "edgeSubnetId": self.edge_subnet_id})
+        self.register_outputs({"vnetId": vnet.id, "vnetName": vnet.name, "edgeSubnetId": self.edge_subnet_id})
+
+
+@dataclass
+class AzureSiteSubnetsArgs:
+    """Arguments of :class:`AzureSiteSubnets`: one subnet per site, each with its associations."""
+
+    resource_group_name: pulumi.Input[str]
+    virtual_network_name: pulumi.Input[str]
+    network_cidr: str
+    sites: Sequence[tuple[str, str]]
+    #: NSG to associate with every site subnet
+    network_security_group_id: pulumi.Input[str] | None = None
+    #: NAT gateway to associate with every site subnet
+    nat_gateway_id: pulumi.Input[str] | None = None
+    #: route table (the QoS NAT appliance) to associate with every site subnet
+    route_table_id: pulumi.Input[str] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.sites:
+            raise ConfigError("at least one site is needed", field="sites")
+        _check(self.network_cidr, self.sites)
+
+
+class AzureSiteSubnets(pulumi.ComponentResource):
+    """Outputs: ``site_subnet_ids`` (site name -> subnet id)."""
+
+    def __init__(self, name: str, args: AzureSiteSubnetsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("spirit:index:AzureSiteSubnets", name, None, opts)
+        self.site_subnet_ids: dict[str, pulumi.Output[str]] = {}
+        for site, cidr in args.sites:
+            sn = azure_native.network.Subnet(
+                f"{name}-{site}", resource_group_name=args.resource_group_name,
+                virtual_network_name=args.virtual_network_name, address_prefix=cidr, default_outbound_access=False,
+                network_security_group={"id": args.network_security_group_id}
+                if args.network_security_group_id is not None else None,
+                nat_gateway={"id": args.nat_gateway_id} if args.nat_gateway_id is not None else None,
+                route_table={"id": args.route_table_id} if args.route_table_id is not None else None,
+                opts=pulumi.ResourceOptions(parent=self))
+            self.site_subnet_ids[site] = sn.id
+        self.register_outputs({"siteSubnetIds": self.site_subnet_ids})

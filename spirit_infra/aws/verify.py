@@ -1,0 +1,37 @@
+"""Exactness verdicts for an AWS stack: each firewall layer read back from the registered resources and
+compared with the profile projected onto what that layer can express (pure; used by the preview)."""
+
+from __future__ import annotations
+
+from ..flows import AllowedSet, Capabilities, Peer, Term, project
+from ..verdict import LayerVerdict
+from .fqdn import read_firewall
+from .rules import SG_CAPS, read
+
+__all__ = ["verify", "NFW_CAPS_TCP", "NFW_CAPS_UDP"]
+
+#: Network Firewall: names match by TLS SNI / HTTP Host (TCP); a UDP flow to a name widens to any address.
+NFW_CAPS_TCP = Capabilities("aws network firewall", source_ports=True, fqdn=True)
+NFW_CAPS_UDP = Capabilities("aws network firewall", source_ports=True, fqdn=False)
+
+_SG_COMPONENT = "spirit:index:SpiritSecurityGroups$"
+_EVERYTHING = AllowedSet(Term("egress", t, Peer.of(["0.0.0.0/0"])) for t in ("tcp", "udp"))
+
+
+def verify(resources: list[dict], profile, cfg) -> list[LayerVerdict]:
+    allowed = profile.allowed
+    sg = project(allowed, SG_CAPS)
+    expected = sg.allowed if cfg.strict else sg.allowed | _EVERYTHING
+    # only the groups the SpiritSecurityGroups component registered (a NAT instance's LAN group is not
+    # Spirit egress); a stack without the component is read whole
+    mine = [r for r in resources if _SG_COMPONENT in r.get("urn", "")] or resources
+    out = [LayerVerdict("aws security groups", expected, read(mine), sg.widened)]
+    if cfg.fqdn_firewall:
+        udp_names = [t.flow for t in allowed.terms if t.transport == "udp" and t.peer.fqdns]
+        rest = allowed.select(flows=[f for f in allowed.flow_ids if f not in udp_names])
+        a = project(rest, NFW_CAPS_TCP)
+        b = project(allowed.select(flows=udp_names), NFW_CAPS_UDP)
+        nfw = [r for r in resources if r["type"].startswith("aws:networkfirewall/")]
+        out.append(LayerVerdict("aws network firewall", a.allowed | b.allowed, read_firewall(nfw),
+                                a.widened + b.widened))
+    return out

@@ -1,0 +1,27 @@
+"""Exactness verdicts for a GCP stack: VPC firewall rules (no source ports, no names) and, with the FQDN
+layer, the network firewall policy (names kept), each read back from the registered resources."""
+
+from __future__ import annotations
+
+from ..flows import AllowedSet, Peer, Term, project
+from ..verdict import LayerVerdict
+from .policy import POLICY_CAPS, POLICY_RULE_TYPES
+from .rules import FIREWALL_TYPE, VPC_CAPS, read
+
+__all__ = ["verify"]
+
+_EVERYTHING = AllowedSet(Term("egress", t, Peer.of(["0.0.0.0/0"])) for t in ("tcp", "udp"))
+
+
+def verify(resources: list[dict], profile, cfg) -> list[LayerVerdict]:
+    allowed = profile.allowed
+    v = project(allowed, VPC_CAPS)
+    vpc = [r for r in resources if r["type"] == FIREWALL_TYPE]
+    expected = v.allowed if cfg.strict else v.allowed | _EVERYTHING
+    out = [LayerVerdict("gcp vpc firewall rules", expected, read(vpc), v.widened)]
+    if cfg.fqdn_firewall:
+        p = project(allowed, POLICY_CAPS)
+        pol = [r for r in resources if r["type"] in POLICY_RULE_TYPES]
+        out.append(LayerVerdict("gcp network firewall policy", p.allowed if cfg.strict else p.allowed | _EVERYTHING,
+                                read(pol), p.widened))
+    return out

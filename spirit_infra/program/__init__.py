@@ -1,0 +1,37 @@
+"""The Pulumi program's composition: stack config in, components out (imports pulumi).
+
+``__main__.py`` calls :func:`main`; the offline preview runs that same ``__main__.py`` under the mock
+runtime. Each cloud's composition lives in its own module and imports only its own SDK.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import pulumi
+
+from ..errors import SpiritError
+from ..stackconfig import KEYS, StackConfig, parse
+
+__all__ = ["config_from_pulumi", "main"]
+
+
+def config_from_pulumi() -> StackConfig:
+    """Read every ``spirit:*`` key through :class:`pulumi.Config` and validate it."""
+    conf = pulumi.Config("spirit")
+    raw = {}
+    for k in KEYS:
+        v = conf.get(k.name)
+        if v is not None:
+            raw[f"spirit:{k.name}"] = v
+    stack = pulumi.get_stack()
+    return parse(raw, file=f"stacks/Pulumi.{stack}.yaml")
+
+
+def main() -> None:
+    """Validate config (one line on error, nothing registered), then compose the cloud's components."""
+    try:
+        cfg = config_from_pulumi()
+    except SpiritError as e:
+        raise pulumi.RunError(e.line()) from None
+    importlib.import_module(f"{__name__}.{cfg.cloud}").compose(cfg)

@@ -1,0 +1,61 @@
+"""AWS composition: network (or an existing VPC), security groups, optional Network Firewall, NAT."""
+
+from __future__ import annotations
+
+import pulumi
+
+from ..aws.components import (SpiritNetworkFirewall, SpiritNetworkFirewallArgs, SpiritSecurityGroups,
+                              SpiritSecurityGroupsArgs)
+from ..aws.nat import SpiritManagedNat, SpiritManagedNatArgs
+from ..aws.network import AwsNetwork, AwsNetworkArgs
+from ..aws.qos_nat import AwsQosNat, AwsQosNatArgs
+from ..errors import ConfigError
+from ..stackconfig import StackConfig
+
+__all__ = ["compose"]
+
+
+def compose(cfg: StackConfig) -> None:
+    region = pulumi.Config("aws").get("region") or "ap-southeast-2"
+    sites = [(s.name, s.cidr) for s in cfg.sites]
+    if cfg.network_id:
+        if cfg.nat != "none":
+            raise ConfigError("attaching to an existing VPC supports nat: none (its NAT belongs to the network's "
+                              "owner)", field="spirit:nat")
+        vpc_id, net = cfg.network_id, None
+    else:
+        net = AwsNetwork("spirit-net", AwsNetworkArgs(
+            cidr=cfg.network_cidr, sites=sites, profile=cfg.profile, public_sites=cfg.profile == "sbc",
+            region=region, lan_security_group=cfg.nat == "qos-instance"))
+        vpc_id = net.vpc_id
+    sgs = SpiritSecurityGroups("spirit", SpiritSecurityGroupsArgs(
+        vpc_id=vpc_id, profile=cfg.profile, overrides=cfg.overrides, strict=cfg.strict,
+        fqdn_firewall=cfg.fqdn_firewall))
+    pulumi.export("securityGroupIds", sgs.security_group_ids)
+    pulumi.export("prefixListId", sgs.prefix_list_id)
+    warnings = list(sgs.warnings)
+    if cfg.fqdn_firewall:
+        fw = SpiritNetworkFirewall("spirit-fw", SpiritNetworkFirewallArgs(
+            profile=cfg.profile, overrides=cfg.overrides, vpc_id=vpc_id, strict=cfg.strict,
+            subnet_ids=(net.edge_subnet_id,) if net else (), dns_firewall=True))
+        pulumi.export("firewallPolicyArn", fw.firewall_policy_arn)
+        warnings += fw.warnings
+    if cfg.nat == "managed":
+        nat = SpiritManagedNat("spirit-nat", SpiritManagedNatArgs(
+            public_subnets={"a": net.edge_subnet_id}, one_per_zone=False,
+            route_tables=dict(net.site_route_table_ids), sip_keepalive_seconds=cfg.sip_keepalive_seconds,
+            profile=cfg.profile))
+        pulumi.export("natPublicIps", nat.public_ips)
+        pulumi.export("natIdleTimeoutSeconds", nat.idle_timeout_seconds)
+        warnings += nat.warnings
+    elif cfg.nat == "qos-instance":
+        qos = AwsQosNat("spirit-qos-nat", AwsQosNatArgs(
+            profile=cfg.profile, subnet_id=net.edge_subnet_id, route_tables=dict(net.site_route_table_ids),
+            security_group_ids=[net.lan_security_group_id, sgs.security_group_ids.apply(lambda ids: ids[0])],
+            overrides=cfg.overrides, strict=cfg.strict, sip_keepalive_seconds=cfg.sip_keepalive_seconds,
+            **({"instance_type": cfg.nat_instance_type} if cfg.nat_instance_type else {})))
+        pulumi.export("natPublicIps", [qos.eip.public_ip])
+    if net:
+        pulumi.export("vpcId", net.vpc_id)
+        pulumi.export("siteSubnetIds", net.site_subnet_ids)
+    pulumi.export("warnings", sorted(set(warnings)))
