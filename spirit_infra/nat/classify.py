@@ -83,12 +83,6 @@ def _intervals(points: list[int]) -> list[Range]:
     return [(a, b - 1) for a, b in zip(points, points[1:], strict=False)]
 
 
-def Peer_of(t: Term):  # noqa: N802 - tiny helper: CIDR part of the peer only
-    from ..flows import Peer
-
-    return Peer(t.peer.cidrs, ())
-
-
 class _AddrIndex:
     """Which address atoms a term's CIDRs cover, by bisecting sorted disjoint intervals."""
 
@@ -183,14 +177,19 @@ def _most_specific(cover: list[Term]) -> list[Term]:
 _contain_cache: dict[tuple, bool] = {}
 
 
+def _box_le(inner: Term, outer: Term) -> bool:
+    return (inner.transport == outer.transport and inner.src_ports.issubset(outer.src_ports)
+            and inner.dst_ports.issubset(outer.dst_ports)
+            and netaddr.IPSet(inner.peer.cidrs).issubset(netaddr.IPSet(outer.peer.cidrs)))
+
+
 def _strictly_contains(outer: Term, inner: Term) -> bool:
+    """Box of ``outer`` strictly contains box of ``inner`` (address peers; both non-empty)."""
     key = (outer, inner)
     if key not in _contain_cache:
-        a = AllowedSet([Term("egress", outer.transport, Peer_of(outer), outer.src_ports, outer.dst_ports)])
-        b = AllowedSet([Term("egress", inner.transport, Peer_of(inner), inner.src_ports, inner.dst_ports)])
-        _contain_cache[key] = b <= a and not a <= b
         if len(_contain_cache) > 4096:
             _contain_cache.clear()
+        _contain_cache[key] = _box_le(inner, outer) and not _box_le(outer, inner)
     return _contain_cache[key]
 
 

@@ -2,10 +2,13 @@
 
 One table ``ip spirit_nat`` holds everything:
 
-- ``map dscp``: one interval verdict-map lookup per forwarded packet over
-  ``ip daddr . meta l4proto . th sport . th dport``; each element jumps (``goto``) to a tiny chain that
-  sets the class (or keeps the phone's own mark when the catalogue cannot tell audio from video, see
-  :mod:`.classify`). A packet that matches nothing is remarked to DSCP 0.
+- ``map dscp_class``: one interval-map lookup over ``ip daddr . meta l4proto . th sport . th dport`` for
+  the first packet of each LAN connection classifies it; the class id is kept in the conntrack mark.
+  Every forwarded packet then costs ONE verdict-map lookup on that mark (``ct mark vmap``, a hash of a
+  handful of entries) that jumps to a tiny chain setting the class, or keeping the phone's own
+  mark when the catalogue cannot tell audio from video (see :mod:`.classify`). Per-packet cost therefore
+  does not grow with the catalogue; a packet of an unclassified connection is remarked to DSCP 0.
+  (The gateway owns the conntrack mark. Connections opened before a ruleset reload keep their class.)
 - ``set allowed``: the profile's egress boxes with CIDR peers, same key, one lookup for a new connection.
 - ``set fqdn_<flow>``: addresses of the flows whose peers are DNS names (ZTP, NTP), filled by the resolver
   service (:mod:`.resolver`) with per-element timeouts so a dead resolver fails closed.
@@ -28,7 +31,7 @@ from dataclasses import dataclass, field
 from ..errors import ConfigError
 from ..flows import PortSet
 from ..profiles import Profile
-from .classify import DSCP_VALUES, Box, Decision, allowed_boxes, classify
+from .classify import DSCP_VALUES, Box, Decision, allowed_boxes, classify, fixed
 
 __all__ = ["NatOptions", "render_ruleset", "fqdn_sets", "TABLE", "DROP_COUNTER", "UDP_TIMEOUT_OBJECT",
            "set_name", "DEFAULT_SIP_KEEPALIVE", "MIN_UDP_TIMEOUT"]
@@ -133,11 +136,23 @@ def _chain_for(d: Decision) -> str:
     return "dscp_" + d.name
 
 
+_ORDER = ("CS3", "AF41", "EF")
+
+
+def class_id(d: Decision) -> int:
+    """Stable conntrack-mark value of a decision (the same across reloads and catalogue edits):
+    ``set X`` is X's DSCP value; ``keep`` is 0x10000 | classes bitmask << 8 | fallback DSCP value."""
+    if d.kind == "set":
+        return DSCP_VALUES[d.fallback]
+    mask = sum(1 << _ORDER.index(c) for c in d.classes)
+    return 0x10000 | mask << 8 | DSCP_VALUES[d.fallback]
+
+
 def _decision_rules(d: Decision) -> list[str]:
     if d.kind == "set":
         return [f"ip dscp set {_dscp_name(d.fallback)}"]
     classes = ", ".join(_dscp_name(c) for c in d.classes)
-    return [f"ip dscp {{ {classes} }} accept", f"ip dscp set {_dscp_name(d.fallback)}"]
+    return [f"ip dscp {{ {classes} }} return", f"ip dscp set {_dscp_name(d.fallback)}"]
 
 
 def _dscp_name(cls: str) -> str:
@@ -217,24 +232,25 @@ def render_ruleset(profile: Profile, options: NatOptions) -> str:
         allowed_body += ["elements = {",
                          *["    " + ln for ln in _elements(allowed, lambda b: (flows_label, ""))], "}"]
     body.append(_block("set allowed", allowed_body))
-    map_body = [f"type {KEY_TYPE} : verdict", "flags interval"]
+    map_body = [f"type {KEY_TYPE} : mark", "flags interval"]
     if marks:
         map_body += ["elements = {", *["    " + ln for ln in _elements(
-            marks, lambda b: (_describe(b.value), f" : goto {_chain_for(b.value)}"))], "}"]
-    body.append(_block("map dscp", map_body))
-    for d in decisions:
+            marks, lambda b: (_describe(b.value), f" : 0x{class_id(b.value):x}"))], "}"]
+    body.append(_block("map dscp_class", map_body))
+    zero = fixed("0")
+    vmap = "{ " + ", ".join(f"0x{class_id(d):x} : jump {_chain_for(d)}" for d in [zero, *decisions]) + " }"
+    for d in [zero, *decisions]:
         body.append(_block(f"chain {_chain_for(d)}", _decision_rules(d)))
-    # after conntrack (-200): the object attaches to the new, unconfirmed entry
-    body.append(_block("chain udp_timeouts", [
-        "type filter hook prerouting priority filter; policy accept;",
-        f"iifname {lan} meta l4proto udp {KEY} @allowed ct timeout set \"{UDP_TIMEOUT_OBJECT}\"",
+    # the first packet of a LAN connection: classify it once (class id in the conntrack mark) and give
+    # allowed UDP flows the long timeouts (the entry is still unconfirmed in the forward hook)
+    body.append(_block("chain new_from_lan", [
+        f"ct mark set {KEY} map @dscp_class",
+        f"meta l4proto udp {KEY} @allowed ct timeout set \"{UDP_TIMEOUT_OBJECT}\"",
     ]))
-    body.append(_block("chain qos", [
-        "type filter hook forward priority mangle; policy accept;",
-        f"oifname {wan} ct direction original {KEY} vmap @dscp",
-        f"oifname {wan} ct direction original ip dscp set cs0",
-    ]))
-    fwd = ["type filter hook forward priority filter; policy " + ("drop;" if o.strict else "accept;")]
+    # one base chain: per established packet, one verdict-map lookup on the mark, then accept
+    fwd = ["type filter hook forward priority filter; policy " + ("drop;" if o.strict else "accept;"),
+           f"iifname {lan} ct state new jump new_from_lan",
+           f"oifname {wan} ct direction original ct mark vmap {vmap}"]
     if o.strict:
         fwd += [
             "ct state established,related accept",
