@@ -64,6 +64,7 @@ KEYS: tuple[Key, ...] = (
     Key("targetTags", "array", "GCP only: network tags the firewall rules and NAT routes target.", ["spirit"]),
     Key("expectedCalls", "integer", "Concurrent calls per VM, used to size NAT ports.", 100),
     Key("natInstanceType", "string", "qos-instance only: instance size (empty: the cloud's small default).", ""),
+    Key("natSshPublicKey", "string", "Azure qos-instance only: the NAT VM's SSH public key (Azure requires one).", ""),
 )
 _BY_NAME = {k.name: k for k in KEYS}
 
@@ -90,6 +91,7 @@ class StackConfig:
     target_tags: tuple[str, ...] = ("spirit",)
     expected_calls: int = 100
     nat_instance_type: str = ""
+    nat_ssh_public_key: str = ""
     extra: dict = field(default_factory=dict)  # provider keys (aws:region, ...), passed through
 
     @property
@@ -221,7 +223,7 @@ def parse(raw: dict[str, Any], *, file: str = "(config)", lines: dict[str, int] 
         firewall_layers=tuple(sorted(set(values["firewallLayers"]), key=LAYERS.index)),
         nat=values["nat"], strict=values["strict"], sip_keepalive_seconds=values["sipKeepaliveSeconds"],
         overrides=ov, target_tags=tuple(values["targetTags"]), expected_calls=values["expectedCalls"],
-        nat_instance_type=values["natInstanceType"], extra=extra,
+        nat_instance_type=values["natInstanceType"], nat_ssh_public_key=values["natSshPublicKey"], extra=extra,
     )
 
 

@@ -21,6 +21,8 @@ class GcpNetworkArgs:
     cidr: str
     sites: Sequence[tuple[str, str]]
     region: str = "australia-southeast1"
+    #: admit the site subnetworks' traffic into VMs with this tag (the QoS NAT instance forwards it)
+    nat_tag: str | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -45,6 +47,12 @@ class GcpNetwork(pulumi.ComponentResource):
             sn = gcp.compute.Subnetwork(f"{name}-{site}", network=net.id, ip_cidr_range=cidr, region=args.region,
                                         private_ip_google_access=True, opts=child)
             self.site_subnetwork_ids[site] = sn.id
+        if args.nat_tag:
+            gcp.compute.Firewall(f"{name}-to-qos-nat", network=net.id, direction="INGRESS", priority=1000,
+                                 source_ranges=[c for _, c in args.sites], target_tags=[args.nat_tag],
+                                 allows=[{"protocol": "tcp"}, {"protocol": "udp"}],
+                                 description="site traffic into the QoS NAT instance (its nftables ruleset "
+                                 "filters what it forwards)", opts=child)
         self.network_id = net.id
         self.network_self_link = net.self_link
         self.register_outputs({"networkId": net.id, "networkSelfLink": net.self_link,

@@ -17,6 +17,8 @@ def verify(resources: list[dict], profile, cfg) -> list[LayerVerdict]:
     allowed = profile.allowed
     v = project(allowed, VPC_CAPS)
     vpc = [r for r in resources if r["type"] == FIREWALL_TYPE]
+    # the rules the component registered (a NAT instance's LAN rule is not Spirit traffic)
+    vpc = [r for r in vpc if "spirit:index:GcpVpcFirewallRules$" in r.get("urn", "")] or vpc
     expected = v.allowed if cfg.strict else v.allowed | _EVERYTHING
     out = [LayerVerdict("gcp vpc firewall rules", expected, read(vpc), v.widened)]
     if cfg.fqdn_firewall:

@@ -1,0 +1,72 @@
+"""Azure composition: resource group and VNet (or an existing VNet), the NSG, optional Firewall Policy
+for FQDNs, and a NAT gateway or the QoS NAT appliance; site subnets carry every association."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_azure_native as azure_native
+
+from ..azure.components import FirewallPolicyArgs, NsgArgs, SpiritFirewallPolicy, SpiritNsg
+from ..azure.nat import NatGatewayArgs, SpiritNatGateway
+from ..azure.network import AzureNetwork, AzureNetworkArgs, AzureSiteSubnets, AzureSiteSubnetsArgs
+from ..azure.qos_nat import AzureQosNat, AzureQosNatArgs
+from ..errors import ConfigError
+from ..marks import tags as spirit_tags
+from ..stackconfig import StackConfig
+
+__all__ = ["compose"]
+
+
+def compose(cfg: StackConfig) -> None:
+    location = pulumi.Config("azure-native").get("location") or "australiaeast"
+    sites = [(s.name, s.cidr) for s in cfg.sites]
+    if cfg.resource_group_name:
+        rg = cfg.resource_group_name
+    else:
+        rg = azure_native.resources.ResourceGroup("spirit-rg", location=location,
+                                                  tags=spirit_tags(cfg.profile)).name
+    if cfg.network_id:
+        if cfg.nat != "none":
+            raise ConfigError("attaching to an existing VNet supports nat: none (associate its subnets with "
+                              "the NSG output)", field="spirit:nat")
+        vnet_name, net = cfg.network_id.rstrip("/").rsplit("/", 1)[-1], None
+    else:
+        net = AzureNetwork("spirit-net", AzureNetworkArgs(
+            resource_group_name=rg, cidr=cfg.network_cidr, profile=cfg.profile, location=location,
+            edge_subnet=cfg.nat == "qos-instance"))
+        vnet_name = net.vnet_name
+    nsg = SpiritNsg("spirit-nsg", NsgArgs(profile=cfg.profile, resource_group_name=rg, location=location,
+                                          overrides=cfg.overrides, strict=cfg.strict))
+    pulumi.export("nsgId", nsg.nsg_id)
+    pulumi.export("nsgPriorities", nsg.priorities)
+    if cfg.fqdn_firewall:
+        pol = SpiritFirewallPolicy("spirit-fw", FirewallPolicyArgs(
+            profile=cfg.profile, resource_group_name=rg, location=location, overrides=cfg.overrides))
+        pulumi.export("firewallPolicyId", pol.policy_id)
+    nat_gateway_id = route_table_id = None
+    if cfg.nat == "managed":
+        nat = SpiritNatGateway("spirit-nat", NatGatewayArgs(
+            resource_group_name=rg, location=location, sip_keepalive_seconds=cfg.sip_keepalive_seconds,
+            profile=cfg.profile))
+        nat_gateway_id = nat.nat_gateway_id
+        pulumi.export("natPublicIps", nat.public_ips)
+        pulumi.export("natUdpIdleTimeoutSeconds", nat.udp_idle_timeout_seconds)
+        pulumi.export("warnings", nat.warnings)
+    elif cfg.nat == "qos-instance":
+        key = cfg.nat_ssh_public_key
+        if not key:
+            raise ConfigError("the QoS NAT VM needs an SSH public key (spirit:natSshPublicKey)",
+                              field="spirit:natSshPublicKey")
+        qos = AzureQosNat("spirit-qos-nat", AzureQosNatArgs(
+            profile=cfg.profile, resource_group_name=rg, location=location, subnet_id=net.edge_subnet_id,
+            ssh_public_key=key, overrides=cfg.overrides, strict=cfg.strict,
+            sip_keepalive_seconds=cfg.sip_keepalive_seconds,
+            **({"vm_size": cfg.nat_instance_type} if cfg.nat_instance_type else {})))
+        route_table_id = qos.route_table.id
+        pulumi.export("natPublicIps", [qos.public_ip.ip_address])
+    if net:
+        subnets = AzureSiteSubnets("spirit-sites", AzureSiteSubnetsArgs(
+            resource_group_name=rg, virtual_network_name=vnet_name, network_cidr=cfg.network_cidr, sites=sites,
+            network_security_group_id=nsg.nsg_id, nat_gateway_id=nat_gateway_id, route_table_id=route_table_id))
+        pulumi.export("vnetId", net.vnet_id)
+        pulumi.export("siteSubnetIds", subnets.site_subnet_ids)
