@@ -10,14 +10,15 @@ One resource at a time, read with the cloud's own reader, so inline and separate
 - GCP: ``gcp.compute.Firewall`` and network firewall policy rules (:func:`spirit_infra.gcp.rules.read`
   without the implied rules; an ingress rule without source ranges or tags is open to 0.0.0.0/0).
 
-"The world" is a peer containing ``0.0.0.0/0`` or ``::/0`` (two halves like 0.0.0.0/1 + 128.0.0.0/1 compact
-to it). Voice ports: see :mod:`spirit_infra.policy.settings`.
+"Open to the world" means every address of ``0.0.0.0/0`` (or ``::/0``) may reach the port, whatever the rules'
+split (two halves like 0.0.0.0/1 + 128.0.0.0/1 count; a rule from the world merged with Spirit ranges too),
+from some source port (source-port restrictions are ignored: they do not make a port less exposed). Voice ports: see :mod:`spirit_infra.policy.settings`.
 """
 
 from __future__ import annotations
 
 from ..errors import SpiritError
-from ..flows import ANY_IPV4, ANY_IPV6, AllowedSet
+from ..flows import ANY_IPV4, ANY_IPV6, ANY_PORTS, AllowedSet, Capabilities, Peer, PortSet, Term, project
 from .resources import AWS_RULE_TYPES, AWS_SG, AZURE_NSG, AZURE_RULE, GCP_FIREWALL
 from .settings import Settings
 
@@ -29,6 +30,8 @@ def _gcp_policy_types() -> tuple[str, ...]:
 
     return tuple(POLICY_RULE_TYPES)
 
+
+NO_SOURCE_PORTS = Capabilities("world-check", source_ports=False, fqdn=True)
 
 INGRESS_TYPES = (AWS_SG, *AWS_RULE_TYPES, AZURE_NSG, AZURE_RULE, GCP_FIREWALL)
 
@@ -60,19 +63,29 @@ def open_voice_ingress(resource: dict, settings: Settings) -> list[str]:
     if allowed is None:
         return []
     sip, media = settings.voice_ports()
+    # source ports do not make a rule less open to the world: compare without them
+    ingress = project(allowed.select(direction="ingress"), NO_SOURCE_PORTS).allowed
+    voice = sip | media
     out = []
-    for t in allowed.select(direction="ingress").terms:
-        world = [c for c in t.peer.cidrs if c in (ANY_IPV4, ANY_IPV6)]
-        if not world:
-            continue
-        hit_sip, hit_media = t.dst_ports & sip, t.dst_ports & (media - sip)
-        parts = []
-        if not hit_sip.is_empty:
-            parts.append(f"SIP ports {hit_sip}")
-        if not hit_media.is_empty:
-            parts.append(f"media ports {hit_media}")
-        if parts:
-            label = f" (flow {t.flow})" if t.flow else ""
-            out.append(f"ingress {t.transport} from {', '.join(world)} to {' and '.join(parts)}{label}: "
+    for transport in ("tcp", "udp"):
+        for world in (ANY_IPV4, ANY_IPV6):
+            want = AllowedSet([Term("ingress", transport, Peer.of([world]), ANY_PORTS, voice)])
+            gap = want - ingress
+            closed = PortSet.of([])
+            for t in gap.terms:
+                closed = closed | t.dst_ports
+            open_ports = voice - closed
+            if open_ports.is_empty:
+                continue
+            hit_sip, hit_media = open_ports & sip, open_ports & (media - sip)
+            parts = []
+            if not hit_sip.is_empty:
+                parts.append(f"SIP ports {hit_sip}")
+            if not hit_media.is_empty:
+                parts.append(f"media ports {hit_media}")
+            flows = sorted({t.flow for t in ingress.terms if t.flow and t.transport == transport
+                            and not (t.dst_ports & open_ports).is_empty})
+            label = f" (flow {', '.join(flows)})" if flows else ""
+            out.append(f"ingress {transport} from {world} to {' and '.join(parts)}{label}: "
                        "SIP/RTP must only be reachable from the Spirit ranges")
-    return sorted(set(out))
+    return out

@@ -154,13 +154,13 @@ def azure_nat_gateway(rs):
 
 
 def gcp_fw_ingress_world(rs):
-    return add(rs, FW, "sip-from-world", {"name": "sip-from-world", "network": "net", "direction": "INGRESS",
+    return add(rs, FW, "sip-from-world", {"name": "sip-from-world", "network": gcp_network(rs), "direction": "INGRESS",
                                           "sourceRanges": ["0.0.0.0/0"], "allows": [{"protocol": "udp",
                                                                                      "ports": ["5060"]}]})
 
 
 def gcp_fw_ingress_default_source(rs):
-    return add(rs, FW, "tls-sip-default-source", {"name": "tls-sip", "network": "net",
+    return add(rs, FW, "tls-sip-default-source", {"name": "tls-sip", "network": gcp_network(rs),
                                                   "allows": [{"protocol": "tcp", "ports": ["5061"]}]})
 
 
@@ -171,8 +171,14 @@ def gcp_policy_ingress(rs):
         "match": {"srcIpRanges": ["0.0.0.0/0"], "layer4Configs": [{"ipProtocol": "udp", "ports": ["5060-5062"]}]}})
 
 
+def gcp_network(rs: list[dict]) -> str:
+    return one(rs, FW)["inputs"]["network"]
+
+
 def gcp_broader(rs):
-    return add(rs, FW, "all-tcp-to-spirit", {"name": "all-tcp-to-spirit", "network": "net", "direction": "EGRESS",
+    """An unmarked rule on the same network without targets: it applies to the Spirit VMs too."""
+    return add(rs, FW, "all-tcp-to-spirit", {"name": "all-tcp-to-spirit", "network": gcp_network(rs),
+                                             "direction": "EGRESS",
                                              "priority": 900, "destinationRanges": ["103.80.244.0/22"],
                                              "allows": [{"protocol": "tcp"}]})
 

@@ -1,13 +1,13 @@
 """The example stacks' resource graphs, as the policy pack sees them.
 
-When the project's program (``__main__.py`` at the root) exists, a stack is its offline preview
-(``spirit_infra.preview``). Until then, the same components are composed directly under the mock runtime
+When the project's program (``__main__.py`` at the root, with its ``spirit_infra/program/<cloud>.py``)
+exists, a stack is its offline preview (``spirit_infra.preview``). Until then (per cloud), the same components are composed directly under the mock runtime
 (``spirit_infra.testing.run``), following the stack file's cloud, profile, layers and NAT mode.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from spirit_infra.preview import find_project, load_stack, stack_names
@@ -16,8 +16,11 @@ ROOT = Path(__file__).resolve().parents[3]
 STACKS = stack_names(ROOT)
 
 
-def has_program() -> bool:
-    return (ROOT / "__main__.py").is_file()
+def has_program(cloud: str | None = None) -> bool:
+    """The project's program exists (and, for ``cloud``, its per-cloud part has landed)."""
+    if not (ROOT / "__main__.py").is_file():
+        return False
+    return cloud is None or (ROOT / "spirit_infra" / "program" / f"{cloud}.py").is_file()
 
 
 def config(name: str):
@@ -71,9 +74,9 @@ def _program(cfg):
     return {"aws": aws, "azure": azure, "gcp": gcp}[cfg.cloud]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _good(name: str) -> tuple:
-    if has_program():
+    if has_program(config(name).cloud):
         from spirit_infra.preview import preview_stack
 
         project = find_project(ROOT)
