@@ -5,11 +5,13 @@ policy config derived from the stack (profile, keepalive, extra Spirit CIDRs, ZT
 ports: only the keys each policy's schema declares), then ``Analyze`` per resource and ``AnalyzeStack``
 on all. Property dependencies are rebuilt from the recorded inputs: a top-level input whose value is
 another resource's physical id (the mock runtime's ``<name>-id`` unless the preview recorded an ``id``) or
-URN depends on that resource, as the engine would report it.
+URN depends on that resource, as the engine would report it. The returned violations' ``message`` is the
+policy's own message on one line (without the policy description the wire message starts with).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -109,4 +111,7 @@ def run_pack(pack_dir: str | Path, preview_result) -> list[Violation]:
     cfg = preview_result.config
     with PolicyPackServer(pack_dir, config=pack_config(cfg), stack_config=stack_config(cfg),
                           project="spirit-infra", stack=preview_result.stack) as pack:
-        return run_resources(pack, preview_result.resources)
+        violations = run_resources(pack, preview_result.resources)
+    # one line per violation: the pack sends "<policy description>\n<message>"; the CLI names the policy already
+    return [dataclasses.replace(v, message=v.message.split("\n", 1)[-1].replace("\n", " "))
+            for v in violations]
