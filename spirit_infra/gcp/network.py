@@ -23,6 +23,10 @@ class GcpNetworkArgs:
     region: str = "australia-southeast1"
     #: admit the site subnetworks' traffic into VMs with this tag (the QoS NAT instance forwards it)
     nat_tag: str | None = None
+    #: evaluate the network firewall policy before the VPC firewall rules. Needed with the FQDN policy:
+    #: otherwise the VPC rules (which can only open ZTP/NTP to 0.0.0.0/0) accept that traffic first and
+    #: the policy's name match never applies.
+    policy_first: bool = False
 
     def __post_init__(self) -> None:
         try:
@@ -41,7 +45,9 @@ class GcpNetwork(pulumi.ComponentResource):
         super().__init__("spirit:index:GcpNetwork", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         net = gcp.compute.Network(f"{name}-vpc", auto_create_subnetworks=False, routing_mode="REGIONAL",
-                                  description="Spirit deployment network (spirit-infra)", opts=child)
+                                  description="Spirit deployment network (spirit-infra)",
+                                  network_firewall_policy_enforcement_order="BEFORE_CLASSIC_FIREWALL"
+                                  if args.policy_first else "AFTER_CLASSIC_FIREWALL", opts=child)
         self.site_subnetwork_ids: dict[str, pulumi.Output[str]] = {}
         for site, cidr in args.sites:
             sn = gcp.compute.Subnetwork(f"{name}-{site}", network=net.id, ip_cidr_range=cidr, region=args.region,

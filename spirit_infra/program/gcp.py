@@ -27,7 +27,8 @@ def compose(cfg: StackConfig) -> None:
         network, subnets, net = cfg.network_id, {}, None
     else:
         net = GcpNetwork("spirit-net", GcpNetworkArgs(cidr=cfg.network_cidr, sites=sites, region=region,
-                                                       nat_tag=NAT_TAG if cfg.nat == "qos-instance" else None))
+                                                       nat_tag=NAT_TAG if cfg.nat == "qos-instance" else None,
+                                                       policy_first=cfg.fqdn_firewall))
         network, subnets = net.network_id, net.site_subnetwork_ids
     fw = GcpVpcFirewallRules("spirit-fw", VpcFirewallArgs(
         network=network, profile=cfg.profile, overrides=cfg.overrides, target_tags=cfg.target_tags,
