@@ -119,3 +119,26 @@ def test_a_valid_override_next_to_the_bad_ones_works(tmp_path):
         proc = _run(["flows", "--profile", profile, "--overrides", str(ok)])
         assert proc.returncode == 0, proc.stderr
         assert "192.0.2.0/24" in proc.stdout
+
+
+def test_quick_schema_check_never_accepts_what_jsonschema_rejects():
+    """check_schema skips jsonschema when its quick check says valid: that must never hide an error."""
+    import jsonschema
+
+    from spirit_infra.catalogue.load import _schema
+    from spirit_infra.errors import InputError
+    from spirit_infra.profiles import OVERRIDES_SCHEMA
+    from spirit_infra.yamlsrc import _quick_valid, load_yaml
+
+    checked = 0
+    for path in CASES:
+        try:
+            doc = load_yaml(path)
+        except InputError:
+            continue
+        schema = OVERRIDES_SCHEMA if path.name.startswith("override-") else _schema()
+        valid = not list(jsonschema.Draft202012Validator(schema).iter_errors(doc.data))
+        if _quick_valid(schema, doc.data, schema):
+            assert valid, f"{path.name}: the quick check accepted a document jsonschema rejects"
+        checked += 1
+    assert checked >= 50
