@@ -17,7 +17,7 @@ import pytest
 
 from spirit_infra import Overrides, build_profile
 from spirit_infra.nat import DROP_COUNTER, TABLE, NatOptions, render_ruleset
-from spirit_infra.nat.cloudinit import sysctls
+from spirit_infra.nat.cloudinit import cloud_init_files, sysctls
 from spirit_infra.nat.ruleset import fqdn_sets
 
 from .netns import Topology, tcp_exchange, udp_exchange
@@ -127,6 +127,8 @@ def test_rendered_ruleset_passes_nft_check_in_every_variant(topology, profile):
     big = build_profile(profile, Overrides(extra_spirit_cidrs=tuple(f"20.{i // 200}.{(i % 200) + 1}.0/24"
                                                                     for i in range(0, 400, 2))))
     topology.nft_check(render_ruleset(big, OPTS))
+    conf = {f["path"]: f["content"] for f in cloud_init_files(prof, OPTS)}["/etc/nftables.conf"]
+    topology.nft_check(conf)  # what cloud-init installs, with its own "flush ruleset"
 
 
 @pytest.mark.parametrize("profile", sorted(ALLOWED))
@@ -146,7 +148,7 @@ def test_allowed_flows_are_natted_marked_per_catalogue_and_answered(topology, pr
 @pytest.mark.parametrize("profile", sorted(REFUSED))
 def test_strict_mode_drops_and_counts_everything_else(topology, profile):
     _load(topology, profile)
-    for n, (label, proto, sport, dst, dport) in enumerate(REFUSED[profile], start=1):
+    for label, proto, sport, dst, dport in REFUSED[profile]:
         before = _dropped(topology)
         obs = EX[proto](topology, sport, dst, dport, label.encode(), timeout=0.5)
         assert not obs.received, f"{label} was forwarded"
