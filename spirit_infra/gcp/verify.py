@@ -3,14 +3,16 @@ layer, the network firewall policy (names kept), each read back from the registe
 
 from __future__ import annotations
 
-from ..flows import AllowedSet, Peer, Term, project
+from ..flows import project
 from ..verdict import LayerVerdict
+from .common import everything
 from .policy import POLICY_CAPS, POLICY_RULE_TYPES
 from .rules import FIREWALL_TYPE, VPC_CAPS, read
 
 __all__ = ["verify"]
 
-_EVERYTHING = AllowedSet(Term("egress", t, Peer.of(["0.0.0.0/0"])) for t in ("tcp", "udp"))
+#: non-strict: GCP's implied allow-all egress stays, for IPv4 and IPv6 alike
+_EVERYTHING = everything("egress")
 
 
 def verify(resources: list[dict], profile, cfg) -> list[LayerVerdict]:
