@@ -249,11 +249,14 @@ def render_ruleset(profile: Profile, options: NatOptions) -> str:
     ]))
     # one base chain: per established packet, one verdict-map lookup on the mark, then accept
     fwd = ["type filter hook forward priority filter; policy " + ("drop;" if o.strict else "accept;"),
-           f"iifname {lan} ct state new jump new_from_lan",
+           f"iifname {lan} ct state new ct status ! confirmed jump new_from_lan",
            f"oifname {wan} ct direction original ct mark vmap {vmap}"]
     if o.strict:
         fwd += [
             "ct state established,related accept",
+            # an unanswered flow (one-way UDP) stays NEW; once its first packet was accepted its entry is
+            # confirmed: accept without repeating the lookups (they would cost with the catalogue's size)
+            "ct status confirmed accept",
             f"iifname {lan} oifname {wan} ct state new {KEY} @allowed accept",
         ]
         for t in profile.allowed:

@@ -271,3 +271,16 @@ def test_without_root_the_fixture_fails_loudly_instead_of_skipping(tmp_path):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "1 error" in proc.stdout or "1 failed" in proc.stdout, proc.stdout
     assert "need root" in proc.stdout and "skipped" not in proc.stdout
+
+
+def test_one_way_udp_flow_keeps_passing_and_marked_while_unanswered(topology):
+    """An unanswered flow stays conntrack NEW: every datagram must still pass strict mode and be marked."""
+    _load(topology, "communicator")
+    with topology.listen("udp", SP1, 20100, count=3, timeout=5, reply=False) as listener:
+        for i in range(3):
+            topology.send("udp", SP1, 20100, f"rtp{i}".encode(), src_port=8500, tos=TOS[CS0], timeout=0.2)
+        result = listener.result()
+    assert [bytes.fromhex(r["payload_hex"]) for r in result["records"]] == [b"rtp0", b"rtp1", b"rtp2"]
+    assert {r["tos"] >> 2 for r in result["records"]} == {EF}
+    assert {tuple(r["peer"]) for r in result["records"]} == {(topology.nat_wan_ip, 8500)}
+    assert _dropped(topology) == 0

@@ -56,7 +56,7 @@ def test_one_lookup_per_packet_and_one_classification_per_connection(profile):
     assert re.search(r'oifname "eth0" ct direction original ct mark vmap \{', st)
     assert st.count("map @dscp_class") == 1
     assert "ct mark set ip daddr . meta l4proto . th sport . th dport map @dscp_class" in st
-    assert 'iifname "eth1" ct state new jump new_from_lan' in st
+    assert 'iifname "eth1" ct state new ct status ! confirmed jump new_from_lan' in st
     assert "type ipv4_addr . inet_proto . inet_service . inet_service : mark" in st
     assert st.count("flags interval") >= 2
 
