@@ -12,9 +12,14 @@ One table ``ip spirit_nat`` holds everything:
 - ``set allowed``: the profile's egress boxes with CIDR peers, same key, one lookup for a new connection.
 - ``set fqdn_<flow>``: addresses of the flows whose peers are DNS names (ZTP, NTP), filled by the resolver
   service (:mod:`.resolver`) with per-element timeouts so a dead resolver fails closed.
-- ``ct timeout spirit_udp``: the UDP conntrack timeouts, attached to the allowed UDP
-  flows (prerouting, after conntrack created the entry) so NAT mappings outlive the SIP keepalive
-  and cover RTP pauses.
+- ``ct timeout spirit_udp``: the UDP conntrack timeouts, attached to the allowed UDP flows when their
+  first packet is forwarded (the entry is still unconfirmed then) so NAT mappings outlive the SIP
+  keepalive and cover RTP pauses.
+- ``chain forward``: the one base chain. A LAN packet whose conntrack entry is not yet confirmed jumps
+  to ``new_from_lan`` (classification + timeouts); every packet leaving on the WAN side then takes the
+  ``ct mark`` verdict map; strict mode accepts established/related and confirmed entries (an unanswered
+  one-way UDP flow stays NEW but its first packet was already vetted), then new connections in
+  ``@allowed`` or an FQDN set with the flow's ports, and counts and drops the rest.
 - ``counter dropped``: what strict mode refused.
 - SNAT (masquerade, or snat to a fixed address) on the WAN interface.
 
