@@ -106,7 +106,7 @@ def render_cloud_init(profile: Profile, options: NatOptions) -> str:
         runcmd += [["systemctl", "enable", "--now", "spirit-nat-resolver.timer"],
                    ["systemctl", "start", "spirit-nat-resolver.service"]]
     doc = {
-        "package_update": False,
+        "package_update": True,  # fresh images may have empty apt lists
         "packages": ["nftables", "conntrack", "python3"],
         "write_files": cloud_init_files(profile, options),
         "runcmd": runcmd,
