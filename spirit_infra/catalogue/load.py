@@ -70,6 +70,9 @@ def check_dns_name(doc: Document, path: tuple, name: str, cls=CatalogueError) ->
     low = name.lower()
     if not _HOSTNAME.match(low) or len(low) > 253:
         raise doc.error(cls, path, f"{name!r} is not a valid DNS name")
+    if low.rstrip(".").rsplit(".", 1)[-1].isdigit():
+        # 192.0.2.1 matches the label grammar, but as a "name" it would become an FQDN rule, not an address
+        raise doc.error(cls, path, f"{name!r} is an IP address, not a DNS name (list addresses in server_cidrs)")
     return low.rstrip(".")
 
 
