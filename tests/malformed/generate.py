@@ -112,6 +112,7 @@ cat("unknown-assumption", ":19: flows[0].assumptions[0]: unknown assumption 'nop
 cat("dns-name-spaces", ":16: flows[0].dns[0].name: 'bad name.com.au' is not a valid DNS name", "phreg.access4.com.au", "bad name.com.au")
 cat("dns-name-single-label", ":16: flows[0].dns[0].name: 'localhost' is not a valid DNS name", "phreg.access4.com.au", "localhost")
 cat("dns-name-long-label", ":16: flows[0].dns[0].name: '" + "a" * 64 + ".au' is not a valid DNS name", "phreg.access4.com.au", "a" * 64 + ".au")
+cat("dns-name-is-an-address", ":16: flows[0].dns[0].name: '192.0.2.1' is an IP address, not a DNS name", "phreg.access4.com.au", "192.0.2.1")
 cat("dns-type-unknown", ":16: flows[0].dns[0].type: 'MX' is not one of: NAPTR, SRV, A/CNAME", "type: NAPTR", "type: MX")
 cat("bad-flow-id", ":7: flows[0].id: 'Phone_SIP' does not match", "id: phone-sip", "id: Phone_SIP")
 cat("version-2", ":2: version: 2 must be 1", "version: 1", "version: 2")
