@@ -8,7 +8,7 @@ ranges overlap, nest and touch, so merging and splitting are exercised on every 
 from __future__ import annotations
 
 import ipaddress
-from functools import lru_cache
+from functools import cache
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -37,12 +37,12 @@ def _in_ranges(port: int, ranges) -> bool:
     return any(lo <= port <= hi for lo, hi in ranges)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _net(c: str):
     return ipaddress.ip_network(c)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _addr(peer: str):
     try:
         return ipaddress.ip_address(peer)

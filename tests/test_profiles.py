@@ -7,8 +7,18 @@ from pathlib import Path
 import netaddr
 import pytest
 
-from spirit_infra import (AllowedSet, ConfigError, Overrides, Peer, PortSet, SbcPorts, Term, build_profile,
-                          load_catalogue, load_overrides)
+from spirit_infra import (
+    AllowedSet,
+    ConfigError,
+    Overrides,
+    Peer,
+    PortSet,
+    SbcPorts,
+    Term,
+    build_profile,
+    load_catalogue,
+    load_overrides,
+)
 from spirit_infra.catalogue.load import DEFAULT_CATALOGUE
 
 CAT = load_catalogue()
