@@ -1,0 +1,75 @@
+"""Tests of the Pulumi program, the example stacks and the offline preview (issue 7)."""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+STACKS = ROOT / "stacks"
+CLI = [sys.executable, "-m", "spirit_infra"]
+
+CLOUD_PREFIX = {"aws": "aws:", "azure": "azure-native:", "gcp": "gcp:"}
+
+
+def cli(*args: str, cwd: Path | str = ROOT, env: dict | None = None, timeout: float = 300
+        ) -> subprocess.CompletedProcess:
+    """Run ``python -m spirit_infra ARGS`` in a fresh interpreter."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([*CLI, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
+
+
+def stack_names() -> list[str]:
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in STACKS.glob("Pulumi.*.yaml"))
+
+
+@functools.cache
+def preview(name: str):
+    """The in-process preview of one example stack (cached: a preview is deterministic)."""
+    from spirit_infra.preview import find_project, load_stack, preview_stack
+
+    project = find_project(ROOT)
+    return preview_stack(project, *load_stack(project, name))
+
+
+def preview_file(path: Path | str):
+    from spirit_infra.preview import find_project, load_stack, preview_stack
+
+    project = find_project(ROOT)
+    return preview_stack(project, *load_stack(project, config_file=str(path)))
+
+
+def with_ids(resources: list[dict]) -> list[dict]:
+    """Resources as a reader wants them: the mock runtime's physical id is ``f"{name}-id"``."""
+    return [dict(r, id=f"{r['name']}-id") for r in resources]
+
+
+_LOOP_NOISE_HEAD = "Exception ignored in: <function BaseEventLoop.__del__"
+
+
+def stderr_lines(text: str) -> list[str]:
+    """stderr lines, without one known piece of interpreter-exit noise.
+
+    Pulumi's MockMonitor creates an event loop in each executor thread (``sync_await._ensure_event_loop``)
+    and never closes it; when the cycle collector finalises such a loop after its socket, Python prints
+    "Exception ignored in: <function BaseEventLoop.__del__ ...> ... ValueError: Invalid file descriptor: -1"
+    at exit (seen in about one run in four under some hash seeds). Reported for spirit_infra/testing.py
+    (close the executor thread's loop after each monitor RPC); until then that block is dropped here and
+    nothing else.
+    """
+    out, skipping = [], False
+    for line in text.splitlines():
+        if line.startswith(_LOOP_NOISE_HEAD):
+            skipping = True
+            continue
+        if skipping:
+            if line.startswith(("Traceback", "  ")) or line.startswith("ValueError: Invalid file descriptor: -1"):
+                if line.startswith("ValueError"):
+                    skipping = False
+                continue
+            skipping = False
+        out.append(line)
+    return out
