@@ -19,15 +19,17 @@ from .errors import SpiritError
 
 __all__ = ["main", "add_profile_args", "profile_from_args", "build_parser"]
 
-#: Modules that may add subcommands (each defines ``register(subparsers)``), in help order.
-COMMAND_MODULES = (
-    "spirit_infra.aws.cli",
-    "spirit_infra.azure.cli",
-    "spirit_infra.gcp.cli",
-    "spirit_infra.nat.cli",
-    "spirit_infra.preview_cli",
-    "spirit_infra.policy.cli",
-)
+#: Subcommands other modules add (each module defines ``register(subparsers, common)``), in help order.
+#: Only the module of the command being run is imported, so ``flows`` stays cold-fast.
+COMMAND_MODULES = {
+    "aws": "spirit_infra.aws.cli",
+    "azure": "spirit_infra.azure.cli",
+    "gcp": "spirit_infra.gcp.cli",
+    "nat": "spirit_infra.nat.cli",
+    "preview": "spirit_infra.preview_cli",
+    "policy": "spirit_infra.policy.cli",
+}
+CORE_COMMANDS = ("catalogue", "flows")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -89,7 +91,8 @@ def _cmd_flows(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``command`` (the subcommand about to run) only that command's module is imported."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--catalogue", metavar="FILE", help="use this catalogue instead of the packaged one")
     parser = _Parser(prog="spirit-infra", description="Spirit Cloud UC firewall requirements as cloud network security.")
@@ -108,16 +111,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_flows)
 
-    for name in COMMAND_MODULES:
+    if command in CORE_COMMANDS:
+        return parser
+    for cmd, name in COMMAND_MODULES.items():
+        if command in COMMAND_MODULES and cmd != command:
+            continue
         if importlib.util.find_spec(name.rsplit(".", 1)[0]) is None or importlib.util.find_spec(name) is None:
             continue
         importlib.import_module(name).register(sub, common)
     return parser
 
 
+def _command(argv: Sequence[str]) -> str | None:
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        parser = build_parser()
+        argv = list(sys.argv[1:] if argv is None else argv)
+        parser = build_parser(_command(argv))
         args = parser.parse_args(argv)
         return int(args.func(args) or 0)
     except SpiritError as e:
