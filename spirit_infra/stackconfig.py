@@ -100,7 +100,11 @@ class StackConfig:
 
 
 def _err(file: str, lines: dict, key: str, what: str) -> ConfigError:
-    return ConfigError(what, file=file, line=lines.get(key), field=f"spirit:{key}")
+    # a key absent from the file (a missing required key, a default that conflicts) points at `config:`
+    return ConfigError(what, file=file, line=lines.get(key, lines.get(_CONFIG_LINE)), field=f"spirit:{key}")
+
+
+_CONFIG_LINE = "(config)"  # key of the `config:` line in ``lines``
 
 
 def _decode(k: Key, raw: Any, file: str, lines: dict) -> Any:
@@ -169,9 +173,10 @@ def parse(raw: dict[str, Any], *, file: str = "(config)", lines: dict[str, int] 
             for item in items:
                 if item not in k.choices:
                     raise _err(file, lines, k.name, f"{item!r} is not one of: {', '.join(k.choices)}")
-    for key in ("sipKeepaliveSeconds", "expectedCalls"):
-        if not 1 <= values[key] <= (3600 if key == "sipKeepaliveSeconds" else 100000):
-            raise _err(file, lines, key, f"{values[key]} is out of range")
+    for key, hi in (("sipKeepaliveSeconds", 3600), ("expectedCalls", 100000)):
+        if not 1 <= values[key] <= hi:
+            raise _err(file, lines, key, f"{values[key]} is out of range (allowed: 1-{hi})")
+    _cross_checks(values, file, lines)
     try:
         net = netaddr.IPNetwork(values["networkCidr"])
         if net.ip != net.network or net.version != 4:
@@ -227,6 +232,22 @@ def parse(raw: dict[str, Any], *, file: str = "(config)", lines: dict[str, int] 
     )
 
 
+def _cross_checks(values: dict[str, Any], file: str, lines: dict) -> None:
+    """Combinations a cloud cannot build, refused here so nothing is registered before the error."""
+    cloud, nat, attach = values["cloud"], values["nat"], bool(values["networkId"])
+    if attach and cloud in ("aws", "azure") and nat != "none":
+        net = "VPC" if cloud == "aws" else "VNet"
+        raise _err(file, lines, "nat", f"{nat!r} with an existing {net} (spirit:networkId): allowed value: none "
+                   "(the network's NAT belongs to its owner)")
+    if attach and cloud == "gcp" and nat == "qos-instance":
+        raise _err(file, lines, "nat", "'qos-instance' needs the network spirit-infra creates (its subnetwork and "
+                   "routes); with spirit:networkId the allowed values are: none, managed")
+    if cloud == "azure" and nat == "qos-instance" and not values["natSshPublicKey"]:
+        raise ConfigError("required with nat 'qos-instance' on azure (the NAT VM's SSH public key, e.g. "
+                          "'ssh-ed25519 AAAA...')", file=file, field="spirit:natSshPublicKey",
+                          line=lines.get("natSshPublicKey", lines.get("nat", lines.get(_CONFIG_LINE))))
+
+
 def load_stack_file(path: str | Path) -> tuple[StackConfig, dict[str, Any]]:
     """Read ``Pulumi.<stack>.yaml``: the validated config and the raw ``config:`` mapping."""
     from .yamlsrc import load_yaml
@@ -239,5 +260,7 @@ def load_stack_file(path: str | Path) -> tuple[StackConfig, dict[str, Any]]:
         raise doc.error(ConfigError, (unknown[0],), f"unknown top-level key {unknown[0]!r}")
     raw = doc.data.get("config", {})
     lines = {k.partition(":")[2]: doc.line(("config", k)) for k in raw}
+    text = Path(path).read_text(encoding="utf-8").splitlines()
+    lines[_CONFIG_LINE] = next((i for i, t in enumerate(text, 1) if t.startswith("config:")), doc.line(("config",)))
     base = Path(path).resolve().parent.parent  # stacks/ lives in the project root
     return parse(raw, file=str(path), lines=lines, base=base), raw

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import pulumi
 
-from ..aws.components import (SpiritNetworkFirewall, SpiritNetworkFirewallArgs, SpiritSecurityGroups,
-                              SpiritSecurityGroupsArgs)
+from ..aws.components import (
+    SpiritNetworkFirewall,
+    SpiritNetworkFirewallArgs,
+    SpiritSecurityGroups,
+    SpiritSecurityGroupsArgs,
+)
 from ..aws.nat import SpiritManagedNat, SpiritManagedNatArgs
 from ..aws.network import AwsNetwork, AwsNetworkArgs
 from ..aws.qos_nat import AwsQosNat, AwsQosNatArgs
-from ..errors import ConfigError
 from ..stackconfig import StackConfig
 
 __all__ = ["compose"]
@@ -18,10 +21,7 @@ __all__ = ["compose"]
 def compose(cfg: StackConfig) -> None:
     region = pulumi.Config("aws").get("region") or "ap-southeast-2"
     sites = [(s.name, s.cidr) for s in cfg.sites]
-    if cfg.network_id:
-        if cfg.nat != "none":
-            raise ConfigError("attaching to an existing VPC supports nat: none (its NAT belongs to the network's "
-                              "owner)", field="spirit:nat")
+    if cfg.network_id:  # with nat: none (stackconfig.parse refuses any other NAT here)
         vpc_id, net = cfg.network_id, None
     else:
         net = AwsNetwork("spirit-net", AwsNetworkArgs(

@@ -10,7 +10,6 @@ from ..azure.components import FirewallPolicyArgs, NsgArgs, SpiritFirewallPolicy
 from ..azure.nat import NatGatewayArgs, SpiritNatGateway
 from ..azure.network import AzureNetwork, AzureNetworkArgs, AzureSiteSubnets, AzureSiteSubnetsArgs
 from ..azure.qos_nat import AzureQosNat, AzureQosNatArgs
-from ..errors import ConfigError
 from ..marks import tags as spirit_tags
 from ..stackconfig import StackConfig
 
@@ -25,10 +24,7 @@ def compose(cfg: StackConfig) -> None:
     else:
         rg = azure_native.resources.ResourceGroup("spirit-rg", location=location,
                                                   tags=spirit_tags(cfg.profile)).name
-    if cfg.network_id:
-        if cfg.nat != "none":
-            raise ConfigError("attaching to an existing VNet supports nat: none (associate its subnets with "
-                              "the NSG output)", field="spirit:nat")
+    if cfg.network_id:  # with nat: none (stackconfig.parse refuses any other NAT here)
         vnet_name, net = cfg.network_id.rstrip("/").rsplit("/", 1)[-1], None
     else:
         net = AzureNetwork("spirit-net", AzureNetworkArgs(
@@ -53,10 +49,7 @@ def compose(cfg: StackConfig) -> None:
         pulumi.export("natUdpIdleTimeoutSeconds", nat.udp_idle_timeout_seconds)
         pulumi.export("warnings", nat.warnings)
     elif cfg.nat == "qos-instance":
-        key = cfg.nat_ssh_public_key
-        if not key:
-            raise ConfigError("the QoS NAT VM needs an SSH public key (spirit:natSshPublicKey)",
-                              field="spirit:natSshPublicKey")
+        key = cfg.nat_ssh_public_key  # required with qos-instance (stackconfig.parse)
         qos = AzureQosNat("spirit-qos-nat", AzureQosNatArgs(
             profile=cfg.profile, resource_group_name=rg, location=location, subnet_id=net.edge_subnet_id,
             ssh_public_key=key, overrides=cfg.overrides, strict=cfg.strict,

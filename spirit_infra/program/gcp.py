@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import pulumi
 
-from ..errors import ConfigError
-from ..gcp.components import (FirewallPolicyArgs, GcpFirewallPolicy, GcpVoiceNat, GcpVpcFirewallRules,
-                              VoiceNatArgs, VpcFirewallArgs)
+from ..gcp.components import (
+    FirewallPolicyArgs,
+    GcpFirewallPolicy,
+    GcpVoiceNat,
+    GcpVpcFirewallRules,
+    VoiceNatArgs,
+    VpcFirewallArgs,
+)
 from ..gcp.network import GcpNetwork, GcpNetworkArgs
 from ..gcp.qos_nat import GcpQosNat, GcpQosNatArgs
 from ..stackconfig import StackConfig
@@ -20,10 +25,7 @@ NAT_TAG = "spirit-qos-nat"
 def compose(cfg: StackConfig) -> None:
     region = pulumi.Config("gcp").get("region") or "australia-southeast1"
     sites = [(s.name, s.cidr) for s in cfg.sites]
-    if cfg.network_id:
-        if cfg.nat == "qos-instance":
-            raise ConfigError("the QoS NAT instance needs the network spirit-infra creates (its subnetwork and "
-                              "routes); use nat: managed or none with networkId", field="spirit:nat")
+    if cfg.network_id:  # nat: managed or none (stackconfig.parse refuses qos-instance here)
         network, subnets, net = cfg.network_id, {}, None
     else:
         net = GcpNetwork("spirit-net", GcpNetworkArgs(cidr=cfg.network_cidr, sites=sites, region=region,
