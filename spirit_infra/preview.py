@@ -20,12 +20,16 @@ from typing import Any
 
 import yaml
 
-from .errors import ConfigError
+from .errors import ConfigError, SpiritError
 from .profiles import Profile, build_profile
 from .stackconfig import StackConfig, load_stack_file
 from .verdict import LayerVerdict
 
-__all__ = ["PreviewResult", "find_project", "stack_names", "load_stack", "preview_stack", "render_text"]
+__all__ = ["ProgramError", "PreviewResult", "find_project", "stack_names", "load_stack", "preview_stack", "render_text"]
+
+
+class ProgramError(SpiritError):
+    """The program stopped with :class:`pulumi.RunError` (its own one-line error); the CLI exits 2."""
 
 
 def find_project(start: Path | None = None) -> Path:
@@ -135,6 +139,8 @@ def _verify(cfg: StackConfig, profile: Profile, resources: list[dict]) -> list[L
 
 def preview_stack(project: Path, name: str, cfg: StackConfig, merged: dict[str, Any]) -> PreviewResult:
     """Run ``__main__.py`` under the mock runtime and judge what it registered."""
+    from pulumi import RunError
+
     from .testing import run
 
     main = project / "__main__.py"
@@ -144,6 +150,10 @@ def preview_stack(project: Path, name: str, cfg: StackConfig, merged: dict[str, 
     try:
         rec = run(lambda: runpy.run_path(str(main), run_name="__main__"), project="spirit-infra", stack=name,
                   config=_pulumi_config(merged))
+    except RunError as e:  # the program's own one-line refusal (spirit_infra.program.main)
+        if isinstance(e.__cause__, SpiritError):
+            raise e.__cause__ from None
+        raise ProgramError(f"{main}: {e}") from None
     finally:
         if sys_path_added:
             sys.path.remove(str(project))

@@ -29,9 +29,14 @@ def config_from_pulumi() -> StackConfig:
 
 
 def main() -> None:
-    """Validate config (one line on error, nothing registered), then compose the cloud's components."""
+    """Validate config (one line on error, nothing registered), then compose the cloud's components.
+
+    A :class:`~spirit_infra.errors.SpiritError` becomes :class:`pulumi.RunError` (the engine prints it as
+    one ``error:`` line, no traceback); the original is its ``__cause__``, which the offline preview
+    re-raises so the CLI exits 2.
+    """
     try:
         cfg = config_from_pulumi()
+        importlib.import_module(f"{__name__}.{cfg.cloud}").compose(cfg)
     except SpiritError as e:
-        raise pulumi.RunError(e.line()) from None
-    importlib.import_module(f"{__name__}.{cfg.cloud}").compose(cfg)
+        raise pulumi.RunError(str(e)) from e
