@@ -16,14 +16,22 @@ from ..stackconfig import KEYS, StackConfig, parse
 __all__ = ["config_from_pulumi", "main"]
 
 
+def _spirit_keys_set() -> set[str]:
+    """Every ``spirit:*`` key the stack sets, known or not (a typo must fail, not be ignored)."""
+    from pulumi.runtime import config as runtime_config
+
+    keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    return {k for k in keys if k.startswith("spirit:")}
+
+
 def config_from_pulumi() -> StackConfig:
     """Read every ``spirit:*`` key through :class:`pulumi.Config` and validate it."""
     conf = pulumi.Config("spirit")
     raw = {}
-    for k in KEYS:
-        v = conf.get(k.name)
+    for name in sorted({k.name for k in KEYS} | {k.partition(":")[2] for k in _spirit_keys_set()}):
+        v = conf.get(name)
         if v is not None:
-            raw[f"spirit:{k.name}"] = v
+            raw[f"spirit:{name}"] = v
     stack = pulumi.get_stack()
     return parse(raw, file=f"stacks/Pulumi.{stack}.yaml")
 
