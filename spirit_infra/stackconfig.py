@@ -107,6 +107,11 @@ def _err(file: str, lines: dict, key: str, what: str) -> ConfigError:
 _CONFIG_LINE = "(config)"  # key of the `config:` line in ``lines``
 
 
+def _site_err(file: str, lines: dict, i: int, what: str) -> ConfigError:
+    line = lines.get(f"sites[{i}]", lines.get("sites", lines.get(_CONFIG_LINE)))
+    return ConfigError(what, file=file, line=line, field="spirit:sites")
+
+
 def _decode(k: Key, raw: Any, file: str, lines: dict) -> Any:
     """Accept YAML-typed values or Pulumi's string form; return the typed value."""
     v = raw
@@ -187,21 +192,21 @@ def parse(raw: dict[str, Any], *, file: str = "(config)", lines: dict[str, int] 
     seen = set()
     for i, s in enumerate(values["sites"]):
         if not isinstance(s, dict) or set(s) != {"name", "cidr"}:
-            raise _err(file, lines, "sites", f"item {i} must be a mapping with exactly 'name' and 'cidr'")
+            raise _site_err(file, lines, i, f"item {i} must be a mapping with exactly 'name' and 'cidr'")
         name = str(s["name"])
         if not name or not all(c.isalnum() or c == "-" for c in name) or not name[0].isalpha() or len(name) > 24:
-            raise _err(file, lines, "sites", f"item {i}: name {name!r} must be 1-24 letters, digits or '-'")
+            raise _site_err(file, lines, i, f"item {i}: name {name!r} must be 1-24 letters, digits or '-'")
         if name in seen:
-            raise _err(file, lines, "sites", f"item {i}: duplicate site name {name!r}")
+            raise _site_err(file, lines, i, f"item {i}: duplicate site name {name!r}")
         seen.add(name)
         try:
             c = netaddr.IPNetwork(str(s["cidr"]))
             if c.ip != c.network or c.version != 4:
                 raise ValueError
         except (netaddr.AddrFormatError, ValueError, TypeError):
-            raise _err(file, lines, "sites", f"item {i}: {s['cidr']!r} is not an IPv4 network CIDR") from None
+            raise _site_err(file, lines, i, f"item {i}: {s['cidr']!r} is not an IPv4 network CIDR") from None
         if not values["networkId"] and c not in net:
-            raise _err(file, lines, "sites", f"item {i}: {c} is outside networkCidr {net}")
+            raise _site_err(file, lines, i, f"item {i}: {c} is outside networkCidr {net}")
         sites.append(Site(name, str(c)))
     if not sites:
         sites.append(Site("site-a", str(next(net.subnet(24)))))
@@ -261,6 +266,9 @@ def load_stack_file(path: str | Path) -> tuple[StackConfig, dict[str, Any]]:
     raw = doc.data.get("config", {})
     lines = {k.partition(":")[2]: doc.line(("config", k)) for k in raw}
     text = Path(path).read_text(encoding="utf-8").splitlines()
+    sites = raw.get("spirit:sites")
+    for i in range(len(sites) if isinstance(sites, list) else 0):
+        lines[f"sites[{i}]"] = doc.line(("config", "spirit:sites", i))
     lines[_CONFIG_LINE] = next((i for i, t in enumerate(text, 1) if t.startswith("config:")), doc.line(("config",)))
     base = Path(path).resolve().parent.parent  # stacks/ lives in the project root
     return parse(raw, file=str(path), lines=lines, base=base), raw
