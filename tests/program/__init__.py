@@ -51,7 +51,8 @@ _LOOP_NOISE_HEAD = "Exception ignored in: <function BaseEventLoop.__del__"
 
 
 def stderr_lines(text: str) -> list[str]:
-    """stderr lines, without one known piece of interpreter-exit noise.
+    """stderr lines (split on newlines only: a progress bar's carriage returns stay), without one known
+    piece of interpreter-exit noise.
 
     Pulumi's MockMonitor creates an event loop in each executor thread (``sync_await._ensure_event_loop``)
     and never closes it; when the cycle collector finalises such a loop after its socket, Python prints
@@ -61,7 +62,7 @@ def stderr_lines(text: str) -> list[str]:
     nothing else.
     """
     out, skipping = [], False
-    for line in text.splitlines():
+    for line in text.split("\n")[:-1] if text.endswith("\n") else text.split("\n") if text else []:
         if line.startswith(_LOOP_NOISE_HEAD):
             skipping = True
             continue
