@@ -7,7 +7,8 @@ resource specs (static addresses, router, NAT). Combinations GCP rejects are ref
 :class:`~spirit_infra.errors.ConfigError`:
 
 - endpoint-independent mapping together with dynamic port allocation;
-- dynamic port allocation with ``min_ports_per_vm`` (or ``max_ports_per_vm``) not a power of two;
+- dynamic port allocation with ``min_ports_per_vm`` (or ``max_ports_per_vm``) not a power of two, or a
+  ``min_ports_per_vm`` below 32;
 - a UDP idle timeout not longer than the SIP keepalive (our rule: the mapping would expire between
   keepalives and inbound calls would stop arriving).
 """
@@ -36,6 +37,8 @@ RFC4787_MIN, RFC4787_RECOMMENDED = 120, 300
 GCP_TCP_ESTABLISHED_DEFAULT = 1200
 LOG_FILTERS = {"off": None, "errors": "ERRORS_ONLY", "translations": "TRANSLATIONS_ONLY", "all": "ALL"}
 MIN_PORTS_FLOOR, MIN_PORTS_CEIL = 64, 65536
+#: GCP: with dynamic port allocation, min ports per VM is a power of two >= 32
+DPA_MIN_PORTS = 32
 
 
 def _is_pow2(n: int) -> bool:
@@ -59,7 +62,8 @@ class NatOptions:
     - ``endpoint_independent_mapping`` (default on) and ``dynamic_port_allocation`` (default off):
       GCP rejects both on.
     - ``expected_calls``, ``ports_per_call`` (RTP+RTCP audio and video = 4), ``headroom``: size
-      ``min_ports_per_vm`` when it is ``None``; ``max_ports_per_vm`` only with dynamic allocation.
+      ``min_ports_per_vm`` when it is ``None`` (always a power of two; a given value that is not one is
+      rounded up, as GCP does); ``max_ports_per_vm`` only with dynamic allocation.
     - ``nat_ip_count``: manual static NAT addresses (their IPs go on Spirit's allowlist).
     - ``logging``: off | errors (default: port exhaustion and dropped packets) | translations | all.
     - ``region``: the router's region (``None``: the provider's); ``subnetworks``: NAT only these
@@ -167,12 +171,18 @@ def plan_nat(o: NatOptions) -> NatPlan:
                                 f"{o.headroom:g} headroom = {need}, rounded up to a power of two = {mp} "
                                 f"(floor {MIN_PORTS_FLOOR}, ceiling {MIN_PORTS_CEIL})")
     else:
-        mp = _int(o.min_ports_per_vm, "min_ports_per_vm", 2, MIN_PORTS_CEIL)
-        if o.dynamic_port_allocation and not _is_pow2(mp):
-            raise ConfigError(f"{mp} is not a power of two; GCP requires one with dynamic port allocation",
-                              field="min_ports_per_vm")
-        why["minPortsPerVm"] = f"{mp} as asked" + ("" if _is_pow2(mp) else " (not a power of two: static allocation "
-                                                                           "accepts it)")
+        asked = _int(o.min_ports_per_vm, "min_ports_per_vm", 2, MIN_PORTS_CEIL)
+        if o.dynamic_port_allocation:
+            if not _is_pow2(asked):
+                raise ConfigError(f"{asked} is not a power of two; GCP requires one with dynamic port allocation",
+                                  field="min_ports_per_vm")
+            if asked < DPA_MIN_PORTS:
+                raise ConfigError(f"{asked} is too small; with dynamic port allocation GCP requires a power of two of "
+                                  f"at least {DPA_MIN_PORTS}", field="min_ports_per_vm")
+        mp = 1 << (asked - 1).bit_length()
+        why["minPortsPerVm"] = (f"{mp} as asked" if mp == asked else
+                                f"{asked} as asked, rounded up to the power of two {mp}: GCP allocates that many "
+                                "(static port allocation rounds up), so the VM count uses it")
     s["minPortsPerVm"] = mp
     if o.max_ports_per_vm is not None:
         if not o.dynamic_port_allocation:

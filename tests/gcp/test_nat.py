@@ -56,9 +56,18 @@ def test_accepted_variants():
                             max_ports_per_vm=4096, logging="off"))
     assert p.settings["enableDynamicPortAllocation"] and p.settings["maxPortsPerVm"] == 4096
     assert p.settings["logConfig"] == {"enable": False, "filter": "ERRORS_ONLY"}
-    # static allocation accepts a non-power of two (GCP does), and says so
+    # static allocation: GCP rounds a non-power of two up (1000 -> 1024), so the plan registers what GCP
+    # allocates, and the VM count follows the rounded value
     p = plan_nat(NatOptions(min_ports_per_vm=1000))
-    assert p.settings["minPortsPerVm"] == 1000 and "not a power of two" in p.reasons["minPortsPerVm"]
+    assert p.settings["minPortsPerVm"] == 1024 and "rounded up" in p.reasons["minPortsPerVm"]
+    assert p.max_vms == 64512 // 1024
+
+
+def test_dynamic_min_ports_at_least_32():
+    with pytest.raises(ConfigError, match="min_ports_per_vm: 16 .*at least 32"):
+        plan_nat(NatOptions(endpoint_independent_mapping=False, dynamic_port_allocation=True, min_ports_per_vm=16))
+    assert plan_nat(NatOptions(endpoint_independent_mapping=False, dynamic_port_allocation=True,
+                               min_ports_per_vm=32)).settings["minPortsPerVm"] == 32
 
 
 def test_render_specs():
