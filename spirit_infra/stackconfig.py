@@ -181,15 +181,20 @@ def parse(raw: dict[str, Any], *, file: str = "(config)", lines: dict[str, int] 
     for key, hi in (("sipKeepaliveSeconds", 3600), ("expectedCalls", 100000)):
         if not 1 <= values[key] <= hi:
             raise _err(file, lines, key, f"{values[key]} is out of range (allowed: 1-{hi})")
-    _cross_checks(values, file, lines)
     try:
         net = netaddr.IPNetwork(values["networkCidr"])
         if net.ip != net.network or net.version != 4:
             raise ValueError
     except (netaddr.AddrFormatError, ValueError, TypeError):
         raise _err(file, lines, "networkCidr", f"{values['networkCidr']!r} is not an IPv4 network CIDR") from None
-    sites = []
+    _cross_checks(values, net, file, lines)
+    sites: list[Site] = []
     seen = set()
+    # the network spirit-infra creates keeps its last /28 for the edge subnet (aws always; azure for the NAT VM)
+    edge = None
+    if not values["networkId"] and (values["cloud"] == "aws" or values["cloud"] == "azure"
+                                    and values["nat"] == "qos-instance"):
+        edge = netaddr.IPNetwork(f"{netaddr.IPAddress(net.last - 15)}/28").cidr
     for i, s in enumerate(values["sites"]):
         if not isinstance(s, dict) or set(s) != {"name", "cidr"}:
             raise _site_err(file, lines, i, f"item {i} must be a mapping with exactly 'name' and 'cidr'")
@@ -207,6 +212,13 @@ def parse(raw: dict[str, Any], *, file: str = "(config)", lines: dict[str, int] 
             raise _site_err(file, lines, i, f"item {i}: {s['cidr']!r} is not an IPv4 network CIDR") from None
         if not values["networkId"] and c not in net:
             raise _site_err(file, lines, i, f"item {i}: {c} is outside networkCidr {net}")
+        for other in sites:
+            o = netaddr.IPNetwork(other.cidr)
+            if c.first <= o.last and o.first <= c.last:
+                raise _site_err(file, lines, i, f"item {i}: {c} overlaps site {other.name!r} {o}")
+        if edge is not None and c.first <= edge.last and edge.first <= c.last:
+            raise _site_err(file, lines, i, f"item {i}: {c} overlaps {edge}, the last /28 of networkCidr, which "
+                            "is the edge subnet (NAT) spirit-infra creates")
         sites.append(Site(name, str(c)))
     if not sites:
         sites.append(Site("site-a", str(next(net.subnet(24)))))
@@ -237,9 +249,12 @@ def parse(raw: dict[str, Any], *, file: str = "(config)", lines: dict[str, int] 
     )
 
 
-def _cross_checks(values: dict[str, Any], file: str, lines: dict) -> None:
+def _cross_checks(values: dict[str, Any], net: netaddr.IPNetwork, file: str, lines: dict) -> None:
     """Combinations a cloud cannot build, refused here so nothing is registered before the error."""
     cloud, nat, attach = values["cloud"], values["nat"], bool(values["networkId"])
+    if not attach and cloud == "aws" and not 16 <= net.prefixlen <= 27:
+        raise _err(file, lines, "networkCidr", f"{values['networkCidr']!r}: an AWS VPC is /16 to /27 here (AWS allows "
+                   "/16-/28; spirit-infra needs room for a site and the /28 edge subnet)")
     if attach and cloud in ("aws", "azure") and nat != "none":
         net = "VPC" if cloud == "aws" else "VNet"
         raise _err(file, lines, "nat", f"{nat!r} with an existing {net} (spirit:networkId): allowed value: none "
