@@ -80,6 +80,13 @@ CASES = [
     ("site-duplicate", _sub("      cidr: 10.40.0.0/24\n", "      cidr: 10.40.0.0/24\n    - name: sbc\n"
                                                           "      cidr: 10.40.1.0/24\n"),
      "spirit:sites", "- name: sbc\n      cidr: 10.40.1", ["item 1: duplicate site name 'sbc'"]),
+    ("site-overlap", _sub("      cidr: 10.40.0.0/24\n", "      cidr: 10.40.0.0/24\n    - name: sbc2\n"
+                                                        "      cidr: 10.40.0.128/25\n"),
+     "spirit:sites", "- name: sbc2", ["10.40.0.128/25 overlaps site 'sbc' 10.40.0.0/24"]),
+    ("site-on-the-edge", _sub("cidr: 10.40.0.0/24", "cidr: 10.40.255.0/24"), "spirit:sites", "- name: sbc",
+     ["overlaps 10.40.255.240/28", "edge subnet"]),
+    ("aws-vpc-too-big", lambda t: _sub("cidr: 10.40.0.0/24", "cidr: 10.0.0.0/24")(
+        _set("networkCidr", "10.0.0.0/8")(t)), "spirit:networkCidr", "spirit:networkCidr:", ["/16 to /27"]),
     ("site-bad-name", _sub("- name: sbc", "- name: 1sbc"), "spirit:sites", "- name: 1sbc",
      ["letters, digits or '-'"]),
     ("site-extra-field", _sub("      cidr: 10.40.0.0/24\n", "      cidr: 10.40.0.0/24\n      zone: a\n"),
