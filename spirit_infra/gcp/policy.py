@@ -16,7 +16,7 @@ Reader (:func:`read_policy_rules`): ``NetworkFirewallPolicyRule``, ``RegionNetwo
 hierarchical ``FirewallPolicyRule`` and the ``*WithRules`` variants. ``match.srcIpRanges`` /
 ``destIpRanges`` / ``destFqdns`` / ``srcFqdns`` and ``layer4Configs`` (``ipProtocol`` tcp/udp/all with
 ``ports``); action ``allow`` / ``deny`` / ``goto_next`` (next layer decides); ``disabled`` rules are
-ignored. A rule whose remote side uses only matchers that are not addresses (address groups, region
+ignored; a priority not known yet (a preview) reads as 0. A rule whose remote side uses only matchers that are not addresses (address groups, region
 codes, threat lists, secure tags) is read as matching any address when it allows, and is ignored when
 it denies or passes on, so the reader never understates what is allowed.
 """
@@ -242,7 +242,8 @@ def _one_rule(inputs: dict, where: str) -> list[Rule]:
                      f"{where}.match.layer4Configs")
     if not terms:
         return []
-    return [Rule(int(inputs.get("priority", 0)), action, AllowedSet(terms), flow, where)]
+    priority = inputs.get("priority")
+    return [Rule(int(priority) if priority is not None else 0, action, AllowedSet(terms), flow, where)]
 
 
 def read_policy_rules(rtype: str, inputs: dict, name: str = "") -> list[Rule]:

@@ -300,3 +300,10 @@ def test_round_trip_property(terms):
     s = AllowedSet(terms)
     assert read(specs(render(s, VpcOptions(profile="sbc")))) == project(s, VPC_CAPS).allowed
     assert read(specs(render_policy(s, PolicyOptions(profile="sbc")))) == project(s, POLICY_CAPS).allowed
+
+
+def test_reader_policy_rule_with_unknown_priority():
+    """A preview may not know a rule's priority yet: the reader still reads the rule (as priority 0)."""
+    ten = ["10.0.0.0/8"]
+    assert read([prule(None, "allow", destIpRanges=ten)], implied=False) == \
+        AllowedSet([Term("egress", "tcp", Peer.of(ten))])
