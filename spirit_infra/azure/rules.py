@@ -372,12 +372,35 @@ def _rule_field(rule: dict, key: str):
     return props.get(key) if isinstance(props, dict) else None
 
 
+#: Local-side words that cover every address an NSG can apply to (its NICs and subnets are in the VNet).
+_ANY_LOCAL = ("*", "any", "virtualnetwork", "0.0.0.0/0", "::/0")
+
+
+def _local_side(rule: dict, direction: str) -> tuple:
+    """The rule's local side (source of Outbound, destination of Inbound) as a comparable key;
+    ``("any",)`` when it covers every local address."""
+    here = "source" if direction == "Outbound" else "destination"
+    asgs = as_list(_rule_field(rule, f"{here}ApplicationSecurityGroups"))
+    words = [str(w).strip().lower() for w in as_list(_rule_field(rule, f"{here}AddressPrefix"))
+             + as_list(_rule_field(rule, f"{here}AddressPrefixes"))]
+    if not asgs and (not words or any(w in _ANY_LOCAL for w in words)):
+        return ("any",)
+    ids = sorted(repr(_rule_field(a, "id") if isinstance(a, dict) else a) for a in asgs)
+    return ("local", tuple(ids), tuple(sorted(words)))
+
+
+def _enum(value, choices: tuple[str, ...]) -> str:
+    """An ARM enum word, case-insensitively (``allow`` -> ``Allow``); the raw text when unknown."""
+    text = str(value or "")
+    return next((c for c in choices if c.lower() == text.lower()), text)
+
+
 def _rule_set(rule: dict, notes: list[str]) -> tuple[str, str, int, AllowedSet]:
     """(direction, access, priority, allowed box) of one rule dict; direction "" if unreadable."""
     g = lambda k: _rule_field(rule, k)  # noqa: E731
     name = g("securityRuleName") or g("name") or "(unnamed)"
-    direction = str(g("direction") or "")
-    access = str(g("access") or "")
+    direction = _enum(g("direction"), ("Inbound", "Outbound"))
+    access = _enum(g("access"), ("Allow", "Deny"))
     priority = to_int(g("priority"), 0)
     if direction not in ("Inbound", "Outbound") or access not in ("Allow", "Deny"):
         notes.append(f"rule {name}: direction {direction!r} / access {access!r} not understood (ignored)")
@@ -412,26 +435,35 @@ def _rule_set(rule: dict, notes: list[str]) -> tuple[str, str, int, AllowedSet]:
 
 
 def _evaluate(rules: list[dict], notes: list[str]) -> list[Term]:
-    """First match by priority, per direction: Allow adds its box minus earlier denies."""
+    """First match by priority, per direction: Allow adds its box minus earlier denies.
+
+    A Deny subtracts from a later Allow only when it covers the Allow's local side (its own local side
+    is any address, or the same as the Allow's): a deny for one local host or another application
+    security group leaves the Allow open for the rest, and reading less than Azure allows would hide
+    an open rule from the policy pack.
+    """
     out: list[Term] = []
     parsed = []
     for r in rules:
         direction, access, priority, box = _rule_set(r, notes)
         if direction:
             parsed.append((direction, priority, str(_rule_field(r, "securityRuleName") or _rule_field(r, "name")
-                                                     or ""), access, box))
+                                                     or ""), access, box, _local_side(r, direction)))
     for direction in ("Inbound", "Outbound"):
-        denied = AllowedSet()
+        denies: dict[tuple, AllowedSet] = {}
         seen: dict[int, str] = {}
-        for _, priority, name, access, box in sorted((p for p in parsed if p[0] == direction),
-                                                     key=lambda p: (p[1], p[2])):
+        for _, priority, name, access, box, local in sorted((p for p in parsed if p[0] == direction),
+                                                            key=lambda p: (p[1], p[2])):
             if priority in seen:
                 notes.append(f"rules {seen[priority]} and {name} share priority {priority} ({direction}); "
                              "Azure rejects this")
             seen[priority] = name
             if access == "Deny":
-                denied = denied | box
+                denies[local] = denies.get(local, AllowedSet()) | box
                 continue
+            denied = denies.get(("any",), AllowedSet())
+            if local != ("any",):
+                denied = denied | denies.get(local, AllowedSet())
             if denied.is_empty:
                 out.extend(box.terms)
             else:

@@ -161,3 +161,33 @@ def test_firewall_fqdn_only_layout():
                                                       "spirit-phone-ntp-net"}
     egress = prof.allowed.select(flows=("phone-ntp", "phone-ztp"))
     assert fw.read(plan.resources()) == fw.project(egress, fw.FW_CAPS).allowed
+
+
+def test_enum_words_are_read_case_insensitively():
+    # ARM takes "allow"/"outbound"/"tcp" as well as "Allow"/"Outbound"/"Tcp"; a foreign stack that
+    # spells them in lower case must not read as allowing nothing.
+    res = [_nsg(_rule("web", 100, direction="outbound", access="allow", protocol="tcp",
+                      destinationAddressPrefix="1.2.3.4", destinationPortRange="443"),
+                _rule("deny", 200, direction="OUTBOUND", access="DENY", protocol="*", destinationAddressPrefix="*"),
+                _rule("late", 300, destinationAddressPrefix="5.6.7.8"))]
+    assert rules.read(res) == AllowedSet([term("egress", "tcp", ["1.2.3.4/32"], None, [(443, 443)])])
+
+
+def test_a_deny_on_a_narrower_local_side_does_not_hide_a_later_allow():
+    # The deny only covers one local host; the allow (local "*") still admits everyone else, so the
+    # reader must not subtract the deny (reading less than Azure allows would hide a world-open rule).
+    res = [_nsg(_rule("deny-one", 100, direction="Inbound", access="Deny", protocol="*", sourceAddressPrefix="*",
+                      destinationAddressPrefix="10.0.0.5"),
+                _rule("ssh", 200, direction="Inbound", sourceAddressPrefix="*", destinationAddressPrefix="*",
+                      destinationPortRange="22"))]
+    assert rules.read(res) == AllowedSet([term("ingress", "tcp", ["0.0.0.0/0", "::/0"], None, [(22, 22)])])
+    # the same local side (an ASG, or "*" / VirtualNetwork) does subtract
+    asg = [{"id": "asg-sbc"}]
+    res = [_nsg(_rule("deny", 100, access="Deny", protocol="*", destinationAddressPrefix="*",
+                      sourceApplicationSecurityGroups=asg),
+                _rule("web", 200, destinationAddressPrefix="1.2.3.4", destinationPortRange="443",
+                      sourceApplicationSecurityGroups=asg),
+                _rule("deny-vnet", 300, direction="Inbound", access="Deny", protocol="*", sourceAddressPrefix="*",
+                      destinationAddressPrefix="VirtualNetwork"),
+                _rule("in", 400, direction="Inbound", sourceAddressPrefix="1.2.3.4", destinationAddressPrefix="*"))]
+    assert rules.read(res).is_empty
