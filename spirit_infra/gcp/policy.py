@@ -16,9 +16,11 @@ Reader (:func:`read_policy_rules`): ``NetworkFirewallPolicyRule``, ``RegionNetwo
 hierarchical ``FirewallPolicyRule`` and the ``*WithRules`` variants. ``match.srcIpRanges`` /
 ``destIpRanges`` / ``destFqdns`` / ``srcFqdns`` and ``layer4Configs`` (``ipProtocol`` tcp/udp/all with
 ``ports``); action ``allow`` / ``deny`` / ``goto_next`` (next layer decides); ``disabled`` rules are
-ignored; a priority not known yet (a preview) reads as 0. A rule whose remote side uses only matchers that are not addresses (address groups, region
-codes, threat lists, secure tags) is read as matching any address when it allows, and is ignored when
-it denies or passes on, so the reader never understates what is allowed.
+ignored; a priority not known yet (a preview) reads as 0. A rule whose remote side uses only matchers
+that are not addresses (address groups, region codes, threat lists) is read as matching any address when it allows, and is ignored when it denies or
+passes on, so the reader never understates what is allowed. An ingress rule whose only sources are internal
+(``srcSecureTags``, ``srcNetworks``, ``srcNetworkScope`` VPC_NETWORKS / INTRA_VPC / NON_INTERNET) matches VMs,
+not internet addresses, and is ignored, like a VPC rule with source tags only.
 """
 
 from __future__ import annotations
@@ -219,6 +221,21 @@ _NON_ADDRESS = {
                 "srcNetworkScope", "srcNetworkContext"),
 }
 
+#: ingress matchers that name VMs of the VPC (or its peers), never internet addresses
+_INTERNAL_SOURCES = ("srcSecureTags", "srcNetworks")
+_INTERNAL_SCOPES = ("VPC_NETWORKS", "INTRA_VPC", "NON_INTERNET")
+
+
+def _internal_only(match: dict, present: list[str]) -> bool:
+    """An ingress rule whose only sources are internal (secure tags, VPC networks, a non-internet scope):
+    like a VPC rule with source tags only, it matches no internet address."""
+    for k in present:
+        if k == "srcNetworkScope" and str(match.get(k)).upper() in _INTERNAL_SCOPES:
+            continue
+        if k not in _INTERNAL_SOURCES:
+            return False
+    return True
+
 
 def _one_rule(inputs: dict, where: str) -> list[Rule]:
     if inputs.get("disabled"):
@@ -233,9 +250,9 @@ def _one_rule(inputs: dict, where: str) -> list[Rule]:
     else:
         cidrs, fqdns = match.get("srcIpRanges") or [], match.get("srcFqdns") or []
     if not cidrs and not fqdns:
-        if any(match.get(k) for k in _NON_ADDRESS.get(direction, ())):
-            if action != "allow":
-                return []
+        present = [k for k in _NON_ADDRESS.get(direction, ()) if match.get(k)]
+        if present and (action != "allow" or _internal_only(match, present)):
+            return []
         cidrs = [ANY_IPV4, ANY_IPV6]
     flow = marks.parse_description(inputs.get("description")).get(marks.FLOW_KEY, "")
     terms = l4_terms(match.get("layer4Configs"), "ipProtocol", direction, Peer.of(cidrs, fqdns), flow,

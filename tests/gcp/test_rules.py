@@ -307,3 +307,25 @@ def test_reader_policy_rule_with_unknown_priority():
     ten = ["10.0.0.0/8"]
     assert read([prule(None, "allow", destIpRanges=ten)], implied=False) == \
         AllowedSet([Term("egress", "tcp", Peer.of(ten))])
+
+
+@pytest.mark.parametrize("match", [
+    {"srcSecureTags": [{"name": "tagValues/123"}]},
+    {"srcNetworks": ["projects/p/global/networks/voice"]},
+    {"srcNetworkScope": "VPC_NETWORKS"},
+    {"srcNetworkScope": "INTRA_VPC", "srcSecureTags": [{"name": "tagValues/123"}]},
+])
+def test_reader_policy_ingress_from_internal_sources_only_is_no_address(match):
+    """Like a VPC rule with source tags only: VMs of the VPC, not the internet (never read as 0.0.0.0/0)."""
+    assert not read([prule(5, "allow", direction="INGRESS", **match)], implied=False)
+
+
+@pytest.mark.parametrize("match", [
+    {"srcAddressGroups": ["projects/p/locations/global/addressGroups/g"]},
+    {"srcRegionCodes": ["AU"]},
+    {"srcNetworkScope": "INTERNET"},
+    {"srcNetworkScope": "INTERNET", "srcSecureTags": [{"name": "tagValues/123"}]},
+])
+def test_reader_policy_ingress_from_external_matchers_reads_as_any_address(match):
+    got = read([prule(5, "allow", direction="INGRESS", **match)], implied=False)
+    assert got.terms and got.terms[0].peer.cidrs == ("0.0.0.0/0", "::/0")
