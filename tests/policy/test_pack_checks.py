@@ -92,3 +92,24 @@ def test_role_members_follow_containers():
           {"type": "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "name": "in-other",
            "inputs": {"securityGroupId": "other"}}]
     assert [r["name"] for r in role_members(rs, "sbc")] == ["sg", "in-sg"]
+
+
+GCP_POLICY_RULE = "gcp:compute/networkFirewallPolicyRule:NetworkFirewallPolicyRule"
+
+
+def _gcp_rule(match: dict, priority=100) -> dict:
+    return {"type": GCP_POLICY_RULE, "name": "r", "inputs": normalize({
+        "firewallPolicy": "p", "priority": priority, "action": "allow", "direction": "INGRESS",
+        "match": {**match, "layer4Configs": [{"ipProtocol": "udp", "ports": ["5060"]}]}})}
+
+
+def test_gcp_policy_rule_from_internal_sources_is_not_open_to_the_world():
+    assert ingress.open_voice_ingress(_gcp_rule({"srcSecureTags": [{"name": "tagValues/1"}]}), Settings()) == []
+    assert ingress.open_voice_ingress(_gcp_rule({"srcNetworkScope": "VPC_NETWORKS"}), Settings()) == []
+    assert len(ingress.open_voice_ingress(_gcp_rule({"srcNetworkScope": "INTERNET"}), Settings())) == 2
+
+
+def test_gcp_policy_rule_with_unknown_priority_is_still_judged():
+    unknown = next(iter(UNKNOWN_SENTINELS))
+    assert ingress.open_voice_ingress(_gcp_rule({"srcIpRanges": ["0.0.0.0/0"]}, priority=unknown), Settings()) == [
+        "ingress udp from 0.0.0.0/0 to SIP ports 5060: SIP/RTP must only be reachable from the Spirit ranges"]
