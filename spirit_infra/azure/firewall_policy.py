@@ -26,7 +26,7 @@ Only egress is rendered: ingress to the SBC reaches its NIC directly and is the 
 The reader (:func:`read`) understands rule collection groups from any stack: filter collections
 (Allow and Deny) with network and application rules, evaluated network rules first, then
 application rules, each by (group priority, collection priority); a Deny removes what it matches
-from later collections. ``*`` addresses read as everything; ``targetFqdns: ["*"]`` as every address;
+from later collections whose sources it covers (``*``, or the same sources). ``*`` addresses read as everything; ``targetFqdns: ["*"]`` as every address;
 service tags, IP groups, FQDN tags, web categories and URLs are not modelled (notes).
 """
 
@@ -288,6 +288,15 @@ def _rule_terms(rule: dict, where: str, notes: list[str]) -> list[Term]:
     return []
 
 
+def _sources(rule: dict) -> tuple:
+    """The rule's clients as a comparable key; ``("any",)`` for ``*`` (or nothing given)."""
+    words = sorted(str(w).strip().lower() for w in as_list(_f(rule, "sourceAddresses")))
+    groups = sorted(repr(g) for g in as_list(_f(rule, "sourceIpGroups")))
+    if not groups and (not words or any(w in ("*", "any", "0.0.0.0/0") for w in words)):
+        return ("any",)
+    return ("sources", tuple(words), tuple(groups))
+
+
 def read_report(resources: Iterable[dict]) -> tuple[AllowedSet, list[str]]:
     """What the firewall policy rule collection groups among ``resources`` allow (egress), and notes."""
     notes: list[str] = []
@@ -303,19 +312,23 @@ def read_report(resources: Iterable[dict]) -> tuple[AllowedSet, list[str]]:
             if ctype != "FirewallPolicyFilterRuleCollection":
                 notes.append(f"{res.get('name')}/{cname}: {ctype} collections are not read (DNAT is ingress)")
                 continue
-            action = str(_f(_f(c, "action") or {}, "type") or "")
+            action = str(_f(_f(c, "action") or {}, "type") or "").capitalize()  # ARM enums ignore case
             cprio = to_int(_f(c, "priority"), 0)
             for r in as_list(_f(c, "rules")):
                 where = f"{res.get('name')}/{cname}/{_f(r, 'name')}"
                 kind = 0 if _f(r, "ruleType") == "NetworkRule" else 1
-                entries.append((kind, gprio, cprio, cname, action, _rule_terms(r, where, notes)))
+                entries.append((kind, gprio, cprio, cname, action, _rule_terms(r, where, notes), _sources(r)))
     terms: list[Term] = []
-    denied = AllowedSet()
-    for _, _, _, _, action, ts in sorted(entries, key=lambda e: e[:4]):
+    denies: dict[tuple, AllowedSet] = {}
+    for _, _, _, _, action, ts, sources in sorted(entries, key=lambda e: e[:4]):
         box = AllowedSet(ts)
         if action == "Deny":
-            denied = denied | box
+            denies[sources] = denies.get(sources, AllowedSet()) | box
         elif action == "Allow":
+            # a Deny hides an Allow only when it covers the Allow's clients (any source, or the same)
+            denied = denies.get(("any",), AllowedSet())
+            if sources != ("any",):
+                denied = denied | denies.get(sources, AllowedSet())
             if denied.is_empty:
                 terms.extend(box.terms)
             else:

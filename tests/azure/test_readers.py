@@ -191,3 +191,15 @@ def test_a_deny_on_a_narrower_local_side_does_not_hide_a_later_allow():
                       destinationAddressPrefix="VirtualNetwork"),
                 _rule("in", 400, direction="Inbound", sourceAddressPrefix="1.2.3.4", destinationAddressPrefix="*"))]
     assert rules.read(res).is_empty
+
+
+def test_firewall_deny_for_other_sources_does_not_hide_an_allow_and_actions_ignore_case():
+    net = {"ruleType": "NetworkRule", "ipProtocols": ["TCP"], "destinationAddresses": ["*"], "destinationPorts": ["22"]}
+    res = [_group(100,
+                  _coll("deny-one-host", 100, "Deny", dict(net, sourceAddresses=["10.0.0.5"])),
+                  _coll("allow", 200, "allow", dict(net, sourceAddresses=["*"])))]
+    assert fw.read(res) == AllowedSet([term("egress", "tcp", ["0.0.0.0/0", "::/0"], None, [(22, 22)])])
+    res = [_group(100,
+                  _coll("deny-all", 100, "DENY", dict(net, sourceAddresses=["*"])),
+                  _coll("allow", 200, "Allow", dict(net, sourceAddresses=["10.0.0.0/24"])))]
+    assert fw.read(res).is_empty
