@@ -281,7 +281,15 @@ def render_firewall(profile, options: FirewallOptions | None = None) -> Firewall
 
 _HEADER = re.compile(r"^\s*(\w+)\s+(\w+)\s+(\S+|\[[^\]]*\])\s+(\S+|\[[^\]]*\])\s+(->|<>)\s+"
                      r"(\S+|\[[^\]]*\])\s+(\S+|\[[^\]]*\])\s*\((.*)\)\s*$")
-_PROTO = {"tcp": "tcp", "udp": "udp", "tls": "tcp", "http": "tcp", "ssl": "tcp"}
+#: Suricata rule protocols -> the transports they pass (``ip`` passes everything; app-layer keywords
+#: pass the transport they run over; ICMP and others are outside the algebra).
+_PROTO = {"ip": ("tcp", "udp"), "tcp": ("tcp",), "udp": ("udp",), "tls": ("tcp",), "ssl": ("tcp",),
+          "http": ("tcp",), "http2": ("tcp",), "ftp": ("tcp",), "ssh": ("tcp",), "smtp": ("tcp",),
+          "imap": ("tcp",), "smb": ("tcp",), "dcerpc": ("tcp", "udp"), "dns": ("tcp", "udp"),
+          "krb5": ("tcp", "udp"), "ntp": ("udp",), "tftp": ("udp",), "dhcp": ("udp",), "ikev2": ("udp",),
+          "sip": ("tcp", "udp")}
+_NAME_BUFFERS = ("tls.sni", "http.host", "tls_sni", "http_host")
+_HOME = ("$HOME_NET", "any")
 
 
 def _ports_of(text: str) -> PortSet | None:
@@ -328,10 +336,10 @@ def _read_suricata(text: str, default_flows: list[str]) -> list[Term]:
     terms: list[Term] = []
     for line in text.splitlines():
         m = _HEADER.match(line)
-        if not m or m.group(1) != "pass" or m.group(2) not in _PROTO:
+        if not m or m.group(1) != "pass" or m.group(2).lower() not in _PROTO:
             continue
-        proto, src, sport, _, dst, dport, body = m.group(2), m.group(3), m.group(4), m.group(5), m.group(6), \
-            m.group(7), m.group(8)
+        proto, src, sport, arrow, dst, dport, body = m.group(2).lower(), m.group(3), m.group(4), m.group(5), \
+            m.group(6), m.group(7), m.group(8)
         opts = _options(body)
         flows = default_flows
         names: list[str] = []
@@ -341,32 +349,53 @@ def _read_suricata(text: str, default_flows: list[str]) -> list[Term]:
                 found = marks.parse_description(shlex.split(value)[0] if value else "").get(marks.FLOW_KEY)
                 if found:
                     flows = sorted(found.split(","))
-            elif key in ("tls.sni", "http.host", "tls_sni", "http_host"):
+            elif key in _NAME_BUFFERS:
                 sticky = key
+            elif "." in key or key.startswith(("http_", "tls_", "dns_", "file_")):
+                sticky = None  # another sticky buffer: its contents are not names
             elif key == "content" and sticky:
                 names.append(value.strip('"').lower())
         sp, dp = _ports_of(sport), _ports_of(dport)
         if sp is None or dp is None:
             continue
-        if src == "$HOME_NET":
-            direction, peer_cidrs = "egress", _addrs(dst)
-        elif dst == "$HOME_NET":
-            direction, peer_cidrs = "ingress", _addrs(src)
-        else:
-            continue
-        if peer_cidrs is None:
-            continue
-        peer = Peer.of((), names) if names else Peer.of(peer_cidrs)
-        terms.extend(Term(direction, _PROTO[proto], peer, sp, dp, f) for f in flows)
+        sides = [(src, sp, dst, dp)] + ([(dst, dp, src, sp)] if arrow == "<>" else [])
+        for a, ap, b, bp in sides:
+            # egress: from the home network (or any) to a peer; ingress: from a peer to the home network
+            for direction, home, peer_text, local_p, remote_p in (("egress", a, b, ap, bp), ("ingress", b, a, bp, ap)):
+                if home not in _HOME:
+                    continue
+                peer_cidrs = _addrs(peer_text)
+                if peer_cidrs is None:
+                    continue
+                peer = Peer.of((), names) if names else Peer.of(peer_cidrs)
+                src_p, dst_p = (local_p, remote_p) if direction == "egress" else (remote_p, local_p)
+                terms.extend(Term(direction, t, peer, src_p, dst_p, f) for t in _PROTO[proto] for f in flows)
     return terms
+
+
+def _stateful_rule_lines(rules) -> str:
+    """5-tuple ``statefulRules`` as Suricata lines (only what the reader needs: action and header)."""
+    lines = []
+    for r in rules or []:
+        h = (r.get("header") or {}) if isinstance(r, dict) else {}
+        if not h:
+            continue
+        arrow = "<>" if str(h.get("direction", "FORWARD")).upper() == "ANY" else "->"
+        fields = [str(h.get(k) or "any") for k in ("source", "sourcePort", "destination", "destinationPort")]
+        fields = [f if f.startswith("$") else f.lower() if f.upper() == "ANY" else f for f in fields]
+        lines.append(f"{str(r.get('action', '')).lower()} {str(h.get('protocol', '')).lower()} {fields[0]} "
+                     f"{fields[1]} {arrow} {fields[2]} {fields[3]} ()")
+    return "\n".join(lines)
 
 
 def read_firewall(resources: list[dict]) -> AllowedSet:
     """What Network Firewall stateful rule groups pass (egress from / ingress to ``$HOME_NET``).
 
     Understands domain lists (``ALLOWLIST``: HTTP_HOST read as tcp 80, TLS_SNI as tcp 443 to the names)
-    and Suricata ``pass`` rules (tcp/udp/tls/http; ``tls.sni``/``http.host`` contents become names).
-    Rules with negations or variables other than ``$HOME_NET``/``$EXTERNAL_NET`` are skipped.
+    Suricata ``pass`` rules (``rulesString``) and 5-tuple ``statefulRules`` with action PASS: ``ip``
+    passes TCP and UDP, app-layer protocols the transport they run over; ``tls.sni``/``http.host``
+    contents become names; ``any`` on the home side counts as the home network; ``<>`` reads both
+    directions. Rules with negations or variables other than ``$HOME_NET``/``$EXTERNAL_NET`` are skipped.
     """
     terms: list[Term] = []
     for r in resources:
@@ -388,4 +417,6 @@ def read_firewall(resources: list[dict]) -> AllowedSet:
         text = src.get("rulesString") or inp.get("rules")
         if text:
             terms.extend(_read_suricata(text, flows))
+        if src.get("statefulRules"):
+            terms.extend(_read_suricata(_stateful_rule_lines(src["statefulRules"]), flows))
     return AllowedSet(terms)

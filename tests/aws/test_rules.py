@@ -222,3 +222,41 @@ def test_round_trip_property(ts, quota):
     except QuotaError:
         return
     assert read(list(r.resources)) == project(s, SG_CAPS).allowed
+
+
+def _nfw_group(rules_string=None, stateful_rules=None):
+    from spirit_infra.aws.fqdn import TYPE_RULE_GROUP
+    src = {"rulesString": rules_string} if rules_string else {"statefulRules": stateful_rules}
+    return [{"type": TYPE_RULE_GROUP, "name": "foreign", "inputs": {"type": "STATEFUL",
+                                                                    "ruleGroup": {"rulesSource": src}}}]
+
+
+def _t(direction, transport, cidrs=(), dst=None, names=()):
+    return Term(direction, transport, Peer.of(cidrs, names), PortSet.of(None), PortSet.of(dst))
+
+
+def test_firewall_reader_on_foreign_rule_groups():
+    from spirit_infra.aws.fqdn import read_firewall
+    world = ("0.0.0.0/0",)
+    # "ip" passes every protocol; "any" on the home side is the home network too
+    assert read_firewall(_nfw_group('pass ip $HOME_NET any -> $EXTERNAL_NET any (sid:1;)')) == AllowedSet(
+        [_t("egress", t, world) for t in ("tcp", "udp")])
+    assert read_firewall(_nfw_group('pass tcp any any -> 10.0.0.0/8 443 (sid:2;)')) == AllowedSet(
+        [_t("egress", "tcp", ("10.0.0.0/8",), [(443, 443)])])
+    # only tls.sni / http.host contents are names; another sticky buffer ends the name list
+    got = read_firewall(_nfw_group('pass tls $HOME_NET any -> $EXTERNAL_NET 443 (tls.sni; content:"a.example"; '
+                                   'http.uri; content:"/x"; sid:3;)'))
+    assert got == AllowedSet([_t("egress", "tcp", (), [(443, 443)], ["a.example"])])
+    # "<>" matches both directions
+    got = read_firewall(_nfw_group('pass udp $HOME_NET any <> 192.0.2.0/24 5060 (sid:4;)'))
+    assert got == AllowedSet([_t("egress", "udp", ("192.0.2.0/24",), [(5060, 5060)]),
+                              Term("ingress", "udp", Peer.of(["192.0.2.0/24"]), PortSet.of([(5060, 5060)]),
+                                   PortSet.of(None))])
+    # 5-tuple stateful rules (rulesSource.statefulRules)
+    got = read_firewall(_nfw_group(stateful_rules=[
+        {"action": "PASS", "header": {"protocol": "UDP", "source": "$HOME_NET", "sourcePort": "ANY",
+                                      "destination": "192.0.2.0/24", "destinationPort": "123",
+                                      "direction": "FORWARD"}, "ruleOptions": [{"keyword": "sid", "settings": ["5"]}]},
+        {"action": "DROP", "header": {"protocol": "TCP", "source": "$HOME_NET", "sourcePort": "ANY",
+                                      "destination": "ANY", "destinationPort": "ANY", "direction": "FORWARD"}}]))
+    assert got == AllowedSet([_t("egress", "udp", ("192.0.2.0/24",), [(123, 123)])])
