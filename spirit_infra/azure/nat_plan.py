@@ -36,7 +36,7 @@ class NatOptions:
     public_ip_count: int = 1
     #: also (or instead) a public IP prefix of this length (/28 = 16 addresses ... /31 = 2); None = none
     public_ip_prefix_length: int | None = None
-    #: availability zone(s) for the gateway and its IPs (empty = regional / no zone)
+    #: availability zone for the gateway and its IPs: at most one (empty = regional / no zone)
     zones: tuple[str, ...] = ()
     #: the SIP keepalive interval used by the SBC/phones behind the gateway (seconds)
     sip_keepalive_seconds: int = 30
@@ -63,6 +63,10 @@ class NatOptions:
         if total > MAX_PUBLIC_IPS:
             raise ConfigError(f"{self.public_ip_count} IPs + a /{plen} prefix = {total} addresses; a NAT gateway "
                               f"takes {MAX_PUBLIC_IPS}", field="public_ip_prefix_length")
+        if len(self.zones) > 1 or any(not isinstance(z, str) or not z.strip() for z in self.zones):
+            raise ConfigError(f"{list(self.zones)!r}: a Standard NAT gateway (and the public IPs it uses) is "
+                              "zonal in at most one zone; give one zone, or none for a regional gateway",
+                              field="zones")
         if self.profile is not None and self.profile not in marks.ROLE_FOR_PROFILE:
             raise ConfigError(f"unknown profile {self.profile!r}", field="profile")
 

@@ -19,6 +19,8 @@ from .helpers import run_components
     ({"public_ip_prefix_length": 27}, "public_ip_prefix_length"),
     ({"public_ip_count": 1, "public_ip_prefix_length": 28}, "public_ip_prefix_length"),
     ({"sip_keepalive_seconds": 0}, "sip_keepalive_seconds"),
+    ({"zones": ("1", "2")}, "zones"),  # a Standard NAT gateway lives in one zone at most
+    ({"zones": ("",)}, "zones"),
 ])
 def test_bad_options(kw, field):
     with pytest.raises(ConfigError) as e:
