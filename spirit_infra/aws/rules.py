@@ -211,9 +211,17 @@ def _ports(lo: int, hi: int) -> str:
 
 
 def _rule_name(key: _Key, flows: Iterable[str]) -> str:
+    """``<owner flow>-<in|out>-<proto>-<ports>-<content hash>``.
+
+    A rule two flows share (AWS rejects duplicates, so identical content is one rule) is named after its
+    owner, the first of its flow ids in sorted order, never after all of them: a flow that joins or
+    leaves an existing rule does not rename it (a rename would create the new rule before deleting the
+    old one, and AWS would reject the duplicate). Every flow id stays in the ``spirit-flow`` tag.
+    """
     digest = hashlib.sha256("|".join(map(str, (key.direction, key.protocol, key.lo, key.hi, key.kind,
                                                  key.target))).encode()).hexdigest()[:8]
-    label = ".".join(sorted(set(flows))) or "spirit"
+    owners = set(flows)
+    label = min(owners) if owners else "spirit"
     proto = "all" if key.protocol == "-1" else key.protocol
     return f"{label}-{'out' if key.direction == 'egress' else 'in'}-{proto}-{_ports(key.lo, key.hi)}-{digest}"
 

@@ -204,6 +204,21 @@ def test_churn_add_one_flow(tmp_path, profile):
         assert after[n].inputs == before[n].inputs, n
 
 
+def test_churn_a_flow_joining_a_shared_rule_renames_nothing(tmp_path):
+    """A new flow whose traffic an existing rule already carries only adds its id to that rule's tag:
+    no rule is renamed (a rename would create a duplicate before deleting the old rule)."""
+    before = _names("communicator", CATALOGUE)
+    twin = {"id": "communicator-zzz-twin", "client": "communicator", "provenance": {"table": "override", "row": 1},
+            "application": "Twin of messaging", "protocols": ["XMPP"], "transports": ["tcp"], "dscp": "0",
+            "client_ports": None, "dns": [], "server_cidrs": ["103.80.244.0/22"], "server_ports": [[5222, 5222]],
+            "assumptions": ["any-port"]}
+    after = _names("communicator", _edit(tmp_path, lambda flows: flows.append(twin)))
+    assert set(after) == set(before)
+    changed = [n for n in before if before[n].inputs != after[n].inputs]
+    assert len(changed) == 1 and changed[0].startswith("spirit-communicator-messaging-")
+    assert after[changed[0]].inputs["tags"]["spirit-flow"] == "communicator-messaging,communicator-zzz-twin"
+
+
 def test_churn_edit_and_remove_one_flow(tmp_path):
     before = _names("communicator", CATALOGUE)
 

@@ -167,7 +167,7 @@ def test_moto_rejects_a_duplicate_rule(ec2):
     """The merge of identical rules matters: AWS (and moto) refuse the same rule twice."""
     r = render(build_profile("phones"))
     vpc, ids = apply(ec2, r)
-    media = next(x for x in r.rules if x["name"].startswith("phone-audio.phone-video-"))
+    media = next(x for x in r.rules if x["inputs"]["tags"]["spirit-flow"] == "phone-audio,phone-video")
     with pytest.raises(ClientError) as e:  # what a per-flow rule for phone-video would have been
         ec2.authorize_security_group_egress(GroupId=ids["sg-1"], IpPermissions=[_permission(media["inputs"], ids)])
     assert e.value.response["Error"]["Code"] == "InvalidPermission.Duplicate"
