@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from ..errors import SpiritError
 from ..flows import ANY_IPV4, ANY_IPV6, ANY_PORTS, AllowedSet, Capabilities, Peer, PortSet, Term, project
-from .resources import AWS_RULE_TYPES, AWS_SG, AZURE_NSG, AZURE_RULE, GCP_FIREWALL
+from .resources import AWS_PREFIX_TYPES, AWS_RULE_TYPES, AWS_SG, AZURE_NSG, AZURE_RULE, GCP_FIREWALL
 from .settings import Settings
 
-__all__ = ["open_voice_ingress", "INGRESS_TYPES"]
+__all__ = ["open_voice_ingress", "open_voice_ingress_via_prefix_lists", "INGRESS_TYPES"]
 
 
 def _gcp_policy_types() -> tuple[str, ...]:
@@ -36,12 +36,12 @@ NO_SOURCE_PORTS = Capabilities("world-check", source_ports=False, fqdn=True)
 INGRESS_TYPES = (AWS_SG, *AWS_RULE_TYPES, AZURE_NSG, AZURE_RULE, GCP_FIREWALL)
 
 
-def _read(resource: dict) -> AllowedSet | None:
+def _read(resource: dict, context: tuple[dict, ...] = ()) -> AllowedSet | None:
     t = resource.get("type")
     if t == AWS_SG or t in AWS_RULE_TYPES:
         from ..aws.rules import read
 
-        return read([resource])
+        return read([resource, *context])
     if t in (AZURE_NSG, AZURE_RULE):
         from ..azure.rules import read
 
@@ -53,10 +53,12 @@ def _read(resource: dict) -> AllowedSet | None:
     return None
 
 
-def open_voice_ingress(resource: dict, settings: Settings) -> list[str]:
-    """One message per (transport, world peer) that reaches SIP or media ports; [] when none."""
+def open_voice_ingress(resource: dict, settings: Settings, context: tuple[dict, ...] = ()) -> list[str]:
+    """One message per (transport, world peer) that reaches SIP or media ports; [] when none.
+
+    ``context`` are other resources the reader may need (the stack's prefix lists)."""
     try:
-        allowed = _read(resource)
+        allowed = _read(resource, context)
     except (SpiritError, ValueError, TypeError, KeyError) as e:
         return [f"{resource.get('type')} {resource.get('name')}: rules could not be read ({e}); "
                 "cannot show that SIP/RTP is closed to the world"]
@@ -88,4 +90,29 @@ def open_voice_ingress(resource: dict, settings: Settings) -> list[str]:
             label = f" (flow {', '.join(flows)})" if flows else ""
             out.append(f"ingress {transport} from {world} to {' and '.join(parts)}{label}: "
                        "SIP/RTP must only be reachable from the Spirit ranges")
+    return out
+
+
+def _uses_prefix_list(inputs: dict) -> bool:
+    if inputs.get("prefixListId") or inputs.get("prefixListIds"):
+        return True
+    return any(isinstance(r, dict) and r.get("prefixListIds") for r in inputs.get("ingress") or [])
+
+
+def open_voice_ingress_via_prefix_lists(resources: list[dict], settings: Settings) -> list[tuple[str, str | None]]:
+    """The same check for AWS ingress that reaches the world through a prefix list.
+
+    A resource policy sees one resource and cannot resolve a ``prefixListId``; this stack-level pass reads
+    each AWS ingress rule that references a prefix list together with the stack's prefix lists, so a list
+    holding 0.0.0.0/0 cannot open SIP or RTP unseen. Rules without a prefix list are the resource
+    policy's; they are not reported twice.
+    """
+    lists = tuple(r for r in resources if r.get("type") in AWS_PREFIX_TYPES)
+    if not lists:
+        return []
+    out: list[tuple[str, str | None]] = []
+    for r in resources:
+        if (r.get("type") == AWS_SG or r.get("type") in AWS_RULE_TYPES) and _uses_prefix_list(r.get("inputs") or {}):
+            for m in open_voice_ingress(r, settings, lists):
+                out.append((f"{r.get('name')}: {m} (through a prefix list)", r.get("urn")))
     return out

@@ -125,6 +125,7 @@ def _pairs(findings):
 
 CHECKS = {
     "spirit-no-open-voice-ingress": ingress.open_voice_ingress,
+    "spirit-no-open-voice-ingress-via-prefix-list": ingress.open_voice_ingress_via_prefix_lists,
     "spirit-egress-covers-profile": lambda rs, s: _pairs(coverage.egress_coverage(rs, s)),
     "spirit-egress-not-broader": lambda rs, s: _pairs(coverage.egress_broader(rs, s)),
     "spirit-nat-voice-safe": nat.nat_voice_safe,

@@ -57,6 +57,10 @@ POLICIES: tuple[PolicySpec, ...] = (
                "ports) or media ports (RTP client ranges of the catalogue, the SBC's media range): AWS security "
                "groups and rules, Azure NSGs and security rules, GCP firewall rules and policy rules.",
                ("sbcSipPorts", "sbcMediaPorts", "mediaPorts")),
+    PolicySpec("spirit-no-open-voice-ingress-via-prefix-list", "stack", "mandatory",
+               "The same rule for AWS ingress that references a customer-managed prefix list: the list is resolved "
+               "across the stack, so a list holding 0.0.0.0/0 or ::/0 cannot open SIP or media ports unseen.",
+               ("sbcSipPorts", "sbcMediaPorts", "mediaPorts")),
     PolicySpec("spirit-egress-covers-profile", "stack", "mandatory",
                "The egress of the resources marked spirit-role sbc/vdi/phone-site covers every egress flow of the "
                "profile (violations name the missing flow ids).",

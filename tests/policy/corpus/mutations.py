@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 INGRESS = "spirit-no-open-voice-ingress"
+INGRESS_PL = "spirit-no-open-voice-ingress-via-prefix-list"
 COVERS = "spirit-egress-covers-profile"
 BROADER = "spirit-egress-not-broader"
 NAT = "spirit-nat-voice-safe"
@@ -107,6 +108,12 @@ def all_open_protocol_all(rs):
                                                 "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]})
 
 
+def sip_open_via_prefix_list(rs):
+    rs = add(rs, PL, "world-list", {"addressFamily": "IPv4", "maxEntries": 1, "entries": [{"cidr": "0.0.0.0/0"}]})
+    return add(rs, SG_IN, "sip-from-list", {"securityGroupId": sg_id(rs), "ipProtocol": "udp", "fromPort": 5060,
+                                            "toPort": 5061, "prefixListId": "world-list-id"})
+
+
 def drop_flows(type_: str, *flows: str):
     return lambda rs: drop(rs, lambda r: r["type"] == type_ and bool(flows_of(r) & set(flows)))
 
@@ -188,6 +195,8 @@ def nat_edit(change):
 
 
 CASES: tuple[Case, ...] = (
+    Case("aws-sip-prefix-list", "aws-sbc", "SIP opened through a prefix list that holds 0.0.0.0/0",
+         sip_open_via_prefix_list, INGRESS_PL, mentions=("0.0.0.0/0",)),
     Case("aws-sip-inline", "aws-sbc", "SIP opened to the world with an inline security-group rule",
          sip_open_inline, INGRESS, mentions=("0.0.0.0/0", "SIP ports 5060-5061")),
     Case("aws-sip-inline-halves", "aws-sbc", "SIP/TLS open to 0.0.0.0/1 + 128.0.0.0/1 (the world in halves)",
