@@ -354,6 +354,23 @@ class _Mocks(_pmocks.Mocks):
         return dict(result or {})
 
 
+def _release_thread_loop() -> None:
+    """Close the event loop Pulumi's MockMonitor creates on an executor thread (``_ensure_event_loop``).
+
+    It is never closed otherwise, and at interpreter exit the garbage collector reports
+    ``Exception ignored in BaseEventLoop.__del__ ... Invalid file descriptor`` on stderr.
+    """
+    if threading.current_thread() is threading.main_thread() or threading.current_thread().name == _THREAD_NAME:
+        return
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        return
+    if not loop.is_running():
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
 class _Monitor(_pmocks.MockMonitor):
     """Pulumi's mock monitor plus a record of every registration and the engine's refusals."""
 
@@ -429,7 +446,10 @@ class _Monitor(_pmocks.MockMonitor):
             options["additional_secret_outputs"] = sorted(request.additionalSecretOutputs)
         first = self._record(request, urn, custom=bool(request.custom), options=options,
                              inputs_struct=request.object)
-        response = super().RegisterResource(request)
+        try:
+            response = super().RegisterResource(request)
+        finally:
+            _release_thread_loop()
         if first:
             with self._lock:
                 self.records[urn]["id"] = response.id or None
@@ -439,7 +459,10 @@ class _Monitor(_pmocks.MockMonitor):
         urn = self.make_urn(request.parent, request.type, request.name)
         first = self._record(request, urn, custom=True, options={"read_id": request.id},
                              inputs_struct=request.properties)
-        response = super().ReadResource(request)
+        try:
+            response = super().ReadResource(request)
+        finally:
+            _release_thread_loop()
         if first:
             with self._lock:
                 self.records[urn]["id"] = request.id or None
@@ -452,7 +475,10 @@ class _Monitor(_pmocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
     def Invoke(self, request):
-        response = super().Invoke(request)
+        try:
+            response = super().Invoke(request)
+        finally:
+            _release_thread_loop()
         if request.tok != "pulumi:pulumi:getResource":
             args, _ = _struct_to_plain(request.args)
             result, _ = _struct_to_plain(response.__getattribute__("return"))
