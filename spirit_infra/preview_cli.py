@@ -74,5 +74,6 @@ def _policy(pack: str, result) -> int:
 
     violations = run_pack(pack, result)
     for v in violations:
-        sys.stderr.write(f"{v.enforcement_level}: {v.policy_name}: {v.urn}: {v.message}\n")
+        where = f"{v.urn}: " if v.urn else ""  # stack policies may name no resource
+        sys.stderr.write(f"{v.enforcement_level}: {v.policy_name}: {where}{v.message}\n")
     return 1 if any(v.enforcement_level == "mandatory" for v in violations) else 0

@@ -1,6 +1,6 @@
 """Keep README.md's generated sections (catalogue tables, mermaid diagram) equal to what the CLI prints.
 
-``python -m spirit_infra.readme`` rewrites them; ``tests/test_readme.py`` fails when they drift.
+``python -m spirit_infra.readme`` rewrites them; ``tests/program/test_readme.py`` fails when they drift.
 """
 
 from __future__ import annotations
