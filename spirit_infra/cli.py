@@ -58,8 +58,7 @@ def profile_from_args(args: argparse.Namespace):
 
 
 def _cmd_catalogue(args: argparse.Namespace) -> int:
-    from .catalogue import load_catalogue
-    from .catalogue import formats
+    from .catalogue import formats, load_catalogue
 
     cat = load_catalogue(args.catalogue)
     if args.format == "json":
