@@ -6,20 +6,29 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 DEB_PACKAGES := nftables iproute2 conntrack
 DEFAULT_STACK ?= aws-sbc
 
-.PHONY: preview test setup debs bench clean lint
+.PHONY: preview test setup setup-test debs bench clean lint
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
+# the project and its runtime dependencies (what `make preview` and `pulumi up` need)
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e .
 	touch $(STAMP)
 
+# plus the test tools (pytest, hypothesis, moto server, boto3, grpcio, ruff)
+$(TEST_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(TEST_STAMP)
+
 setup: $(STAMP)
+
+setup-test: $(TEST_STAMP)
 
 debs:
 	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -31,13 +40,13 @@ debs:
 preview: setup
 	$(VENV)/bin/spirit-infra preview --stack $(DEFAULT_STACK)
 
-test: setup debs
+test: setup-test debs
 	$(PY) -m pytest -q -p no:cacheprovider
 
-lint: setup
+lint: setup-test
 	$(VENV)/bin/ruff check .
 
-bench: setup
+bench: setup-test debs
 	@for b in bench/*; do [ -x "$$b" ] && { echo "== $$b"; $(PY) $$b || exit 1; }; done
 
 clean:
