@@ -17,7 +17,7 @@ import pulumi_aws as aws
 from ..errors import ConfigError
 from ..marks import tags as spirit_tags
 
-__all__ = ["AwsNetworkArgs", "AwsNetwork"]
+__all__ = ["AwsNetworkArgs", "AwsNetwork", "AwsFirewallRoutingArgs", "AwsFirewallRouting"]
 
 
 @dataclass
@@ -37,6 +37,8 @@ class AwsNetworkArgs:
     region: str = "ap-southeast-2"
     #: a security group admitting all traffic from the site subnets (for a NAT instance's interface)
     lan_security_group: bool = False
+    #: a subnet for AWS Network Firewall endpoints, with its own route table (see AwsFirewallRouting)
+    firewall_subnet: bool = False
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -55,6 +57,12 @@ class AwsNetworkArgs:
         """The last /28 of the VPC: the public edge subnet (NAT gateways, the QoS NAT instance)."""
         net = netaddr.IPNetwork(self.cidr)
         return str(netaddr.IPNetwork(f"{netaddr.IPAddress(net.last - 15)}/28").cidr)
+
+    @property
+    def firewall_cidr(self) -> str:
+        """The /28 below the edge subnet: the Network Firewall endpoint subnet."""
+        net = netaddr.IPNetwork(self.cidr)
+        return str(netaddr.IPNetwork(f"{netaddr.IPAddress(net.last - 31)}/28").cidr)
 
 
 class AwsNetwork(pulumi.ComponentResource):
@@ -91,6 +99,15 @@ class AwsNetwork(pulumi.ComponentResource):
             self.site_subnet_ids[site] = sn.id
             self.site_route_table_ids[site] = rt.id
             self.site_zones[site] = zone
+        self.firewall_subnet_id = self.firewall_route_table_id = None
+        if args.firewall_subnet:
+            fw = aws.ec2.Subnet(f"{name}-fw", vpc_id=vpc.id, cidr_block=args.firewall_cidr,
+                                availability_zone=f"{args.region}{args.zones[0]}",
+                                tags={**t, "Name": f"{name}-fw"}, opts=child)
+            fw_rt = aws.ec2.RouteTable(f"{name}-fw-rt", vpc_id=vpc.id, tags={**t, "Name": f"{name}-fw-rt"},
+                                       opts=child)
+            aws.ec2.RouteTableAssociation(f"{name}-fw-rta", subnet_id=fw.id, route_table_id=fw_rt.id, opts=child)
+            self.firewall_subnet_id, self.firewall_route_table_id = fw.id, fw_rt.id
         self.lan_security_group_id = None
         if args.lan_security_group:
             lan = aws.ec2.SecurityGroup(f"{name}-lan", vpc_id=vpc.id, description="traffic from the site subnets "
@@ -102,8 +119,47 @@ class AwsNetwork(pulumi.ComponentResource):
             self.lan_security_group_id = lan.id
         self.vpc_id = vpc.id
         self.edge_subnet_id = edge.id
+        self.edge_route_table_id = edge_rt.id
         self.internet_gateway_id = igw.id
         self.register_outputs({"vpcId": vpc.id, "edgeSubnetId": edge.id,
                                "siteSubnetIds": self.site_subnet_ids,
                                "siteRouteTableIds": self.site_route_table_ids,
-                               "lanSecurityGroupId": self.lan_security_group_id})
+                               "lanSecurityGroupId": self.lan_security_group_id,
+                               "firewallSubnetId": self.firewall_subnet_id})
+
+
+@dataclass
+class AwsFirewallRoutingArgs:
+    """Routes that put AWS Network Firewall in the path: sites -> firewall endpoint -> NAT -> internet.
+
+    The site route tables send ``0.0.0.0/0`` to the firewall endpoint; the edge (NAT) subnet sends each
+    site's CIDR back through the same endpoint, so both directions pass the stateful engine (asymmetric
+    routing would make it drop the replies). The NAT component routes the firewall subnet's default.
+    """
+
+    #: the firewall endpoint (``vpce-...``) in the firewall subnet
+    endpoint_id: pulumi.Input[str]
+    #: site name -> route table id
+    site_route_tables: dict[str, pulumi.Input[str]]
+    #: site name -> CIDR
+    site_cidrs: dict[str, str]
+    #: the edge subnet's route table (where the NAT lives)
+    edge_route_table_id: pulumi.Input[str]
+
+    def __post_init__(self) -> None:
+        if set(self.site_route_tables) != set(self.site_cidrs):
+            raise ConfigError("site_route_tables and site_cidrs must name the same sites", field="site_cidrs")
+
+
+class AwsFirewallRouting(pulumi.ComponentResource):
+    """Registers the routes of :class:`AwsFirewallRoutingArgs` (no outputs beyond the routes)."""
+
+    def __init__(self, name: str, args: AwsFirewallRoutingArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("spirit:index:AwsFirewallRouting", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        for site in sorted(args.site_route_tables):
+            aws.ec2.Route(f"{name}-{site}-out", route_table_id=args.site_route_tables[site],
+                          destination_cidr_block="0.0.0.0/0", vpc_endpoint_id=args.endpoint_id, opts=child)
+            aws.ec2.Route(f"{name}-{site}-return", route_table_id=args.edge_route_table_id,
+                          destination_cidr_block=args.site_cidrs[site], vpc_endpoint_id=args.endpoint_id, opts=child)
+        self.register_outputs({})
