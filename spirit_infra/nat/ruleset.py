@@ -137,6 +137,11 @@ def _ports(ps: PortSet) -> str:
     return "{ " + ", ".join(_range(r) for r in ps.ranges) + " }"
 
 
+def _port_match(t) -> str:
+    ports = "" if t.src_ports.is_any else f" th sport {_ports(t.src_ports)}"
+    return ports + ("" if t.dst_ports.is_any else f" th dport {_ports(t.dst_ports)}")
+
+
 def _chain_for(d: Decision) -> str:
     return "dscp_" + d.name
 
@@ -229,7 +234,13 @@ def render_ruleset(profile: Profile, options: NatOptions) -> str:
             "flags interval, timeout",
             f"comment \"{', '.join(names)}\"",
         ]))
-    decisions = sorted({b.value for b in marks}, key=lambda d: d.name)
+    # flows whose peers are DNS names are not in the interval map: a non-zero class is set per FQDN set
+    # (on the connection's first packet only, when the map left it unclassified; lowest class first)
+    fqdn_marks = sorted(((DSCP_VALUES[dscp_of[t.flow]], t) for t in profile.allowed
+                         if t.direction == "egress" and t.peer.fqdns and dscp_of.get(t.flow, "0") != "0"),
+                        key=lambda it: (it[0], it[1].flow, it[1].transport))
+    decisions = sorted({b.value for b in marks} | {fixed(dscp_of[t.flow]) for _, t in fqdn_marks},
+                       key=lambda d: d.name)
     allowed_body = [f"type {KEY_TYPE}", "flags interval"]
     flows_label = "flows with address peers: " + ", ".join(
         sorted({t.flow for t in profile.allowed if t.direction == "egress" and t.peer.cidrs}))
@@ -250,6 +261,8 @@ def render_ruleset(profile: Profile, options: NatOptions) -> str:
     # allowed UDP flows the long timeouts (the entry is still unconfirmed in the forward hook)
     body.append(_block("chain new_from_lan", [
         f"ct mark set {KEY} map @dscp_class",
+        *[f"ct mark 0x0 ip daddr @{set_name(t.flow)} meta l4proto {t.transport}{_port_match(t)} "
+          f"ct mark set 0x{class_id(fixed(dscp_of[t.flow])):x}" for _, t in fqdn_marks],
         f"meta l4proto udp {KEY} @allowed ct timeout set \"{UDP_TIMEOUT_OBJECT}\"",
     ]))
     # one base chain: per established packet, one verdict-map lookup on the mark, then accept
@@ -267,10 +280,8 @@ def render_ruleset(profile: Profile, options: NatOptions) -> str:
         for t in profile.allowed:
             if t.direction != "egress" or not t.peer.fqdns:
                 continue
-            ports = "" if t.src_ports.is_any else f" th sport {_ports(t.src_ports)}"
-            ports += "" if t.dst_ports.is_any else f" th dport {_ports(t.dst_ports)}"
             fwd.append(f"iifname {lan} oifname {wan} ct state new ip daddr @{set_name(t.flow)} "
-                       f"meta l4proto {t.transport}{ports} accept")
+                       f"meta l4proto {t.transport}{_port_match(t)} accept")
         fwd.append(f"counter name \"{DROP_COUNTER}\" drop")
     body.append(_block("chain forward", fwd))
     nat = f"oifname {wan} " + (f"snat to {o.snat_address}" if o.snat_address else "masquerade")

@@ -284,3 +284,20 @@ def test_one_way_udp_flow_keeps_passing_and_marked_while_unanswered(topology):
     assert {r["tos"] >> 2 for r in result["records"]} == {EF}
     assert {tuple(r["peer"]) for r in result["records"]} == {(topology.nat_wan_ip, 8500)}
     assert _dropped(topology) == 0
+
+
+def test_fqdn_flow_with_a_class_is_marked_on_the_wire(topology, tmp_path):
+    """A catalogue whose DNS-named flow (NTP here) has DSCP EF: its packets leave EF, others to that host 0."""
+    import spirit_infra.catalogue as catalogue_pkg
+
+    text = Path(catalogue_pkg.__file__).with_name("spirit.yaml").read_text()
+    at = text.index('dscp: "0"', text.index("  - id: phone-ntp"))
+    cat = tmp_path / "cat.yaml"
+    cat.write_text(text[:at] + "dscp: EF" + text[at + len('dscp: "0"'):])
+    _load(topology, "phones", catalogue=str(cat))
+    _fill(topology, "fqdn_phone_ntp", NET)
+    _fill(topology, "fqdn_phone_ztp", NET)
+    ntp = udp_exchange(topology, 40400, NET, 123, b"ntp", tos=TOS[CS0])
+    assert ntp.reply_received and ntp.src_ip == topology.nat_wan_ip and ntp.dscp == EF
+    https = tcp_exchange(topology, 40401, NET, 443, b"ztp", tos=TOS[EF])
+    assert https.reply_received and https.dscp_values == (CS0,)

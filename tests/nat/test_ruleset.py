@@ -180,3 +180,23 @@ def test_resolver_builds_one_transaction_and_keeps_sets_it_could_not_resolve():
         "flush set ip spirit_nat fqdn_x\n"
         "add element ip spirit_nat fqdn_x { 192.0.2.1 timeout 900s, 192.0.2.2 timeout 900s }\n")
     assert nft_script("spirit_nat", {}, 900) == ""
+
+
+def test_a_flow_reached_by_dns_name_keeps_its_catalogue_class(tmp_path):
+    """An FQDN-peered flow is not in the interval map; its non-zero DSCP must still be set (it was remarked to 0)."""
+    from pathlib import Path
+
+    import spirit_infra.catalogue as catalogue_pkg
+
+    text = (Path(catalogue_pkg.__file__).with_name("spirit.yaml")).read_text()
+    start = text.index("  - id: phone-ntp")
+    at = text.index('dscp: "0"', start)
+    cat = tmp_path / "cat.yaml"
+    cat.write_text(text[:at] + "dscp: EF" + text[at + len('dscp: "0"'):])
+    st = statements(render_ruleset(build_profile("phones", Overrides(catalogue=str(cat))), OPTS))
+    new_chain = st[st.index("chain new_from_lan"):st.index("chain forward")]
+    assert ("ct mark 0x0 ip daddr @fqdn_phone_ntp meta l4proto udp th sport 1024-65535 th dport 123 "
+            "ct mark set 0x2e") in new_chain
+    assert "0x2e : jump dscp_ef" in st and "chain dscp_ef" in st
+    # the packaged catalogue's FQDN flows are all DSCP 0: nothing extra
+    assert "ct mark 0x0" not in statements(render_ruleset(build_profile("phones"), OPTS))
