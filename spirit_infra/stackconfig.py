@@ -271,6 +271,15 @@ def _cross_checks(values: dict[str, Any], net: netaddr.IPNetwork, file: str, lin
         raise ConfigError("required with nat 'qos-instance' on azure (the NAT VM's SSH public key, e.g. "
                           "'ssh-ed25519 AAAA...')", file=file, field="spirit:natSshPublicKey",
                           line=lines.get("natSshPublicKey", lines.get("nat", lines.get(_CONFIG_LINE))))
+    # an SBC takes Spirit's SIP and media on its own public IP
+    if values["profile"] == "sbc" and nat == "qos-instance":
+        raise _err(file, lines, "nat", "'qos-instance' with profile sbc: the QoS NAT forwards no inbound "
+                   "connections, so Spirit's SIP and media would never reach the SBC; allowed values: none, managed"
+                   + (" (managed: not on aws)" if cloud == "aws" else ""))
+    if values["profile"] == "sbc" and cloud == "aws" and nat == "managed" and not attach:
+        raise _err(file, lines, "nat", "'managed' with profile sbc on aws: the SBC's subnet routes "
+                   "straight to the internet gateway (its Elastic IP takes Spirit's inbound SIP and media), so a "
+                   "NAT gateway route would collide with it; allowed value: none")
 
 
 def load_stack_file(path: str | Path) -> tuple[StackConfig, dict[str, Any]]:

@@ -90,7 +90,7 @@ def test_project_defaults_are_valid_config():
     from spirit_infra.stackconfig import parse
 
     raw = {k: _default(v) for k, v in PROJECT["config"].items()}
-    cfg = parse({**raw, "spirit:cloud": "aws", "spirit:profile": "sbc"})
+    cfg = parse({**raw, "spirit:cloud": "aws", "spirit:profile": "communicator"})
     assert cfg.strict is True and cfg.nat == "managed" and cfg.firewall_layers == ("rules",)
 
 

@@ -1,0 +1,80 @@
+"""Wiring a real cloud would refuse or silently break, though the mock runtime accepts it.
+
+- AWS: two routes for the same destination in one route table (an SBC's public site route table also
+  given a NAT or firewall default route) fail with RouteAlreadyExists at deployment.
+- An SBC behind the QoS NAT instance: the instance forwards no inbound connections (no port forwarding),
+  so Spirit's SIP and media to the SBC never arrive; such configs are refused before anything registers.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from spirit_infra.errors import ConfigError
+from spirit_infra.stackconfig import parse
+
+from . import preview_file
+
+SSH = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleExampleExampleExampleExample"
+
+
+def _write(tmp_path, name: str, lines: list[str]):
+    path = tmp_path / f"Pulumi.{name}.yaml"
+    path.write_text("config:\n" + "".join(f"  {line}\n" for line in lines))
+    return path
+
+
+def _raw(cloud: str, profile: str, nat: str, **extra) -> dict:
+    raw = {"spirit:cloud": cloud, "spirit:profile": profile, "spirit:nat": nat}
+    if cloud == "azure" and nat == "qos-instance":
+        raw["spirit:natSshPublicKey"] = SSH
+    raw.update({f"spirit:{k}": v for k, v in extra.items()})
+    return raw
+
+
+@pytest.mark.parametrize("profile,nat,layers", [
+    (p, n, ly) for p, n, ly in itertools.product(("phones", "communicator", "sbc"), ("none", "managed", "qos-instance"),
+                                                 ("[rules]", "[rules, fqdn-firewall]"))
+    if not (p == "sbc" and n != "none")])
+def test_aws_no_route_table_gets_two_routes_for_one_destination(tmp_path, profile, nat, layers):
+    path = _write(tmp_path, "aws-matrix", ["spirit:cloud: aws", f"spirit:profile: {profile}", f"spirit:nat: {nat}",
+                                           f"spirit:firewallLayers: {layers}"])
+    res = preview_file(path)
+    seen: dict[tuple, str] = {}
+    for r in res.resources:
+        if r["type"] != "aws:ec2/route:Route":
+            continue
+        key = (r["inputs"]["routeTableId"], r["inputs"]["destinationCidrBlock"])
+        assert key not in seen, f"{r['name']} and {seen[key]} both route {key[1]} in {key[0]}"
+        seen[key] = r["name"]
+    assert res.exact
+
+
+@pytest.mark.parametrize("cloud", ["aws", "azure", "gcp"])
+def test_sbc_behind_the_qos_nat_is_refused(cloud):
+    with pytest.raises(ConfigError) as e:
+        parse(_raw(cloud, "sbc", "qos-instance"), file="f.yaml", lines={"nat": 7})
+    assert e.value.field == "spirit:nat" and e.value.lineno == 7
+    assert "'qos-instance'" in str(e.value) and "no inbound" in str(e.value)
+
+
+def test_aws_sbc_with_a_nat_gateway_is_refused():
+    with pytest.raises(ConfigError) as e:
+        parse(_raw("aws", "sbc", "managed"), file="f.yaml", lines={"nat": 5})
+    assert e.value.field == "spirit:nat" and e.value.lineno == 5
+    assert "allowed value: none" in str(e.value)
+
+
+def test_aws_sbc_default_nat_is_refused_at_the_config_line():
+    # spirit:nat unset in the stack file: the project default 'managed' conflicts; the line is `config:`
+    with pytest.raises(ConfigError) as e:
+        parse({"spirit:cloud": "aws", "spirit:profile": "sbc"}, file="f.yaml", lines={"(config)": 1})
+    assert e.value.field == "spirit:nat" and e.value.lineno == 1 and "allowed value: none" in str(e.value)
+
+
+@pytest.mark.parametrize("cloud", ["azure", "gcp"])
+def test_sbc_with_the_managed_nat_is_accepted_off_aws(cloud):
+    assert parse(_raw(cloud, "sbc", "managed")).nat == "managed"
+
