@@ -13,6 +13,7 @@ from ..aws.components import (
 from ..aws.nat import SpiritManagedNat, SpiritManagedNatArgs
 from ..aws.network import AwsFirewallRouting, AwsFirewallRoutingArgs, AwsNetwork, AwsNetworkArgs
 from ..aws.qos_nat import AwsQosNat, AwsQosNatArgs
+from ..aws.quota import DEFAULT_GROUPS_PER_INTERFACE
 from ..stackconfig import StackConfig
 
 __all__ = ["compose"]
@@ -29,9 +30,11 @@ def compose(cfg: StackConfig) -> None:
             region=region, lan_security_group=cfg.nat == "qos-instance",
             firewall_subnet=cfg.fqdn_firewall))
         vpc_id = net.vpc_id
+    # the QoS NAT instance's interface carries its LAN group plus every Spirit group: leave it one slot
+    per_interface = {"groups_per_interface": DEFAULT_GROUPS_PER_INTERFACE - 1} if cfg.nat == "qos-instance" else {}
     sgs = SpiritSecurityGroups("spirit", SpiritSecurityGroupsArgs(
         vpc_id=vpc_id, profile=cfg.profile, overrides=cfg.overrides, strict=cfg.strict,
-        fqdn_firewall=cfg.fqdn_firewall))
+        fqdn_firewall=cfg.fqdn_firewall, **per_interface))
     pulumi.export("securityGroupIds", sgs.security_group_ids)
     pulumi.export("prefixListId", sgs.prefix_list_id)
     warnings = list(sgs.warnings)
@@ -64,7 +67,7 @@ def compose(cfg: StackConfig) -> None:
     elif cfg.nat == "qos-instance":
         qos = AwsQosNat("spirit-qos-nat", AwsQosNatArgs(
             profile=cfg.profile, subnet_id=net.edge_subnet_id, route_tables=nat_route_tables,
-            security_group_ids=[net.lan_security_group_id, sgs.security_group_ids.apply(lambda ids: ids[0])],
+            security_group_ids=[net.lan_security_group_id, *(sgs.resources[g["name"]].id for g in sgs.render.groups)],
             overrides=cfg.overrides, strict=cfg.strict, sip_keepalive_seconds=cfg.sip_keepalive_seconds,
             **({"instance_type": cfg.nat_instance_type} if cfg.nat_instance_type else {})))
         pulumi.export("natPublicIps", [qos.eip.public_ip])

@@ -4,6 +4,7 @@
   given a NAT or firewall default route) fail with RouteAlreadyExists at deployment.
 - An SBC behind the QoS NAT instance: the instance forwards no inbound connections (no port forwarding),
   so Spirit's SIP and media to the SBC never arrive; such configs are refused before anything registers.
+- AWS QoS NAT instance: every Spirit security group must be on its interface, not only the first.
 """
 
 from __future__ import annotations
@@ -78,3 +79,16 @@ def test_aws_sbc_default_nat_is_refused_at_the_config_line():
 def test_sbc_with_the_managed_nat_is_accepted_off_aws(cloud):
     assert parse(_raw(cloud, "sbc", "managed")).nat == "managed"
 
+
+def test_aws_qos_nat_instance_carries_every_spirit_security_group(tmp_path):
+    cidrs = ", ".join(f"198.{i}.100.0/24" for i in range(1, 40, 2))  # 20 disjoint ranges: two groups
+    path = _write(tmp_path, "aws-qos-groups", ["spirit:cloud: aws", "spirit:profile: phones",
+                                                "spirit:nat: qos-instance",
+                                                f"spirit:overrides: {{extra_spirit_cidrs: [{cidrs}]}}"])
+    res = preview_file(path)
+    groups = res.outputs["securityGroupIds"]
+    assert len(groups) >= 2
+    inst = next(r for r in res.resources if r["type"] == "aws:ec2/instance:Instance")
+    assert inst["inputs"]["vpcSecurityGroupIds"] == ["spirit-net-lan-id", *groups]
+    assert len(inst["inputs"]["vpcSecurityGroupIds"]) <= 5  # AWS: 5 groups per interface by default
+    assert res.exact
