@@ -53,7 +53,8 @@ KEYS: tuple[Key, ...] = (
         "optionally 'fqdn-firewall' (AWS Network Firewall, Azure Firewall Policy, GCP firewall policy with FQDNs).",
         ["rules"], LAYERS),
     Key("nat", "string", "Egress NAT: none, managed (the cloud's NAT gateway) or qos-instance (spirit-infra's "
-        "DSCP-marking nftables NAT instance).", "managed", NAT_MODES),
+        "DSCP-marking nftables NAT instance). Profile sbc: none (azure, gcp: also managed); the SBC takes Spirit's "
+        "SIP and media on its own public IP.", "managed", NAT_MODES),
     Key("strict", "boolean", "Strict mode: no allow-all egress; only the profile's flows leave.", True),
     Key("sipKeepaliveSeconds", "integer", "The SIP keepalive interval (seconds) of the phones/SBC/softphones; "
         "every NAT mapping must outlive it.", 30),

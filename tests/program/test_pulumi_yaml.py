@@ -112,3 +112,13 @@ def test_stack_file_keys(name):
             assert ns == {"aws": "aws", "azure": "azure-native", "gcp": "gcp"}[cfg.cloud], key
     # every example stack is a comment-documented, realistic deployment
     assert path.read_text().startswith("# ")
+
+
+def test_every_scalar_on_one_line():
+    """No multi-line flow scalars: continuation lines indented less than their key are invalid YAML (the
+    spec wants them indented past the mapping), though PyYAML accepts them; Pulumi's Go parser or an editor's
+    may not. Every line is a comment, blank, a ``key:`` line or a list item."""
+    import re
+
+    for n, line in enumerate((ROOT / "Pulumi.yaml").read_text().splitlines(), 1):
+        assert not line.strip() or re.match(r"^\s*(#|- |[\w:.-]+:( |$))", line), f"Pulumi.yaml:{n}: {line!r}"
