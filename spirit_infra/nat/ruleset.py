@@ -16,8 +16,8 @@ One table ``ip spirit_nat`` holds everything:
   first packet is forwarded (the entry is still unconfirmed then) so NAT mappings outlive the SIP
   keepalive and cover RTP pauses.
 - ``chain forward``: the one base chain. A LAN packet whose conntrack entry is not yet confirmed jumps
-  to ``new_from_lan`` (classification + timeouts); every packet leaving on the WAN side then takes the
-  ``ct mark`` verdict map; strict mode accepts established/related and confirmed entries (an unanswered
+  to ``new_from_lan`` (classification + timeouts); every packet leaving on the WAN side (one NIC:
+  only the original direction) then takes the ``ct mark`` verdict map; strict mode accepts established/related and confirmed entries (an unanswered
   one-way UDP flow stays NEW but its first packet was already vetted), then new connections in
   ``@allowed`` or an FQDN set with the flow's ports, and counts and drops the rest.
 - ``counter dropped``: what strict mode refused.
@@ -268,7 +268,10 @@ def render_ruleset(profile: Profile, options: NatOptions) -> str:
     # one base chain: per established packet, one verdict-map lookup on the mark, then accept
     fwd = ["type filter hook forward priority filter; policy " + ("drop;" if o.strict else "accept;"),
            f"iifname {lan} ct state new ct status ! confirmed jump new_from_lan",
-           f"oifname {wan} ct direction original ct mark vmap {vmap}"]
+           # two NICs: everything leaving the WAN is marked by its connection's class, also the answers of a
+           # LAN host to a connection the Internet opened (--no-strict; mark 0: DSCP 0). One NIC (cloud): the
+           # replies to the LAN leave on the same interface and keep the DSCP their sender set
+           f"oifname {wan}{' ct direction original' if o.lan_if == o.wan_if else ''} ct mark vmap {vmap}"]
     if o.strict:
         fwd += [
             "ct state established,related accept",

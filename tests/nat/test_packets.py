@@ -301,3 +301,21 @@ def test_fqdn_flow_with_a_class_is_marked_on_the_wire(topology, tmp_path):
     assert ntp.reply_received and ntp.src_ip == topology.nat_wan_ip and ntp.dscp == EF
     https = tcp_exchange(topology, 40401, NET, 443, b"ztp", tos=TOS[EF])
     assert https.reply_received and https.dscp_values == (CS0,)
+
+
+def test_not_strict_a_lan_host_answering_the_internet_leaves_with_dscp_0(topology):
+    """--no-strict forwards a connection the Internet opens; the LAN host's answers leave the WAN (reply
+    direction) and are traffic outside the catalogue: DSCP 0, whatever the host set."""
+    client_ip = "10.20.0.10"
+    topology.exec("internet", "ip", "route", "add", "10.20.0.0/24", "via", topology.nat_wan_ip)
+    try:
+        _load(topology, "phones", NatOptions(Topology.lan_if, Topology.wan_if, strict=False))
+        with topology.listen("udp", client_ip, 40500, ns="client", count=1, timeout=5, reply=False) as lan:
+            topology.send("udp", client_ip, 40500, b"hello", src_port=30500, src_ns="internet", src_ip=NET, timeout=0.3)
+            assert lan.result()["records"], "the Internet's packet was not forwarded"
+        with topology.listen("udp", NET, 30500, count=1, timeout=5, reply=False) as net:
+            topology.send("udp", NET, 30500, b"answer", src_port=40500, tos=TOS[EF], timeout=0.3)
+            records = net.result()["records"]
+        assert records and records[0]["tos"] >> 2 == CS0
+    finally:
+        topology.exec("internet", "ip", "route", "del", "10.20.0.0/24", check=False)

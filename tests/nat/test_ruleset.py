@@ -53,7 +53,9 @@ def test_ruleset_golden_deterministic_and_never_a_helper(profile, golden):
 def test_one_lookup_per_packet_and_one_classification_per_connection(profile):
     st = statements(render_ruleset(build_profile(profile), OPTS))
     assert len(re.findall(r"\bvmap\b", st)) == 1
-    assert re.search(r'oifname "eth0" ct direction original ct mark vmap \{', st)
+    assert re.search(r'oifname "eth0" ct mark vmap \{', st)  # two NICs: every packet out of the WAN
+    one_nic = statements(render_ruleset(build_profile(profile), NatOptions("eth0", "eth0")))
+    assert re.search(r'oifname "eth0" ct direction original ct mark vmap \{', one_nic)  # not replies to the LAN
     assert st.count("map @dscp_class") == 1
     assert "ct mark set ip daddr . meta l4proto . th sport . th dport map @dscp_class" in st
     assert 'iifname "eth1" ct state new ct status ! confirmed jump new_from_lan' in st
