@@ -205,7 +205,8 @@ def render_text(res: PreviewResult) -> str:
         rows = [(t.flow or "-", t.direction, t.transport, str(t.peer), str(t.src_ports), str(t.dst_ports))
                 for t in v.actual.terms]
         out += ["  " + line for line in _table(("flow", "dir", "proto", "peer", "sport", "dport"), rows)]
-    out += ["", "Outputs:"]
+    out += ["", "Outputs (placeholders where the cloud assigns the value: ids '<name>-id', account 123456789012, "
+            "public addresses from 203.0.113.0/24, '<computed>'; not real addresses to allowlist):"]
     for k in sorted(res.outputs):
         out.append(f"  {k}: {json.dumps(res.outputs[k], sort_keys=True)}")
     out += ["", "Widening (what a layer cannot express, named):"]

@@ -92,3 +92,14 @@ def test_aws_qos_nat_instance_carries_every_spirit_security_group(tmp_path):
     assert inst["inputs"]["vpcSecurityGroupIds"] == ["spirit-net-lan-id", *groups]
     assert len(inst["inputs"]["vpcSecurityGroupIds"]) <= 5  # AWS: 5 groups per interface by default
     assert res.exact
+
+
+def test_text_outputs_say_cloud_assigned_values_are_placeholders(tmp_path):
+    # a NAT address in the preview is a documentation address (TEST-NET-3), not one to give Spirit
+    from spirit_infra.preview import render_text
+
+    res = preview_file(_write(tmp_path, "aws-nat", ["spirit:cloud: aws", "spirit:profile: communicator"]))
+    text = render_text(res)
+    head = next(line for line in text.splitlines() if line.startswith("Outputs"))
+    assert "placeholders" in head and "203.0.113.0/24" in head
+    assert "203.0.113." in text.split(head, 1)[1]

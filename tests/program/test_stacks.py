@@ -253,7 +253,7 @@ def test_text_report(name):
         assert re.match(r"\s*flow\s+dir\s+proto\s+peer\s+sport\s+dport$", block[0])
         assert len(block) == 2 + len(v.actual.terms)
     # outputs, with the mock's placeholders for cloud-assigned values
-    outputs = text.split("\nOutputs:\n", 1)[1].split("\n\n", 1)[0]
+    outputs = text.split("\nOutputs (placeholders", 1)[1].split("\n\n", 1)[0]
     for k, val in res.outputs.items():
         assert f"  {k}: {json.dumps(val, sort_keys=True)}" in outputs
     # the widening report
