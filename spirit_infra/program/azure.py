@@ -35,10 +35,14 @@ def compose(cfg: StackConfig) -> None:
                                           overrides=cfg.overrides, strict=cfg.strict))
     pulumi.export("nsgId", nsg.nsg_id)
     pulumi.export("nsgPriorities", nsg.priorities)
+    warnings: list[str] = []
     if cfg.fqdn_firewall:
         pol = SpiritFirewallPolicy("spirit-fw", FirewallPolicyArgs(
             profile=cfg.profile, resource_group_name=rg, location=location, overrides=cfg.overrides))
         pulumi.export("firewallPolicyId", pol.policy_id)
+        warnings.append("the Azure Firewall Policy is created but not enforced: spirit-infra deploys no Azure "
+                        "Firewall; attach firewallPolicyId to one and route the sites through it (a UDR to its "
+                        "private IP), else the FQDN flows are only as narrow as the NSG")
     nat_gateway_id = route_table_id = None
     if cfg.nat == "managed":
         nat = SpiritNatGateway("spirit-nat", NatGatewayArgs(
@@ -47,7 +51,7 @@ def compose(cfg: StackConfig) -> None:
         nat_gateway_id = nat.nat_gateway_id
         pulumi.export("natPublicIps", nat.public_ips)
         pulumi.export("natUdpIdleTimeoutSeconds", nat.udp_idle_timeout_seconds)
-        pulumi.export("warnings", nat.warnings)
+        warnings += nat.warnings
     elif cfg.nat == "qos-instance":
         key = cfg.nat_ssh_public_key  # required with qos-instance (stackconfig.parse)
         qos = AzureQosNat("spirit-qos-nat", AzureQosNatArgs(
@@ -63,3 +67,4 @@ def compose(cfg: StackConfig) -> None:
             network_security_group_id=nsg.nsg_id, nat_gateway_id=nat_gateway_id, route_table_id=route_table_id))
         pulumi.export("vnetId", net.vnet_id)
         pulumi.export("siteSubnetIds", subnets.site_subnet_ids)
+    pulumi.export("warnings", sorted(set(warnings)))

@@ -103,3 +103,12 @@ def test_text_outputs_say_cloud_assigned_values_are_placeholders(tmp_path):
     head = next(line for line in text.splitlines() if line.startswith("Outputs"))
     assert "placeholders" in head and "203.0.113.0/24" in head
     assert "203.0.113." in text.split(head, 1)[1]
+
+
+def test_azure_fqdn_layer_warns_that_the_policy_needs_a_firewall(tmp_path):
+    # spirit-infra registers an Azure Firewall Policy only; unless a firewall enforces it, the preview says so
+    res = preview_file(_write(tmp_path, "azure-fqdn", ["spirit:cloud: azure", "spirit:profile: phones",
+                                                       "spirit:firewallLayers: [rules, fqdn-firewall]"]))
+    assert not any(r["type"] == "azure-native:network:AzureFirewall" for r in res.resources)
+    assert any("not enforced" in w and "firewallPolicyId" in w for w in res.warnings)
+    assert res.outputs["warnings"] == res.warnings and res.exact
