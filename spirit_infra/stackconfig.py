@@ -272,6 +272,10 @@ def _cross_checks(values: dict[str, Any], net: netaddr.IPNetwork, file: str, lin
         raise ConfigError("required with nat 'qos-instance' on azure (the NAT VM's SSH public key, e.g. "
                           "'ssh-ed25519 AAAA...')", file=file, field="spirit:natSshPublicKey",
                           line=lines.get("natSshPublicKey", lines.get("nat", lines.get(_CONFIG_LINE))))
+    if attach and values["sites"]:
+        raise _err(file, lines, "sites", "sites are the subnets spirit-infra creates; with spirit:networkId the "
+                   "existing network's subnets are yours: remove spirit:sites (attach the security group / NSG / "
+                   "firewall outputs to them)")
     # an SBC takes Spirit's SIP and media on its own public IP
     if values["profile"] == "sbc" and nat == "qos-instance":
         raise _err(file, lines, "nat", "'qos-instance' with profile sbc: the QoS NAT forwards no inbound "
