@@ -10,7 +10,9 @@ and their DNS names::
 Each run resolves every name (A records, through the system resolver) and replaces each set's contents
 in ONE nft transaction (flush + add), so a packet never sees a half-filled set. Elements carry a
 timeout of three refresh periods: if the resolver stops, stale addresses expire (fail closed). A set
-whose names all fail to resolve this run is left untouched (its old elements keep their timeouts).
+whose names all fail to resolve this run is left untouched (its old elements keep their timeouts). A set
+where only some names fail is not flushed: the addresses that did resolve are added, and the failed
+names' old addresses stay until their timeouts, so one vendor's DNS outage never drops it at once.
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ def resolve_a(name: str) -> list[str]:
     """IPv4 addresses of ``name`` via the system resolver (getaddrinfo; honours /etc/hosts)."""
     infos = socket.getaddrinfo(name, None, socket.AF_INET, socket.SOCK_STREAM)
     return sorted({info[4][0] for info in infos}, key=lambda a: ipaddress.IPv4Address(a))
+
+
+def partial_sets(sets: dict[str, list[str]], errors: list[str]) -> set[str]:
+    """The sets with at least one name that failed to resolve this run."""
+    failed = {line.split(":", 1)[0] for line in errors}
+    return {s for s, names in sets.items() if failed & set(names)}
 
 
 def resolve_sets(sets: dict[str, list[str]], resolve: Callable[[str], list[str]] = resolve_a
@@ -54,11 +62,13 @@ def resolve_sets(sets: dict[str, list[str]], resolve: Callable[[str], list[str]]
     return out, errors
 
 
-def nft_script(table: str, resolved: dict[str, list[str]], timeout: int) -> str:
-    """The nft transaction replacing each resolved set's elements."""
+def nft_script(table: str, resolved: dict[str, list[str]], timeout: int, keep: set[str] | frozenset = frozenset()
+               ) -> str:
+    """The nft transaction replacing each resolved set's elements (sets in ``keep`` are only added to)."""
     lines = []
     for set_name, addrs in sorted(resolved.items()):
-        lines.append(f"flush set ip {table} {set_name}")
+        if set_name not in keep:
+            lines.append(f"flush set ip {table} {set_name}")
         elems = ", ".join(f"{a} timeout {timeout}s" for a in addrs)
         lines.append(f"add element ip {table} {set_name} {{ {elems} }}")
     return "\n".join(lines) + ("\n" if lines else "")
@@ -79,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     resolved, errors = resolve_sets(sets)
     for line in errors:
         sys.stderr.write(f"warning: {line}\n")
-    script = nft_script(table, resolved, 3 * refresh)
+    script = nft_script(table, resolved, 3 * refresh, partial_sets(sets, errors))
     if args.dry_run:
         sys.stdout.write(script)
         return 0
