@@ -271,6 +271,10 @@ def render_ruleset(profile: Profile, options: NatOptions) -> str:
            # two NICs: everything leaving the WAN is marked by its connection's class, also the answers of a
            # LAN host to a connection the Internet opened (--no-strict; mark 0: DSCP 0). One NIC (cloud): the
            # replies to the LAN leave on the same interface and keep the DSCP their sender set
+           # a connection classified by an earlier ruleset can carry a class this one does not know (a
+           # reload that dropped it): such packets leave with DSCP 0, never with the sender's own marking
+           f"oifname {wan}{' ct direction original' if o.lan_if == o.wan_if else ''} ct mark != "
+           "{ " + ", ".join(f"0x{class_id(d):x}" for d in [zero, *decisions]) + " } ip dscp set cs0",
            f"oifname {wan}{' ct direction original' if o.lan_if == o.wan_if else ''} ct mark vmap {vmap}"]
     if o.strict:
         fwd += [

@@ -319,3 +319,16 @@ def test_not_strict_a_lan_host_answering_the_internet_leaves_with_dscp_0(topolog
         assert records and records[0]["tos"] >> 2 == CS0
     finally:
         topology.exec("internet", "ip", "route", "del", "10.20.0.0/24", check=False)
+
+
+def test_a_connection_with_a_class_the_ruleset_does_not_know_leaves_with_dscp_0(topology):
+    """A connection classified by an earlier ruleset keeps its conntrack mark across a reload; when the new
+    ruleset does not know that class, the packets must leave with DSCP 0, not with the sender's marking."""
+    _load(topology, "phones")  # phone media: keep EF/AF41 (a class communicator's ruleset does not have)
+    with topology.listen("udp", SP1, 20200, count=2, timeout=5, reply=False) as listener:
+        topology.send("udp", SP1, 20200, b"rtp0", src_port=5000, tos=TOS[EF], timeout=0.2)
+        _load(topology, "communicator")  # reload: the connection (and its mark) survives in conntrack
+        topology.send("udp", SP1, 20200, b"rtp1", src_port=5000, tos=TOS[EF], timeout=0.2)
+        result = listener.result()
+    tos = {bytes.fromhex(r["payload_hex"]): r["tos"] >> 2 for r in result["records"]}
+    assert tos == {b"rtp0": EF, b"rtp1": CS0}
