@@ -156,6 +156,8 @@ class FirewallPolicyArgs:
     max_ranges: int = 5000
     max_fqdns: int = 100
     enable_logging: bool = False
+    #: flow id -> priority slot, to resolve a hash collision without renumbering anything else
+    slot_pins: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _check_network(self.network)
@@ -166,7 +168,7 @@ class FirewallPolicyArgs:
         return PolicyOptions(self.policy_name, self.name_prefix, self.priority_base, self.priority_slots,
                              self.slot_width, self.deny_priority, self.strict, tuple(self.target_service_accounts),
                              tuple(self.target_secure_tags), self.max_ranges, self.max_fqdns, self.enable_logging,
-                             None, self.profile)
+                             None, self.profile, tuple(sorted(self.slot_pins.items())))
 
 
 class GcpFirewallPolicy(pulumi.ComponentResource):

@@ -84,6 +84,8 @@ class PolicyOptions:
       apply to. Neither: every instance of the associated VPC (network policies do not take network tags).
     - ``max_ranges`` / ``max_fqdns``: per-rule limits (quotas, so parameters).
     - ``network``: the VPC for the association (``None``: the component's ``network`` Arg).
+    - ``slot_pins``: flow id -> slot, for the rare flow whose hashed slot collides with another's: pin
+      one of the two and nothing else moves (changing ``priority_slots`` would renumber every rule).
     """
 
     policy_name: str | None = None
@@ -100,8 +102,12 @@ class PolicyOptions:
     enable_logging: bool = False
     network: str | None = None
     profile: str | None = None
+    slot_pins: tuple[tuple[str, int], ...] = ()
 
     def validate(self) -> PolicyOptions:
+        for flow, slot in self.slot_pins:
+            if isinstance(slot, bool) or not isinstance(slot, int) or not 0 <= slot < self.priority_slots:
+                raise ConfigError(f"{flow}={slot!r}: a slot is 0..{self.priority_slots - 1}", field="slot_pins")
         check_prefix(self.name_prefix)
         if self.policy_name is not None:
             check_name(self.policy_name, field="policy_name")
@@ -154,11 +160,13 @@ def render_policy(allowed_or_profile: AllowedSet | Profile, options: PolicyOptio
     specs.append(assoc)
 
     owner: dict[int, str] = {}
+    pins = dict(opts.slot_pins)
     for flow, fset in proj.allowed.by_flow().items():
-        slot = flow_slot(flow, opts.priority_slots)
+        slot = pins.get(flow, flow_slot(flow, opts.priority_slots))
         if slot in owner:
             raise QuotaError(f"flows {owner[slot]!r} and {flow!r} hash to the same priority slot {slot} of "
-                             f"{opts.priority_slots}; change priority_slots (renumbers every rule) or a flow id")
+                             f"{opts.priority_slots}; pin one with slot_pins (e.g. {flow}={(slot + 1) % opts.priority_slots}) "
+                             "or change priority_slots (renumbers every rule)")
         owner[slot] = flow
         groups = sorted(group_flow(fset.terms, fqdn_ok=True).items())
         if len(groups) > opts.slot_width:

@@ -329,3 +329,36 @@ def test_reader_policy_ingress_from_internal_sources_only_is_no_address(match):
 def test_reader_policy_ingress_from_external_matchers_reads_as_any_address(match):
     got = read([prule(5, "allow", direction="INGRESS", **match)], implied=False)
     assert got.terms and got.terms[0].peer.cidrs == ("0.0.0.0/0", "::/0")
+
+
+def test_a_slot_collision_is_resolved_by_pinning_one_flow_and_nothing_else_moves():
+    from spirit_infra.errors import QuotaError
+    from spirit_infra.gcp.policy import PolicyOptions, flow_slot, render_policy
+    from spirit_infra.marks import parse_description
+
+    prof = build_profile("communicator")
+    flows = sorted(prof.allowed.flow_ids)
+
+    def layout(slots):
+        by_slot: dict[int, list[str]] = {}
+        for f in flows:
+            by_slot.setdefault(flow_slot(f, slots), []).append(f)
+        return by_slot
+
+    # a slot count small enough to make two flows collide, with room to pin them elsewhere
+    slots = next(n for n in range(9, 200) if any(len(v) > 1 for v in layout(n).values()))
+    by_slot = layout(slots)
+    with pytest.raises(QuotaError, match="slot_pins"):
+        render_policy(prof, PolicyOptions(priority_slots=slots, profile="communicator"))
+    free = [s for s in range(slots) if s not in by_slot]
+    pins = tuple((f, free.pop()) for fs in by_slot.values() for f in fs[1:])
+    pinned = render_policy(prof, PolicyOptions(priority_slots=slots, profile="communicator", slot_pins=pins))
+    slot_of = {}
+    for spec in pinned.specs:
+        flow = parse_description(spec["inputs"].get("description")).get("spirit-flow")
+        if flow and spec["inputs"].get("priority", 0) < 2000000000:
+            slot_of.setdefault(flow, set()).add((spec["inputs"]["priority"] - 1000) // 10)
+    pinned_to = dict(pins)
+    assert set(slot_of) == set(flows)
+    for f in flows:  # the pinned flows sit where pinned; every other flow in its hashed slot
+        assert slot_of[f] == {pinned_to.get(f, flow_slot(f, slots))}, f
