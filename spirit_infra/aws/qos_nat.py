@@ -18,9 +18,7 @@ import pulumi_aws as aws
 
 from .. import marks
 from ..errors import ConfigError
-from ..nat.instance import check_size, gzip_base64, nat_instance_spec
-from ..nat.ruleset import DEFAULT_SIP_KEEPALIVE
-from ..profiles import Overrides
+from ..nat.instance import QosNatSettings, check_size, gzip_base64
 
 __all__ = ["AwsQosNat", "AwsQosNatArgs", "DEFAULT_AMI", "DEFAULT_INSTANCE_TYPE"]
 
@@ -33,7 +31,7 @@ _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")
 
 
 @dataclass
-class AwsQosNatArgs:
+class AwsQosNatArgs(QosNatSettings):
     """Arguments of :class:`AwsQosNat`.
 
     profile                 phones | communicator | sbc: which catalogue flows the gateway forwards and marks
@@ -58,11 +56,6 @@ class AwsQosNatArgs:
     instance_type: str = DEFAULT_INSTANCE_TYPE
     ami: str = DEFAULT_AMI
     interface: str = "ens5"
-    overrides: Overrides | None = None
-    snat_address: str | None = None
-    strict: bool = True
-    sip_keepalive_seconds: int = DEFAULT_SIP_KEEPALIVE
-    udp_timeout: int | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -86,9 +79,7 @@ class AwsQosNat(pulumi.ComponentResource):
     routes: dict[str, aws.ec2.Route]
 
     def __init__(self, name: str, args: AwsQosNatArgs, opts: pulumi.ResourceOptions | None = None):
-        spec = nat_instance_spec(args.profile, interface=args.interface, overrides=args.overrides,
-                                 snat_address=args.snat_address, strict=args.strict,
-                                 sip_keepalive_seconds=args.sip_keepalive_seconds, udp_timeout=args.udp_timeout)
+        spec = args.instance_spec(args.profile, args.interface)
         user_data = gzip_base64(spec.user_data)
         check_size(base64.b64decode(user_data), USER_DATA_LIMIT, "the gzipped cloud-init (EC2 user data)")
         super().__init__("spirit:index:AwsQosNat", name, None, opts)

@@ -20,9 +20,7 @@ import pulumi_azure_native as azure
 
 from .. import marks
 from ..errors import ConfigError
-from ..nat.instance import check_size, gzip_base64, nat_instance_spec
-from ..nat.ruleset import DEFAULT_SIP_KEEPALIVE
-from ..profiles import Overrides
+from ..nat.instance import QosNatSettings, check_size, gzip_base64
 
 __all__ = ["AzureQosNat", "AzureQosNatArgs", "DEFAULT_IMAGE", "DEFAULT_VM_SIZE"]
 
@@ -35,7 +33,7 @@ _USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 
 
 @dataclass
-class AzureQosNatArgs:
+class AzureQosNatArgs(QosNatSettings):
     """Arguments of :class:`AzureQosNat`.
 
     profile              phones | communicator | sbc
@@ -62,11 +60,6 @@ class AzureQosNatArgs:
     admin_username: str = "spiritadmin"
     network_security_group_id: pulumi.Input[str] | None = None
     interface: str = "eth0"
-    overrides: Overrides | None = None
-    snat_address: str | None = None
-    strict: bool = True
-    sip_keepalive_seconds: int = DEFAULT_SIP_KEEPALIVE
-    udp_timeout: int | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -88,9 +81,7 @@ class AzureQosNat(pulumi.ComponentResource):
     """A QoS NAT VM with a static public IP, and a route table sending 0.0.0.0/0 to it."""
 
     def __init__(self, name: str, args: AzureQosNatArgs, opts: pulumi.ResourceOptions | None = None):
-        spec = nat_instance_spec(args.profile, interface=args.interface, overrides=args.overrides,
-                                 snat_address=args.snat_address, strict=args.strict,
-                                 sip_keepalive_seconds=args.sip_keepalive_seconds, udp_timeout=args.udp_timeout)
+        spec = args.instance_spec(args.profile, args.interface)
         custom_data = gzip_base64(spec.user_data)
         check_size(base64.b64decode(custom_data), CUSTOM_DATA_LIMIT, "the gzipped cloud-init (customData)")
         super().__init__("spirit:index:AzureQosNat", name, None, opts)

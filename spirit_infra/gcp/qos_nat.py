@@ -17,9 +17,7 @@ import pulumi_gcp as gcp
 
 from .. import marks
 from ..errors import ConfigError
-from ..nat.instance import check_size, nat_instance_spec
-from ..nat.ruleset import DEFAULT_SIP_KEEPALIVE
-from ..profiles import Overrides
+from ..nat.instance import QosNatSettings, check_size
 
 __all__ = ["GcpQosNat", "GcpQosNatArgs", "DEFAULT_IMAGE", "DEFAULT_MACHINE_TYPE"]
 
@@ -32,7 +30,7 @@ _ZONE = re.compile(r"^[a-z]+-[a-z]+[0-9]+-[a-z]$")
 
 
 @dataclass
-class GcpQosNatArgs:
+class GcpQosNatArgs(QosNatSettings):
     """Arguments of :class:`GcpQosNat`.
 
     profile          phones | communicator | sbc
@@ -59,11 +57,6 @@ class GcpQosNatArgs:
     nat_tag: str = "spirit-qos-nat"
     route_priority: int = 800
     interface: str = "ens4"
-    overrides: Overrides | None = None
-    snat_address: str | None = None
-    strict: bool = True
-    sip_keepalive_seconds: int = DEFAULT_SIP_KEEPALIVE
-    udp_timeout: int | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -92,9 +85,7 @@ class GcpQosNat(pulumi.ComponentResource):
     """A QoS NAT instance with a static external IP, and a tag-scoped default route through it."""
 
     def __init__(self, name: str, args: GcpQosNatArgs, opts: pulumi.ResourceOptions | None = None):
-        spec = nat_instance_spec(args.profile, interface=args.interface, overrides=args.overrides,
-                                 snat_address=args.snat_address, strict=args.strict,
-                                 sip_keepalive_seconds=args.sip_keepalive_seconds, udp_timeout=args.udp_timeout)
+        spec = args.instance_spec(args.profile, args.interface)
         check_size(spec.user_data, METADATA_VALUE_LIMIT, "the cloud-init (user-data metadata value)")
         super().__init__("spirit:index:GcpQosNat", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

@@ -11,7 +11,7 @@ from ..profiles import PROFILES, Overrides, Profile, build_profile
 from .cloudinit import render_cloud_init
 from .ruleset import DEFAULT_SIP_KEEPALIVE, NatOptions
 
-__all__ = ["NatInstanceSpec", "nat_instance_spec", "gzip_base64", "check_size"]
+__all__ = ["NatInstanceSpec", "QosNatSettings", "nat_instance_spec", "gzip_base64", "check_size"]
 
 
 def gzip_base64(text: str) -> str:
@@ -44,3 +44,27 @@ def nat_instance_spec(profile: str, *, interface: str, overrides: Overrides | No
                       sip_keepalive_seconds=sip_keepalive_seconds, udp_timeout=udp_timeout,
                       refuse_sip_helper=refuse_sip_helper)
     return NatInstanceSpec(prof, opts, render_cloud_init(prof, opts))
+
+
+@dataclass(kw_only=True)
+class QosNatSettings:
+    """What every cloud's QoS NAT instance Args share: which flows it forwards and how (keyword-only).
+
+    overrides               customer overrides for the profile
+    snat_address            SNAT to this address instead of masquerading
+    strict                  forward only the profile's flows (default True)
+    sip_keepalive_seconds   the clients' SIP keepalive; UDP conntrack timeouts outlive it
+    udp_timeout             conntrack UDP timeout (default max(300, 2 x keepalive))
+    """
+
+    overrides: Overrides | None = None
+    snat_address: str | None = None
+    strict: bool = True
+    sip_keepalive_seconds: int = DEFAULT_SIP_KEEPALIVE
+    udp_timeout: int | None = None
+
+    def instance_spec(self, profile: str, interface: str) -> NatInstanceSpec:
+        """Profile, options and cloud-init of this instance (validated: ConfigError)."""
+        return nat_instance_spec(profile, interface=interface, overrides=self.overrides,
+                                 snat_address=self.snat_address, strict=self.strict,
+                                 sip_keepalive_seconds=self.sip_keepalive_seconds, udp_timeout=self.udp_timeout)
