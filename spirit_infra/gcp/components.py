@@ -15,7 +15,7 @@ the Args (``arg:network``) or from sibling resources (``res:policy.name``), neve
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import pulumi
 import pulumi_gcp as gcp
@@ -187,44 +187,25 @@ class GcpFirewallPolicy(pulumi.ComponentResource):
                                "widened": self.widened})
 
 
-@dataclass
-class VoiceNatArgs:
-    """Args of :class:`GcpVoiceNat`; fields as :class:`~spirit_infra.gcp.natcfg.NatOptions`.
+@dataclass(frozen=True, kw_only=True)
+class VoiceNatArgs(NatOptions):
+    """Args of :class:`GcpVoiceNat`: every :class:`~spirit_infra.gcp.natcfg.NatOptions` field, plus ``network``.
 
     Secure, voice-safe defaults: endpoint-independent mapping on, dynamic port allocation off, UDP idle
     timeout ``max(2 x keepalive, 300)``, min ports per VM sized for ``expected_calls``, one static
-    NAT address, error logging.
+    NAT address, error logging. Validated at construction (ConfigError).
     """
 
     network: pulumi.Input[str]
-    region: str | None = None
-    sip_keepalive_sec: int = 30
-    udp_idle_timeout_sec: int | None = None
-    tcp_established_idle_timeout_sec: int | None = None
-    endpoint_independent_mapping: bool = True
-    dynamic_port_allocation: bool = False
-    expected_calls: int = 100
-    ports_per_call: int = 4
-    headroom: float = 2.0
-    min_ports_per_vm: int | None = None
-    max_ports_per_vm: int | None = None
-    nat_ip_count: int = 1
-    logging: str = "errors"
-    subnetworks: tuple[str, ...] = ()
-    name_prefix: str = "spirit"
-    profile: str = "sbc"
-    plan: object = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         _check_network(self.network)
-        self.plan, self.specs = render_nat(self.options())
+        plan, specs = render_nat(self.options())
+        object.__setattr__(self, "plan", plan)
+        object.__setattr__(self, "specs", specs)
 
     def options(self) -> NatOptions:
-        return NatOptions(self.sip_keepalive_sec, self.udp_idle_timeout_sec, self.tcp_established_idle_timeout_sec,
-                          self.endpoint_independent_mapping, self.dynamic_port_allocation, self.expected_calls,
-                          self.ports_per_call, self.headroom, self.min_ports_per_vm, self.max_ports_per_vm,
-                          self.nat_ip_count, self.logging, self.region, tuple(self.subnetworks), self.name_prefix,
-                          self.profile)
+        return NatOptions(**{f.name: getattr(self, f.name) for f in fields(NatOptions)})
 
 
 class GcpVoiceNat(pulumi.ComponentResource):
