@@ -39,7 +39,7 @@ class InputError(SpiritError):
     """Bad input, located as precisely as we can: ``<file>[:<line>]: <field>: <what is wrong>``."""
 
     def __init__(self, what: str, *, file: str | None = None, line: int | None = None, field: str | None = None):
-        self.what = what
+        self.what = " ".join(what.split("\n")) if "\n" in what else what  # one line, whatever the cause said
         self.file = file
         self.lineno = line
         self.field = field

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import ConfigError, SpiritError
 from .profiles import Profile, build_profile
 from .stackconfig import StackConfig, load_stack_file
@@ -32,8 +30,20 @@ class ProgramError(SpiritError):
     """The program stopped with :class:`pulumi.RunError` (its own one-line error); the CLI exits 2."""
 
 
-def find_project(start: Path | None = None) -> Path:
-    """The directory holding Pulumi.yaml and __main__.py: the cwd or a parent, else this checkout."""
+def find_project(start: Path | None = None, *, explicit: bool = False) -> Path:
+    """The directory holding Pulumi.yaml and __main__.py: the cwd or a parent, else this checkout.
+
+    With ``explicit`` (``--project DIR``), DIR itself must be the project: no search, no fallback.
+    """
+    if explicit and start is not None:
+        d = start.resolve()
+        if not d.is_dir():
+            raise ConfigError(f"{str(start)!r} is not a directory", field="--project")
+        missing = [f for f in ("Pulumi.yaml", "__main__.py") if not (d / f).is_file()]
+        if missing:
+            raise ConfigError(f"{str(start)!r} is not a Pulumi project (no {' or '.join(missing)})",
+                              field="--project")
+        return d
     here = (start or Path.cwd()).resolve()
     for d in (here, *here.parents):
         if (d / "Pulumi.yaml").is_file() and (d / "__main__.py").is_file():
@@ -45,7 +55,12 @@ def find_project(start: Path | None = None) -> Path:
 
 
 def _project_file(project: Path) -> dict:
-    return yaml.safe_load((project / "Pulumi.yaml").read_text(encoding="utf-8")) or {}
+    from .yamlsrc import load_yaml
+
+    doc = load_yaml(project / "Pulumi.yaml", ConfigError)
+    if not isinstance(doc.data, dict):
+        raise doc.error(ConfigError, (), "a Pulumi.yaml is a mapping")
+    return doc.data
 
 
 def stack_names(project: Path) -> list[str]:

@@ -38,7 +38,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.catalogue:
         raise ConfigError("preview reads the catalogue from the stack's spirit:overrides.catalogue",
                           field="--catalogue")
-    project = find_project(Path(args.project) if args.project else None)
+    project = find_project(Path(args.project), explicit=True) if args.project else find_project()
     if args.all:
         names = stack_names(project)
         results = []

@@ -20,6 +20,65 @@ PathKey = tuple
 _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+#: Bounds checked on the event stream, before any node is built (a hostile file costs at most this much):
+#: nesting depth, nodes after alias expansion (a 'billion laughs' bomb is a few hundred bytes), and size.
+MAX_DEPTH = 64
+MAX_NODES = 50_000
+MAX_BYTES = 8 * 1024 * 1024
+
+
+def _check_bounds(text: str, loader: type, file: str, cls: type[InputError]) -> None:
+    """Refuse a document too deep, too big, or whose aliases expand too far (or into themselves).
+
+    One pass over the parser's events (iterative: no recursion, no nodes): each open collection counts
+    its expanded size; an alias adds the size of the node it names, so nested aliases multiply exactly
+    as a constructor would expand them, and the count stops the file long before memory does.
+    """
+    if len(text) > MAX_BYTES:
+        raise cls(f"the file is {len(text)} characters; at most {MAX_BYTES} are read", file=file, field="(file)")
+    sizes: dict[str, int] = {}
+    open_: list[list] = []  # [expanded size so far, anchor] per open collection
+    total = 0
+    for ev in yaml.parse(text, Loader=loader):
+        if isinstance(ev, yaml.CollectionStartEvent):
+            if len(open_) >= MAX_DEPTH:
+                raise cls(f"nested deeper than {MAX_DEPTH} levels", file=file,
+                          line=ev.start_mark.line + 1, field="(document)")
+            open_.append([1, ev.anchor])
+            total += 1
+            continue
+        if isinstance(ev, yaml.CollectionEndEvent):
+            size, anchor = open_.pop()  # its nodes are counted in ``total`` already
+            if anchor is not None:
+                sizes[anchor] = size
+        elif isinstance(ev, yaml.ScalarEvent):
+            size = 1
+            total += 1
+            if ev.anchor is not None:
+                sizes[ev.anchor] = 1
+        elif isinstance(ev, yaml.AliasEvent):
+            if ev.anchor in sizes:
+                size = sizes[ev.anchor]
+            elif any(o[1] == ev.anchor for o in open_):
+                raise cls(f"alias *{ev.anchor} refers to a node that contains it (a recursive alias)", file=file,
+                          line=ev.start_mark.line + 1, field="(document)")
+            else:
+                continue  # undefined: the composer reports it with its line
+            total += size
+        else:
+            continue
+        if open_:
+            open_[-1][0] += size
+        if total > MAX_NODES:
+            raise cls(f"more than {MAX_NODES} values once aliases are expanded (an alias bomb?)", file=file,
+                      line=ev.start_mark.line + 1, field="(document)")
+
+
+def _compose(text: str, loader: type, file: str, cls: type[InputError]) -> yaml.Node | None:
+    _check_bounds(text, loader, file, cls)
+    return yaml.compose(text, Loader=loader)
+
+
 class Document:
     """A parsed YAML document plus the line number (1-based) of every node, keyed by its path."""
 
@@ -51,7 +110,21 @@ def field_name(path: Iterable) -> str:
     return out
 
 
-def _construct(node: yaml.Node, path: PathKey, lines: dict, doc_file: str, cls: type[InputError]) -> Any:
+class _Scalars(yaml.constructor.SafeConstructor):
+    """One safe constructor per document, for its scalars (making one per scalar cost 9 us each)."""
+
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return self.construct_object(node, deep=True)
+        except (ValueError, TypeError, OverflowError) as e:
+            # an explicit tag the value does not fit (``!!float x``, ``!!int y``): PyYAML raises plain errors
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a valid {node.tag.rsplit(':', 1)[-1]} ({e})", node.start_mark
+            ) from None
+
+
+def _construct(node: yaml.Node, path: PathKey, lines: dict, doc_file: str, cls: type[InputError],
+               scalars: _Scalars) -> Any:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict = {}
@@ -59,34 +132,21 @@ def _construct(node: yaml.Node, path: PathKey, lines: dict, doc_file: str, cls: 
             if not isinstance(knode, yaml.ScalarNode):
                 raise cls("mapping keys must be plain strings", file=doc_file, line=knode.start_mark.line + 1,
                           field=field_name(path) or "(document)")
-            key = _scalar(knode)
+            key = scalars.scalar(knode)
             if not isinstance(key, str):
                 key = str(key)
             if key in out:
                 raise cls(f"duplicate key {key!r}", file=doc_file, line=knode.start_mark.line + 1,
                           field=field_name(path + (key,)))
-            out[key] = _construct(vnode, path + (key,), lines, doc_file, cls)
+            out[key] = _construct(vnode, path + (key,), lines, doc_file, cls, scalars)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(v, path + (i,), lines, doc_file, cls) for i, v in enumerate(node.value)]
+        return [_construct(v, path + (i,), lines, doc_file, cls, scalars) for i, v in enumerate(node.value)]
     try:
-        return _scalar(node)
+        return scalars.scalar(node)
     except yaml.constructor.ConstructorError as e:
         raise cls(f"cannot read value: {e.problem}", file=doc_file, line=node.start_mark.line + 1,
                   field=field_name(path) or "(value)") from None
-
-
-def _scalar(node: yaml.ScalarNode) -> Any:
-    loader = yaml.SafeLoader("")
-    try:
-        return loader.construct_object(node, deep=True)
-    except (ValueError, TypeError, OverflowError) as e:
-        # an explicit tag the value does not fit (``!!float x``, ``!!int y``): PyYAML raises plain errors
-        raise yaml.constructor.ConstructorError(
-            None, None, f"{node.value!r} is not a valid {node.tag.rsplit(':', 1)[-1]} ({e})", node.start_mark
-        ) from None
-    finally:
-        loader.dispose()
 
 
 def load_yaml(path: str | Path, cls: type[InputError] = InputError, *, text: str | None = None) -> Document:
@@ -106,9 +166,14 @@ def load_yaml(path: str | Path, cls: type[InputError] = InputError, *, text: str
     try:
         try:
             # libyaml when present (8x faster); its messages differ, so errors are re-read by the pure parser
-            node = yaml.compose(text, Loader=_FAST_LOADER)
+            node = _compose(text, _FAST_LOADER, file, cls)
+        except yaml.MarkedYAMLError as e:
+            if e.problem == "exceeded maximum nesting depth":  # libyaml's own bound (1000): ours is lower
+                raise cls(f"nested deeper than {MAX_DEPTH} levels", file=file,
+                          line=e.problem_mark.line + 1 if e.problem_mark else None, field="(document)") from None
+            node = _compose(text, yaml.SafeLoader, file, cls)
         except yaml.YAMLError:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            node = _compose(text, yaml.SafeLoader, file, cls)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
@@ -117,13 +182,19 @@ def load_yaml(path: str | Path, cls: type[InputError] = InputError, *, text: str
             # the composer's context carries the point: "expected a single document in the stream"
             problem = f"{e.context.strip()}, {problem}"
         raise cls(f"YAML syntax error: {problem}", file=file, line=line, field="(syntax)") from None
+    except yaml.reader.ReaderError as e:
+        # a character YAML does not allow: its own message adds a second line ('in "<unicode string>"...')
+        line = text[:e.position].count("\n") + 1 if isinstance(e.position, int) else None
+        what = f"#x{e.character:04x}" if isinstance(e.character, int) else repr(e.character)
+        raise cls(f"YAML syntax error: unacceptable character {what}: {e.reason}",
+                  file=file, line=line, field="(syntax)") from None
     except yaml.YAMLError as e:
-        raise cls(f"YAML error: {e}", file=file, field="(syntax)") from None
+        raise cls(f"YAML error: {' '.join(str(e).split())}", file=file, field="(syntax)") from None
     if node is None:
         raise cls("the document is empty", file=file, line=1, field="(document)")
     lines: dict[PathKey, int] = {}
     try:
-        data = _construct(node, (), lines, file, cls)
+        data = _construct(node, (), lines, file, cls, _Scalars())
     except yaml.constructor.ConstructorError as e:
         line = e.problem_mark.line + 1 if e.problem_mark else None
         raise cls(f"cannot read value: {e.problem}", file=file, line=line, field="(value)") from None

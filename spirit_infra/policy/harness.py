@@ -310,15 +310,16 @@ def reconcile_config(
 
 
 def _load_pack_project(pack_dir: Path) -> dict[str, Any]:
-    import yaml
-
     path = pack_dir / "PulumiPolicy.yaml"
     if not path.is_file():
         raise PolicyPackError(f"{path}: not found (not a policy pack directory)")
+    from ..errors import InputError
+    from ..yamlsrc import load_yaml
+
     try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise PolicyPackError(f"{path}: invalid YAML: {exc}") from exc
+        data = load_yaml(path).data or {}  # bounded (depth, aliases) like every file spirit-infra reads
+    except InputError as exc:
+        raise PolicyPackError(f"invalid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise PolicyPackError(f"{path}: expected a mapping")
     runtime = data.get("runtime")
