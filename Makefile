@@ -7,10 +7,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
-DEB_PACKAGES := nftables iproute2 conntrack
+# the probe's test peers: dnsmasq-base (no service, unlike dnsmasq), sip-tester (SIPp), openssl (test
+# certificates), and the shared libraries chronyd links against (chrony itself is not installed, see below)
+DEB_PACKAGES := nftables iproute2 conntrack dnsmasq-base sip-tester openssl libedit2 libseccomp2 libcap2 libgnutls30 libnettle8
+# chronyd serves NTP to the probe tests. The chrony package would start a service and, conflicting with
+# time-daemon, remove systemd-timesyncd: its binary is extracted from the .deb into the venv instead.
+CHRONYD := $(VENV)/chrony/usr/sbin/chronyd
 DEFAULT_STACK ?= aws-sbc
 
-.PHONY: preview test setup setup-test debs bench clean lint
+.PHONY: preview test setup setup-test debs chrony bench clean lint
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,16 +42,24 @@ debs:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+$(CHRONYD): | $(PY)
+	cd $(VENV) && rm -f chrony_*.deb && \
+	  { apt-get download chrony >/dev/null 2>&1 || { apt-get update -qq && apt-get download chrony >/dev/null; }; } && \
+	  dpkg-deb -x chrony_*.deb chrony && rm -f chrony_*.deb
+	$(CHRONYD) --version
+
+chrony: $(CHRONYD)
+
 preview: setup
 	$(VENV)/bin/spirit-infra preview --stack $(DEFAULT_STACK)
 
-test: setup-test debs
+test: setup-test debs chrony
 	$(PY) -m pytest -q -p no:cacheprovider
 
 lint: setup-test
 	$(VENV)/bin/ruff check .
 
-bench: setup-test debs
+bench: setup-test debs chrony
 	@for b in bench/*; do [ -x "$$b" ] && { echo "== $$b"; $(PY) $$b || exit 1; }; done
 
 clean:

@@ -28,6 +28,8 @@ COMMAND_MODULES = {
     "nat": "spirit_infra.nat.cli",
     "preview": "spirit_infra.preview_cli",
     "policy": "spirit_infra.policy.cli",
+    "probe": "spirit_infra.probe.cli",
+    "dns": "spirit_infra.probe.dns_cli",
 }
 CORE_COMMANDS = ("catalogue", "flows")
 

@@ -1,0 +1,40 @@
+"""``spirit-infra dns check``: every catalogue name resolved, every address checked against its ranges."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+__all__ = ["register"]
+
+
+def register(subparsers, common: argparse.ArgumentParser) -> None:
+    from .cli import add_resolver_args
+
+    dns = subparsers.add_parser("dns", help="DNS checks of the catalogue's names")
+    sub = dns.add_subparsers(dest="dns_command", metavar="SUBCOMMAND", parser_class=type(dns))
+    sub.required = True
+    p = sub.add_parser("check", parents=[common],
+                       help="resolve every catalogue name (NAPTR -> SRV -> A); exit 1 on drift")
+    p.add_argument("--overrides", metavar="FILE", help="customer overrides (their extra Spirit ranges count)")
+    add_resolver_args(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_check)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from ..catalogue import load_catalogue
+    from ..profiles import Overrides, load_overrides
+    from .cli import resolver_from_args
+    from .drift import check_catalogue, render_text
+
+    resolver = resolver_from_args(args)
+    ov = load_overrides(args.overrides) if args.overrides else Overrides()
+    catalogue = load_catalogue(args.catalogue or ov.catalogue)
+    result = check_catalogue(catalogue, resolver, ov.extra_spirit_cidrs)
+    if args.json:
+        sys.stdout.write(json.dumps(result.to_json(), indent=2, sort_keys=True) + "\n")
+    else:
+        sys.stdout.write(render_text(result))
+    return 1 if result.drift else 0
