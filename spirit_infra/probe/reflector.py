@@ -133,6 +133,11 @@ class Reflector:
         self.stats = {"answered": 0, "delayed": 0, "ignored": 0, "rate_limited": 0}
         self._global = _Bucket(*RATE_GLOBAL)
         self._per_source: dict[str, _Bucket] = {}
+        self.stopped = False
+
+    def stop(self) -> None:
+        """Make ``serve`` return within its 0.2 s poll."""
+        self.stopped = True
 
     def close(self) -> None:
         self.sock.close()
@@ -162,7 +167,7 @@ class Reflector:
 
     def serve(self, duration: float | None = None, out=None) -> dict:
         end = None if duration is None else time.monotonic() + duration
-        while end is None or time.monotonic() < end:
+        while not self.stopped and (end is None or time.monotonic() < end):
             now = time.monotonic()
             while self.pending and self.pending[0][0] <= now:
                 _, peer, reply = self.pending.pop(0)
@@ -171,7 +176,7 @@ class Reflector:
                     self.stats["delayed"] += 1
                 except OSError:
                     pass
-            waits = [1.0]
+            waits = [0.2]
             if self.pending:
                 waits.append(self.pending[0][0] - now)
             if end is not None:
