@@ -192,9 +192,13 @@ def _tls_failure(e: ssl.SSLError, sni: str) -> str:
     return f"TLS handshake failed ({e.reason or e})"
 
 
-def _cert_names(cert: dict) -> str:
+def _cert_names(cert: dict, sni: str) -> str:
+    """The certificate's DNS names, short: the one that matched first, then how many more."""
     sans = [v for k, v in cert.get("subjectAltName", ()) if k == "DNS"]
-    return ", ".join(sans) if sans else "no DNS names"
+    if not sans:
+        return "no DNS names"
+    first = sni if sni in sans else sans[0]
+    return first + (f" (+{len(sans) - 1} more names)" if len(sans) > 1 else "")
 
 
 def tls_handshake(address: str, port: int, sni: str, *, timeout: float = 3.0, cafile: str | None = None,
@@ -208,7 +212,7 @@ def tls_handshake(address: str, port: int, sni: str, *, timeout: float = 3.0, ca
     try:
         with _tls_context(cafile).wrap_socket(raw, server_hostname=sni) as s:
             cert = s.getpeercert() or {}
-            detail = {"tls": s.version(), "certificate": _cert_names(cert), "connect_ms": round(rtt, 3)}
+            detail = {"tls": s.version(), "certificate": _cert_names(cert, sni), "connect_ms": round(rtt, 3)}
             return Check("tls", sni, address, port, True, rtt_ms=(time.monotonic() - t0) * 1000 + rtt,
                          local=local, detail=detail)
     except ssl.SSLError as e:
