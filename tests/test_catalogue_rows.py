@@ -1,9 +1,10 @@
 """One test per guideline row: the loaded catalogue says what that line of the guideline says.
 
-The guideline (../shared/spec/spirit-firewall-guidelines.txt beside the repository) is parsed at test
-time: its two tables are tab-separated lines. Each row's cells are read independently of the catalogue
-and compared with the flow whose provenance names that table and row. Blank or ambiguous cells must be
-resolved by the named assumption, and the test asserts that resolution explicitly.
+The guideline's two tables are test data in this repository (tests/data/guideline_tables.yaml, every
+cell as the guideline writes it; the file says where it comes from). Each row's cells are read
+independently of the catalogue and compared with the flow whose provenance names that table and row.
+Blank or ambiguous cells must be resolved by the named assumption, and the test asserts that resolution
+explicitly.
 
 Note: issue 2 says "8 phone rows", but the guideline's phones table has 7 data rows (plus its header);
 the Communicator table has 8. The tests use the real counts.
@@ -16,10 +17,11 @@ from pathlib import Path
 
 import netaddr
 import pytest
+import yaml
 
 from spirit_infra import load_catalogue
 
-GUIDELINE = Path(__file__).resolve().parents[1].parent / "shared/spec/spirit-firewall-guidelines.txt"
+GUIDELINE_TABLES = Path(__file__).resolve().parent / "data" / "guideline_tables.yaml"
 
 PHONES_HEADER = ["Application", "Application protocol", "Transport protocol", "Phone DCSP", "Phone ports",
                  "DNS addresses", "Server addresses", "Server ports"]
@@ -28,66 +30,26 @@ COMMUNICATOR_HEADER = ["Application", "Application protocol", "Transport protoco
 HOSTNAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*\.[A-Za-z]{2,}$")
 
 
-def _guideline_text() -> str:
-    if not GUIDELINE.is_file():
-        pytest.fail(f"the guideline is missing: expected it at {GUIDELINE} (shared/spec beside the repository)")
-    return GUIDELINE.read_text(encoding="utf-8")
-
-
-def parse_tables(text: str) -> dict[str, list[dict[str, str]]]:
-    """{"phones": [row...], "communicator": [row...]}; each row maps header -> cell (stripped)."""
-    tables: dict[str, list[dict[str, str]]] = {}
-    current: str | None = None
-    header: list[str] = []
-    for raw in text.splitlines():
-        if "\t" not in raw:
-            if raw.strip() == "":
-                current = None  # a blank line ends a table
-            continue
-        cells = [c.strip() for c in raw.split("\t")]
-        if cells[0] == "Application":
-            current = "phones" if "Phone ports" in cells else "communicator"
-            header = cells
-            tables[current] = []
-            continue
-        assert current is not None, f"a table line outside a table: {raw!r}"
-        cells += [""] * (len(header) - len(cells))
-        assert len(cells) == len(header), f"row has more cells than the header: {raw!r}"
-        tables[current].append(dict(zip(header, cells, strict=True)))
+def load_tables(path: Path = GUIDELINE_TABLES) -> dict[str, dict]:
+    """{"phones": {"title", "columns", "rows": [{column: cell}...]}, "communicator": {...}}, checked."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    tables = data["tables"]
+    for name, table in tables.items():
+        columns = table["columns"]
+        for i, row in enumerate(table["rows"], 1):
+            assert list(row) == columns, f"{path.name}: {name} row {i} has columns {list(row)}, not {columns}"
+            assert all(isinstance(c, str) and c == c.strip() for c in row.values()), \
+                f"{path.name}: {name} row {i}: every cell is a stripped string"
     return tables
 
 
+_DATA = load_tables()
+#: table name -> its rows, each mapping the guideline's column header to the cell (stripped; "" = blank)
+TABLES: dict[str, list[dict[str, str]]] = {name: t["rows"] for name, t in _DATA.items()}
 CAT = load_catalogue()
 #: the rows the guideline has (test_guideline_tables_have_the_real_row_counts checks this against the
-#: file); fixed here so that a missing guideline fails every row test instead of collecting none
+#: data); fixed here so that a truncated table fails its row tests instead of collecting fewer
 ROWS = [("phones", r) for r in range(1, 8)] + [("communicator", r) for r in range(1, 9)]
-
-
-class _Tables(dict):
-    """Parsed on first use, so a missing guideline is a test failure, never an empty collection."""
-
-    def _load(self):
-        if not dict.__len__(self):
-            self.update(parse_tables(_guideline_text()))
-
-    def __getitem__(self, k):
-        self._load()
-        return dict.__getitem__(self, k)
-
-    def __iter__(self):
-        self._load()
-        return dict.__iter__(self)
-
-    def get(self, k, default=None):
-        self._load()
-        return dict.get(self, k, default)
-
-    def items(self):
-        self._load()
-        return dict.items(self)
-
-
-TABLES = _Tables()
 
 
 def _flow(table: str, row: int):
@@ -144,10 +106,20 @@ def test_guideline_tables_have_the_real_row_counts():
                [(table, i + 1) for i in range(len(TABLES[table]))]
 
 
-def test_headers_are_the_ones_the_parser_reads():
-    text = _guideline_text()
-    assert "\t".join(PHONES_HEADER) in text
-    assert "\t".join(COMMUNICATOR_HEADER) in text
+def test_headers_are_the_guideline_ones():
+    assert _DATA["phones"]["title"] == "Protocols used by Spirit Phones"
+    assert _DATA["communicator"]["title"] == "Protocols used by Spirit Communicator"
+    assert _DATA["phones"]["columns"] == PHONES_HEADER
+    assert _DATA["communicator"]["columns"] == COMMUNICATOR_HEADER
+
+
+def test_a_row_with_a_missing_cell_is_refused(tmp_path):
+    """The loader checks the data's shape: a row without one of its columns fails, naming the row."""
+    text = GUIDELINE_TABLES.read_text(encoding="utf-8")
+    broken = tmp_path / "guideline_tables.yaml"
+    broken.write_text(text.replace('        "Phone DCSP": "EF"\n', "", 1), encoding="utf-8")
+    with pytest.raises(AssertionError, match="phones row 6 has columns"):
+        load_tables(broken)
 
 
 @pytest.mark.parametrize("table,row", ROWS, ids=[f"{t}-{r}" for t, r in ROWS])

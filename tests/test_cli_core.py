@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _guideline_tables():
-    """The guideline parser of test_catalogue_rows (loaded by path: tests/ is not a package)."""
+    """The guideline tables of test_catalogue_rows (tests/data/guideline_tables.yaml; loaded by path: tests/ is not a package)."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("_spirit_rows", Path(__file__).with_name("test_catalogue_rows.py"))
