@@ -24,9 +24,16 @@ def register(sub, common) -> None:
 
 
 def _progress(i: int, n: int, name: str) -> None:
+    """``i`` of ``n`` stacks done, ``name`` next (or "done"). On a terminal a bar redrawn in place; in a
+    CI log (stderr not a terminal) one plain line each, with no carriage returns."""
+    if not sys.stderr.isatty():
+        sys.stderr.write(f"preview {i}/{n} {name}\n")
+        return
     width = 30
-    done = width * i // n
+    done = width * i // n if n else width
     sys.stderr.write(f"\r[{'#' * done}{'.' * (width - done)}] {i}/{n} {name:<24}")
+    if i == n:
+        sys.stderr.write("\n")
     sys.stderr.flush()
 
 
@@ -47,7 +54,6 @@ def _run(args: argparse.Namespace) -> int:
             n, cfg, merged = load_stack(project, name)
             results.append(preview_stack(project, n, cfg, merged))
         _progress(len(names), len(names), "done")
-        sys.stderr.write("\n")
         if args.json:
             import json
 
@@ -70,10 +76,12 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _policy(pack: str, result) -> int:
-    from .policy.offline import run_pack
+    """One line per violation, then one line saying whether the pack passed and what it checked."""
+    from .policy.offline import run_pack_report
 
-    violations = run_pack(pack, result)
-    for v in violations:
+    run = run_pack_report(pack, result)
+    for v in run.violations:
         where = f"{v.urn}: " if v.urn else ""  # stack policies may name no resource
         sys.stderr.write(f"{v.enforcement_level}: {v.policy_name}: {where}{v.message}\n")
-    return 1 if any(v.enforcement_level == "mandatory" for v in violations) else 0
+    sys.stderr.write(run.summary() + "\n")
+    return 0 if run.passed else 1

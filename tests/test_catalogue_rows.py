@@ -259,3 +259,34 @@ def test_broadsoft_is_the_file_transfer_protocol():
 def test_every_communicator_row_carries_the_dscp_assumption():
     for f in CAT.for_client("communicator"):
         assert "communicator-dscp" in f.assumptions, f.id
+
+
+def test_the_any_port_assumption_says_what_the_code_does(tmp_path):
+    """"Any" is null in the catalogue, listed ports are 1-65535, and each renderer writes its all-ports form."""
+    from spirit_infra import SpiritError, build_profile
+    from spirit_infra.aws import SgOptions
+    from spirit_infra.aws import render as aws_render
+    from spirit_infra.azure.rules import render as azure_render
+    from spirit_infra.gcp.rules import render as gcp_render
+
+    text = CAT.assumption("any-port").text
+    assert "null" in text and "1-65535" in text and "0-65535 on AWS and in nftables" in text
+    assert '"*" on Azure' in text and "no port list on GCP" in text
+    # a listed range cannot start at port 0
+    from spirit_infra.catalogue.load import DEFAULT_CATALOGUE
+
+    src = Path(DEFAULT_CATALOGUE).read_text(encoding="utf-8")
+    bad = tmp_path / "port0.yaml"
+    bad.write_text(src.replace("client_ports: [[8500, 8598]]", "client_ports: [[0, 8598]]", 1), encoding="utf-8")
+    assert bad.read_text() != src
+    with pytest.raises(SpiritError, match=r"client_ports\[0\]\[0\]: 0 is out of range \(allowed 1\.\.65535\)"):
+        load_catalogue(str(bad))
+    # communicator-audio: server ports "Any" -> null -> every cloud's all-ports form
+    prof = build_profile("communicator")
+    assert _flow("communicator", 4).server_ports is None
+    aws = [r["inputs"] for r in aws_render(prof, SgOptions()).resources if "communicator-audio" in r["name"]]
+    assert [(i["fromPort"], i["toPort"]) for i in aws] == [(0, 65535)]
+    azure = [r["inputs"] for r in azure_render(prof).resources() if "communicator-audio" in r["name"]]
+    assert [i["destinationPortRange"] for i in azure] == ["*"]
+    gcp = [r["inputs"] for r in gcp_render(prof).specs if "communicator-audio" in r["name"]]
+    assert [i["allows"] for i in gcp] == [[{"protocol": "udp"}]]

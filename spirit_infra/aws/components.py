@@ -130,8 +130,11 @@ class SpiritSecurityGroupsArgs:
     :param profile: ``"phones"``, ``"communicator"``, ``"sbc"`` or a built :class:`~spirit_infra.Profile`.
     :param overrides: customer overrides (extra Spirit CIDRs, SBC ports, ...) when ``profile`` is a name.
     :param strict: no allow-all egress (default). ``False`` adds one (reported as a warning).
-    :param fqdn_firewall: an FQDN layer (:class:`SpiritNetworkFirewall`) narrows the FQDN flows; ``False``
-        only changes the warning: their ports are then open to any address and the stack is not strict.
+    :param fqdn_firewall: ``True`` when you also deploy an FQDN layer (:class:`SpiritNetworkFirewall`) and
+        route this egress through it: the warnings then say the firewall narrows the FQDN flows. Off by
+        default, because this component alone deploys no such layer: the FQDN flows' ports are open to
+        any address and the warnings say the stack is NOT STRICT. It only changes the warnings; the
+        rules are the same either way.
     :param quota: rules per group, per direction and family (AWS default 60).
     :param groups_per_interface: at most this many groups (AWS default 5, up to 16).
     :param prefix_list: reference a customer-managed prefix list for the Spirit ranges where it fits.
@@ -142,7 +145,7 @@ class SpiritSecurityGroupsArgs:
     profile: str | Profile = "sbc"
     overrides: Overrides | None = None
     strict: bool = True
-    fqdn_firewall: bool = True
+    fqdn_firewall: bool = False
     quota: int = DEFAULT_QUOTA
     groups_per_interface: int = DEFAULT_GROUPS_PER_INTERFACE
     prefix_list: bool = True

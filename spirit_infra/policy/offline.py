@@ -17,7 +17,7 @@ from typing import Any
 
 from .harness import PolicyPackServer, Violation
 
-__all__ = ["run_pack", "pack_config", "property_dependencies", "stack_config"]
+__all__ = ["PackRun", "run_pack", "run_pack_report", "pack_config", "property_dependencies", "stack_config"]
 
 
 def pack_config(cfg, info: dict | None = None) -> dict[str, dict[str, Any]]:
@@ -106,12 +106,56 @@ def run_resources(pack: PolicyPackServer, resources: list[dict]) -> list[Violati
     return violations
 
 
-def run_pack(pack_dir: str | Path, preview_result) -> list[Violation]:
+@dataclasses.dataclass(frozen=True)
+class PackRun:
+    """One pack run on one stack: what was checked (policies at their configured level, resources) and
+    what it found. ``passed`` is what ``pulumi preview --policy-pack`` means: no mandatory violation."""
+
+    pack: str
+    version: str
+    stack: str
+    #: (policy name, enforcement level as configured for this stack), in the pack's order
+    policies: tuple[tuple[str, str], ...]
+    resources: int
+    violations: tuple[Violation, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not any(v.enforcement_level == "mandatory" for v in self.violations)
+
+    def summary(self) -> str:
+        """One line: passed or FAILED, on which stack, how many resources, which policies at which level."""
+        levels: dict[str, list[str]] = {}
+        for name, level in self.policies:
+            levels.setdefault(level, []).append(name)
+        checked = "; ".join(f"{level} {', '.join(names)}" for level, names in sorted(levels.items()))
+        counts: dict[str, int] = {}
+        for v in self.violations:
+            counts[v.enforcement_level] = counts.get(v.enforcement_level, 0) + 1
+        found = ", ".join(f"{n} {level}" for level, n in sorted(counts.items())) or "none"
+        enforced = sum(level != "disabled" for _, level in self.policies)
+        verdict = "passed" if self.passed else "FAILED"
+        return (f"policy pack {self.pack} {self.version}: {verdict} on stack {self.stack}: {enforced} policies "
+                f"checked {self.resources} resources and the stack; violations: {found}; policies: {checked}")
+
+
+def run_pack_report(pack_dir: str | Path, preview_result) -> PackRun:
     """Start the pack in ``pack_dir``, configure it for the preview's stack, analyse every resource."""
     cfg = preview_result.config
     with PolicyPackServer(pack_dir, config=pack_config(cfg), stack_config=stack_config(cfg),
                           project="spirit-infra", stack=preview_result.stack) as pack:
         violations = run_resources(pack, preview_result.resources)
+        info = pack.info()
+        applied = pack.applied_config or {}
+    policies = tuple((p["name"], (applied.get(p["name"]) or {}).get("enforcementLevel") or p["enforcement_level"])
+                     for p in info["policies"])
     # one line per violation: the pack sends "<policy description>\n<message>"; the CLI names the policy already
-    return [dataclasses.replace(v, message=v.message.split("\n", 1)[-1].replace("\n", " "))
-            for v in violations]
+    return PackRun(pack=info["name"], version=info["version"], stack=preview_result.stack, policies=policies,
+                   resources=len(preview_result.resources),
+                   violations=tuple(dataclasses.replace(v, message=v.message.split("\n", 1)[-1].replace("\n", " "))
+                                    for v in violations))
+
+
+def run_pack(pack_dir: str | Path, preview_result) -> list[Violation]:
+    """The violations of :func:`run_pack_report` (one-line messages)."""
+    return list(run_pack_report(pack_dir, preview_result).violations)

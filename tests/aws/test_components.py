@@ -79,11 +79,26 @@ def test_sbc_prefix_list_and_outputs():
     assert len(refs) == 6
 
 
-def test_no_fqdn_firewall_warns_in_output_and_log():
-    rec = _sg_stack("phones", fqdn_firewall=False)
+@pytest.mark.parametrize("kw", [{"fqdn_firewall": False}, {}], ids=["off", "default"])
+def test_no_fqdn_firewall_warns_in_output_and_log(kw):
+    """Alone (the default) the component deploys no FQDN layer, so it never claims one narrows anything."""
+    rec = _sg_stack("phones", **kw)
     warnings = rec.get("spirit").outputs["warnings"]
     assert len(warnings) == 2 and all("NOT STRICT" in w for w in warnings)
+    assert not any("Network Firewall" in w for w in warnings)
     assert sum("NOT STRICT" in line for line in rec.logs) == 2
+    assert not any(r.type.startswith("aws:networkfirewall") for r in rec.resources)
+
+
+def test_with_a_network_firewall_the_warning_says_it_narrows():
+    rec = testing.run(lambda: (
+        SpiritSecurityGroups("spirit", SpiritSecurityGroupsArgs(vpc_id="vpc-0abc", profile="phones",
+                                                                fqdn_firewall=True)),
+        SpiritNetworkFirewall("fw", SpiritNetworkFirewallArgs(profile="phones", vpc_id="vpc-0abc",
+                                                              subnet_ids=("subnet-a",)))))
+    warnings = rec.get("spirit").outputs["warnings"]
+    assert len(warnings) == 2 and all("the Network Firewall narrows it" in w for w in warnings)
+    assert not any("NOT STRICT" in w for w in warnings)
 
 
 def test_args_are_validated_at_construction():
@@ -106,7 +121,7 @@ def test_golden(name, golden):
     prof = build_profile(name)
     fw = render_firewall(prof, FirewallOptions(dns_firewall=True, subnet_count=2))
     rec = testing.run(lambda: (
-        SpiritSecurityGroups("spirit", SpiritSecurityGroupsArgs(vpc_id="vpc-0abc", profile=name)),
+        SpiritSecurityGroups("spirit", SpiritSecurityGroupsArgs(vpc_id="vpc-0abc", profile=name, fqdn_firewall=True)),
         SpiritNetworkFirewall("fw", SpiritNetworkFirewallArgs(profile=name, vpc_id="vpc-0abc",
                                                               subnet_ids=("subnet-a", "subnet-b"), dns_firewall=True))))
     golden(f"aws/{name}", {

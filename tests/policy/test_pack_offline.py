@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,10 +25,28 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
                           timeout=300)
 
 
-def test_clean_stack_passes_the_pack():
+def _pack_policies() -> list[tuple[str, str]]:
+    from spirit_infra.policy.spec import POLICIES
+
+    return [(p.name, p.level) for p in POLICIES]
+
+
+def test_clean_stack_passes_the_pack_and_says_what_it_checked():
     r = _cli("preview", "--stack", "gcp-communicator", "--policy-pack", "policypack", "--json")
     assert r.returncode == 0, r.stderr
     assert "mandatory:" not in r.stderr and "advisory:" not in r.stderr
+    # one line: passed, the stack, how many resources, every policy at its level
+    [line] = r.stderr.splitlines()
+    import json
+
+    n = len(json.loads(r.stdout)["resources"])
+    policies = _pack_policies()
+    m = re.fullmatch(r"policy pack (\S+) (\S+): passed on stack gcp-communicator: (\d+) policies checked "
+                     r"(\d+) resources and the stack; violations: none; policies: (.*)", line)
+    assert m, line
+    assert (int(m.group(3)), int(m.group(4))) == (len(policies), n)
+    listed = dict(re.findall(r"(advisory|mandatory|disabled) ([^;]+)", m.group(5)))
+    assert {(name, level) for level, names in listed.items() for name in names.split(", ")} == set(policies)
 
 
 def test_advisory_violation_is_one_line_and_exit_zero(tmp_path):
@@ -37,8 +56,12 @@ def test_advisory_violation_is_one_line_and_exit_zero(tmp_path):
     r = _cli("preview", "--config", str(cfg), "--policy-pack", "policypack", "--json")
     lines = [ln for ln in r.stderr.splitlines() if ln.startswith(("advisory:", "mandatory:"))]
     assert r.returncode == 0, r.stderr
-    assert len(lines) == len(r.stderr.strip().splitlines()) >= 1
+    *violations, summary = r.stderr.strip().splitlines()
+    assert lines == violations and len(lines) >= 1
     assert all(ln.startswith("advisory: spirit-managed-nat-keepalive: urn:pulumi:") and "360 s" in ln for ln in lines)
+    # an advisory finding does not fail the run, and the last line says so and counts it
+    assert re.match(rf"policy pack \S+ \S+: passed on stack slow-keepalive: .*; violations: {len(lines)} advisory;",
+                    summary), summary
 
 
 def test_mandatory_violation_exits_non_zero(capsys):
@@ -48,9 +71,10 @@ def test_mandatory_violation_exits_non_zero(capsys):
     result = SimpleNamespace(stack=case.stack, config=stacks.config(case.stack),
                              resources=case.mutate(stacks.good(case.stack)))
     assert _policy(str(PACK), result) == 1
-    err = capsys.readouterr().err.splitlines()
+    *err, summary = capsys.readouterr().err.splitlines()
     # 'Internet' is every IPv4 and IPv6 address: one line per family
     assert len(err) == 2 and all(e.startswith("mandatory: spirit-no-open-voice-ingress: urn:pulumi:") for e in err)
+    assert re.match(rf"policy pack \S+ \S+: FAILED on stack {case.stack}: .*; violations: 2 mandatory;", summary), summary
     assert "from 0.0.0.0/0 to media ports 16384-32767" in err[0] and "from ::/0" in err[1]
 
 

@@ -1,4 +1,5 @@
-"""``spirit-infra preview --all``: every stack, a progress bar on stderr, one line per stack on stdout."""
+"""``spirit-infra preview --all``: every stack, progress on stderr (a bar on a terminal, plain lines in a log),
+one line per stack on stdout."""
 
 from __future__ import annotations
 
@@ -13,22 +14,58 @@ from . import CLI, ROOT, preview, stack_names, stderr_lines
 NAMES = stack_names()
 
 
-def test_preview_all_text():
-    raw = subprocess.run([*CLI, "preview", "--all"], cwd=ROOT, capture_output=True, timeout=300)
-    # bytes, decoded by hand: text mode would turn the bar's carriage returns into newlines
-    r = subprocess.CompletedProcess(raw.args, raw.returncode, raw.stdout.decode(), raw.stderr.decode())
-    assert r.returncode == 0, r.stderr
-    # stdout: one line per stack, in name order, each exact
-    lines = r.stdout.splitlines()
+def _stdout_is_one_exact_line_per_stack(stdout: str) -> None:
+    lines = stdout.splitlines()
     assert len(lines) == len(NAMES)
     for line, name in zip(lines, NAMES, strict=True):
         m = re.fullmatch(rf"{re.escape(name)}\s+(\d+) resources  exact  widened (\d+)", line)
         assert m, line
         assert int(m.group(1)) == len(preview(name).resources)
         assert int(m.group(2)) == len(preview(name).widened)
-    # stderr: a progress bar redrawn in place (carriage returns), from 0/n to n/n, then a newline
-    rest = stderr_lines(r.stderr)
-    assert len(rest) == 1, r.stderr
+
+
+def test_preview_all_text_in_a_log():
+    """stderr not a terminal (a CI log, a pipe): one plain line per stack, no carriage returns, no bar."""
+    r = subprocess.run([*CLI, "preview", "--all"], cwd=ROOT, capture_output=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    _stdout_is_one_exact_line_per_stack(r.stdout.decode())
+    err = r.stderr.decode()
+    assert "\r" not in err and "#" not in err
+    expected = [f"preview {i}/{len(NAMES)} {name}" for i, name in enumerate(NAMES)]
+    assert stderr_lines(err) == [*expected, f"preview {len(NAMES)}/{len(NAMES)} done"]
+    assert err.endswith("\n")
+
+
+def test_preview_all_text_on_a_terminal():
+    """stderr a terminal (a pseudo-terminal here): a progress bar redrawn in place, 0/n to n/n, then a newline."""
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen([*CLI, "preview", "--all"], cwd=ROOT, stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        slave = -1
+        chunks = []
+        while True:  # read until the child closes the terminal (EIO on Linux), bounded by the timeout below
+            try:
+                data = os.read(master, 4096)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        out, _ = proc.communicate(timeout=300)
+    finally:
+        os.close(master)
+        if slave != -1:
+            os.close(slave)
+    assert proc.returncode == 0
+    _stdout_is_one_exact_line_per_stack(out.decode())
+    # the terminal's line discipline turns "\n" into "\r\n"; the bar's own redraws are bare "\r"
+    err = b"".join(chunks).decode().replace("\r\n", "\n")
+    rest = stderr_lines(err)
+    assert len(rest) == 1, err
     frames = [f for f in rest[0].split("\r") if f]
     assert len(frames) == len(NAMES) + 1
     for i, frame in enumerate(frames):
@@ -37,7 +74,7 @@ def test_preview_all_text():
         assert (int(m.group(2)), int(m.group(3))) == (i, len(NAMES))
         assert m.group(4) == (NAMES[i] if i < len(NAMES) else "done")
         assert m.group(1).count("#") == 30 * i // len(NAMES)
-    assert r.stderr.endswith("\n")
+    assert err.endswith("\n")
 
 
 def test_preview_all_json(capsys):

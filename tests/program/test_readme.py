@@ -4,11 +4,12 @@ documented keys, stacks and composition example are real."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from spirit_infra import readme
 from spirit_infra.cli import main
 
-from . import ROOT, stack_names
+from . import ROOT, preview, stack_names
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -85,3 +86,110 @@ def test_composition_example_runs_and_is_exact():
     assert read(resources) == want.allowed
     for r in rec.resources:
         assert r.type.startswith(("aws:", "spirit:index:"))
+
+
+# ---- what the README claims is true (issue 11 §6) ---------------------------------------------------------
+
+def _commands() -> list[list[str]]:
+    """The Command line block, one argv per line: optional [...] parts dropped, the first of a|b|c taken."""
+    out = []
+    for line in _blocks(_section("Command line"), "sh")[0].splitlines():
+        line = re.sub(r"\[[^\]]*\]", "", line.split("#", 1)[0]).split()
+        assert line[0] == "spirit-infra", line
+        out.append([tok.split("|")[0] for tok in line[1:]])
+    return out
+
+
+def test_every_command_but_preview_takes_catalogue(capsys, tmp_path):
+    from spirit_infra.catalogue.load import DEFAULT_CATALOGUE
+
+    cat = tmp_path / "mine.yaml"
+    cat.write_text(Path(DEFAULT_CATALOGUE).read_text(encoding="utf-8"), encoding="utf-8")
+    text = _section("Command line")
+    assert "Every command except `preview` takes `--catalogue FILE`" in text
+    commands = _commands()
+    assert {c[0] for c in commands} >= {"catalogue", "flows", "aws", "azure", "gcp", "nat", "preview"}
+    for argv in commands:
+        code = main([*argv, "--catalogue", str(cat)])
+        err = capsys.readouterr().err
+        if argv[0] == "preview":
+            assert code == 2 and "--catalogue" in err and "spirit:overrides.catalogue" in err, err
+        else:
+            assert code == 0, (argv, err)
+
+
+def _subsection(title_start: str) -> str:
+    m = re.search(rf"^### {re.escape(title_start)}[^\n]*\n(.*?)(?=^##|\Z)", README, re.S | re.M)
+    assert m, title_start
+    return m.group(0)
+
+
+AUDIENCES = {"Hosted SBC": "sbc", "VDI fleet": "communicator", "Phone sites": "phones"}
+
+
+def test_each_audience_section_names_its_real_stacks_outputs_and_keys():
+    from spirit_infra.stackconfig import KEYS
+
+    keys = {f"spirit:{k.name}" for k in KEYS}
+    all_outputs = {o for name in stack_names() for o in preview(name).outputs}
+    for title, profile in AUDIENCES.items():
+        text = _subsection(title)
+        for part in ("**Builds:**", "**You add:**", "**Strict mode blocks**"):
+            assert part in text, (title, part)
+        assert "management access" in text, title
+        heading = text.splitlines()[0]
+        stacks = re.findall(r"`([a-z]+-[a-z]+)`", heading)
+        # every example stack of this profile is named, and only those
+        assert sorted(stacks) == [n for n in stack_names() if preview(n).config.profile == profile], heading
+        assert f"profile `{profile}`" in heading
+        named = set(re.findall(r"`([^`\s]+)`", text))
+        for key in {n for n in named if n.startswith("spirit:")}:
+            assert key in keys, (title, key)
+        # an output the section names is one that one of its stacks really exports
+        outputs = {o for n in stacks for o in preview(n).outputs}
+        for out in named & all_outputs:
+            assert out in outputs, (title, out)
+
+
+def test_audience_claims_about_strict_priorities_hold():
+    """The priorities the README tells users to put their own rules under are Spirit's real ones."""
+    text = _section("Who it is for: what each stack builds, what you add")
+    assert "under 1000, evaluated before Spirit's\nband 1000-2999" in text and "under 65534" in text
+    azure = [n for n in stack_names() if preview(n).config.cloud == "azure"]
+    for name in azure:
+        prios = preview(name).outputs["nsgPriorities"]
+        assert prios and all(1000 <= p <= 2999 for p in prios.values()), (name, prios)
+    gcp = [n for n in stack_names() if preview(n).config.cloud == "gcp"]
+    for name in gcp:
+        fw = [r for r in preview(name).resources if r["type"] == "gcp:compute/firewall:Firewall"]
+        denies = [r["inputs"]["priority"] for r in fw if r["inputs"].get("denies")]
+        allows = [r["inputs"]["priority"] for r in fw if r["inputs"].get("allows")]
+        assert denies and set(denies) == {65534} and all(p < 65534 for p in allows), name
+
+
+def test_what_is_verified_lists_real_tests_and_what_is_not_checked():
+    text = _section("What is verified")
+    verified, _, unverified = text.partition("Not verified from this repository:")
+    assert unverified, "the section says what is not verified"
+    assert "pulumi up" in unverified and all(c in unverified for c in ("AWS", "Azure", "GCP"))
+    items = re.findall(r"^- \*\*(.+?)\*\*(.*?)(?=^- |\Z)", verified, re.S | re.M)
+    assert len(items) >= 4
+    for tool, body in items:
+        paths = re.findall(r"`(tests/[^`]+)`", body)
+        assert paths, f"{tool}: name the tests"
+        for p in paths:
+            assert list(ROOT.glob(p)), f"{tool}: {p} does not exist"
+
+
+def test_stack_comment_says_how_many_nat_gateways():
+    """aws-communicator's header comment claimed one NAT gateway per AZ; the stack has one."""
+    comment = (ROOT / "stacks" / "Pulumi.aws-communicator.yaml").read_text().split("config:", 1)[0]
+    gateways = [r for r in preview("aws-communicator").resources if r["type"] == "aws:ec2/natGateway:NatGateway"]
+    zones = {r["inputs"].get("availabilityZone") for r in preview("aws-communicator").resources
+             if r["type"] == "aws:ec2/subnet:Subnet" and r["name"].endswith(("vdi-a", "vdi-b"))}
+    assert len(zones) == 2
+    flat = " ".join(comment.replace("#", " ").split())
+    if len(gateways) == 1:
+        assert "one managed NAT gateway in" in flat and "per AZ" not in flat and "per subnet" not in flat, flat
+    else:  # one per AZ: the comment must say so
+        assert len(gateways) == len(zones) and "per AZ" in flat, flat
