@@ -48,14 +48,17 @@ def add_profile_args(p: argparse.ArgumentParser, *, profile_required: bool = Tru
 
     p.add_argument("--profile", choices=PROFILES, required=profile_required, help="deployment profile")
     p.add_argument("--overrides", metavar="FILE", help="customer overrides (YAML)")
+    p.add_argument("--extra-flows", metavar="FILE", dest="extra_flows",
+                   help="the customer's own flows, in the catalogue's format (e.g. presets/sbc-host.yaml)")
 
 
 def profile_from_args(args: argparse.Namespace):
     """Build the profile the flags describe (catalogue, overrides, profile)."""
-    from .profiles import Overrides, build_profile, load_overrides, with_catalogue
+    from .profiles import Overrides, build_profile, load_overrides, with_catalogue, with_extra_flows
 
     ov = load_overrides(args.overrides) if getattr(args, "overrides", None) else Overrides()
     ov = with_catalogue(ov, getattr(args, "catalogue", None))
+    ov = with_extra_flows(ov, getattr(args, "extra_flows", None))
     return build_profile(args.profile, ov)
 
 
@@ -86,6 +89,10 @@ def _cmd_flows(args: argparse.Namespace) -> int:
           f"(catalogue {prof.catalogue.path})")
     for t in prof.allowed:
         print(f"  {t}")
+    if prof.customer_flows:
+        print("customer flows (not Spirit's):")
+        for f in prof.customer_flows:
+            print(f"  + {f.id}: {f.provenance}")
     print("assumptions:")
     for a in prof.assumptions:
         print(f"  ! {a.id}: {a.text}")

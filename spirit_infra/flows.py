@@ -10,7 +10,11 @@ Peer semantics: the peer is the *remote* side (destination for egress, source fo
 Port semantics follow the packet: for egress ``src_ports`` are the local (client) ports and
 ``dst_ports`` the server ports; for ingress ``src_ports`` are the remote ports and ``dst_ports``
 the local (listening) ports. DNS names are opaque atoms: ``ztp.polycom.com`` is its own destination,
-distinct from every address. :func:`project` is the only place a name turns into addresses.
+distinct from every address. Platform destinations are opaque atoms too, spelled ``<kind>:<name>``:
+an Azure service tag (``azure-service-tag:AzureMonitor``) or an AWS-managed prefix list
+(``aws-prefix-list:com.amazonaws.ap-southeast-2.s3``); each is distinct from every address and every
+DNS name, because only the cloud knows what it holds. :func:`project` is the only place a name or a
+platform destination turns into addresses (or is refused).
 """
 
 from __future__ import annotations
@@ -22,7 +26,10 @@ from functools import lru_cache
 
 import netaddr
 
+from .errors import CapabilityError
+
 __all__ = [
+    "PLATFORM_KINDS",
     "PORT_MIN",
     "PORT_MAX",
     "DIRECTIONS",
@@ -44,6 +51,8 @@ DIRECTIONS = ("egress", "ingress")
 TRANSPORTS = ("tcp", "udp")
 ANY_IPV4 = "0.0.0.0/0"
 ANY_IPV6 = "::/0"
+#: the kinds of platform destination (``<kind>:<name>`` atoms)
+PLATFORM_KINDS = ("azure-service-tag", "aws-prefix-list")
 
 Range = tuple[int, int]
 
@@ -152,24 +161,34 @@ def compact_cidrs(cidrs: Iterable[str | netaddr.IPNetwork]) -> tuple[str, ...]:
 
 @dataclass(frozen=True, order=True)
 class Peer:
-    """The remote side of a term: CIDRs (compacted) and DNS names (lower case, sorted)."""
+    """The remote side of a term: CIDRs (compacted), DNS names (lower case, sorted) and platform
+    destinations (``<kind>:<name>``, sorted; see :data:`PLATFORM_KINDS`)."""
 
     cidrs: tuple[str, ...] = ()
     fqdns: tuple[str, ...] = ()
+    platform: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, cidrs: Iterable[str | netaddr.IPNetwork] = (), fqdns: Iterable[str] = ()) -> Peer:
-        return cls(compact_cidrs(cidrs), tuple(sorted({f.lower().rstrip(".") for f in fqdns})))
+    def of(cls, cidrs: Iterable[str | netaddr.IPNetwork] = (), fqdns: Iterable[str] = (),
+           platform: Iterable[str] = ()) -> Peer:
+        names = set(platform)
+        for n in names:
+            if n.partition(":")[0] not in PLATFORM_KINDS or not n.partition(":")[2]:
+                raise ValueError(f"platform destination {n!r} must be <kind>:<name>, kind one of {PLATFORM_KINDS}")
+        return cls(compact_cidrs(cidrs), tuple(sorted({f.lower().rstrip(".") for f in fqdns})), tuple(sorted(names)))
 
     @property
     def is_empty(self) -> bool:
-        return not self.cidrs and not self.fqdns
+        return not self.cidrs and not self.fqdns and not self.platform
 
     def to_json(self) -> dict:
-        return {"cidrs": list(self.cidrs), "fqdns": list(self.fqdns)}
+        out: dict = {"cidrs": list(self.cidrs), "fqdns": list(self.fqdns)}
+        if self.platform:
+            out["platform"] = list(self.platform)
+        return out
 
     def __str__(self) -> str:
-        return ",".join(list(self.cidrs) + list(self.fqdns)) or "none"
+        return ",".join(list(self.cidrs) + list(self.fqdns) + list(self.platform)) or "none"
 
 
 @dataclass(frozen=True, order=True)
@@ -210,7 +229,7 @@ class Term:
 
 
 # ---- canonical form -------------------------------------------------------------------------------
-# Atoms: ("ip", version, first, last) elementary address intervals, or ("fqdn", name).
+# Atoms: ("ip", version, first, last) elementary address intervals, ("fqdn", name) or ("platform", atom).
 
 Atom = tuple
 
@@ -233,12 +252,14 @@ def _refine_peers(terms_by_side: list[list[Term]]) -> list[tuple[Atom, list[list
     """
     events: dict[int, dict[int, list[tuple[int, int, int]]]] = defaultdict(lambda: defaultdict(list))
     fqdns: set[str] = set()
+    platform: set[str] = set()
     for s_i, side in enumerate(terms_by_side):
         for t_i, t in enumerate(side):
             for v, lo, hi in _ip_intervals(t.peer):
                 events[v][lo].append((1, s_i, t_i))
                 events[v][hi + 1].append((-1, s_i, t_i))
             fqdns.update(t.peer.fqdns)
+            platform.update(t.peer.platform)
     result: list[tuple[Atom, list[list[Term]]]] = []
     for v in sorted(events):
         points = sorted(events[v])
@@ -257,6 +278,9 @@ def _refine_peers(terms_by_side: list[list[Term]]) -> list[tuple[Atom, list[list
     for name in sorted(fqdns):
         covering = [[t for t in side if name in t.peer.fqdns] for side in terms_by_side]
         result.append((("fqdn", name), covering))
+    for name in sorted(platform):
+        covering = [[t for t in side if name in t.peer.platform] for side in terms_by_side]
+        result.append((("platform", name), covering))
     return result
 
 
@@ -302,9 +326,10 @@ def _atoms_to_peer(atoms: list[Atom]) -> Peer:
         else:
             spans.append([v, lo, hi])
     names = sorted({a[1] for a in atoms if a[0] == "fqdn"})
+    platform = sorted({a[1] for a in atoms if a[0] == "platform"})
     cidrs = [str(c) for v, lo, hi in spans
              for c in netaddr.iprange_to_cidrs(netaddr.IPAddress(lo, v), netaddr.IPAddress(hi, v))]
-    return Peer(tuple(cidrs), tuple(names))
+    return Peer(tuple(cidrs), tuple(names), tuple(platform))
 
 
 def _combine(sides: list[Iterable[Term]], op: Callable[[list[PortSet]], PortSet]) -> tuple[Term, ...]:
@@ -438,6 +463,15 @@ class Capabilities:
     fqdn: bool = True
     #: what an FQDN destination widens to where ``fqdn`` is False
     fqdn_fallback: tuple[str, ...] = (ANY_IPV4,)
+    #: the platform-destination kinds expressed exactly (None: every kind); the others widen to
+    #: ``fqdn_fallback`` (a named widening), or are refused when listed in ``platform_refused``
+    platform: tuple[str, ...] | None = None
+    platform_refused: tuple[str, ...] = ()
+    #: why a refused kind cannot be expressed (the one line the user reads)
+    platform_reason: str = ""
+
+    def platform_exact(self, atom: str) -> bool:
+        return self.platform is None or atom.partition(":")[0] in self.platform
 
 
 @dataclass(frozen=True, order=True)
@@ -468,6 +502,7 @@ def project(allowed: AllowedSet, caps: Capabilities) -> Projection:
     """Reduce ``allowed`` to what ``caps`` can express, widening only along the named dimensions.
 
     Every widening is returned; nothing else changes. The result is a superset of ``allowed``.
+    A platform destination of a kind in ``caps.platform_refused`` raises :class:`CapabilityError`.
     """
     terms: list[Term] = []
     widened: set[Widening] = set()
@@ -479,6 +514,15 @@ def project(allowed: AllowedSet, caps: Capabilities) -> Projection:
         if not caps.fqdn and peer.fqdns:
             widened.add(Widening(t.flow, "destination", ",".join(peer.fqdns),
                                  ",".join(caps.fqdn_fallback), caps.name))
-            peer = Peer.of(list(peer.cidrs) + list(caps.fqdn_fallback), ())
+            peer = Peer.of(list(peer.cidrs) + list(caps.fqdn_fallback), (), peer.platform)
+        if peer.platform and not all(caps.platform_exact(a) for a in peer.platform):
+            refused = [a for a in peer.platform if a.partition(":")[0] in caps.platform_refused]
+            if refused:
+                raise CapabilityError(f"{caps.name}: flow {t.flow or '(unlabelled)'}: platform destination "
+                                      f"{refused[0]} cannot be expressed here ({caps.platform_reason or 'refused'})")
+            keep = [a for a in peer.platform if caps.platform_exact(a)]
+            gone = [a for a in peer.platform if not caps.platform_exact(a)]
+            widened.add(Widening(t.flow, "destination", ",".join(gone), ",".join(caps.fqdn_fallback), caps.name))
+            peer = Peer.of(list(peer.cidrs) + list(caps.fqdn_fallback), peer.fqdns, keep)
         terms.append(Term(t.direction, t.transport, peer, src, t.dst_ports, t.flow))
     return Projection(AllowedSet(terms), tuple(sorted(widened)))

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["ROLE_KEY", "PROFILE_KEY", "FLOW_KEY", "ROLE_FOR_PROFILE", "PROFILE_FOR_ROLE", "tags",
+__all__ = ["ROLE_KEY", "PROFILE_KEY", "FLOW_KEY", "PREFIX_LIST_KEY", "ROLE_FOR_PROFILE", "PROFILE_FOR_ROLE", "tags",
            "description", "parse_description"]
 
 ROLE_KEY = "spirit-role"
 PROFILE_KEY = "spirit-profile"
 FLOW_KEY = "spirit-flow"
+#: on an AWS rule that references an AWS-managed prefix list: its name (the id alone does not say it)
+PREFIX_LIST_KEY = "spirit-prefix-list"
 ROLE_FOR_PROFILE = {"sbc": "sbc", "communicator": "vdi", "phones": "phone-site"}
 PROFILE_FOR_ROLE = {v: k for k, v in ROLE_FOR_PROFILE.items()}
 

@@ -139,6 +139,8 @@ class PreviewResult:
             "layers": [v.to_json() for v in self.layers],
             "assumptions": [{"id": a.id, "text": a.text} for a in self.profile.assumptions],
             "warnings": self.warnings,
+            # what the customer added (spirit:extraFlows), apart from Spirit's flows
+            "customer_flows": [f.to_json() for f in self.profile.customer_flows],
         }
 
     def to_json(self) -> str:
@@ -215,10 +217,14 @@ def render_text(res: PreviewResult) -> str:
            f"profile {res.config.profile}, nat {res.config.nat}, strict {str(res.config.strict).lower()}", ""]
     out.append(f"Resources ({len(res.resources)}):")
     out += ["  " + line for line in _tree(res.resources)]
+    customer = {f.id: f.provenance for f in res.profile.customer_flows}
+    if customer:
+        out += ["", "Customer flows (spirit:extraFlows; not Spirit's, marked + below):"]
+        out += [f"  + {fid}: {origin}" for fid, origin in customer.items()]
     for v in res.layers:
         out += ["", f"Rules: {v.layer}"]
-        rows = [(t.flow or "-", t.direction, t.transport, str(t.peer), str(t.src_ports), str(t.dst_ports))
-                for t in v.actual.terms]
+        rows = [(("+" if t.flow in customer else "") + (t.flow or "-"), t.direction, t.transport, str(t.peer),
+                 str(t.src_ports), str(t.dst_ports)) for t in v.actual.terms]
         out += ["  " + line for line in _table(("flow", "dir", "proto", "peer", "sport", "dport"), rows)]
     out += ["", "Outputs (placeholders where the cloud assigns the value: ids '<name>-id', account 123456789012, "
             "public addresses from 203.0.113.0/24, '<computed>'; not real addresses to allowlist):"]

@@ -12,14 +12,25 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
-from .catalogue.load import check_dns_name, load_catalogue, parse_cidr, parse_ranges
+from .catalogue.load import (
+    ExtraFlowsFile,
+    check_dns_name,
+    load_catalogue,
+    load_extra_flows,
+    parse_cidr,
+    parse_ranges,
+)
 from .catalogue.model import Assumption, Catalogue, Flow
-from .errors import ConfigError
+from .errors import CatalogueError, ConfigError
 from .flows import AllowedSet, Peer, PortSet, Term, compact_cidrs
 from .yamlsrc import Document, check_schema, load_yaml
 
 __all__ = ["PROFILES", "PROFILE_ASSUMPTIONS", "SbcPorts", "Overrides", "ProfileFlow", "Profile",
-           "build_profile", "load_overrides", "overrides_from_mapping"]
+           "build_profile", "load_overrides", "overrides_from_mapping", "ExtraFlowsFile", "load_extra_flows",
+           "with_extra_flows", "resolve_args_profile", "CUSTOMER"]
+
+#: the provenance prefix of a customer's extra flow: ``customer:<file>:<line>``
+CUSTOMER = "customer"
 
 PROFILES = ("phones", "communicator", "sbc")
 Ranges = tuple[tuple[int, int], ...]
@@ -55,6 +66,8 @@ class Overrides:
     source: str = ""
     #: (field, line) pairs from the override file, so errors found later (at build time) can name the line
     source_lines: tuple[tuple[str, int], ...] = field(default=(), compare=False, repr=False)
+    #: the customer's extra flows (:func:`load_extra_flows`), merged into every profile built with these
+    extra_flows: ExtraFlowsFile | None = None
 
     def line_of(self, name: str) -> int | None:
         return dict(self.source_lines).get(name)
@@ -75,10 +88,18 @@ class ProfileFlow:
     dst_ports: Ranges | None
     derived_from: tuple[str, ...]
     assumptions: tuple[str, ...] = ()
+    #: platform destinations (``<kind>:<name>``: Azure service tags, AWS-managed prefix lists)
+    peer_platform: tuple[str, ...] = ()
+    #: ``""`` for Spirit's flows; ``customer:<file>:<line>`` for a customer's extra flow
+    provenance: str = ""
+
+    @property
+    def customer(self) -> bool:
+        return self.provenance.startswith(CUSTOMER + ":")
 
     @property
     def peer(self) -> Peer:
-        return Peer.of(self.peer_cidrs, self.peer_fqdns)
+        return Peer.of(self.peer_cidrs, self.peer_fqdns, self.peer_platform)
 
     def allowed(self) -> AllowedSet:
         return AllowedSet(Term(self.direction, t, self.peer, PortSet.of(self.src_ports), PortSet.of(self.dst_ports),
@@ -96,6 +117,7 @@ class ProfileFlow:
             "dst_ports": PortSet.of(self.dst_ports).to_json(),
             "derived_from": list(self.derived_from),
             "assumptions": list(self.assumptions),
+            **({"origin": self.provenance} if self.provenance else {}),
         }
 
 
@@ -113,6 +135,11 @@ class Profile:
         for f in self.flows:
             terms.extend(f.allowed().terms)
         return AllowedSet(terms)
+
+    @property
+    def customer_flows(self) -> tuple[ProfileFlow, ...]:
+        """The customer's extra flows (``customer:<file>:<line>``), apart from Spirit's."""
+        return tuple(f for f in self.flows if f.customer)
 
     @cached_property
     def spirit_cidrs(self) -> tuple[str, ...]:
@@ -132,6 +159,9 @@ class Profile:
         named = {a for f in self.catalogue.flows for a in f.assumptions}
         used |= {a.id for a in self.catalogue.assumptions if a.id not in named}
         known = list(self.catalogue.assumptions) + list(PROFILE_ASSUMPTIONS)
+        extra = self.overrides.extra_flows
+        if extra is not None:
+            known += [a for a in extra.assumptions if a.id not in {k.id for k in known}]
         return tuple(a for a in known if a.id in used)
 
     def to_json(self) -> dict:
@@ -142,6 +172,8 @@ class Profile:
             "flows": [f.to_json() for f in self.flows],
             "allowed": self.allowed.to_json(),
             "assumptions": [{"id": a.id, "text": a.text} for a in self.assumptions],
+            **({"customer_flows": [{"id": f.id, "origin": f.provenance} for f in self.customer_flows]}
+               if self.customer_flows else {}),
         }
 
 
@@ -157,14 +189,31 @@ def _is_ztp(flow: Flow) -> bool:
 def _from_row(flow: Flow, extra: tuple[str, ...], drop: set[str]) -> ProfileFlow | None:
     if flow.server_cidrs is None:
         names = tuple(d.name for d in flow.dns if not (_is_ztp(flow) and d.name in drop))
-        if not names:
+        if not names and not flow.platform:
             return None
         cidrs: tuple[str, ...] = ()
     else:
         names = ()
         cidrs = compact_cidrs(list(flow.server_cidrs) + list(extra))
     return ProfileFlow(flow.id, "egress", flow.application, flow.transports, flow.dscp, flow.client_ports,
-                       cidrs, names, flow.server_ports, (flow.id,), flow.assumptions)
+                       cidrs, names, flow.server_ports, (flow.id,), flow.assumptions,
+                       tuple(p.atom for p in flow.platform))
+
+
+def _customer_flows(extra: ExtraFlowsFile, taken: dict[str, str]) -> tuple[ProfileFlow, ...]:
+    """The customer's flows as profile flows, exactly as a catalogue row would be (DNS names within
+    listed CIDRs are for DNS-aware layers only), never Spirit's extra ranges, never everything."""
+    out = []
+    for f in extra.flows:
+        where = f"{f.provenance.table}:{f.provenance.row}"
+        file = f.provenance.table.partition(":")[2]
+        if f.id in taken:
+            raise CatalogueError(f"flow id {f.id!r} is already {taken[f.id]}: give the extra flow its own id",
+                                 file=file, line=f.provenance.row, field="id")
+        taken[f.id] = f"an extra flow at {where}"
+        pf = _from_row(f, (), set())
+        out.append(replace(pf, derived_from=(), provenance=where))
+    return tuple(out)
 
 
 def _sbc_flows(cat: Catalogue, ov: Overrides) -> tuple[ProfileFlow, ...]:
@@ -223,6 +272,10 @@ def build_profile(name: str, overrides: Overrides | None = None, catalogue: Cata
                       if (pf := _from_row(f, ov.extra_spirit_cidrs, drop)) is not None)
     if not flows:
         raise ConfigError(f"profile {name!r} has no flows in {catalogue.path}", field="profile")
+    if ov.extra_flows is not None:
+        taken = {f.id: f"a Spirit catalogue flow ({catalogue.path})" for f in catalogue.flows}
+        taken.update({f.id: f"a Spirit flow of profile {name}" for f in flows})
+        flows = flows + _customer_flows(ov.extra_flows, taken)
     return Profile(name, flows, catalogue, ov)
 
 
@@ -302,3 +355,30 @@ def overrides_from_mapping(data: dict, file: str = "(config)", lines: dict | Non
 
 def with_catalogue(ov: Overrides, path: str | None) -> Overrides:
     return replace(ov, catalogue=path) if path else ov
+
+
+def resolve_args_profile(profile, overrides: Overrides | None, extra_flows) -> Profile:
+    """What every component's Args do with ``profile``, ``overrides`` and ``extra_flows``: a built
+    Profile is taken as it is (it already holds its extra flows), a name is built with both."""
+    if isinstance(profile, Profile):
+        if extra_flows:
+            raise ConfigError("give extra_flows with a profile name (a built Profile already holds its flows: "
+                              "build it with overrides=with_extra_flows(...))", field="extra_flows")
+        return profile
+    if not isinstance(profile, str):
+        raise ConfigError(f"expected a profile name or a Profile, not {type(profile).__name__}", field="profile")
+    if profile not in PROFILES:
+        raise ConfigError(f"unknown profile {profile!r} (allowed: {', '.join(PROFILES)})", field="profile")
+    return build_profile(profile, with_extra_flows(overrides, extra_flows))
+
+
+def with_extra_flows(ov: Overrides | None, extra: str | Path | ExtraFlowsFile | None) -> Overrides:
+    """``ov`` (default: none) plus the customer's extra flows (a file name, loaded and validated here)."""
+    ov = ov or Overrides()
+    if extra is None or extra == "":
+        return ov
+    if not isinstance(extra, ExtraFlowsFile):
+        if not isinstance(extra, (str, Path)):
+            raise ConfigError(f"expected a file name, got {type(extra).__name__} {extra!r}", field="extra_flows")
+        extra = load_extra_flows(extra)
+    return replace(ov, extra_flows=extra)

@@ -63,6 +63,8 @@ KEYS: tuple[Key, ...] = (
     Key("sbcMediaPorts", "string", "SBC only: the SBC's RTP media port range.", "16384-32767"),
     Key("overrides", "object", "Catalogue overrides: extra_spirit_cidrs, ztp_vendors_drop, catalogue (a file "
         "relative to the project).", {}),
+    Key("extraFlows", "string", "The customer's own egress flows (NTP, OS mirrors, a platform's endpoints): a file in "
+        "the catalogue's format, relative to the project (e.g. presets/avd-session-hosts.yaml). Empty: none.", ""),
     Key("targetTags", "array", "GCP only: network tags the firewall rules and NAT routes target.", ["spirit"]),
     Key("expectedCalls", "integer", "Concurrent calls per VM, used to size NAT ports.", 100),
     Key("natInstanceType", "string", "qos-instance only: instance size (empty: the cloud's small default).", ""),
@@ -240,7 +242,9 @@ def parse(raw: dict[str, Any], *, file: str = "(config)", lines: dict[str, int] 
 
     if not (PortSet.of(sip) & PortSet.of(media)).is_empty:
         raise _err(file, lines, "sbcMediaPorts", "the media range overlaps the SIP ports")
-    ov = Overrides(ov.extra_spirit_cidrs, ov.ztp_vendors_drop, SbcPorts(sip, media), ov.catalogue, file)
+    ov = Overrides(ov.extra_spirit_cidrs, ov.ztp_vendors_drop, SbcPorts(sip, media), ov.catalogue, file,
+                   extra_flows=_extra_flows(values["extraFlows"], file, lines, base))
+    _platform_checks(values["cloud"], ov)
     for i, t in enumerate(values["targetTags"]):
         if not isinstance(t, str) or not t or len(t) > 63 or not t[0].isalpha() or \
                 not all(c.islower() or c.isdigit() or c == "-" for c in t):
@@ -253,6 +257,48 @@ def parse(raw: dict[str, Any], *, file: str = "(config)", lines: dict[str, int] 
         overrides=ov, target_tags=tuple(values["targetTags"]), expected_calls=values["expectedCalls"],
         nat_instance_type=values["natInstanceType"], nat_ssh_public_key=values["natSshPublicKey"], extra=extra,
     )
+
+
+def _extra_flows(name: str, file: str, lines: dict, base: Path | None):
+    """The ``spirit:extraFlows`` file, loaded and validated (its own errors name its file and line)."""
+    if not name:
+        return None
+    from .catalogue.load import load_extra_flows
+
+    path = Path(name)
+    if path.is_absolute() or base is None:
+        return load_extra_flows(path)
+    if not (base / path).is_file():
+        raise _err(file, lines, "extraFlows", f"{name!r}: no such file (relative to the project, {base})")
+    return load_extra_flows(base / path, shown=name)
+
+
+#: the platform-destination kind each cloud's layers take (the other kinds are refused there)
+PLATFORM_KIND = {"aws": "aws-prefix-list", "azure": "azure-service-tag", "gcp": None}
+
+
+def _platform_checks(cloud: str, ov: Overrides) -> None:
+    """A platform destination of another cloud is refused here, with its file and line, before any
+    resource exists (the layers would refuse it too, but only once earlier resources are registered)."""
+    extra = ov.extra_flows
+    if extra is None:
+        return
+    for f in extra.flows:
+        for p in f.platform:
+            if p.type != PLATFORM_KIND[cloud]:
+                where = PLATFORM_KIND[cloud] or "none: list the service's CIDRs or DNS names"
+                raise ConfigError(f"flow {f.id}: {p.type} {p.name!r} cannot be expressed on {cloud} (platform "
+                                  f"destinations there: {where})", file=f.provenance.table.partition(":")[2],
+                                  line=f.provenance.row, field="platform")
+            if p.type == "aws-prefix-list":
+                from .aws.rules import managed_prefix_list_weight
+                from .errors import CapabilityError
+
+                try:
+                    managed_prefix_list_weight(p.name)
+                except CapabilityError as e:
+                    raise ConfigError(str(e), file=f.provenance.table.partition(":")[2], line=f.provenance.row,
+                                      field="platform") from None
 
 
 def _cross_checks(values: dict[str, Any], net: netaddr.IPNetwork, file: str, lines: dict) -> None:

@@ -313,6 +313,11 @@ def default_call_results(token: str, args: Mapping[str, Any], *, region: str = "
                 "arn": "arn:aws:iam::123456789012:user/mock", "userId": "AIDAMOCKUSER"}
     if token == "aws:index/getPartition:getPartition":
         return {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}
+    if token == "aws:ec2/getManagedPrefixList:getManagedPrefixList":
+        name = str(args.get("name") or "")
+        return {"id": f"pl-{_stable_int(token, name):08x}", "name": name, "addressFamily": "IPv4",
+                "arn": f"arn:aws:ec2:{region}:aws:prefix-list/pl-{_stable_int(token, name):08x}",
+                "maxEntries": 1, "ownerId": "AWS", "entries": [], "version": 1, "filters": [], "tags": {}}
     if token == "gcp:organizations/getClientConfig:getClientConfig":
         return {"id": "mock", "project": gcp_project, "region": "us-central1", "zone": "us-central1-a",
                 "accessToken": "mock-token"}

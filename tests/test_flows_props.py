@@ -1,7 +1,9 @@
 """Property tests of the flow algebra against an independent point-membership oracle.
 
 The oracle ``allows`` knows nothing of compaction: a packet (direction, transport, remote peer, source
-port, destination port) is allowed when some raw box contains it. Small pools of ports and CIDRs make
+port, destination port) is allowed when some raw box contains it. A remote peer is an address, a DNS
+name or a platform destination (an Azure service tag, an AWS-managed prefix list): names and platform
+destinations are opaque atoms, each only itself. Small pools of ports and CIDRs make
 ranges overlap, nest and touch, so merging and splitting are exercised on every run.
 """
 
@@ -10,9 +12,11 @@ from __future__ import annotations
 import ipaddress
 from functools import cache
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from spirit_infra.errors import CapabilityError
 from spirit_infra.flows import ANY_IPV4, AllowedSet, Capabilities, Peer, PortSet, Term, project
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -24,13 +28,16 @@ CIDRS = ["10.0.0.0/8", "10.0.0.0/24", "10.0.1.0/24", "10.0.0.0/23", "10.0.0.128/
          "10.0.0.4/32", "11.0.0.0/8", "192.0.2.0/24", "0.0.0.0/0", "0.0.0.0/1", "128.0.0.0/1",
          "2001:db8::/32", "2001:db8::/33", "2001:db8:8000::/33", "::/0"]
 FQDNS = ["a.example.com", "b.example.com", "ztp.polycom.com"]
+PLATFORM = ["azure-service-tag:AzureMonitor", "azure-service-tag:Storage.AustraliaEast",
+            "aws-prefix-list:com.amazonaws.ap-southeast-2.s3"]
 LABELS = ["", "f1", "f2"]
 
 
 # ---- the oracle: raw boxes, no compaction -------------------------------------------------------------
 
 def box_of(t: Term) -> tuple:
-    return (t.direction, t.transport, tuple(t.peer.cidrs), tuple(t.peer.fqdns), t.src_ports.ranges, t.dst_ports.ranges)
+    return (t.direction, t.transport, tuple(t.peer.cidrs), tuple(t.peer.fqdns), tuple(t.peer.platform),
+            t.src_ports.ranges, t.dst_ports.ranges)
 
 
 def _in_ranges(port: int, ranges) -> bool:
@@ -50,7 +57,9 @@ def _addr(peer: str):
         return None  # a DNS name
 
 
-def _in_peer(peer: str, cidrs, fqdns) -> bool:
+def _in_peer(peer: str, cidrs, fqdns, platform) -> bool:
+    if peer in PLATFORM:
+        return peer in platform
     ip = _addr(peer)
     if ip is not None:
         return any(ip in _net(c) for c in cidrs)
@@ -58,9 +67,9 @@ def _in_peer(peer: str, cidrs, fqdns) -> bool:
 
 
 def allows(boxes, direction, transport, peer, sport, dport) -> bool:
-    return any(d == direction and tr == transport and _in_peer(peer, cidrs, fqdns)
+    return any(d == direction and tr == transport and _in_peer(peer, cidrs, fqdns, platform)
                and _in_ranges(sport, src) and _in_ranges(dport, dst)
-               for d, tr, cidrs, fqdns, src, dst in boxes)
+               for d, tr, cidrs, fqdns, platform, src, dst in boxes)
 
 
 # ---- strategies -----------------------------------------------------------------------------------------
@@ -75,15 +84,17 @@ portset_raw = st.one_of(st.just(((0, 65535),)), ranges_st.map(tuple))
 def raw_box(draw):
     cidrs = draw(st.lists(st.sampled_from(CIDRS), max_size=3, unique=True))
     fqdns = draw(st.lists(st.sampled_from(FQDNS), max_size=2, unique=True))
-    if not cidrs and not fqdns:
+    platform = draw(st.lists(st.sampled_from(PLATFORM), max_size=2, unique=True))
+    if not cidrs and not fqdns and not platform:
         cidrs = [draw(st.sampled_from(CIDRS))]
     return (draw(st.sampled_from(["egress", "ingress"])), draw(st.sampled_from(["tcp", "udp"])),
-            tuple(cidrs), tuple(fqdns), draw(portset_raw), draw(portset_raw), draw(st.sampled_from(LABELS)))
+            tuple(cidrs), tuple(fqdns), tuple(platform), draw(portset_raw), draw(portset_raw),
+            draw(st.sampled_from(LABELS)))
 
 
 def term_of(b) -> Term:
-    d, tr, cidrs, fqdns, src, dst, label = b
-    return Term(d, tr, Peer.of(cidrs, fqdns), PortSet.of(src), PortSet.of(dst), label)
+    d, tr, cidrs, fqdns, platform, src, dst, label = b
+    return Term(d, tr, Peer.of(cidrs, fqdns, platform), PortSet.of(src), PortSet.of(dst), label)
 
 
 raw_sets = st.lists(raw_box(), max_size=5)
@@ -94,13 +105,14 @@ PROBE_IPS = ["10.0.0.0", "10.0.0.4", "10.0.0.5", "10.0.0.6", "10.0.0.127", "10.0
              "2001:db8::", "2001:db8:7fff:ffff:ffff:ffff:ffff:ffff", "2001:db8:8000::", "2001:db9::", "::1"]
 PROBE_PORTS = sorted({q for p in PORTS for q in (p - 1, p, p + 1) if 0 <= q <= 65535})
 probes = st.lists(st.tuples(st.sampled_from(["egress", "ingress"]), st.sampled_from(["tcp", "udp"]),
-                            st.sampled_from(PROBE_IPS + FQDNS + ["c.example.com"]),
+                            st.sampled_from(PROBE_IPS + FQDNS + ["c.example.com"] + PLATFORM
+                                            + ["aws-prefix-list:com.amazonaws.ap-southeast-2.dynamodb"]),
                             st.sampled_from(PROBE_PORTS), st.sampled_from(PROBE_PORTS)),
                   min_size=40, max_size=80)
 
 
 def raw_boxes(raw) -> list[tuple]:
-    return [(d, tr, c, f, s, t) for d, tr, c, f, s, t, _ in raw]
+    return [(d, tr, c, f, pl, s, t) for d, tr, c, f, pl, s, t, _ in raw]
 
 
 def boxes(aset: AllowedSet) -> list[tuple]:
@@ -116,7 +128,7 @@ def test_compaction_preserves_the_set(raw, pts):
     canon = boxes(AllowedSet(s.canonical()))
     for t in s.terms + s.canonical():
         # every peer the algebra builds is already in Peer.of's normal form (minimal, sorted CIDRs)
-        assert t.peer == Peer.of(t.peer.cidrs, t.peer.fqdns)
+        assert t.peer == Peer.of(t.peer.cidrs, t.peer.fqdns, t.peer.platform)
         assert not t.is_empty
     for p in pts:
         expected = allows(raw_boxes(raw), *p)
@@ -160,23 +172,25 @@ def test_laws(ra, rb, rc):
 
 def _respell(b, how: int):
     """The same traffic written differently: split ranges/CIDRs, relabel, duplicate."""
-    d, tr, cidrs, fqdns, src, dst, label = b
+    d, tr, cidrs, fqdns, platform, src, dst, label = b
     out = []
     if how == 0 and len(src) >= 1 and src[0][0] < src[0][1]:
         lo, hi = src[0]
         mid = (lo + hi) // 2
-        out += [(d, tr, cidrs, fqdns, ((lo, mid),) + src[1:], dst, label),
-                (d, tr, cidrs, fqdns, ((mid + 1, hi),) + src[1:], dst, label + "x")]
+        out += [(d, tr, cidrs, fqdns, platform, ((lo, mid),) + src[1:], dst, label),
+                (d, tr, cidrs, fqdns, platform, ((mid + 1, hi),) + src[1:], dst, label + "x")]
     elif how == 1 and cidrs:
         net = ipaddress.ip_network(cidrs[0])
         halves = [str(h) for h in net.subnets()] if net.prefixlen < net.max_prefixlen else [str(net)]
-        out += [(d, tr, (h,) + cidrs[1:], fqdns, src, dst, label) for h in halves]
+        out += [(d, tr, (h,) + cidrs[1:], fqdns, platform, src, dst, label) for h in halves]
         if fqdns:
-            out.append((d, tr, (), tuple(f.upper() + "." for f in fqdns), src, dst, "other"))
+            out.append((d, tr, (), tuple(f.upper() + "." for f in fqdns), (), src, dst, "other"))
+        if platform:  # each platform destination on its own: the same traffic
+            out += [(d, tr, (), (), (a,), src, dst, "platform") for a in platform]
     elif how == 2:
-        out += [b, (d, tr, cidrs, fqdns, src, dst, "dup")]
+        out += [b, (d, tr, cidrs, fqdns, platform, src, dst, "dup")]
     else:
-        out.append((d, tr, cidrs, fqdns, tuple(reversed(src)), tuple(reversed(dst)), label))
+        out.append((d, tr, cidrs, fqdns, platform, tuple(reversed(src)), tuple(reversed(dst)), label))
     return out
 
 
@@ -276,7 +290,7 @@ def test_projection_fqdn(raw, pts):
     assert all(w.after == ANY_IPV4 for w in p.widened)
     # the address part is kept, and each name becomes any IPv4 address with the same ports
     expected = AllowedSet(Term(t.direction, t.transport,
-                               Peer.of(list(t.peer.cidrs) + ([ANY_IPV4] if t.peer.fqdns else [])),
+                               Peer.of(list(t.peer.cidrs) + ([ANY_IPV4] if t.peer.fqdns else []), (), t.peer.platform),
                                t.src_ports, t.dst_ports, t.flow) for t in s.terms)
     assert p.allowed == expected
     for d, tr, peer, sport, dport in pts:
@@ -300,3 +314,59 @@ def test_projection_both_dimensions(raw):
     assert {(w.flow, w.dimension) for w in both.widened} == \
         {(w.flow, w.dimension) for w in project(s, Capabilities("a", source_ports=False)).widened} | \
         {(w.flow, w.dimension) for w in project(s, Capabilities("b", fqdn=False)).widened}
+
+
+# ---- platform destinations: opaque atoms, exact where a layer takes them, else widened or refused ----------
+
+def test_platform_examples():
+    t = lambda platform=(), cidrs=(), flow="": Term(  # noqa: E731
+        "egress", "tcp", Peer.of(cidrs, (), platform), PortSet.of(None), PortSet.of([[443, 443]]), flow)
+    tag, pl = "azure-service-tag:AzureMonitor", "aws-prefix-list:com.amazonaws.ap-southeast-2.s3"
+    # a platform destination is only itself: not an address, not a name, not another tag
+    assert AllowedSet([t([tag])]) != AllowedSet([t(cidrs=["0.0.0.0/0"])])
+    assert not AllowedSet([t([tag])]) <= AllowedSet([t(cidrs=["0.0.0.0/0"])])
+    assert AllowedSet([t([tag, pl])]) == AllowedSet([t([tag]), t([pl])])
+    assert (AllowedSet([t([tag, pl])]) - AllowedSet([t([pl])])) == AllowedSet([t([tag])])
+    with pytest.raises(ValueError):
+        Peer.of((), (), ["AzureMonitor"])  # an atom names its kind
+
+
+@SETTINGS
+@given(raw_sets, probes)
+def test_projection_platform_widened(raw, pts):
+    """A layer that cannot express a kind widens it to any IPv4 address on the same transport and ports
+    (named, per flow); the kinds it can express stay exact; nothing else changes."""
+    s = AllowedSet(term_of(b) for b in raw)
+    caps = Capabilities("tags-only", platform=("azure-service-tag",))
+    p = project(s, caps)
+    assert not any(a.startswith("aws-prefix-list:") for t in p.allowed.terms for a in t.peer.platform)
+    wide = {t.flow for t in s.terms if any(a.startswith("aws-prefix-list:") for a in t.peer.platform)}
+    assert {w.flow for w in p.widened} == wide
+    assert all(w.dimension == "destination" and w.after == ANY_IPV4 and w.target == "tags-only" for w in p.widened)
+    expected = AllowedSet(Term(t.direction, t.transport,
+                               Peer.of(list(t.peer.cidrs) + ([ANY_IPV4] if len(t.peer.platform) > len(
+                                   [a for a in t.peer.platform if a.startswith("azure-service-tag:")]) else []),
+                                       t.peer.fqdns, [a for a in t.peer.platform if a.startswith("azure-service-tag:")]),
+                               t.src_ports, t.dst_ports, t.flow) for t in s.terms)
+    assert p.allowed == expected
+    for d, tr, peer, sport, dport in pts:
+        if allows(boxes(s), d, tr, peer, sport, dport):
+            if peer.startswith("aws-prefix-list:"):
+                assert allows(boxes(p.allowed), d, tr, "192.0.2.1", sport, dport)  # widened, same ports
+            else:
+                assert allows(boxes(p.allowed), d, tr, peer, sport, dport)  # kept
+        elif peer in PLATFORM and peer.startswith("azure-service-tag:"):
+            assert not allows(boxes(p.allowed), d, tr, peer, sport, dport)  # exact: never widens into a tag
+
+
+@SETTINGS
+@given(raw_sets)
+def test_projection_platform_refused(raw):
+    s = AllowedSet(term_of(b) for b in raw)
+    caps = Capabilities("gcp-like", platform=(), platform_refused=("azure-service-tag", "aws-prefix-list"),
+                        platform_reason="no such thing here")
+    if any(t.peer.platform for t in s.terms):
+        with pytest.raises(CapabilityError, match=r"gcp-like: flow .*: platform destination .* \(no such thing here\)"):
+            project(s, caps)
+    else:
+        assert project(s, caps).allowed == s

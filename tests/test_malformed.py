@@ -21,6 +21,7 @@ MALFORMED = HERE / "malformed"
 CASES = sorted(MALFORMED.glob("*.yaml"))
 CATALOGUES = [p for p in CASES if p.name.startswith("catalogue-")]
 OVERRIDES = [p for p in CASES if p.name.startswith("override-")]
+EXTRA_FLOWS = [p for p in CASES if p.name.startswith("extra-")]
 
 # error: <file>:<line>: <field>: <what>   (a field is a dotted/indexed path or a "(kind)" word)
 LINE_RE = re.compile(r"^error: (?P<file>[^:]+):(?P<line>\d+): (?P<field>[A-Za-z0-9_.\[\]()-]+): (?P<what>\S.*)$")
@@ -40,6 +41,8 @@ def _header(path: Path) -> dict[str, str]:
 def _argv(path: Path) -> list[str]:
     if path.name.startswith("override-"):
         return ["flows", "--profile", _header(path).get("profile", "phones"), "--overrides", str(path)]
+    if path.name.startswith("extra-"):
+        return ["flows", "--profile", _header(path).get("profile", "phones"), "--extra-flows", str(path)]
     return ["catalogue", "--catalogue", str(path)]
 
 
@@ -63,7 +66,8 @@ def test_enough_cases_cover_the_issue():
                   "duplicate-flow-id", "empty-destination", "yaml-syntax", "wrong-type", "unknown-key",
                   "missing-key", "duplicate-yaml-key", "unknown-assumption", "dns-name", "empty-file",
                   "not-a-mapping", "override-cidr", "override-ztp-unknown-vendor", "override-sbc-overlap",
-                  "override-unknown-key"):
+                  "override-unknown-key", "extra-cidr-everything", "extra-id-is-spirit-flow", "extra-client-key",
+                  "extra-service-tag-bad", "extra-prefix-list-bad", "extra-platform-with-dns", "extra-yaml-syntax"):
         assert topic in names, f"no malformed case for {topic}"
     for p in CASES:
         assert "expect" in _header(p), f"{p.name} has no '# expect:' header"
@@ -125,7 +129,7 @@ def test_quick_schema_check_never_accepts_what_jsonschema_rejects():
     """check_schema skips jsonschema when its quick check says valid: that must never hide an error."""
     import jsonschema
 
-    from spirit_infra.catalogue.load import _schema
+    from spirit_infra.catalogue.load import _schema, extra_flows_schema
     from spirit_infra.errors import InputError
     from spirit_infra.profiles import OVERRIDES_SCHEMA
     from spirit_infra.yamlsrc import _quick_valid, load_yaml
@@ -136,7 +140,8 @@ def test_quick_schema_check_never_accepts_what_jsonschema_rejects():
             doc = load_yaml(path)
         except InputError:
             continue
-        schema = OVERRIDES_SCHEMA if path.name.startswith("override-") else _schema()
+        schema = (OVERRIDES_SCHEMA if path.name.startswith("override-")
+                  else extra_flows_schema() if path.name.startswith("extra-") else _schema())
         valid = not list(jsonschema.Draft202012Validator(schema).iter_errors(doc.data))
         if _quick_valid(schema, doc.data, schema):
             assert valid, f"{path.name}: the quick check accepted a document jsonschema rejects"

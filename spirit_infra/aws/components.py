@@ -24,7 +24,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ..errors import ConfigError
-from ..profiles import PROFILES, Overrides, Profile, build_profile
+from ..profiles import Overrides, Profile, resolve_args_profile
 from . import fqdn as _fqdn
 from . import rules as _rules
 from .quota import DEFAULT_GROUPS_PER_INTERFACE, DEFAULT_QUOTA
@@ -61,6 +61,8 @@ def _convert(value: Any, created: Mapping[str, pulumi.CustomResource], params: M
     if isinstance(value, dict):
         if "$ref" in value:
             return getattr(created[value["$ref"]], value.get("attr", "id"))
+        if "$managedPrefixList" in value:  # an AWS-managed prefix list, by name: the data source finds its id
+            return aws.ec2.get_managed_prefix_list_output(name=value["$managedPrefixList"]).id
         if "$param" in value:
             v = params[value["$param"]]
             if "index" in value:
@@ -107,12 +109,8 @@ def _refs(value: Any) -> set[str]:
     return set()
 
 
-def resolve_profile(profile: str | Profile, overrides: Overrides | None) -> Profile:
-    if isinstance(profile, Profile):
-        return profile
-    if profile not in PROFILES:
-        raise ConfigError(f"unknown profile {profile!r} (allowed: {', '.join(PROFILES)})", field="profile")
-    return build_profile(profile, overrides)
+def resolve_profile(profile: str | Profile, overrides: Overrides | None, extra_flows: str | None = None) -> Profile:
+    return resolve_args_profile(profile, overrides, extra_flows)
 
 
 def _require(value: Any, field: str) -> None:
@@ -139,6 +137,7 @@ class SpiritSecurityGroupsArgs:
     :param groups_per_interface: at most this many groups (AWS default 5, up to 16).
     :param prefix_list: reference a customer-managed prefix list for the Spirit ranges where it fits.
     :param prefix_list_max_entries: the list's size (default: ``max(10, 2 x ranges)``).
+    :param extra_flows: the customer's extra-flow file (the catalogue's format), merged into the profile.
     """
 
     vpc_id: pulumi.Input[str]
@@ -150,10 +149,11 @@ class SpiritSecurityGroupsArgs:
     groups_per_interface: int = DEFAULT_GROUPS_PER_INTERFACE
     prefix_list: bool = True
     prefix_list_max_entries: int | None = None
+    extra_flows: str | None = None
 
     def __post_init__(self) -> None:
         _require(self.vpc_id, "vpc_id")
-        self.resolved = resolve_profile(self.profile, self.overrides)
+        self.resolved = resolve_profile(self.profile, self.overrides, self.extra_flows)
         self.options = _rules.SgOptions(strict=self.strict, fqdn_firewall=self.fqdn_firewall, quota=self.quota,
                                         groups_per_interface=self.groups_per_interface, prefix_list=self.prefix_list,
                                         prefix_list_max_entries=self.prefix_list_max_entries)
@@ -201,6 +201,7 @@ class SpiritNetworkFirewallArgs:
     :param strict: stateful default action drop (default); ``False``: alert only.
     :param dns_firewall: add a Route 53 Resolver DNS Firewall allow list of the profile's DNS names.
     :param dns_block_others: the DNS Firewall also blocks every other name (off by default).
+    :param extra_flows: the customer's extra-flow file, merged into the profile.
     """
 
     profile: str | Profile = "phones"
@@ -210,9 +211,10 @@ class SpiritNetworkFirewallArgs:
     strict: bool = True
     dns_firewall: bool = False
     dns_block_others: bool = False
+    extra_flows: str | None = None
 
     def __post_init__(self) -> None:
-        self.resolved = resolve_profile(self.profile, self.overrides)
+        self.resolved = resolve_profile(self.profile, self.overrides, self.extra_flows)
         self.subnet_ids = tuple(self.subnet_ids)
         if (self.subnet_ids or self.dns_firewall) and self.vpc_id is None:
             raise ConfigError("is required with subnet_ids or dns_firewall", field="vpc_id")

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 
 from .. import marks
 from ..errors import ConfigError
-from ..flows import ANY_IPV4, AllowedSet, Peer, PortSet, Term, Widening
+from ..flows import ANY_IPV4, AllowedSet, Capabilities, Peer, PortSet, Term, Widening, project
 from .rules import PARAM_VPC, ref
 
 __all__ = ["NFW_TARGET", "TYPE_RULE_GROUP", "TYPE_POLICY", "TYPE_FIREWALL", "TYPE_DNS_DOMAIN_LIST",
@@ -63,6 +63,11 @@ TYPE_DNS_RULE = "aws:route53/resolverFirewallRule:ResolverFirewallRule"
 TYPE_DNS_ASSOCIATION = "aws:route53/resolverFirewallRuleGroupAssociation:ResolverFirewallRuleGroupAssociation"
 
 DOMAIN_PORTS = {"HTTP_HOST": 80, "TLS_SNI": 443}
+#: platform destinations on the Network Firewall: AWS-managed prefix lists widen to any address on the
+#: flow's ports (named; the security group in front keeps them exact), Azure service tags are refused
+PLATFORM_CAPS = {"platform": (), "platform_refused": ("azure-service-tag",),
+                 "platform_reason": "an Azure service tag exists only on Azure; on AWS use a managed prefix list"}
+NFW_PLATFORM_CAPS = Capabilities(NFW_TARGET, source_ports=True, fqdn=True, **PLATFORM_CAPS)
 PRIORITY = {"nfw-domains": 100, "nfw-rules": 200}
 
 
@@ -154,12 +159,16 @@ def render_firewall(profile, options: FirewallOptions | None = None) -> Firewall
     """Render the Network Firewall (and optional DNS Firewall) for a :class:`~spirit_infra.Profile`."""
     opts = options or FirewallOptions()
     pname = profile.name
-    allowed = profile.allowed
+    # a platform destination: an AWS-managed prefix list widens to any address (named), a service tag is refused
+    proj = project(profile.allowed, NFW_PLATFORM_CAPS)
+    allowed = proj.allowed
     domain_names: dict[str, set[str]] = defaultdict(set)  # name -> flows
     lines: list[str] = []
     flows_in_rules: set[str] = set()
-    widened: list[Widening] = []
-    warnings: list[str] = []
+    widened: list[Widening] = list(proj.widened)
+    warnings: list[str] = [f"{w.flow}: {w.before} is widened to any address on its ports on the Network "
+                           "Firewall (its rules cannot reference an AWS-managed prefix list here); the security "
+                           "group keeps it exact" for w in proj.widened]
     expected: list[Term] = []
     for t in allowed.terms:
         if t.peer.fqdns:

@@ -78,7 +78,38 @@ __all__ = ["SG_CAPS", "TYPE_SG", "TYPE_SG_RULE", "TYPE_INGRESS", "TYPE_EGRESS", 
            "TYPE_PREFIX_LIST_ENTRY", "SgOptions", "SgRender", "render", "read", "read_groups", "ref",
            "default_max_entries", "PARAM_VPC"]
 
-SG_CAPS = Capabilities("aws-security-group", source_ports=False, fqdn=False)
+SG_CAPS = Capabilities("aws-security-group", source_ports=False, fqdn=False, platform=("aws-prefix-list",),
+                       platform_refused=("azure-service-tag",),
+                       platform_reason="an Azure service tag exists only on Azure; on AWS use a managed prefix list")
+
+#: AWS-managed prefix lists a rule may reference, by service (``com.amazonaws.<region>.<service>``), with
+#: the weight each reference counts against the security group's rule quota. Source: Amazon VPC User Guide,
+#: "AWS-managed prefix lists" (https://docs.aws.amazon.com/vpc/latest/userguide/working-with-aws-managed-prefix-lists.html).
+#: A name not listed is refused: its weight is unknown, and under-counting it is a quota surprise at apply.
+MANAGED_PREFIX_LIST_WEIGHTS = {
+    "s3": 1, "dynamodb": 1, "ec2-instance-connect": 2, "ipv6.ec2-instance-connect": 2, "s3express": 6,
+    "vpc-lattice": 10, "ipv6.vpc-lattice": 10, "route53-healthchecks": 25, "ipv6.route53-healthchecks": 25,
+    "global.cloudfront.origin-facing": 55, "global.ipv6.cloudfront.origin-facing": 55, "global.groundstation": 5,
+}
+MANAGED = "aws-prefix-list"
+
+
+def managed_prefix_list_weight(name: str) -> int:
+    """The quota weight of an AWS-managed prefix list (``com.amazonaws.ap-southeast-2.s3`` -> 1)."""
+    rest = name.removeprefix("com.amazonaws.")
+    if rest.startswith("global."):
+        key = rest
+    else:
+        key = rest.partition(".")[2]
+    if key not in MANAGED_PREFIX_LIST_WEIGHTS:
+        known = ", ".join(sorted(MANAGED_PREFIX_LIST_WEIGHTS))
+        raise CapabilityError(f"aws: AWS-managed prefix list {name!r} is not one spirit-infra knows the quota "
+                              f"weight of (services: {known})")
+    return MANAGED_PREFIX_LIST_WEIGHTS[key]
+
+
+def _managed_family(name: str) -> str:
+    return "ipv6" if ".ipv6." in name else "ipv4"
 
 TYPE_SG = "aws:ec2/securityGroup:SecurityGroup"
 TYPE_SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
@@ -196,11 +227,13 @@ class _Key:
     protocol: str  # tcp | udp | -1
     lo: int
     hi: int
-    kind: str  # cidr | prefix-list
-    target: str  # a CIDR or a prefix list spec name
+    kind: str  # cidr | prefix-list | managed (an AWS-managed prefix list)
+    target: str  # a CIDR, a prefix list spec name or an AWS-managed prefix list's name
 
     @property
     def family(self) -> str:
+        if self.kind == "managed":
+            return _managed_family(self.target)
         return self.target.rsplit("-", 1)[-1] if self.kind == "prefix-list" else _family(self.target)
 
 
@@ -238,6 +271,11 @@ def _units(projected: AllowedSet) -> dict[_Unit, set[str]]:
                 continue
             for lo, hi in t.dst_ports.ranges:
                 units[_Unit(t.direction, t.transport, lo, hi, family, cidrs)].add(t.flow)
+        for atom in t.peer.platform:  # SG_CAPS keeps only AWS-managed prefix lists
+            name = atom.partition(":")[2]
+            managed_prefix_list_weight(name)  # refuses a name whose weight is unknown
+            for lo, hi in t.dst_ports.ranges:
+                units[_Unit(t.direction, t.transport, lo, hi, MANAGED, (name,))].add(t.flow)
     return units
 
 
@@ -248,7 +286,9 @@ def _layout(units: dict[_Unit, set[str]], pl: dict[str, tuple[str, ...]],
     for u, flows in units.items():
         spirit = pl.get(u.family)
         keys: list[_Key] = []
-        if spirit and u not in converted and _uses_pl(u, pl):
+        if u.family == MANAGED:
+            keys.append(_Key(u.direction, u.protocol, u.lo, u.hi, "managed", u.cidrs[0]))
+        elif spirit and u not in converted and _uses_pl(u, pl):
             keys.append(_Key(u.direction, u.protocol, u.lo, u.hi, "prefix-list", f"spirit-{u.family}"))
             rest = netaddr.IPSet(u.cidrs) - netaddr.IPSet(spirit)
             keys.extend(_Key(u.direction, u.protocol, u.lo, u.hi, "cidr", c) for c in compact_cidrs(rest.iter_cidrs()))
@@ -275,7 +315,9 @@ def _pl_units(units: dict[_Unit, set[str]], pl: dict[str, tuple[str, ...]]) -> l
 
 def _items(rules: dict[_Key, set[str]], max_entries: dict[str, int]) -> list[QuotaItem]:
     items = [QuotaItem(_rule_name(k, f), (k.direction, k.family),
-                       max_entries[k.family] if k.kind == "prefix-list" else 1) for k, f in rules.items()]
+                       max_entries[k.family] if k.kind == "prefix-list"
+                       else managed_prefix_list_weight(k.target) if k.kind == "managed" else 1)
+             for k, f in rules.items()]
     return sorted(items)
 
 
@@ -367,11 +409,16 @@ def render(source, options: SgOptions | None = None, *, profile: str | None = No
             inputs["fromPort"], inputs["toPort"] = k.lo, k.hi
         if k.kind == "prefix-list":
             inputs["prefixListId"] = ref(k.target)
+        elif k.kind == "managed":
+            # looked up by name when the component registers the rule (aws.ec2.get_managed_prefix_list)
+            inputs["prefixListId"] = {"$managedPrefixList": k.target}
         else:
             inputs["cidrIpv4" if k.family == "ipv4" else "cidrIpv6"] = k.target
         text = "allow-all egress (non-strict)" if k.protocol == "-1" else ""
         inputs["description"] = marks.description(pname, sorted(flows), text)
         inputs["tags"] = marks.tags(pname, sorted(flows))
+        if k.kind == "managed":
+            inputs["tags"][marks.PREFIX_LIST_KEY] = k.target
         specs.append({"type": TYPE_EGRESS if k.direction == "egress" else TYPE_INGRESS, "name": rname,
                       "inputs": inputs})
 
@@ -467,16 +514,31 @@ def _terms(direction: str, protocol, from_port, to_port, peers: list[str], flows
         ports = PortSet.of(None)
     else:
         ports = PortSet.of([(int(from_port), int(to_port))])
-    peer = Peer.of(peers)
+    atoms = [p for p in peers if p.startswith(MANAGED + ":")]
+    peer = Peer.of([p for p in peers if not p.startswith(MANAGED + ":")], (), atoms)
     return [Term(direction, t, peer, PortSet.of(None), ports, f) for t in transports for f in flows]
 
 
-def _peers(idx: _Index, cidrs: Iterable, pl_ids: Iterable, others: int, unknown_peer: str) -> list[str]:
+def _managed_name(value, tags) -> str | None:
+    """The AWS-managed prefix list a rule references: ``{"$managedPrefixList": name}`` in a plan, else
+    (an opaque ``pl-...`` id that is no resource of the stack) the name the rule's
+    ``spirit-prefix-list`` tag gives."""
+    if isinstance(value, dict) and isinstance(value.get("$managedPrefixList"), str):
+        return value["$managedPrefixList"]
+    name = tags.get(marks.PREFIX_LIST_KEY) if isinstance(tags, dict) else None
+    return name if isinstance(name, str) and name.startswith("com.amazonaws.") else None
+
+
+def _peers(idx: _Index, cidrs: Iterable, pl_ids: Iterable, others: int, unknown_peer: str,
+           tags: dict | None = None) -> list[str]:
     out = [c for c in cidrs if c]
     unknown = others
     for p in pl_ids:
         entries = idx.prefix_list(p)
-        if entries is None:
+        managed = _managed_name(p, tags) if entries is None and idx.resolve(p) is None else None
+        if managed is not None:
+            out.append(f"{MANAGED}:{managed}")
+        elif entries is None:
             unknown += 1
         else:
             out.extend(entries)
@@ -507,7 +569,8 @@ def read_groups(resources: list[dict], *, unknown_peer: str = "skip") -> dict[st
             direction = "egress" if typ == TYPE_EGRESS else "ingress"
             others = 1 if inp.get("referencedSecurityGroupId") else 0
             pls = [inp["prefixListId"]] if inp.get("prefixListId") else []
-            peers = _peers(idx, [inp.get("cidrIpv4"), inp.get("cidrIpv6")], pls, others, unknown_peer)
+            peers = _peers(idx, [inp.get("cidrIpv4"), inp.get("cidrIpv6")], pls, others, unknown_peer,
+                           inp.get("tags"))
             terms[idx.group_key(inp.get("securityGroupId"))].extend(
                 _terms(direction, inp.get("ipProtocol"), inp.get("fromPort"), inp.get("toPort"), peers,
                        _flows_of(inp)))

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from ..flows import AllowedSet, Capabilities, Peer, Term, project
 from ..verdict import LayerVerdict
-from .fqdn import read_firewall
+from .fqdn import PLATFORM_CAPS, read_firewall
 from .rules import SG_CAPS, read
 
 __all__ = ["verify", "NFW_CAPS_TCP", "NFW_CAPS_UDP"]
 
 #: Network Firewall: names match by TLS SNI / HTTP Host (TCP); a UDP flow to a name widens to any address.
-NFW_CAPS_TCP = Capabilities("aws network firewall", source_ports=True, fqdn=True)
-NFW_CAPS_UDP = Capabilities("aws network firewall", source_ports=True, fqdn=False)
+NFW_CAPS_TCP = Capabilities("aws network firewall", source_ports=True, fqdn=True, **PLATFORM_CAPS)
+NFW_CAPS_UDP = Capabilities("aws network firewall", source_ports=True, fqdn=False, **PLATFORM_CAPS)
 
 _SG_COMPONENT = "spirit:index:SpiritSecurityGroups$"
 _EVERYTHING = AllowedSet(Term("egress", t, Peer.of(["0.0.0.0/0"])) for t in ("tcp", "udp"))

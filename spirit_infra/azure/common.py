@@ -11,7 +11,8 @@ from ..flows import ANY_IPV4, ANY_IPV6, PORT_MAX, PORT_MIN, PortSet
 from ..marks import FLOW_KEY, parse_description
 
 __all__ = ["ports_to_azure", "ports_from_azure", "flow_label", "to_int", "as_list", "parse_address",
-           "ANY_ADDRESS_WORDS", "NAME_RE"]
+           "ANY_ADDRESS_WORDS", "NAME_RE", "SERVICE_TAG", "service_tag_atom", "tag_of", "addresses_and_tags",
+           "platform_caps"]
 
 #: Words a reader takes as "every address" (the policy pack's open-to-the-world check relies on it).
 #: ``Internet`` is, strictly, the public address space outside the VNet; read as 0.0.0.0/0 (and ::/0)
@@ -56,6 +57,50 @@ def ports_from_azure(*values) -> tuple[PortSet | None, list[str]]:
         except ValueError:
             notes.append(f"port {item!r} not understood (ignored)")
     return PortSet.of(ranges), notes
+
+
+#: the platform-destination kind an Azure rule takes as an address: a service tag
+SERVICE_TAG = "azure-service-tag"
+_TAG_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]{1,79}(?:\.[A-Za-z][A-Za-z0-9]{1,79})?$")
+
+
+def platform_caps() -> dict:
+    """The platform fields of every Azure layer's Capabilities: service tags exact, AWS prefix lists refused."""
+    return {"platform": (SERVICE_TAG,), "platform_refused": ("aws-prefix-list",),
+            "platform_reason": "an AWS-managed prefix list exists only on AWS; on Azure use a service tag"}
+
+
+#: tags that name the VNet's own side (its address space, the platform's load balancer probes), not a
+#: remote service: not platform destinations, left out of the model as before (noted)
+VNET_TAGS = ("virtualnetwork", "azureloadbalancer", "gatewaymanager")
+
+
+def service_tag_atom(word) -> str | None:
+    """``azure-service-tag:<tag>`` for a service-tag word (``AzureMonitor``, ``Storage.AustraliaEast``)."""
+    w = str(word).strip()
+    if not _TAG_RE.match(w) or w.lower() in ANY_ADDRESS_WORDS or w.lower() in VNET_TAGS:
+        return None
+    return f"{SERVICE_TAG}:{w}"
+
+
+def tag_of(atom: str) -> str:
+    """The service tag of an ``azure-service-tag:<tag>`` atom."""
+    return atom.partition(":")[2]
+
+
+def addresses_and_tags(words, where: str, notes: list[str]) -> tuple[list[str], list[str]]:
+    """(CIDRs, service-tag atoms) of an Azure address list; anything else is noted and left out."""
+    cidrs: list[str] = []
+    tags: list[str] = []
+    for w in as_list(words):
+        got, note = parse_address(w)
+        if got is not None:
+            cidrs.extend(got)
+        elif (atom := service_tag_atom(w)) is not None:
+            tags.append(atom)
+        else:
+            notes.append(f"{where}: {note}")
+    return cidrs, tags
 
 
 def parse_address(value: str) -> tuple[list[str] | None, str | None]:

@@ -21,7 +21,7 @@ from typing import Any
 import pulumi
 
 from ..errors import ConfigError
-from ..profiles import Overrides, Profile, build_profile
+from ..profiles import Overrides, Profile, resolve_args_profile
 from . import firewall_policy as fw
 from . import rules as nsg_rules
 from ._register import register
@@ -31,12 +31,8 @@ __all__ = ["NsgArgs", "SpiritNsg", "FirewallPolicyArgs", "SpiritFirewallPolicy"]
 _ASG_PLACEHOLDER = "${spirit-asg}"
 
 
-def _profile(value: Any, overrides: Overrides | None) -> Profile:
-    if isinstance(value, Profile):
-        return value
-    if not isinstance(value, str):
-        raise ConfigError(f"expected a profile name or a Profile, not {type(value).__name__}", field="profile")
-    return build_profile(value, overrides)
+def _profile(value: Any, overrides: Overrides | None, extra_flows: str | None = None) -> Profile:
+    return resolve_args_profile(value, overrides, extra_flows)
 
 
 def _substitute(value: Any, placeholder: str, replacement: Any) -> Any:
@@ -79,9 +75,11 @@ class NsgArgs:
     nsg_name: str | None = None
     #: extra tags on the NSG (the spirit-* marks are always set)
     tags: Mapping[str, str] = field(default_factory=dict)
+    #: the customer's extra-flow file (the catalogue's format), merged into the profile
+    extra_flows: str | None = None
 
     def __post_init__(self) -> None:
-        self._profile = _profile(self.profile, self.overrides)
+        self._profile = _profile(self.profile, self.overrides, self.extra_flows)
         if self.create_asg and self.asg_id is not None:
             raise ConfigError("give asg_id or create_asg, not both", field="asg_id")
         self.extra_rules = tuple(e if isinstance(e, nsg_rules.ExtraRule) else nsg_rules.ExtraRule.parse(str(e),
@@ -169,9 +167,11 @@ class FirewallPolicyArgs:
     #: the policy's Azure name; None = auto-named
     policy_name: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    #: the customer's extra-flow file (the catalogue's format), merged into the profile
+    extra_flows: str | None = None
 
     def __post_init__(self) -> None:
-        self._profile = _profile(self.profile, self.overrides)
+        self._profile = _profile(self.profile, self.overrides, self.extra_flows)
         self.plan = fw.render(self._profile, self.options())
 
     def options(self) -> fw.FirewallOptions:

@@ -40,7 +40,18 @@ from dataclasses import dataclass, field
 from .. import marks
 from ..errors import CapabilityError, ConfigError
 from ..flows import ANY_IPV4, ANY_IPV6, AllowedSet, Capabilities, Peer, PortSet, Term, Widening, project
-from .common import NAME_RE, as_list, flow_label, parse_address, ports_from_azure, ports_to_azure, to_int
+from .common import (
+    NAME_RE,
+    addresses_and_tags,
+    as_list,
+    flow_label,
+    parse_address,
+    platform_caps,
+    ports_from_azure,
+    ports_to_azure,
+    tag_of,
+    to_int,
+)
 from .priorities import Band, Slot, assign_priorities
 
 __all__ = ["FW_CAPS", "POLICY_TYPE", "GROUP_TYPE", "FirewallOptions", "FirewallPlan", "render", "read",
@@ -50,7 +61,7 @@ POLICY_TYPE = "azure-native:network:FirewallPolicy"
 GROUP_TYPE = "azure-native:network:FirewallPolicyRuleCollectionGroup"
 
 #: What Azure Firewall Policy rules express: DNS names yes, source ports no.
-FW_CAPS = Capabilities("azure firewall policy", source_ports=False, fqdn=True)
+FW_CAPS = Capabilities("azure firewall policy", source_ports=False, fqdn=True, **platform_caps())
 FW_PRIORITY_MIN, FW_PRIORITY_MAX = 100, 65000
 HTTP_PORTS = {"Http": 80, "Https": 443, "Mssql": 1433}
 
@@ -181,6 +192,11 @@ def render(source, options: FirewallOptions | None = None) -> FirewallPlan:
                                   "ipProtocols": [proto], "sourceAddresses": src,
                                   "destinationAddresses": list(t.peer.cidrs),
                                   "destinationPorts": ports_to_azure(t.dst_ports), **desc(flow)})
+            if t.peer.platform:  # network rules take service tags as destination addresses
+                net_rules.append({"ruleType": "NetworkRule", "name": f"{base}-{t.transport}-tag{suffix}",
+                                  "ipProtocols": [proto], "sourceAddresses": src,
+                                  "destinationAddresses": [tag_of(a) for a in t.peer.platform],
+                                  "destinationPorts": ports_to_azure(t.dst_ports), **desc(flow)})
             if t.peer.fqdns:
                 rest = t.dst_ports
                 web = []
@@ -237,14 +253,9 @@ def _f(d: dict, key: str):
 
 
 def _addresses(words, where: str, notes: list[str]) -> list[str]:
-    out = []
-    for w in as_list(words):
-        got, note = parse_address(w)
-        if got is None:
-            notes.append(f"{where}: {note}")
-        else:
-            out.extend(got)
-    return out
+    cidrs, tags = addresses_and_tags(words, where, notes)
+    notes.extend(f"{where}: service tag {tag_of(a)!r} in an application rule is not modelled" for a in tags)
+    return cidrs
 
 
 def _rule_terms(rule: dict, where: str, notes: list[str]) -> list[Term]:
@@ -257,13 +268,13 @@ def _rule_terms(rule: dict, where: str, notes: list[str]) -> list[Term]:
         transports = [t for t in ("tcp", "udp") if t in protos or "any" in protos]
         if protos - {"tcp", "udp", "any"}:
             notes.append(f"{where}: protocols {sorted(protos - {'tcp', 'udp', 'any'})} are outside the model")
-        cidrs = _addresses(_f(rule, "destinationAddresses"), where, notes)
+        cidrs, tags = addresses_and_tags(_f(rule, "destinationAddresses"), where, notes)
         names = [str(n) for n in as_list(_f(rule, "destinationFqdns"))]
         dst, pn = ports_from_azure(_f(rule, "destinationPorts"))
         notes.extend(f"{where}: {n}" for n in pn)
         if dst is None:
             return []
-        peer = Peer.of(cidrs, names)
+        peer = Peer.of(cidrs, names, tags)
         if peer.is_empty:
             return []
         return [Term("egress", t, peer, PortSet.of(None), dst, flow) for t in transports]

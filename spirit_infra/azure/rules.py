@@ -59,7 +59,17 @@ from dataclasses import dataclass, field
 from .. import marks
 from ..errors import CapabilityError, ConfigError, QuotaError
 from ..flows import ANY_IPV4, ANY_IPV6, AllowedSet, Capabilities, Peer, PortSet, Term, Widening, project
-from .common import NAME_RE, as_list, flow_label, parse_address, ports_from_azure, ports_to_azure, to_int
+from .common import (
+    NAME_RE,
+    addresses_and_tags,
+    as_list,
+    flow_label,
+    platform_caps,
+    ports_from_azure,
+    ports_to_azure,
+    tag_of,
+    to_int,
+)
 from .priorities import Band, ReservedPriority, Slot, assign_priorities
 
 __all__ = [
@@ -70,8 +80,9 @@ __all__ = [
 NSG_TYPE = "azure-native:network:NetworkSecurityGroup"
 SECURITY_RULE_TYPE = "azure-native:network:SecurityRule"
 
-#: What an NSG rule can express (source ports yes, FQDN no: names widen to 0.0.0.0/0, reported).
-NSG_CAPS = Capabilities("azure nsg", source_ports=True, fqdn=False)
+#: What an NSG rule can express (source ports yes, FQDN no: names widen to 0.0.0.0/0, reported; service
+#: tags yes, one per rule; AWS prefix lists refused).
+NSG_CAPS = Capabilities("azure nsg", source_ports=True, fqdn=False, **platform_caps())
 NSG_MAX_RULES = 1000          # rules per NSG (Azure limit, a parameter)
 NSG_MAX_NAME = 80             # characters in a rule name
 NSG_MAX_ADDRESSES = 4000      # addresses (prefixes) per side of an augmented rule
@@ -259,6 +270,16 @@ def check_ingress(allowed: AllowedSet, target: str = "azure nsg") -> None:
                                   f"({t.peer}) is refused (least privilege)")
 
 
+def _one_tag_each(t: Term) -> list[Term]:
+    """An NSG rule takes addresses or one service tag: a term with tags becomes one term per tag (and
+    one for its addresses), each its own rule."""
+    if not t.peer.platform:
+        return [t]
+    parts = [Peer(cidrs=t.peer.cidrs)] if t.peer.cidrs else []
+    parts += [Peer(platform=(a,)) for a in t.peer.platform]
+    return [Term(t.direction, t.transport, p, t.src_ports, t.dst_ports, t.flow) for p in parts]
+
+
 def _put(inputs: dict, one: str, many: str, values: list[str]) -> None:
     """Singular field for one value, plural (augmented) field for several."""
     if len(values) == 1:
@@ -280,7 +301,7 @@ def render(source, options: NsgOptions | None = None) -> NsgPlan:
 
     groups: dict[tuple[str, str, str], list[Term]] = defaultdict(list)
     for t in proj.allowed.terms:
-        groups[(t.flow, t.direction, t.transport)].append(t)
+        groups[(t.flow, t.direction, t.transport)].extend(_one_tag_each(t))
     directions_of: dict[str, set[str]] = defaultdict(set)
     for flow, direction, _ in groups:
         directions_of[flow].add(direction)
@@ -333,7 +354,8 @@ def render(source, options: NsgOptions | None = None) -> NsgPlan:
         inputs: dict = {"securityRuleName": name, "priority": prio[name], "direction": direction,
                         "access": "Allow", "protocol": PROTOCOL[t.transport]}
         remote, here = ("destination", "source") if direction == "Outbound" else ("source", "destination")
-        _put(inputs, f"{remote}AddressPrefix", f"{remote}AddressPrefixes", list(t.peer.cidrs))
+        _put(inputs, f"{remote}AddressPrefix", f"{remote}AddressPrefixes",
+             list(t.peer.cidrs) + [tag_of(a) for a in t.peer.platform])
         if local["kind"] == "asg":
             inputs[f"{here}ApplicationSecurityGroups"] = local["value"]
         else:
@@ -411,23 +433,17 @@ def _rule_set(rule: dict, notes: list[str]) -> tuple[str, str, int, AllowedSet]:
         notes.append(f"rule {name}: protocol {g('protocol')!r} is outside the model (ignored)")
         return direction, access, priority, AllowedSet()
     remote = "destination" if direction == "Outbound" else "source"
-    cidrs: list[str] = []
     words = as_list(g(f"{remote}AddressPrefix")) + as_list(g(f"{remote}AddressPrefixes"))
-    for w in words:
-        got, note = parse_address(w)
-        if got is None:
-            notes.append(f"rule {name}: {note}")
-        else:
-            cidrs.extend(got)
+    cidrs, tags = addresses_and_tags(words, f"rule {name}", notes)
     if as_list(g(f"{remote}ApplicationSecurityGroups")):
         notes.append(f"rule {name}: a remote-side application security group is not modelled")
     src, n1 = ports_from_azure(g("sourcePortRange"), g("sourcePortRanges"))
     dst, n2 = ports_from_azure(g("destinationPortRange"), g("destinationPortRanges"))
     notes.extend(f"rule {name}: {n}" for n in n1 + n2)
-    if not cidrs:
+    if not cidrs and not tags:
         return direction, access, priority, AllowedSet()
     flow = flow_label(g("description"))
-    peer = Peer.of(cidrs)
+    peer = Peer.of(cidrs, (), tags)
     d = "egress" if direction == "Outbound" else "ingress"
     src = src if src is not None else PortSet.of(None)
     dst = dst if dst is not None else PortSet.of(None)

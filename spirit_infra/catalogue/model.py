@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import netaddr
 
-__all__ = ["DNS_TYPES", "DSCP_CLASSES", "DSCP_VALUES", "DnsName", "Provenance", "Assumption", "Flow", "Catalogue"]
+__all__ = ["PLATFORM_TYPES", "PlatformName", "DNS_TYPES", "DSCP_CLASSES", "DSCP_VALUES", "DnsName", "Provenance", "Assumption", "Flow", "Catalogue"]
 
 Ranges = tuple[tuple[int, int], ...]
 
@@ -14,6 +14,8 @@ DNS_TYPES = ("NAPTR", "SRV", "A/CNAME")
 #: DSCP class names and their code points (RFC 4594). "0" is best effort.
 DSCP_VALUES = {"0": 0, "CS3": 24, "AF41": 34, "EF": 46}
 DSCP_CLASSES = tuple(DSCP_VALUES)
+#: platform destinations: names a cloud resolves itself (opaque atoms in the flow algebra)
+PLATFORM_TYPES = ("azure-service-tag", "aws-prefix-list")
 
 
 @dataclass(frozen=True)
@@ -26,11 +28,29 @@ class DnsName:
 
 
 @dataclass(frozen=True)
+class PlatformName:
+    """A platform destination: an Azure service tag or an AWS-managed prefix list, by name."""
+
+    name: str
+    type: str  # azure-service-tag | aws-prefix-list
+
+    @property
+    def atom(self) -> str:
+        """The flow algebra's spelling: ``<type>:<name>``."""
+        return f"{self.type}:{self.name}"
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "type": self.type}
+
+
+@dataclass(frozen=True)
 class Provenance:
-    table: str  # phones | communicator | override
+    table: str  # phones | communicator | override | customer:<file>
     row: int
 
     def __str__(self) -> str:
+        if self.table.startswith("customer:"):
+            return f"{self.table}:{self.row}"
         return f"{self.table} table, row {self.row}"
 
 
@@ -56,6 +76,7 @@ class Flow:
     server_cidrs: tuple[netaddr.IPNetwork, ...] | None
     server_ports: Ranges | None
     assumptions: tuple[str, ...] = ()
+    platform: tuple[PlatformName, ...] = ()
 
     @property
     def dscp_value(self) -> int:
@@ -80,6 +101,7 @@ class Flow:
             "server_cidrs": None if self.server_cidrs is None else [str(c) for c in self.server_cidrs],
             "server_ports": None if self.server_ports is None else [list(r) for r in self.server_ports],
             "assumptions": list(self.assumptions),
+            **({"platform": [p.to_json() for p in self.platform]} if self.platform else {}),
         }
 
 

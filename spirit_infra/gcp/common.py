@@ -20,6 +20,11 @@ import netaddr
 from ..errors import ConfigError
 from ..flows import ANY_IPV4, ANY_IPV6, ANY_PORTS, AllowedSet, Peer, PortSet, Term
 
+#: GCP has neither Azure service tags nor AWS-managed prefix lists: a platform destination is refused
+PLATFORM_REFUSED = {"platform": (), "platform_refused": ("azure-service-tag", "aws-prefix-list"),
+                    "platform_reason": "GCP has no Azure service tags or AWS-managed prefix lists; list the "
+                                       "service's CIDRs or DNS names instead"}
+
 __all__ = ["NAME_RE", "NAME_MAX", "check_name", "short_hash", "ports_to_gcp", "ports_from_gcp",
            "split_by_version", "Rule", "evaluate", "everything", "ACTIONS"]
 

@@ -21,7 +21,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from ..errors import ConfigError
-from ..profiles import PROFILES, Overrides, build_profile
+from ..profiles import PROFILES, Overrides, build_profile, with_extra_flows
 from .natcfg import NatOptions, render_nat
 from .policy import PolicyOptions, render_policy
 from .rules import VpcOptions, render
@@ -108,10 +108,13 @@ class VpcFirewallArgs:
     max_ranges: int = 5000
     name_prefix: str = "spirit"
     enable_logging: bool = False
+    #: the customer's extra-flow file (the catalogue's format), merged into the profile
+    extra_flows: str | None = None
 
     def __post_init__(self) -> None:
         _check_network(self.network)
         _check_profile(self.profile)
+        self.overrides = with_extra_flows(self.overrides, self.extra_flows)
         self.options().validate()
 
     def options(self) -> VpcOptions:
@@ -158,10 +161,13 @@ class FirewallPolicyArgs:
     enable_logging: bool = False
     #: flow id -> priority slot, to resolve a hash collision without renumbering anything else
     slot_pins: dict[str, int] = field(default_factory=dict)
+    #: the customer's extra-flow file (the catalogue's format), merged into the profile
+    extra_flows: str | None = None
 
     def __post_init__(self) -> None:
         _check_network(self.network)
         _check_profile(self.profile)
+        self.overrides = with_extra_flows(self.overrides, self.extra_flows)
         self.options().validate()
 
     def options(self) -> PolicyOptions:

@@ -32,7 +32,7 @@ from .. import marks
 from ..errors import ConfigError, QuotaError
 from ..flows import ANY_IPV4, ANY_IPV6, AllowedSet, Capabilities, Peer, project
 from ..profiles import Profile
-from .common import Rule, check_name
+from .common import PLATFORM_REFUSED, Rule, check_name
 from .rules import (
     KIND_TEXT,
     Rendered,
@@ -49,7 +49,7 @@ from .rules import (
 __all__ = ["POLICY_CAPS", "POLICY_TYPE", "POLICY_RULE_TYPE", "ASSOCIATION_TYPE", "POLICY_RULE_TYPES",
            "PolicyOptions", "render_policy", "flow_slot", "read_policy_rules"]
 
-POLICY_CAPS = Capabilities("gcp-network-firewall-policy", source_ports=False, fqdn=True)
+POLICY_CAPS = Capabilities("gcp-network-firewall-policy", source_ports=False, fqdn=True, **PLATFORM_REFUSED)
 POLICY_TYPE = "gcp:compute/networkFirewallPolicy:NetworkFirewallPolicy"
 POLICY_RULE_TYPE = "gcp:compute/networkFirewallPolicyRule:NetworkFirewallPolicyRule"
 ASSOCIATION_TYPE = "gcp:compute/networkFirewallPolicyAssociation:NetworkFirewallPolicyAssociation"

@@ -51,6 +51,7 @@ from ..profiles import PROFILES, Profile
 from .common import (
     NAME_MAX,
     NAME_RE,
+    PLATFORM_REFUSED,
     Rule,
     check_name,
     evaluate,
@@ -63,7 +64,7 @@ from .common import (
 
 __all__ = ["VPC_CAPS", "FIREWALL_TYPE", "VpcOptions", "Rendered", "render", "read", "read_firewall"]
 
-VPC_CAPS = Capabilities("gcp-vpc-firewall", source_ports=False, fqdn=False)
+VPC_CAPS = Capabilities("gcp-vpc-firewall", source_ports=False, fqdn=False, **PLATFORM_REFUSED)
 FIREWALL_TYPE = "gcp:compute/firewall:Firewall"
 PRIORITY_MAX = 65535
 #: default ranges per rule (GCP allows thousands; a parameter, like every quota)

@@ -7,7 +7,7 @@ import gzip
 from dataclasses import dataclass
 
 from ..errors import ConfigError, QuotaError
-from ..profiles import PROFILES, Overrides, Profile, build_profile
+from ..profiles import PROFILES, Overrides, Profile, build_profile, with_extra_flows
 from .cloudinit import render_cloud_init
 from .ruleset import DEFAULT_SIP_KEEPALIVE, NatOptions
 
@@ -51,6 +51,7 @@ class QosNatSettings:
     """What every cloud's QoS NAT instance Args share: which flows it forwards and how (keyword-only).
 
     overrides               customer overrides for the profile
+    extra_flows             the customer's extra-flow file (the catalogue's format), merged into the profile
     snat_address            SNAT to this address instead of masquerading
     strict                  forward only the profile's flows (default True)
     sip_keepalive_seconds   the clients' SIP keepalive; UDP conntrack timeouts outlive it
@@ -58,6 +59,7 @@ class QosNatSettings:
     """
 
     overrides: Overrides | None = None
+    extra_flows: str | None = None
     snat_address: str | None = None
     strict: bool = True
     sip_keepalive_seconds: int = DEFAULT_SIP_KEEPALIVE
@@ -65,6 +67,7 @@ class QosNatSettings:
 
     def instance_spec(self, profile: str, interface: str) -> NatInstanceSpec:
         """Profile, options and cloud-init of this instance (validated: ConfigError)."""
-        return nat_instance_spec(profile, interface=interface, overrides=self.overrides,
+        return nat_instance_spec(profile, interface=interface, overrides=with_extra_flows(self.overrides,
+                                                                                          self.extra_flows),
                                  snat_address=self.snat_address, strict=self.strict,
                                  sip_keepalive_seconds=self.sip_keepalive_seconds, udp_timeout=self.udp_timeout)

@@ -34,12 +34,12 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import ConfigError
-from ..flows import PortSet
+from ..flows import AllowedSet, Capabilities, PortSet, Widening, project
 from ..profiles import Profile
 from .classify import DSCP_VALUES, Box, Decision, allowed_boxes, classify, fixed
 
 __all__ = ["NatOptions", "render_ruleset", "fqdn_sets", "TABLE", "DROP_COUNTER", "UDP_TIMEOUT_OBJECT",
-           "set_name", "DEFAULT_SIP_KEEPALIVE", "MIN_UDP_TIMEOUT"]
+           "set_name", "DEFAULT_SIP_KEEPALIVE", "MIN_UDP_TIMEOUT", "NAT_CAPS", "nat_allowed", "nat_widened"]
 
 TABLE = "spirit_nat"
 DROP_COUNTER = "dropped"
@@ -111,6 +111,21 @@ class NatOptions:
             raise ConfigError(f"{fr!r} is out of range (10-86400 seconds)", field="fqdn_refresh_seconds")
 
 
+#: the QoS NAT matches source ports and (through sets filled from DNS) names; it cannot know what a
+#: platform destination (an Azure service tag, an AWS-managed prefix list) holds, so such a flow widens
+#: to any address on its transport and ports (a named widening, listed in the ruleset's header)
+NAT_CAPS = Capabilities("qos nat", source_ports=True, fqdn=True, platform=())
+
+
+def nat_allowed(profile: Profile) -> AllowedSet:
+    """The profile's allowed set as the NAT forwards it (platform destinations widened)."""
+    return project(profile.allowed, NAT_CAPS).allowed
+
+
+def nat_widened(profile: Profile) -> tuple[Widening, ...]:
+    return project(profile.allowed, NAT_CAPS).widened
+
+
 def set_name(flow_id: str) -> str:
     """Name of the FQDN set of a flow (``phone-ztp`` -> ``fqdn_phone_ztp``)."""
     return "fqdn_" + re.sub(r"[^A-Za-z0-9_]", "_", flow_id)
@@ -119,7 +134,7 @@ def set_name(flow_id: str) -> str:
 def fqdn_sets(profile: Profile) -> dict[str, list[str]]:
     """Set name -> DNS names, for every egress flow whose peer is given by DNS names only."""
     out: dict[str, set[str]] = {}
-    for t in profile.allowed:
+    for t in nat_allowed(profile):
         if t.direction == "egress" and t.peer.fqdns:
             out.setdefault(set_name(t.flow), set()).update(t.peer.fqdns)
     return {k: sorted(v) for k, v in sorted(out.items())}
@@ -201,8 +216,9 @@ def render_ruleset(profile: Profile, options: NatOptions) -> str:
     """The complete nftables ruleset (``nft -f`` input; reloading it replaces only table ``ip spirit_nat``)."""
     o = options
     dscp_of = {f.id: f.dscp for f in profile.flows}
-    marks = classify(profile.allowed, dscp_of)
-    allowed = allowed_boxes(profile.allowed)
+    projected = nat_allowed(profile)
+    marks = classify(projected, dscp_of)
+    allowed = allowed_boxes(projected)
     fsets = fqdn_sets(profile)
     lan, wan = f'"{o.lan_if}"', f'"{o.wan_if}"'
     ingress = [f.id for f in profile.flows if f.direction == "ingress"]
@@ -215,6 +231,7 @@ def render_ruleset(profile: Profile, options: NatOptions) -> str:
         + f"; {'strict' if o.strict else 'not strict (forwards everything)'}"
         + f"; UDP conntrack timeout {o.udp_timeout} s (SIP keepalive {o.sip_keepalive_seconds} s)",
         "# DSCP: SIP CS3, audio EF, video AF41, everything else 0. No conntrack helper (SIP ALG) is ever used.",
+        *[f"# widened: {w}" for w in nat_widened(profile)],
         *([f"# ingress flows ({', '.join(ingress)}) pass only as replies to connections the LAN opened "
            "(no port forwarding)"] if ingress else []),
         f"table ip {TABLE}",
@@ -236,14 +253,14 @@ def render_ruleset(profile: Profile, options: NatOptions) -> str:
         ]))
     # flows whose peers are DNS names are not in the interval map: a non-zero class is set per FQDN set
     # (on the connection's first packet only, when the map left it unclassified; lowest class first)
-    fqdn_marks = sorted(((DSCP_VALUES[dscp_of[t.flow]], t) for t in profile.allowed
+    fqdn_marks = sorted(((DSCP_VALUES[dscp_of[t.flow]], t) for t in projected
                          if t.direction == "egress" and t.peer.fqdns and dscp_of.get(t.flow, "0") != "0"),
                         key=lambda it: (it[0], it[1].flow, it[1].transport))
     decisions = sorted({b.value for b in marks} | {fixed(dscp_of[t.flow]) for _, t in fqdn_marks},
                        key=lambda d: d.name)
     allowed_body = [f"type {KEY_TYPE}", "flags interval"]
     flows_label = "flows with address peers: " + ", ".join(
-        sorted({t.flow for t in profile.allowed if t.direction == "egress" and t.peer.cidrs}))
+        sorted({t.flow for t in projected if t.direction == "egress" and t.peer.cidrs}))
     if allowed:
         allowed_body += ["elements = {",
                          *["    " + ln for ln in _elements(allowed, lambda b: (flows_label, ""))], "}"]
@@ -284,7 +301,7 @@ def render_ruleset(profile: Profile, options: NatOptions) -> str:
             "ct status confirmed accept",
             f"iifname {lan} oifname {wan} ct state new {KEY} @allowed accept",
         ]
-        for t in profile.allowed:
+        for t in projected:
             if t.direction != "egress" or not t.peer.fqdns:
                 continue
             fwd.append(f"iifname {lan} oifname {wan} ct state new ip daddr @{set_name(t.flow)} "

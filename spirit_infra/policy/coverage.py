@@ -24,7 +24,10 @@ transport and ports. So an FQDN flow is satisfied by an FQDN layer naming it or 
 
 **Broader.** The IP layer's egress to the Spirit ranges (any TCP/UDP port) minus the widest projection
 an IP firewall may legitimately need, ``project(profile egress, Capabilities(source_ports=False,
-fqdn=False))``, must be empty; what is left is reported (advisory).
+fqdn=False))``, must be empty; what is left is reported (advisory). So must its egress anywhere else:
+rules a customer added for their own needs (NTP, OS mirrors, a platform's endpoints) are reported as
+broader than the profile unless the pack knows them as extra flows (``extraFlows`` in the pack config,
+else the stack's ``spirit:extraFlows``), and are then judged against profile + extra flows.
 """
 
 from __future__ import annotations
@@ -45,8 +48,10 @@ from .settings import Settings
 
 __all__ = ["Finding", "egress_coverage", "egress_broader", "layers", "roles_to_check"]
 
-IP_ONLY = Capabilities("ip-layer", source_ports=True, fqdn=False)
-IP_WIDEST = Capabilities("ip-layer", source_ports=False, fqdn=False)
+IP_ONLY = Capabilities("ip-layer", source_ports=True, fqdn=False, platform=())
+IP_WIDEST = Capabilities("ip-layer", source_ports=False, fqdn=False, platform=())
+IP_WIDEST_PLATFORM = Capabilities("ip-layer", source_ports=False, fqdn=False)
+_ANY_IPV6 = AllowedSet(Term("egress", t, Peer.of(["::/0"])) for t in ("tcp", "udp"))
 
 
 @dataclass(frozen=True)
@@ -163,7 +168,10 @@ def egress_broader(resources: list[dict], settings: Settings) -> list[Finding]:
             continue  # egress_coverage reports it
         spirit = Peer.of(profile.spirit_cidrs)
         to_spirit = AllowedSet(Term("egress", t, spirit, ANY_PORTS, ANY_PORTS) for t in ("tcp", "udp"))
-        expected = project(profile.allowed.select(direction="egress"), IP_WIDEST).allowed
+        egress = profile.allowed.select(direction="egress")
+        # a platform destination (service tag, managed prefix list) may be read as itself or as any address
+        expected = project(egress, IP_WIDEST).allowed | project(egress, IP_WIDEST_PLATFORM).allowed
+        extra_file = profile.overrides.extra_flows
         for cloud, ls in by_cloud.items():
             name, ip_layer = ls[0]
             extra = (ip_layer & to_spirit) - expected
@@ -171,4 +179,15 @@ def egress_broader(resources: list[dict], settings: Settings) -> list[Finding]:
                 what = "; ".join(f"{t.transport} to {t.peer} port {t.dst_ports}" for t in extra.terms)
                 out.append(Finding(f"profile {pname}: {cloud} {name} marked spirit-role={role} allow egress to the "
                                    f"Spirit ranges beyond the catalogue: {what}"))
+            # IPv4 and platform destinations: the catalogue is IPv4 only (its ipv4-only assumption), so IPv6
+            # egress is not judged against it here
+            beyond = (ip_layer - to_spirit - _ANY_IPV6) - expected
+            if not beyond.is_empty:
+                what = "; ".join(f"{'[' + t.flow + '] ' if t.flow else ''}{t.transport} to {t.peer} port "
+                                 f"{t.dst_ports}" for t in ip_layer.terms
+                                 if not (AllowedSet([t]) - to_spirit - _ANY_IPV6 - expected).is_empty)
+                known = (f"profile + extra flows {extra_file.path}" if extra_file
+                         else "the profile (customer flows? give them as extraFlows)")
+                out.append(Finding(f"profile {pname}: {cloud} {name} marked spirit-role={role} allow egress broader "
+                                   f"than {known}: {what}"))
     return out

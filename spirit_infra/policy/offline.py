@@ -32,6 +32,7 @@ def pack_config(cfg, info: dict | None = None) -> dict[str, dict[str, Any]]:
         "ztpVendorsDrop": list(ov.ztp_vendors_drop),
         "sbcSipPorts": ",".join(f"{a}-{b}" for a, b in ov.sbc.sip),
         "sbcMediaPorts": ",".join(f"{a}-{b}" for a, b in ov.sbc.media),
+        **({"extraFlows": _extra_file(ov)} if ov.extra_flows is not None else {}),
     }
     declared = {p.name: set(p.properties) for p in POLICIES}
     if info is not None:
@@ -42,6 +43,10 @@ def pack_config(cfg, info: dict | None = None) -> dict[str, dict[str, Any]]:
         if props:
             out[name] = props
     return out
+
+
+def _extra_file(ov) -> str:
+    return str(Path(ov.extra_flows.file or ov.extra_flows.path).resolve())
 
 
 def stack_config(cfg) -> dict[str, str]:
@@ -56,6 +61,7 @@ def stack_config(cfg) -> dict[str, str]:
         "spirit:sbcMediaPorts": ",".join(f"{a}-{b}" for a, b in ov.sbc.media),
         "spirit:overrides": json.dumps({"extra_spirit_cidrs": list(ov.extra_spirit_cidrs),
                                         "ztp_vendors_drop": list(ov.ztp_vendors_drop)}, sort_keys=True),
+        **({"spirit:extraFlows": _extra_file(ov)} if ov.extra_flows is not None else {}),
     }
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..flows import PortSet
-from ..profiles import PROFILES, Overrides, Profile, SbcPorts, build_profile
+from ..profiles import PROFILES, Overrides, Profile, SbcPorts, build_profile, with_extra_flows
 
 __all__ = ["Settings", "settings_from", "DEFAULT_KEEPALIVE", "DEFAULT_QUOTA", "parse_ports", "MEDIA_DSCP"]
 
@@ -62,6 +62,8 @@ class Settings:
     #: "" = derived from the catalogue and the SBC media range (see the module docstring)
     media_ports: str = ""
     quota: int = DEFAULT_QUOTA
+    #: the customer's extra-flow file (relative: to the project); "" = none
+    extra_flows: str = ""
 
     def __post_init__(self) -> None:
         if self.profile and self.profile not in PROFILES:
@@ -72,22 +74,35 @@ class Settings:
                 raise ConfigError(f"must be a positive integer, not {v!r}", field=name)
 
     def overrides(self) -> Overrides:
-        return Overrides(tuple(self.extra_spirit_cidrs), tuple(self.ztp_vendors_drop),
-                         SbcPorts(parse_ports(self.sbc_sip_ports, "sbcSipPorts"),
-                                  parse_ports(self.sbc_media_ports, "sbcMediaPorts")))
+        ov = Overrides(tuple(self.extra_spirit_cidrs), tuple(self.ztp_vendors_drop),
+                       SbcPorts(parse_ports(self.sbc_sip_ports, "sbcSipPorts"),
+                                parse_ports(self.sbc_media_ports, "sbcMediaPorts")))
+        return with_extra_flows(ov, _extra_path(self.extra_flows)) if self.extra_flows else ov
 
     def profile_for(self, name: str) -> Profile:
         return _profile(name, self.extra_spirit_cidrs, self.ztp_vendors_drop, self.sbc_sip_ports,
-                        self.sbc_media_ports)
+                        self.sbc_media_ports, self.extra_flows)
 
     def voice_ports(self) -> tuple[PortSet, PortSet]:
         """(SIP ports, media ports) that must never be open to the world."""
         return _voice_ports(self)
 
 
+def _extra_path(name: str) -> str:
+    """A relative extra-flow file is relative to the project (the pack runs in a directory below it)."""
+    from pathlib import Path
+
+    from ..preview import find_project
+
+    p = Path(name)
+    return str(p if p.is_absolute() or p.is_file() else find_project() / p)
+
+
 @lru_cache(maxsize=64)
-def _profile(name: str, extra: tuple[str, ...], drop: tuple[str, ...], sip: str, media: str) -> Profile:
-    s = Settings(extra_spirit_cidrs=extra, ztp_vendors_drop=drop, sbc_sip_ports=sip, sbc_media_ports=media)
+def _profile(name: str, extra: tuple[str, ...], drop: tuple[str, ...], sip: str, media: str,
+             extra_flows: str = "") -> Profile:
+    s = Settings(extra_spirit_cidrs=extra, ztp_vendors_drop=drop, sbc_sip_ports=sip, sbc_media_ports=media,
+                 extra_flows=extra_flows)
     return build_profile(name, s.overrides())
 
 
@@ -139,7 +154,8 @@ def settings_from(props: dict[str, Any] | None, stack_config: dict[str, Any] | N
         changes["extra_spirit_cidrs"] = tuple(str(c) for c in ov["extra_spirit_cidrs"])
     if ov.get("ztp_vendors_drop"):
         changes["ztp_vendors_drop"] = tuple(str(c) for c in ov["ztp_vendors_drop"])
-    for key, attr in (("sbcSipPorts", "sbc_sip_ports"), ("sbcMediaPorts", "sbc_media_ports")):
+    for key, attr in (("sbcSipPorts", "sbc_sip_ports"), ("sbcMediaPorts", "sbc_media_ports"),
+                      ("extraFlows", "extra_flows")):
         if stack.get(f"spirit:{key}"):
             changes[attr] = str(stack[f"spirit:{key}"])
     # the policy's own config wins when set (schema defaults are the "unset" values: "", 0, [])
@@ -152,7 +168,7 @@ def settings_from(props: dict[str, Any] | None, stack_config: dict[str, Any] | N
     if props.get("ztpVendorsDrop"):
         changes["ztp_vendors_drop"] = tuple(str(c) for c in props["ztpVendorsDrop"])
     for key, attr in (("sbcSipPorts", "sbc_sip_ports"), ("sbcMediaPorts", "sbc_media_ports"),
-                      ("mediaPorts", "media_ports")):
+                      ("mediaPorts", "media_ports"), ("extraFlows", "extra_flows")):
         if props.get(key):
             changes[attr] = str(props[key])
     if props.get("quota"):

@@ -32,11 +32,14 @@ PROPERTIES: dict[str, dict] = {
                       "description": "The SBC's media range; empty: stack config, else 16384-32767."},
     "mediaPorts": {"type": "string", "default": "",
                    "description": "Replaces the derived media ports (catalogue RTP client ranges + SBC media)."},
+    "extraFlows": {"type": "string", "default": "",
+                   "description": "The customer's extra-flow file (the catalogue's format; relative: to the project): "
+                                  "its flows join the profile. Empty: the stack config's spirit:extraFlows."},
     "quota": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 60,
               "description": "Rules per security group per direction and address family (AWS default 60)."},
 }
 
-_PROFILE_KEYS = ("profile", "extraSpiritCidrs", "ztpVendorsDrop", "sbcSipPorts", "sbcMediaPorts")
+_PROFILE_KEYS = ("profile", "extraSpiritCidrs", "ztpVendorsDrop", "sbcSipPorts", "sbcMediaPorts", "extraFlows")
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,8 @@ POLICIES: tuple[PolicySpec, ...] = (
                "profile (violations name the missing flow ids).",
                _PROFILE_KEYS),
     PolicySpec("spirit-egress-not-broader", "stack", "advisory",
-               "Egress of Spirit-marked resources to the Spirit ranges is no broader than the catalogue's flows.",
+               "Egress of Spirit-marked resources to the Spirit ranges is no broader than the catalogue's flows, and egress "
+               "elsewhere (IPv4, platform destinations) no broader than the profile plus the customer's extra flows.",
                _PROFILE_KEYS),
     PolicySpec("spirit-nat-voice-safe", "resource", "mandatory",
                "GCP Cloud NAT keeps voice working: UDP idle timeout longer than the SIP keepalive, "

@@ -33,7 +33,10 @@ def config_from_pulumi() -> StackConfig:
         if v is not None:
             raw[f"spirit:{name}"] = v
     stack = pulumi.get_stack()
-    return parse(raw, file=f"stacks/Pulumi.{stack}.yaml")
+    from ..preview import find_project
+
+    # files the config names (spirit:extraFlows) are relative to the project, as in the stack file
+    return parse(raw, file=f"stacks/Pulumi.{stack}.yaml", base=find_project())
 
 
 def main() -> None:

@@ -111,7 +111,7 @@ def test_json_contract(name):
     d = json.loads(preview(name).to_json())
     contract = {"stack", "resources", "outputs", "exact", "widened"}
     assert contract <= set(d)
-    assert set(d) - contract == {"layers", "assumptions", "warnings"}
+    assert set(d) - contract == {"layers", "assumptions", "warnings", "customer_flows"}
     assert d["stack"] == name and isinstance(d["exact"], bool) and isinstance(d["outputs"], dict)
     assert d["outputs"], "a stack exports something"
     for w in d["widened"]:

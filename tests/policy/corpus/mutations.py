@@ -123,7 +123,8 @@ def aws_over_quota_prefix_list(rs):
 
 
 def aws_over_quota_inline(rs):
-    cidrs = [f"198.51.100.{i}/32" for i in range(61)]
+    # inside the Spirit range, on the XSI port: over the quota, not broader than the profile
+    cidrs = [f"103.80.244.{i}/32" for i in range(61)]
     return edit(rs, SG, lambda i: i.setdefault("egress", []).append(
         {"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": cidrs}))
 
