@@ -138,7 +138,7 @@ def test_each_audience_section_names_its_real_stacks_outputs_and_keys():
             assert part in text, (title, part)
         assert "management access" in text, title
         heading = text.splitlines()[0]
-        stacks = re.findall(r"`([a-z]+-[a-z]+)`", heading)
+        stacks = re.findall(r"`([a-z]+(?:-[a-z]+)+)`", heading)
         # every example stack of this profile is named, and only those
         assert sorted(stacks) == [n for n in stack_names() if preview(n).config.profile == profile], heading
         assert f"profile `{profile}`" in heading
