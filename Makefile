@@ -39,7 +39,7 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e .
 	touch $(STAMP)
 
-# plus the test tools (pytest, hypothesis, moto server, boto3, grpcio, ruff)
+# plus the test tools (pytest, hypothesis, moto server, boto3, cfn-lint, grpcio, ruff)
 $(TEST_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(TEST_STAMP)

@@ -111,7 +111,7 @@ class AwsNetwork(pulumi.ComponentResource):
         self.lan_security_group_id = None
         if args.lan_security_group:
             lan = aws.ec2.SecurityGroup(f"{name}-lan", vpc_id=vpc.id, description="traffic from the site subnets "
-                                        "to the NAT instance (forwarded, filtered by the NAT's own ruleset)",
+                                        "to the NAT instance (forwarded, filtered by the NAT ruleset)",
                                         tags={**args.tags, "Name": f"{name}-lan"}, opts=child)
             for site, cidr in args.sites:
                 aws.vpc.SecurityGroupIngressRule(f"{name}-lan-{site}", security_group_id=lan.id, ip_protocol="-1",
