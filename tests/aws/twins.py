@@ -29,7 +29,6 @@ Where the two worlds differ, the twin says so next to the mapping:
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
 from collections.abc import Callable, Mapping
@@ -388,6 +387,11 @@ def _spec(rtype: str, tags: Mapping[str, str] | None) -> list[dict]:
     return [{"ResourceType": rtype, "Tags": _tags(tags)}] if tags else []
 
 
+def _tag_param(inputs: dict) -> dict:
+    """``Tags`` for the non-EC2 APIs (a list of at least one tag when given: omitted when there are none)."""
+    return {"Tags": _tags(inputs["tags"])} if inputs.get("tags") else {}
+
+
 def _ec2_rule(r: dict, ref, egress: bool) -> list[Call]:
     i = _take(r, {"securityGroupId", "ipProtocol", "fromPort", "toPort", "cidrIpv4", "cidrIpv6", "prefixListId",
                   "description", "tags"})
@@ -474,8 +478,8 @@ def _api(r: dict, ref, refs: References) -> list[Call]:  # noqa: C901 - one bran
                   "userDataReplaceOnChange", "metadataOptions", "tags"})
         params = {"ImageId": i["ami"], "InstanceType": i["instanceType"], "MinCount": 1, "MaxCount": 1,
                   "SubnetId": ref(i["subnetId"], "subnetId"),
-                  # botocore base64-encodes UserData itself: hand it the decoded bytes
-                  "UserData": base64.b64decode(i["userDataBase64"]),
+                  # on the wire UserData is base64 (boto3 encodes it itself: an applier decodes it first)
+                  "UserData": i["userDataBase64"],
                   "MetadataOptions": _nested(i["metadataOptions"], _METADATA, f"{n}.metadataOptions", ref),
                   "TagSpecifications": _spec("instance", i.get("tags"))}
         if i.get("vpcSecurityGroupIds"):
@@ -508,14 +512,14 @@ def _api(r: dict, ref, refs: References) -> list[Call]:  # noqa: C901 - one bran
     if t == "aws:networkfirewall/ruleGroup:RuleGroup":
         _take(r, {"name", "type", "capacity", "description", "ruleGroup", "tags"})
         params = {"RuleGroupName": physical_name(r), "Type": i["type"], "Capacity": i["capacity"],
-                  "RuleGroup": _nested(i["ruleGroup"], _RULE_GROUP, f"{n}.ruleGroup", ref), "Tags": _tags(i.get("tags"))}
+                  "RuleGroup": _nested(i["ruleGroup"], _RULE_GROUP, f"{n}.ruleGroup", ref), **_tag_param(i)}
         if "description" in i:
             params["Description"] = i["description"]
         return [Call(n, "network-firewall", "CreateRuleGroup", params,
                      (("arn", ("RuleGroupResponse", "RuleGroupArn")),))]
     if t == "aws:networkfirewall/firewallPolicy:FirewallPolicy":
         _take(r, {"name", "description", "firewallPolicy", "tags"})
-        params = {"FirewallPolicyName": physical_name(r), "Tags": _tags(i.get("tags")),
+        params = {"FirewallPolicyName": physical_name(r), **_tag_param(i),
                   "FirewallPolicy": _nested(i["firewallPolicy"], _FIREWALL_POLICY, f"{n}.firewallPolicy", ref)}
         if "description" in i:
             params["Description"] = i["description"]
@@ -524,7 +528,7 @@ def _api(r: dict, ref, refs: References) -> list[Call]:  # noqa: C901 - one bran
     if t == "aws:networkfirewall/firewall:Firewall":
         _take(r, {"name", "firewallPolicyArn", "vpcId", "subnetMappings", "description", "tags"})
         params = {"FirewallName": physical_name(r), "FirewallPolicyArn": ref(i["firewallPolicyArn"], "firewallPolicyArn"),
-                  "VpcId": ref(i["vpcId"], "vpcId"), "Tags": _tags(i.get("tags")),
+                  "VpcId": ref(i["vpcId"], "vpcId"), **_tag_param(i),
                   "SubnetMappings": _nested(i["subnetMappings"], {"subnetId": "SubnetId"}, f"{n}.subnetMappings", ref)}
         if "description" in i:
             params["Description"] = i["description"]
@@ -532,7 +536,7 @@ def _api(r: dict, ref, refs: References) -> list[Call]:  # noqa: C901 - one bran
     if t == "aws:route53/resolverFirewallDomainList:ResolverFirewallDomainList":
         _take(r, {"name", "domains", "tags"})
         calls = [Call(n, "route53resolver", "CreateFirewallDomainList",
-                      {"CreatorRequestId": token, "Name": i["name"], "Tags": _tags(i.get("tags"))},
+                      {"CreatorRequestId": token, "Name": i["name"], **_tag_param(i)},
                       (("id", ("FirewallDomainList", "Id")),))]
         if i.get("domains"):
             calls.append(Call(n, "route53resolver", "UpdateFirewallDomains", {
@@ -542,7 +546,7 @@ def _api(r: dict, ref, refs: References) -> list[Call]:  # noqa: C901 - one bran
     if t == "aws:route53/resolverFirewallRuleGroup:ResolverFirewallRuleGroup":
         _take(r, {"name", "tags"})
         return [Call(n, "route53resolver", "CreateFirewallRuleGroup",
-                     {"CreatorRequestId": token, "Name": i["name"], "Tags": _tags(i.get("tags"))},
+                     {"CreatorRequestId": token, "Name": i["name"], **_tag_param(i)},
                      (("id", ("FirewallRuleGroup", "Id")),))]
     if t == "aws:route53/resolverFirewallRule:ResolverFirewallRule":
         _take(r, {"name", "action", "priority", "blockResponse", "firewallDomainListId", "firewallRuleGroupId"})
@@ -558,7 +562,7 @@ def _api(r: dict, ref, refs: References) -> list[Call]:  # noqa: C901 - one bran
             "CreatorRequestId": token, "Name": i["name"], "Priority": i["priority"],
             "FirewallRuleGroupId": ref(i["firewallRuleGroupId"], "firewallRuleGroupId"),
             "VpcId": ref(i["vpcId"], "vpcId"), "MutationProtection": i["mutationProtection"],
-            "Tags": _tags(i.get("tags"))}, (("id", ("FirewallRuleGroupAssociation", "Id")),))]
+            **_tag_param(i)}, (("id", ("FirewallRuleGroupAssociation", "Id")),))]
     raise Unmapped(f"{t} ({n}): no API twin")
 
 
