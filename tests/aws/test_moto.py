@@ -8,13 +8,6 @@ from the read-back figures, and moto's own limits prove the rendered rules canno
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -22,38 +15,14 @@ from spirit_infra import Overrides, QuotaError, build_profile, project
 from spirit_infra.aws import SG_CAPS, SgOptions, read, read_groups, render
 from spirit_infra.aws.rules import TYPE_EGRESS, TYPE_INGRESS, TYPE_PREFIX_LIST, TYPE_SG
 
-pytestmark = pytest.mark.moto
+from .conftest import client
 
-MOTO = Path(sys.executable).parent / "moto_server"
+pytestmark = pytest.mark.moto
 
 
 @pytest.fixture(scope="module")
-def ec2():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    proc = subprocess.Popen([str(MOTO), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("moto_server did not start") from None
-                time.sleep(0.1)
-        yield boto3.client("ec2", endpoint_url=f"http://127.0.0.1:{port}", region_name="ap-southeast-2",
-                           aws_access_key_id="testing", aws_secret_access_key="testing")
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def ec2(moto_url):
+    return client(moto_url, "ec2")
 
 
 def _permission(inputs: dict, ids: dict) -> dict:
