@@ -16,9 +16,14 @@ VENV_DEB_PACKAGES := python3-venv
 # chronyd serves NTP to the probe tests. The chrony package would start a service and, conflicting with
 # time-daemon, remove systemd-timesyncd: its binary is extracted from the .deb into the venv instead.
 CHRONYD := $(VENV)/chrony/usr/sbin/chronyd
+# the validators' tools (tests/validators): cloud-init (`cloud-init schema`), systemd (`systemd-analyze
+# verify`) and Suricata 7 (`suricata -T`, as AWS Network Firewall runs; bookworm-backports has it)
+VALIDATOR_DEB_PACKAGES := cloud-init systemd
+BACKPORTS_PACKAGES := suricata
+BACKPORTS_SOURCE := /etc/apt/sources.list.d/bookworm-backports.sources
 DEFAULT_STACK ?= aws-sbc
 
-.PHONY: preview test setup setup-test debs venv-debs chrony bench clean lint
+.PHONY: preview test setup setup-test debs validator-debs venv-debs chrony bench clean lint
 
 # install the Debian packages named in $(1) that are not installed yet (one apt-get run; needs root)
 define apt_install
@@ -48,8 +53,32 @@ setup: $(STAMP)
 
 setup-test: $(TEST_STAMP)
 
-debs:
+debs: validator-debs
 	$(call apt_install,$(DEB_PACKAGES))
+
+# Installing the validators must not change how the machine runs: nothing is started while installing
+# (policy-rc.d answers 101), Suricata's service is disabled, and cloud-init, when installed here, is
+# disabled at boot (/etc/cloud/cloud-init.disabled); the tests only run `suricata -T` and `cloud-init schema`.
+# The bookworm-backports source is added when apt has none.
+validator-debs:
+	@missing=""; for p in $(VALIDATOR_DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	bp=""; for p in $(BACKPORTS_PACKAGES); do \
+	  case "$$(dpkg-query -W -f='$${Version}' $$p 2>/dev/null)" in 1:7.*) ;; *) bp="$$bp $$p";; esac; done; \
+	if [ -n "$$missing$$bp" ]; then \
+	  echo "installing Debian packages:$$missing$$bp"; \
+	  if [ -n "$$bp" ] && ! grep -rqs '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then \
+	    printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' > $(BACKPORTS_SOURCE); \
+	  fi; \
+	  own_policy=""; if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; \
+	    chmod 755 /usr/sbin/policy-rc.d; own_policy=1; fi; \
+	  rc=0; apt-get update -qq && \
+	  { [ -z "$$missing" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; } && \
+	  { [ -z "$$bp" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -t bookworm-backports $$bp >/dev/null; } || rc=$$?; \
+	  [ -z "$$own_policy" ] || rm -f /usr/sbin/policy-rc.d; \
+	  case " $$bp " in *" suricata "*) systemctl disable --now suricata.service >/dev/null 2>&1 || true;; esac; \
+	  case " $$missing " in *" cloud-init "*) mkdir -p /etc/cloud && touch /etc/cloud/cloud-init.disabled;; esac; \
+	  exit $$rc; \
+	fi
 
 # only when $(PYTHON) cannot create a venv: a Python without ensurepip that is not Debian's is the
 # user's to fix (the message below says so instead of failing later inside `python3 -m venv`)

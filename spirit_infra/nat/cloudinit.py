@@ -73,9 +73,11 @@ def cloud_init_files(profile: Profile, options: NatOptions) -> list[dict]:
                 f"[Timer]\nOnBootSec=10s\nOnUnitActiveSec={options.fqdn_refresh_seconds}s\nAccuracySec=5s\n\n"
                 "[Install]\nWantedBy=timers.target\n")},
             {"path": f"{UNIT_DIR}/nftables.service.d/spirit-nat-resolver.conf", "permissions": "0644",
+             # systemd 252 (Debian 12) has no ExecReloadPost= (it ignores it): a second ExecReload= runs
+             # after the unit's own `nft -f`, so a reload refills the sets too
              "content": "# a (re)loaded ruleset has empty FQDN sets: refill them at once\n[Service]\n"
                         "ExecStartPost=-/usr/bin/systemctl start --no-block spirit-nat-resolver.service\n"
-                        "ExecReloadPost=-/usr/bin/systemctl start --no-block spirit-nat-resolver.service\n"},
+                        "ExecReload=-/usr/bin/systemctl start --no-block spirit-nat-resolver.service\n"},
         ]
     return files
 

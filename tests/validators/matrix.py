@@ -4,7 +4,9 @@ Validators iterate over the recorded registrations instead of re-running the pro
 
     from validators import matrix          # tests/ is on sys.path (pytest rootdir conftest)
 
-    @pytest.mark.parametrize("case_id", matrix.case_ids())
+    AWS = [c for c in matrix.case_ids() if matrix.config(c).cloud == "aws"]   # select: nothing runs yet
+
+    @pytest.mark.parametrize("case_id", AWS)
     def test_something(case_id):
         case = matrix.case(case_id)                      # runs the program on first use, then cached
         for reg in case.of_type("aws:ec2/securityGroup:SecurityGroup"):
@@ -48,10 +50,10 @@ from program import STACKS, preview, preview_file, stack_names
 
 from spirit_infra.errors import ConfigError
 from spirit_infra.profiles import PROFILES
-from spirit_infra.stackconfig import CLOUDS, NAT_MODES, StackConfig, parse
+from spirit_infra.stackconfig import CLOUDS, NAT_MODES, StackConfig, load_stack_file, parse
 
 __all__ = ["DIMENSIONS", "FILLERS", "REFUSED", "Case", "Registration", "case", "case_ids", "cases",
-           "raw_config", "registrations", "stack_file", "timings"]
+           "config", "raw_config", "registrations", "stack_file", "timings"]
 
 #: the generated dimensions: stack-config key -> values tried
 DIMENSIONS: dict[str, tuple[Any, ...]] = {
@@ -156,7 +158,7 @@ def case(case_id: str) -> Case:
     start = time.perf_counter()
     if case_id in _STACKS:
         res = preview(_STACKS[case_id])
-        raw = yaml.safe_load((STACKS / f"Pulumi.{_STACKS[case_id]}.yaml").read_text(encoding="utf-8"))["config"]
+        raw = raw_config(case_id)
         origin = "stack"
     else:
         raw = _GENERATED[case_id]
@@ -169,13 +171,25 @@ def case(case_id: str) -> Case:
 
 
 def raw_config(case_id: str) -> dict[str, Any]:
-    """The ``config:`` mapping of a generated case, accepted or refused (cheap: nothing is run)."""
+    """The ``config:`` mapping of any case (an example stack's file, or a generated case accepted or refused),
+    without the project defaults; cheap: nothing is run. Use it to select cases before running them."""
+    if case_id in _STACKS:
+        return yaml.safe_load((STACKS / f"Pulumi.{_STACKS[case_id]}.yaml").read_text(encoding="utf-8"))["config"]
     return dict(_GENERATED.get(case_id) or _REFUSED_RAW[case_id])
+
+
+@functools.cache
+def config(case_id: str) -> StackConfig:
+    """The validated stack config of any case, defaults applied; cheap (nothing is run): select cases with it,
+    e.g. ``[c for c in case_ids() if config(c).cloud == "aws" and config(c).fqdn_firewall]``."""
+    if case_id in _STACKS:
+        return load_stack_file(STACKS / f"Pulumi.{_STACKS[case_id]}.yaml")[0]
+    return parse(_GENERATED[case_id], file=f"Pulumi.{case_id}.yaml")
 
 
 def stack_file(case_id: str, directory: Path) -> Path:
     """Write a generated case (accepted or refused) as ``directory/Pulumi.<id>.yaml``; return its path."""
-    raw = raw_config(case_id)
+    raw = dict(_GENERATED.get(case_id) or _REFUSED_RAW[case_id])
     path = directory / f"Pulumi.{case_id}.yaml"
     path.write_text(yaml.safe_dump({"config": raw}, sort_keys=True), encoding="utf-8")
     return path
