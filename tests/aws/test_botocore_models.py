@@ -22,7 +22,7 @@ import pytest
 from botocore.exceptions import ParamValidationError
 from botocore.validate import validate_parameters
 
-from .cases import AWS_STACKS, mutated, resources_of
+from .cases import AWS_CASES, mutated, resources_of
 from .twins import Later, api_calls, materialize
 
 REGION = "ap-southeast-2"
@@ -160,9 +160,9 @@ def check(resources: list[dict]) -> tuple[Walk, int]:
     return walk, len(calls)
 
 
-@pytest.mark.parametrize("stack", AWS_STACKS)
-def test_every_create_call_fits_the_service_models(stack):
-    walk, calls = check(resources_of(stack))
+@pytest.mark.parametrize("case", AWS_CASES)
+def test_every_create_call_fits_the_service_models(case):
+    walk, calls = check(resources_of(case))
     assert not walk.errors, "\n".join(walk.errors)
     assert not walk.unchecked, sorted(walk.unchecked)
     assert calls and walk.checked > calls  # the walk evaluated constraints on every call, not nothing
@@ -178,26 +178,26 @@ def test_the_model_states_the_ec2_description_constraint():
 
 BAD = [
     # the defect issue 11 found: EC2 refuses "'" in a group description
-    ("aws-phones", "spirit-net-lan", ("description",), "the NAT's own ruleset",
+    ("stack-aws-phones", "spirit-net-lan", ("description",), "the NAT's own ruleset",
      "spirit-net-lan ec2:CreateSecurityGroup.Description: \"the NAT's own ruleset\" has characters EC2 refuses: \"'\""),
-    ("aws-sbc", "spirit-sbc-sip-udp-in-in-udp-5060-5061-b1881f65", ("description",), "caf\u00e9",
+    ("stack-aws-sbc", "spirit-sbc-sip-udp-in-in-udp-5060-5061-b1881f65", ("description",), "caf\u00e9",
      "IpPermissions[0].PrefixListIds[0].Description: 'café' has characters EC2 refuses: 'é'"),
-    ("aws-sbc", "spirit-sg-1", ("tags",), {"aws:spirit": "x"}, "Tags[0].Key: 'aws:spirit' starts with 'aws:'"),
-    ("aws-sbc", "spirit-sg-1", ("tags",), {"spirit-role": "v" * 257},
+    ("stack-aws-sbc", "spirit-sg-1", ("tags",), {"aws:spirit": "x"}, "Tags[0].Key: 'aws:spirit' starts with 'aws:'"),
+    ("stack-aws-sbc", "spirit-sg-1", ("tags",), {"spirit-role": "v" * 257},
      "Tags[0].Value: 257 characters, the documented maximum is 256"),
-    ("aws-phones", "spirit-fw-nfw-rules", ("type",), "STATEFULL", "Type: 'STATEFULL' is not one of"),
-    ("aws-phones", "spirit-fw-nfw-rules", ("capacity",), "100", "Invalid type for parameter Capacity"),
-    ("aws-phones", "spirit-fw-nfw", ("name",), "spirit_fw", "FirewallName: 'spirit_fw' does not match"),
-    ("aws-phones", "spirit-fw-nfw-policy", ("description",), "d" * 513, "Description: 513 characters is outside max 512"),
-    ("aws-phones", "spirit-fw-dnsfw-group", ("name",), "n" * 65, "Name: 65 characters is outside max 64"),
-    ("aws-phones", "spirit-fw-dnsfw-allow", ("action",), "PERMIT", "Action: 'PERMIT' is not one of"),
-    ("aws-sbc", "spirit-spirit-ipv4", ("name",), "com.amazonaws.spirit", "starts with 'com.amazonaws'"),
+    ("stack-aws-phones", "spirit-fw-nfw-rules", ("type",), "STATEFULL", "Type: 'STATEFULL' is not one of"),
+    ("stack-aws-phones", "spirit-fw-nfw-rules", ("capacity",), "100", "Invalid type for parameter Capacity"),
+    ("stack-aws-phones", "spirit-fw-nfw", ("name",), "spirit_fw", "FirewallName: 'spirit_fw' does not match"),
+    ("stack-aws-phones", "spirit-fw-nfw-policy", ("description",), "d" * 513, "Description: 513 characters is outside max 512"),
+    ("stack-aws-phones", "spirit-fw-dnsfw-group", ("name",), "n" * 65, "Name: 65 characters is outside max 64"),
+    ("stack-aws-phones", "spirit-fw-dnsfw-allow", ("action",), "PERMIT", "Action: 'PERMIT' is not one of"),
+    ("stack-aws-sbc", "spirit-spirit-ipv4", ("name",), "com.amazonaws.spirit", "starts with 'com.amazonaws'"),
 ]
 
 
-@pytest.mark.parametrize("stack,resource,path,value,expected", BAD,
+@pytest.mark.parametrize("case,resource,path,value,expected", BAD,
                          ids=[f"{b[1]}-{'.'.join(b[2])}" for b in BAD])
-def test_the_model_walk_bites(stack, resource, path, value, expected):
-    walk, _ = check(mutated(stack, resource, path, value))
+def test_the_model_walk_bites(case, resource, path, value, expected):
+    walk, _ = check(mutated(case, resource, path, value))
     assert any(expected in e for e in walk.errors), walk.errors
 

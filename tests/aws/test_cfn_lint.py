@@ -13,7 +13,7 @@ import json
 import pytest
 from cfnlint.api import ManualArgs, lint
 
-from .cases import AWS_STACKS, mutated, resources_of
+from .cases import AWS_CASES, mutated, resources_of
 from .twins import cfn_template
 
 REGION = "ap-southeast-2"
@@ -33,9 +33,9 @@ def _fmt(m) -> str:
     return f"{m.rule.id} {'/'.join(map(str, m.path))}: {m.message}"
 
 
-@pytest.mark.parametrize("stack", AWS_STACKS)
-def test_cfn_twin_passes_cfn_lint(stack):
-    resources = resources_of(stack)
+@pytest.mark.parametrize("case", AWS_CASES)
+def test_cfn_twin_passes_cfn_lint(case):
+    resources = resources_of(case)
     template = cfn_template(resources)
     aws = [r for r in resources if r["type"].startswith("aws:")]
     folded = sum(1 for r in aws if r["type"].endswith(":ResolverFirewallRule"))
@@ -48,27 +48,27 @@ def test_cfn_twin_passes_cfn_lint(stack):
 
 BAD = [
     # EC2 refuses "'" in a group description (the defect issue 11 found in the QoS NAT's LAN group)
-    ("aws-phones", "spirit-net-lan", ("description",), "the NAT's own ruleset", "E3031",
+    ("stack-aws-phones", "spirit-net-lan", ("description",), "the NAT's own ruleset", "E3031",
      "Resources/SpiritNetLan/Properties/GroupDescription"),
-    ("aws-sbc", "spirit-sg-1", ("description",), "x" * 256, "E3033",
+    ("stack-aws-sbc", "spirit-sg-1", ("description",), "x" * 256, "E3033",
      "Resources/SpiritSg1/Properties/GroupDescription"),
-    ("aws-phones", "spirit-fw-nfw-rules", ("type",), "STATEFULL", "E3030",
+    ("stack-aws-phones", "spirit-fw-nfw-rules", ("type",), "STATEFULL", "E3030",
      "Resources/SpiritFwNfwRules/Properties/Type"),
-    ("aws-phones", "spirit-fw-nfw-policy", ("firewallPolicy", "statefulEngineOptions", "ruleOrder"), "STRICT",
+    ("stack-aws-phones", "spirit-fw-nfw-policy", ("firewallPolicy", "statefulEngineOptions", "ruleOrder"), "STRICT",
      "E3030", "Resources/SpiritFwNfwPolicy/Properties/FirewallPolicy/StatefulEngineOptions/RuleOrder"),
-    ("aws-phones", "spirit-fw-dnsfw-group", ("name",), "n" * 65, "E3033",
+    ("stack-aws-phones", "spirit-fw-dnsfw-group", ("name",), "n" * 65, "E3033",
      "Resources/SpiritFwDnsfwGroup/Properties/Name"),
-    ("aws-phones", "spirit-fw-dnsfw-allow", ("action",), "PERMIT", "E3030",
+    ("stack-aws-phones", "spirit-fw-dnsfw-allow", ("action",), "PERMIT", "E3030",
      "Resources/SpiritFwDnsfwGroup/Properties/FirewallRules/0/Action"),
-    ("aws-communicator", "spirit-nat-natgw-a", ("connectivityType",), "internet", "E3030",
+    ("stack-aws-communicator", "spirit-nat-natgw-a", ("connectivityType",), "internet", "E3030",
      "Resources/SpiritNatNatgwA/Properties/ConnectivityType"),
-    ("aws-sbc", "spirit-spirit-ipv4", ("maxEntries",), "ten", "E3012",
+    ("stack-aws-sbc", "spirit-spirit-ipv4", ("maxEntries",), "ten", "E3012",
      "Resources/SpiritSpiritIpv4/Properties/MaxEntries"),
 ]
 
 
-@pytest.mark.parametrize("stack,resource,path,value,rule,where", BAD, ids=[f"{b[1]}-{b[4]}" for b in BAD])
-def test_cfn_lint_bites(stack, resource, path, value, rule, where):
-    found = [(m.rule.id, "/".join(map(str, m.path))) for m in _lint(mutated(stack, resource, path, value))]
+@pytest.mark.parametrize("case,resource,path,value,rule,where", BAD, ids=[f"{b[1]}-{b[4]}" for b in BAD])
+def test_cfn_lint_bites(case, resource, path, value, rule, where):
+    found = [(m.rule.id, "/".join(map(str, m.path))) for m in _lint(mutated(case, resource, path, value))]
     assert (rule, where) in found, found
 

@@ -1,4 +1,4 @@
-"""External check: the whole AWS topology of every AWS example stack, applied to a local moto server.
+"""External check: the whole AWS topology of every AWS case (tests/aws/cases.py), applied to a local moto server.
 
 Every create call of tests/aws/twins.py (the provider's calls, same fields) is made with boto3 in
 dependency order, with the ids moto returned: VPC and its DNS attributes, internet gateway and its
@@ -25,7 +25,7 @@ import hashlib
 import pytest
 from botocore.exceptions import ClientError
 
-from .cases import AWS_STACKS, resources_of
+from .cases import AWS_CASES, resources_of
 from .conftest import REGION, client
 from .twins import Call, Later, References, api_calls, materialize
 
@@ -127,7 +127,8 @@ def check_topology(applied: Applied, resources: list[dict]) -> int:
     def ref(value):
         """The moto id of what a recorded input refers to."""
         t = refs.target(value)
-        assert t is not None, value
+        if t is None:  # the existing VPC an attached stack names: its stand-in
+            return applied.external[value]
         return ids[t]
 
     for r in _by_type(applied, ":Vpc"):
@@ -229,9 +230,9 @@ def applied_firewall(applied: Applied) -> str:
     return fw
 
 
-@pytest.mark.parametrize("stack", AWS_STACKS)
-def test_whole_topology_applies_to_moto_and_matches_the_plan(moto_url, stack):
-    resources = resources_of(stack)
+@pytest.mark.parametrize("case", AWS_CASES)
+def test_whole_topology_applies_to_moto_and_matches_the_plan(moto_url, case):
+    resources = resources_of(case)
     applied = Applied(moto_url, resources)  # any refusal raises ClientError here
     facts = check_topology(applied, resources)
     aws = [r for r in resources if r["type"].startswith("aws:")]
@@ -252,7 +253,7 @@ def test_what_moto_does_not_implement_is_still_missing():
 
 def test_moto_refuses_a_route_in_a_table_that_is_not_there(moto_url):
     """The apply bites: a plan whose route goes into a route table that does not exist is refused."""
-    resources = resources_of("aws-communicator")
+    resources = resources_of("stack-aws-communicator")
     route = next(r for r in resources if r["type"].endswith(":Route") and "natGatewayId" in r["inputs"])
     route["inputs"]["routeTableId"] = "rtb-0123456789abcdef0"  # refers to nothing recorded: passed as is
     with pytest.raises(ClientError) as e:
@@ -261,7 +262,7 @@ def test_moto_refuses_a_route_in_a_table_that_is_not_there(moto_url):
 
 
 def test_moto_refuses_an_overlapping_subnet(moto_url):
-    resources = resources_of("aws-communicator")
+    resources = resources_of("stack-aws-communicator")
     a, b = sorted((r for r in resources if r["type"].endswith(":Subnet") and r["name"].startswith("spirit-net-vdi")),
                   key=lambda r: r["name"])
     b["inputs"]["cidrBlock"] = a["inputs"]["cidrBlock"]
@@ -272,7 +273,7 @@ def test_moto_refuses_an_overlapping_subnet(moto_url):
 
 def test_the_read_back_bites(moto_url):
     """A plan that differs from what was applied fails the comparison (a route pointing elsewhere)."""
-    resources = resources_of("aws-phones")
+    resources = resources_of("stack-aws-phones")
     applied = Applied(moto_url, resources)
     route = next(r for r in resources if r["name"] == "spirit-net-edge-default")
     route["inputs"]["destinationCidrBlock"] = "10.0.0.0/8"  # the plan now says something moto never got
