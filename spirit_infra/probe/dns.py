@@ -103,7 +103,11 @@ class Resolver:
 
         self._dns = dns
         if nameserver is None:
-            self._r = dns.resolver.Resolver(configure=True)
+            try:
+                self._r = dns.resolver.Resolver(configure=True)
+            except dns.resolver.NoResolverConfiguration:
+                raise ConfigError("this host has no resolver configured (/etc/resolv.conf): give --resolver IP",
+                                  field="--resolver") from None
         else:
             self._r = dns.resolver.Resolver(configure=False)
             self._r.nameservers = [nameserver[0]]

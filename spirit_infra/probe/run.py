@@ -187,6 +187,10 @@ def _plan(profile: Profile, pf: ProfileFlow, opts: ProbeOptions, resolve) -> _Jo
         job.calls.append(lambda: media_check(opts.reflector, opts.token, dscp=_dscp(pf), src_ranges=pf.src_ports,
                                              timeout=opts.timeout))
         return job
+    if kind == "tcp" and "tcp" not in pf.transports:
+        job.not_tested = (f"{'/'.join(pf.transports).upper()} without a protocol the probe speaks (it checks SIP, "
+                          "NTP and media over UDP)")
+        return job
     names = _names(profile, pf)
     if not names:
         job.not_tested = "no DNS name in the catalogue to find a server by"
@@ -298,6 +302,14 @@ def _verdict(job: _Job, results: list[C.Check]) -> tuple[str, str | None]:
     return PASS, None
 
 
+def _guarded(call: Callable[[], C.Check]) -> C.Check:
+    """A check that raised (a bug, an OS surprise) is a failed check with the error, not a traceback."""
+    try:
+        return call()
+    except Exception as e:  # noqa: BLE001 - reported as the check's failure reason
+        return C.Check("error", "", "-", 0, False, f"probe error: {type(e).__name__}: {e}")
+
+
 def run_probe(profile: Profile, opts: ProbeOptions, progress: Callable[[int, int, str], None] | None = None,
               resolver: Resolver | None = None) -> ProbeResult:
     t_start = time.monotonic()
@@ -320,7 +332,7 @@ def run_probe(profile: Profile, opts: ProbeOptions, progress: Callable[[int, int
     done = 0
     out: list[FlowResult] = []
     with cf.ThreadPoolExecutor(max_workers=opts.workers) as pool:
-        futures = {j.pf.id: [pool.submit(c) for c in j.calls] for j in jobs}
+        futures = {j.pf.id: [pool.submit(_guarded, c) for c in j.calls] for j in jobs}
         for j in jobs:
             t0 = time.monotonic()
             results = [f.result() for f in futures[j.pf.id]]
