@@ -15,7 +15,7 @@ import struct
 import time
 from dataclasses import dataclass, field
 
-__all__ = ["Check", "bind_port", "tcp_connect", "tls_handshake", "sip_options", "ntp_query", "sip_request",
+__all__ = ["Check", "bind_port", "tcp_connect", "tls_handshake", "sip_options", "ntp_query", "sip_request", "dns_query",
            "PortUnavailable", "tos_of"]
 
 #: the ephemeral range Linux uses by default: a pinned range that contains it needs no explicit port
@@ -372,6 +372,45 @@ def sip_options(transport: str, host: str, address: str, port: int, *, timeout: 
     if transport == "udp":
         return _sip_udp(host, address, port, timeout, src_ranges, tos)
     return _sip_stream(f"sip-{transport}", host, address, port, timeout, src_ranges, tos, cafile)
+
+
+# ---- DNS (a resolver the flow reaches, e.g. a public one) -------------------------------------------
+
+def dns_query(address: str, port: int, transport: str, *, name: str = "", timeout: float = 3.0,
+              src_ranges=None, qname: str = ".", qtype: str = "NS") -> Check:
+    """A query (by default the root's NS records) over ``transport``; pass on a NOERROR answer."""
+    import dns.exception
+    import dns.message
+    import dns.query
+    import dns.rcode
+
+    kind = f"dns-{transport}"
+    q = dns.message.make_query(qname, qtype)
+    try:
+        sock = udp_socket(src_ranges, 0, wait=timeout) if transport == "udp" else _tcp_socket(src_ranges, 0, timeout)
+    except OSError as e:
+        return Check(kind, name, address, port, False, _reason(e))
+    t0 = time.monotonic()
+    try:
+        if transport == "udp":
+            sock.setblocking(False)  # dnspython wants a non-blocking socket
+            r = dns.query.udp(q, address, port=port, timeout=timeout, sock=sock)
+        else:
+            sock.settimeout(timeout)
+            sock.connect((address, port))
+            sock.setblocking(False)
+            r = dns.query.tcp(q, address, port=port, timeout=timeout, sock=sock)
+        local = _local(sock)
+    except dns.exception.Timeout:
+        return Check(kind, name, address, port, False, "timeout")
+    except (OSError, dns.exception.DNSException) as e:
+        return Check(kind, name, address, port, False, _reason(e) if isinstance(e, OSError) else str(e))
+    finally:
+        sock.close()
+    rcode = dns.rcode.to_text(r.rcode())
+    ok = r.rcode() == dns.rcode.NOERROR
+    return Check(kind, name, address, port, ok, None if ok else f"DNS {rcode} for {qname} {qtype}",
+                 rtt_ms=(time.monotonic() - t0) * 1000, local=local, detail={"status": rcode, "query": f"{qname} {qtype}"})
 
 
 # ---- NTP ------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import netaddr
 
-from ..errors import ConfigError
+from ..errors import ConfigError, SpiritError
 
 __all__ = ["Target", "Resolution", "Resolver", "srv_order", "naptr_order", "SIP_SERVICES", "parse_resolver"]
 
@@ -99,11 +99,19 @@ class Resolver:
     """Lookups through one server (``nameserver``) or the host's resolver configuration (None)."""
 
     def __init__(self, nameserver: tuple[str, int] | None = None, timeout: float = 3.0):
-        import dns.resolver
+        try:
+            import dns.resolver
+        except ImportError:
+            raise SpiritError("the probe needs dnspython, a dependency of spirit-infra: reinstall it "
+                              "(pip install -e . or make setup)") from None
 
         self._dns = dns
         if nameserver is None:
-            self._r = dns.resolver.Resolver(configure=True)
+            try:
+                self._r = dns.resolver.Resolver(configure=True)
+            except dns.resolver.NoResolverConfiguration:
+                raise ConfigError("this host has no resolver configured (/etc/resolv.conf): give --resolver IP",
+                                  field="--resolver") from None
         else:
             self._r = dns.resolver.Resolver(configure=False)
             self._r.nameservers = [nameserver[0]]

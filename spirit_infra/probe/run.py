@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import netaddr
+
 from ..catalogue.model import DSCP_VALUES
 from ..profiles import Profile, ProfileFlow
 from . import checks as C
@@ -26,6 +28,7 @@ __all__ = ["ProbeOptions", "FlowResult", "ProbeResult", "run_probe", "PASS", "FA
 
 PASS, FAIL, NOT_TESTED = "pass", "fail", "not tested"
 MAX_PORTS_PER_RANGE = 4
+MAX_HOSTS = 8
 TLS_PORTS = (443, 8443)
 
 
@@ -96,12 +99,16 @@ class ProbeResult:
 # ---- planning -----------------------------------------------------------------------------------
 
 def _catalogue_rows(profile: Profile, pf: ProfileFlow):
+    """The guideline rows a profile flow comes from, or the customer's own row (an extra flow)."""
     rows = []
     for fid in pf.derived_from:
         try:
             rows.append(profile.catalogue.flow(fid))
         except KeyError:
             pass
+    extra = getattr(profile.overrides, "extra_flows", None)
+    if not rows and extra is not None:
+        rows = [f for f in extra.flows if f.id == pf.id]
     return rows
 
 
@@ -132,7 +139,15 @@ def _kind(profile: Profile, pf: ProfileFlow) -> str:
         return "sip"
     if "NTP" in protos:
         return "ntp"
+    if "DNS" in protos:
+        return "dns"
     return "tcp"
+
+
+def _dns_query(profile: Profile) -> tuple[str, str]:
+    names = [(d.name, d.type) for f in profile.catalogue.flows for d in f.dns]
+    first = next((n for n in names if n[1] == "NAPTR"), names[0] if names else (".", "NS"))
+    return first[0], "A" if first[1] == "A/CNAME" else first[1]
 
 
 def _ports(ranges) -> list[int]:
@@ -156,6 +171,8 @@ class _Job:
 
     pf: ProfileFlow
     protos: set[str] = field(default_factory=set)
+    #: what a DNS flow's resolver is asked: the catalogue's first SIP (NAPTR) name, as a phone would
+    query: tuple[str, str] = (".", "NS")
     resolutions: list = field(default_factory=list)
     calls: list[Callable[[], C.Check]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
@@ -168,7 +185,7 @@ def _dscp(pf: ProfileFlow) -> int:
 
 
 def _plan(profile: Profile, pf: ProfileFlow, opts: ProbeOptions, resolve) -> _Job:
-    job = _Job(pf, _protocols(profile, pf))
+    job = _Job(pf, _protocols(profile, pf), _dns_query(profile))
     kind = _kind(profile, pf)
     tos = C.tos_of(_dscp(pf))
     if pf.direction == "ingress":
@@ -187,11 +204,22 @@ def _plan(profile: Profile, pf: ProfileFlow, opts: ProbeOptions, resolve) -> _Jo
         job.calls.append(lambda: media_check(opts.reflector, opts.token, dscp=_dscp(pf), src_ranges=pf.src_ports,
                                              timeout=opts.timeout))
         return job
-    names = _names(profile, pf)
-    if not names:
-        job.not_tested = "no DNS name in the catalogue to find a server by"
+    if kind == "tcp" and "tcp" not in pf.transports:
+        job.not_tested = (f"{'/'.join(pf.transports).upper()} without a protocol the probe speaks (it checks SIP, "
+                          "NTP and media over UDP)")
         return job
+    names = _names(profile, pf)
     ranges = tuple(pf.peer_cidrs) if pf.peer_cidrs else None
+    if not names:
+        hosts = [str(c.ip) for c in map(netaddr.IPNetwork, pf.peer_cidrs) if c.prefixlen == 32][:MAX_HOSTS]
+        if not hosts:
+            job.not_tested = "no DNS name and no single address among the destinations to connect to"
+            return job
+        job.notes.append(f"no DNS name: the flow's destination addresses are checked ({', '.join(hosts)})")
+        for a in hosts:
+            _plan_target(job, kind, pf, Target("", a, a, None, None, ("address from the flow's destinations",)),
+                         opts, tos)
+        return job
     for name, rtype in names:
         res: Resolution = resolve(name, rtype)
         job.resolutions.append((res, ranges))
@@ -227,6 +255,13 @@ def _plan_target(job: _Job, kind: str, pf: ProfileFlow, t: Target, opts: ProbeOp
         job.calls.append(lambda: C.sip_options(transport, t.name, t.address, port, timeout=to,
                                                src_ranges=pf.src_ports, tos=tos, cafile=ca))
         return
+    if kind == "dns":
+        for port in _ports(pf.dst_ports) or [53]:
+            for transport in pf.transports:
+                job.calls.append(lambda port=port, transport=transport: C.dns_query(
+                    t.address, port, transport, name=t.name, timeout=to, src_ranges=pf.src_ports,
+                    qname=job.query[0], qtype=job.query[1]))
+        return
     if kind == "ntp":
         for port in _ports(pf.dst_ports) or [123]:
             job.calls.append(lambda port=port: C.ntp_query(t.address, port, name=t.name, timeout=to,
@@ -238,7 +273,7 @@ def _plan_target(job: _Job, kind: str, pf: ProfileFlow, t: Target, opts: ProbeOp
         job.failures.append(f"{t.name}: DNS gives port {t.port}, outside the flow's ports {_ports_text(pf.dst_ports)}")
         return
     for port in ports:
-        if port in TLS_PORTS and protos & {"HTTPS", "XSI"}:
+        if port in TLS_PORTS and protos & {"HTTPS", "XSI"} and t.name:
             job.calls.append(lambda port=port: C.tls_handshake(t.address, port, t.name, timeout=to, cafile=ca,
                                                                src_ranges=pf.src_ports, tos=tos))
         else:
@@ -298,6 +333,14 @@ def _verdict(job: _Job, results: list[C.Check]) -> tuple[str, str | None]:
     return PASS, None
 
 
+def _guarded(call: Callable[[], C.Check]) -> C.Check:
+    """A check that raised (a bug, an OS surprise) is a failed check with the error, not a traceback."""
+    try:
+        return call()
+    except Exception as e:  # noqa: BLE001 - reported as the check's failure reason
+        return C.Check("error", "", "-", 0, False, f"probe error: {type(e).__name__}: {e}")
+
+
 def run_probe(profile: Profile, opts: ProbeOptions, progress: Callable[[int, int, str], None] | None = None,
               resolver: Resolver | None = None) -> ProbeResult:
     t_start = time.monotonic()
@@ -320,7 +363,7 @@ def run_probe(profile: Profile, opts: ProbeOptions, progress: Callable[[int, int
     done = 0
     out: list[FlowResult] = []
     with cf.ThreadPoolExecutor(max_workers=opts.workers) as pool:
-        futures = {j.pf.id: [pool.submit(c) for c in j.calls] for j in jobs}
+        futures = {j.pf.id: [pool.submit(_guarded, c) for c in j.calls] for j in jobs}
         for j in jobs:
             t0 = time.monotonic()
             results = [f.result() for f in futures[j.pf.id]]

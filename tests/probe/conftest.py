@@ -17,7 +17,11 @@ from .deployment import Deployment, requirements_problem
 
 @pytest.fixture(scope="session")
 def deployment():
+    import importlib.util
+
     problem = netns_problem() or requirements_problem()
+    if importlib.util.find_spec("dns") is None:
+        problem = "the probe needs dnspython (a dependency since the probe landed): run make setup-test"
     if problem:
         pytest.fail(problem, pytrace=False)
     cleanup_stale()

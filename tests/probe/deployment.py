@@ -247,7 +247,8 @@ class Deployment:
                                             str(duration)], ready_line=True)
 
     # -- the NAT ------------------------------------------------------------------------------------
-    def load_nat(self, profile: str, *, extra: str = "", udp_timeout: int | None = None) -> str:
+    def load_nat(self, profile: str, *, extra: str = "", udp_timeout: int | None = None,
+                 extra_flows: str | None = None) -> str:
         """The project's QoS NAT ruleset for ``profile`` (strict) in the nat namespace, FQDN sets filled with the
         Internet host (as the resolver service would), plus ``extra`` nft text (a test's middlebox).
         ``udp_timeout`` (s) replaces the ruleset's UDP conntrack timeout (NatOptions refuses values below its
@@ -257,8 +258,9 @@ class Deployment:
         from spirit_infra import build_profile
         from spirit_infra.nat import NatOptions, render_ruleset
         from spirit_infra.nat.ruleset import TABLE, fqdn_sets
+        from spirit_infra.profiles import with_extra_flows
 
-        prof = build_profile(profile)
+        prof = build_profile(profile, with_extra_flows(None, extra_flows))
         opts = {} if udp_timeout is None else {"udp_timeout": max(udp_timeout, 6), "sip_keepalive_seconds": 5}
         text = render_ruleset(prof, NatOptions(lan_if=Topology.lan_if, wan_if=Topology.wan_if, **opts))
         if udp_timeout is not None:

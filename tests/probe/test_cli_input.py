@@ -46,3 +46,26 @@ def test_bad_input_exits_2_with_one_line(argv, expected, capsys):
     lines = err.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0], err
     assert "Traceback" not in err
+
+
+def test_a_udp_flow_without_a_protocol_the_probe_speaks_is_not_tested(tmp_path, capsys):
+    """(A catalogue or customer flow over UDP to a port the probe has no check for: never a TCP check, never a pass.)"""
+    import json
+    from pathlib import Path
+
+    import yaml
+
+    import spirit_infra
+
+    cat = yaml.safe_load((Path(spirit_infra.__file__).parent / "catalogue" / "spirit.yaml").read_text())
+    row = dict(next(f for f in cat["flows"] if f["id"] == "phone-xsi"), id="phone-stun", protocols=["STUN"],
+               transports=["udp"], server_ports=[[3478, 3478]])
+    row["provenance"] = {"table": "phones", "row": 99}
+    cat["flows"].append(row)
+    path = tmp_path / "cat.yaml"
+    path.write_text(yaml.safe_dump(cat, sort_keys=False))
+    rc = main(["probe", "--profile", "phones", "--catalogue", str(path), "--resolver", "127.0.0.1:1", "--only",
+               "phone-stun", "--json"])
+    flow = json.loads(capsys.readouterr().out)["flows"][0]
+    assert rc == 0 and flow["flow"] == "phone-stun" and flow["verdict"] == "not tested"
+    assert flow["reason"].startswith("UDP without a protocol the probe speaks") and flow["checks"] == []

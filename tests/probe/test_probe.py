@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from .deployment import INTERNET, OURDMS, SIP1, SIP2, USS, flows_by_id
+from .deployment import INTERNET, OURDMS, RESOLVER, SIP1, SIP2, USS, flows_by_id
 
 pytestmark = pytest.mark.netns
 
@@ -138,3 +138,63 @@ def test_only_limits_the_run_and_the_text_table_and_report(deployment, tmp_path)
     report = (tmp_path / "r.md").read_text()
     assert "| phone-ntp | Time synchronisation | pass |" in report
     assert "ntp 198.51.100.20:123 (pool.ntp.org): ok" in report and "stratum 8" in report
+
+
+EXTRA_FLOWS = f"""version: 1
+source: probe-test
+flows:
+  - id: host-ntp
+    application: Time
+    protocols: [NTP]
+    transports: [udp]
+    dscp: "0"
+    client_ports: null
+    dns: [{{name: pool.ntp.org, type: A/CNAME}}]
+    server_cidrs: null
+    server_ports: [[123, 123]]
+  - id: host-dns
+    application: DNS to a resolver of the customer's
+    protocols: [DNS]
+    transports: [tcp, udp]
+    dscp: "0"
+    client_ports: null
+    dns: []
+    server_cidrs: [{RESOLVER}/32]
+    server_ports: [[53, 53]]
+  - id: host-https
+    application: A vendor's portal
+    protocols: [HTTPS]
+    transports: [tcp]
+    dscp: "0"
+    client_ports: null
+    dns: [{{name: ztp.polycom.com, type: A/CNAME}}]
+    server_cidrs: null
+    server_ports: [[443, 443]]
+  - id: host-stun
+    application: STUN
+    protocols: [STUN]
+    transports: [udp]
+    dscp: "0"
+    client_ports: null
+    dns: []
+    server_cidrs: [{INTERNET}/32]
+    server_ports: [[3478, 3478]]
+"""
+
+
+def test_customer_extra_flows_are_probed_by_their_own_protocols(deployment, tmp_path):
+    extra = tmp_path / "extra.yaml"
+    extra.write_text(EXTRA_FLOWS)
+    deployment.load_nat("sbc", extra_flows=str(extra))
+    rc, data, err = deployment.probe("sbc", "--extra-flows", str(extra))
+    flows = flows_by_id(data)
+    assert rc == 0, [(f["flow"], f["reason"]) for f in data["flows"] if f["verdict"] == "fail"]
+    assert flows["host-ntp"]["verdict"] == "pass" and flows["host-ntp"]["checks"][0]["detail"]["stratum"] == 8
+    dns = flows["host-dns"]
+    assert dns["verdict"] == "pass" and {c["kind"] for c in dns["checks"]} == {"dns-tcp", "dns-udp"}
+    assert all(c["address"] == RESOLVER and c["detail"]["status"] == "NOERROR" for c in dns["checks"])
+    assert all(c["detail"]["query"] == "phreg.access4.com.au NAPTR" for c in dns["checks"])
+    https = flows["host-https"]
+    assert https["verdict"] == "pass" and [c["kind"] for c in https["checks"]] == ["tls"]
+    assert flows["host-stun"]["verdict"] == "not tested"
+    assert flows["sbc-sip-udp-out"]["verdict"] == "pass"
