@@ -65,6 +65,12 @@ KEYS: tuple[Key, ...] = (
         "relative to the project).", {}),
     Key("extraFlows", "string", "The customer's own egress flows (NTP, OS mirrors, a platform's endpoints): a file in "
         "the catalogue's format, relative to the project (e.g. presets/avd-session-hosts.yaml). Empty: none.", ""),
+    Key("managementCidrs", "array", "SBC only: the operator's management CIDRs, admitted on SSH (tcp/22) and HTTPS "
+        "(tcp/443) in resources of their own (AWS: a separate security group; Azure: NSG rules at 3010/3020, "
+        "outside the Spirit band; GCP: a rule for the managementTag). Never 0.0.0.0/0; at most a /16 (IPv6 /48) "
+        "each. Empty: no management access.", []),
+    Key("managementTag", "string", "GCP only: the network tag the management rule targets (put it on the SBC).",
+        "spirit-mgmt"),
     Key("targetTags", "array", "GCP only: network tags the firewall rules and NAT routes target.", ["spirit"]),
     Key("expectedCalls", "integer", "Concurrent calls per VM, used to size NAT ports.", 100),
     Key("natInstanceType", "string", "qos-instance only: instance size (empty: the cloud's small default).", ""),
@@ -96,6 +102,8 @@ class StackConfig:
     expected_calls: int = 100
     nat_instance_type: str = ""
     nat_ssh_public_key: str = ""
+    management_cidrs: tuple[str, ...] = ()
+    management_tag: str = "spirit-mgmt"
     extra: dict = field(default_factory=dict)  # provider keys (aws:region, ...), passed through
 
     @property
@@ -245,6 +253,21 @@ def parse(raw: dict[str, Any], *, file: str = "(config)", lines: dict[str, int] 
     ov = Overrides(ov.extra_spirit_cidrs, ov.ztp_vendors_drop, SbcPorts(sip, media), ov.catalogue, file,
                    extra_flows=_extra_flows(values["extraFlows"], file, lines, base))
     _platform_checks(values["cloud"], ov)
+    mgmt = ()
+    if values["managementCidrs"]:
+        from .management import check_cidrs
+
+        if values["profile"] != "sbc":
+            raise _err(file, lines, "managementCidrs", f"management access is for an SBC (profile sbc), not "
+                       f"{values['profile']!r}")
+        try:
+            mgmt = check_cidrs(values["managementCidrs"], field="spirit:managementCidrs")
+        except ConfigError as e:
+            raise ConfigError(e.what, file=file, line=lines.get("managementCidrs"), field=e.field) from None
+    from .gcp.common import NAME_RE
+
+    if not NAME_RE.match(values["managementTag"]) or len(values["managementTag"]) > 63:
+        raise _err(file, lines, "managementTag", f"{values['managementTag']!r} is not a valid GCP network tag")
     for i, t in enumerate(values["targetTags"]):
         if not isinstance(t, str) or not t or len(t) > 63 or not t[0].isalpha() or \
                 not all(c.islower() or c.isdigit() or c == "-" for c in t):
@@ -255,7 +278,8 @@ def parse(raw: dict[str, Any], *, file: str = "(config)", lines: dict[str, int] 
         firewall_layers=tuple(sorted(set(values["firewallLayers"]), key=LAYERS.index)),
         nat=values["nat"], strict=values["strict"], sip_keepalive_seconds=values["sipKeepaliveSeconds"],
         overrides=ov, target_tags=tuple(values["targetTags"]), expected_calls=values["expectedCalls"],
-        nat_instance_type=values["natInstanceType"], nat_ssh_public_key=values["natSshPublicKey"], extra=extra,
+        nat_instance_type=values["natInstanceType"], nat_ssh_public_key=values["natSshPublicKey"],
+        management_cidrs=mgmt, management_tag=values["managementTag"], extra=extra,
     )
 
 

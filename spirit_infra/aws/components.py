@@ -23,6 +23,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from .. import management
 from ..errors import ConfigError
 from ..profiles import Overrides, Profile, resolve_args_profile
 from . import fqdn as _fqdn
@@ -30,7 +31,7 @@ from . import rules as _rules
 from .quota import DEFAULT_GROUPS_PER_INTERFACE, DEFAULT_QUOTA
 
 __all__ = ["SpiritSecurityGroupsArgs", "SpiritSecurityGroups", "SpiritNetworkFirewallArgs", "SpiritNetworkFirewall",
-           "register_specs", "resolve_profile"]
+           "SpiritManagementAccessArgs", "SpiritManagementAccess", "register_specs", "resolve_profile"]
 
 CLASSES = {
     _rules.TYPE_SG: aws.ec2.SecurityGroup,
@@ -245,3 +246,35 @@ class SpiritNetworkFirewall(pulumi.ComponentResource):
             "widened": self.widened,
             "warnings": self.warnings,
         })
+
+
+# ---- management access (SBC) ---------------------------------------------------------------------------
+
+@dataclass
+class SpiritManagementAccessArgs:
+    """Management access for an SBC: a security group of its own admitting the operator's CIDRs on SSH
+    (tcp/22) and HTTPS (tcp/443); attach it to the SBC's interface next to the Spirit groups, which it
+    does not touch. Never from the world, never wider than a /16 (IPv6 /48) per CIDR.
+
+    :param vpc_id: the VPC of the SBC.
+    :param management_cidrs: the operator's CIDRs.
+    """
+
+    vpc_id: pulumi.Input[str]
+    management_cidrs: tuple = ()
+
+    def __post_init__(self) -> None:
+        _require(self.vpc_id, "vpc_id")
+        self.cidrs = management.check_cidrs(self.management_cidrs)
+        self.specs = management.aws_specs(self.cidrs)
+
+
+class SpiritManagementAccess(pulumi.ComponentResource):
+    """Outputs: ``security_group_id`` (the management group), ``cidrs``."""
+
+    def __init__(self, name: str, args: SpiritManagementAccessArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("spirit:index:SpiritManagementAccess", name, None, opts)
+        self.resources = register_specs(self, name, args.specs, {"vpcId": args.vpc_id})
+        self.security_group_id = self.resources["mgmt"].id
+        self.cidrs = list(args.cidrs)
+        self.register_outputs({"security_group_id": self.security_group_id, "cidrs": self.cidrs})

@@ -15,6 +15,7 @@ NFW_CAPS_TCP = Capabilities("aws network firewall", source_ports=True, fqdn=True
 NFW_CAPS_UDP = Capabilities("aws network firewall", source_ports=True, fqdn=False, **PLATFORM_CAPS)
 
 _SG_COMPONENT = "spirit:index:SpiritSecurityGroups$"
+_MGMT_COMPONENT = "spirit:index:SpiritManagementAccess$"
 _EVERYTHING = AllowedSet(Term("egress", t, Peer.of(["0.0.0.0/0"])) for t in ("tcp", "udp"))
 
 
@@ -26,6 +27,11 @@ def verify(resources: list[dict], profile, cfg) -> list[LayerVerdict]:
     # Spirit egress); a stack without the component is read whole
     mine = [r for r in resources if _SG_COMPONENT in r.get("urn", "")] or resources
     out = [LayerVerdict("aws security groups", expected, read(mine), sg.widened)]
+    if getattr(cfg, "management_cidrs", ()):
+        from ..management import allowed as management_allowed
+
+        mgmt = [r for r in resources if _MGMT_COMPONENT in r.get("urn", "")]
+        out.append(LayerVerdict("management access", management_allowed(cfg.management_cidrs), read(mgmt)))
     if cfg.fqdn_firewall:
         udp_names = [t.flow for t in allowed.terms if t.transport == "udp" and t.peer.fqdns]
         rest = allowed.select(flows=[f for f in allowed.flow_ids if f not in udp_names])

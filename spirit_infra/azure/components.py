@@ -20,6 +20,7 @@ from typing import Any
 
 import pulumi
 
+from .. import management
 from ..errors import ConfigError
 from ..profiles import Overrides, Profile, resolve_args_profile
 from . import firewall_policy as fw
@@ -211,3 +212,34 @@ class SpiritFirewallPolicy(pulumi.ComponentResource):
         self.widened = [str(w) for w in plan.widened]
         self.register_outputs({"policyId": self.policy_id, "groupId": self.group_id,
                                "priorities": self.priorities, "widened": self.widened})
+
+
+# ---- management access (SBC) ---------------------------------------------------------------------------
+
+@dataclass
+class NsgManagementArgs:
+    """Management access for an SBC on Azure: inbound SSH and HTTPS from the operator's CIDRs, as rules in
+    the Spirit NSG but in a priority band of their own (3000-3099: ``mgmt-ssh`` 3010, ``mgmt-https`` 3020),
+    never in the Spirit band. Never from the world, never wider than a /16 (IPv6 /48) per CIDR."""
+
+    resource_group_name: pulumi.Input[str]
+    network_security_group_name: pulumi.Input[str]
+    management_cidrs: tuple = ()
+
+    def __post_init__(self) -> None:
+        self.cidrs = management.check_cidrs(self.management_cidrs)
+        self.rules = management.azure_rules(self.cidrs)
+
+
+class SpiritNsgManagement(pulumi.ComponentResource):
+    """Outputs: ``priorities`` (rule name -> priority)."""
+
+    def __init__(self, name: str, args: NsgManagementArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("spirit:index:SpiritNsgManagement", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.rules = {r["securityRuleName"]: register(nsg_rules.SECURITY_RULE_TYPE, f"{name}-{r['securityRuleName']}",
+                                                      r, child, resource_group_name=args.resource_group_name,
+                                                      network_security_group_name=args.network_security_group_name)
+                      for r in args.rules}
+        self.priorities = {r["securityRuleName"]: r["priority"] for r in args.rules}
+        self.register_outputs({"priorities": self.priorities})

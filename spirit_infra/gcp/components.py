@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, fields
 import pulumi
 import pulumi_gcp as gcp
 
+from .. import management
 from ..errors import ConfigError
 from ..profiles import PROFILES, Overrides, build_profile, with_extra_flows
 from .natcfg import NatOptions, render_nat
@@ -227,3 +228,33 @@ class GcpVoiceNat(pulumi.ComponentResource):
         self.settings = args.plan.settings
         self.reasons = args.plan.reasons
         self.register_outputs({"natIps": self.nat_ips, "settings": self.settings, "reasons": self.reasons})
+
+
+# ---- management access (SBC) ---------------------------------------------------------------------------
+
+@dataclass
+class ManagementFirewallArgs:
+    """Management access for an SBC on GCP: one VPC firewall rule, ingress from the operator's CIDRs on
+    tcp 22 and 443, targeting a network tag of its own (default ``spirit-mgmt``): tag the SBC with it.
+    Never from the world, never wider than a /16 (IPv6 /48) per CIDR."""
+
+    network: pulumi.Input[str]
+    management_cidrs: tuple = ()
+    target_tag: str = management.DEFAULT_GCP_TAG
+    name: str = "spirit-mgmt"
+
+    def __post_init__(self) -> None:
+        _check_network(self.network)
+        self.cidrs = management.check_cidrs(self.management_cidrs)
+        self.spec = management.gcp_spec(self.cidrs, self.target_tag, self.name)
+
+
+class GcpManagementFirewall(pulumi.ComponentResource):
+    """Outputs: ``target_tag`` (put it on the SBC instance), ``rule_name``."""
+
+    def __init__(self, name: str, args: ManagementFirewallArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("spirit:index:GcpManagementFirewall", name, None, opts)
+        self.rules = _register(self, name, [args.spec], {"network": args.network})
+        self.target_tag = args.target_tag
+        self.rule_name = args.spec["inputs"]["name"]
+        self.register_outputs({"targetTag": self.target_tag, "ruleName": self.rule_name})

@@ -28,4 +28,10 @@ def verify(resources: list[dict], profile, cfg) -> list[LayerVerdict]:
         pol = [r for r in resources if r["type"] in POLICY_RULE_TYPES]
         out.append(LayerVerdict("gcp network firewall policy", p.allowed if cfg.strict else p.allowed | _EVERYTHING,
                                 read(pol), p.widened))
+    if getattr(cfg, "management_cidrs", ()):
+        from ..management import allowed as management_allowed
+
+        mgmt = [r for r in resources if "spirit:index:GcpManagementFirewall$" in r.get("urn", "")]
+        out.append(LayerVerdict("management access", management_allowed(cfg.management_cidrs),
+                                read(mgmt, implied=False)))
     return out

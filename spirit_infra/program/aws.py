@@ -5,6 +5,8 @@ from __future__ import annotations
 import pulumi
 
 from ..aws.components import (
+    SpiritManagementAccess,
+    SpiritManagementAccessArgs,
     SpiritNetworkFirewall,
     SpiritNetworkFirewallArgs,
     SpiritSecurityGroups,
@@ -71,6 +73,10 @@ def compose(cfg: StackConfig) -> None:
             overrides=cfg.overrides, strict=cfg.strict, sip_keepalive_seconds=cfg.sip_keepalive_seconds,
             **({"instance_type": cfg.nat_instance_type} if cfg.nat_instance_type else {})))
         pulumi.export("natPublicIps", [qos.eip.public_ip])
+    if cfg.management_cidrs:
+        mgmt = SpiritManagementAccess("spirit-mgmt", SpiritManagementAccessArgs(
+            vpc_id=vpc_id, management_cidrs=cfg.management_cidrs))
+        pulumi.export("managementSecurityGroupId", mgmt.security_group_id)
     if net:
         pulumi.export("vpcId", net.vpc_id)
         pulumi.export("siteSubnetIds", net.site_subnet_ids)

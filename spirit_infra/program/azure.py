@@ -6,7 +6,14 @@ from __future__ import annotations
 import pulumi
 import pulumi_azure_native as azure_native
 
-from ..azure.components import FirewallPolicyArgs, NsgArgs, SpiritFirewallPolicy, SpiritNsg
+from ..azure.components import (
+    FirewallPolicyArgs,
+    NsgArgs,
+    NsgManagementArgs,
+    SpiritFirewallPolicy,
+    SpiritNsg,
+    SpiritNsgManagement,
+)
 from ..azure.nat import NatGatewayArgs, SpiritNatGateway
 from ..azure.network import AzureNetwork, AzureNetworkArgs, AzureSiteSubnets, AzureSiteSubnetsArgs
 from ..azure.qos_nat import AzureQosNat, AzureQosNatArgs
@@ -34,6 +41,10 @@ def compose(cfg: StackConfig) -> None:
     nsg = SpiritNsg("spirit-nsg", NsgArgs(profile=cfg.profile, resource_group_name=rg, location=location,
                                           overrides=cfg.overrides, strict=cfg.strict))
     pulumi.export("nsgId", nsg.nsg_id)
+    if cfg.management_cidrs:
+        mgmt = SpiritNsgManagement("spirit-mgmt", NsgManagementArgs(
+            resource_group_name=rg, network_security_group_name=nsg.nsg_name, management_cidrs=cfg.management_cidrs))
+        pulumi.export("managementPriorities", mgmt.priorities)
     pulumi.export("nsgPriorities", nsg.priorities)
     warnings: list[str] = []
     if cfg.fqdn_firewall:

@@ -8,8 +8,10 @@ import pulumi
 from ..gcp.components import (
     FirewallPolicyArgs,
     GcpFirewallPolicy,
+    GcpManagementFirewall,
     GcpVoiceNat,
     GcpVpcFirewallRules,
+    ManagementFirewallArgs,
     VoiceNatArgs,
     VpcFirewallArgs,
 )
@@ -54,6 +56,10 @@ def compose(cfg: StackConfig) -> None:
             **({"machine_type": cfg.nat_instance_type} if cfg.nat_instance_type else {})))
         pulumi.export("natIps", [qos.address.address])
     pulumi.export("firewallRules", fw.urn)
+    if cfg.management_cidrs:
+        mgmt = GcpManagementFirewall("spirit-mgmt", ManagementFirewallArgs(
+            network=network, management_cidrs=cfg.management_cidrs, target_tag=cfg.management_tag))
+        pulumi.export("managementTag", mgmt.target_tag)
     if net:
         pulumi.export("network", net.network_self_link)
         pulumi.export("siteSubnetworks", subnets)

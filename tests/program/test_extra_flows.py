@@ -248,3 +248,38 @@ def test_components_take_extra_flows(tmp_path):
         assert {"cust-app", "cust-mirror", "cust-ntp"} <= set(got.flow_ids), typ
     with pytest.raises(ConfigError, match="extra_flows"):
         SpiritSecurityGroupsArgs(vpc_id="vpc-1", profile=build_profile("sbc"), extra_flows=str(extra))
+
+
+@pytest.mark.parametrize("name", sorted(__import__("hostile_yaml").HAZARDS))
+def test_hostile_extra_flow_files_are_one_line_and_register_nothing(tmp_path, capsys, name):
+    """The hostile-YAML corpus as an extra-flow file, through every entry point: the CLI's --extra-flows,
+    the stack key (preview), the program (pulumi up, under the recording double) and a component's Args."""
+    from hostile_yaml import HAZARDS
+    from pulumi import RunError
+
+    from spirit_infra import testing
+    from spirit_infra.aws.components import SpiritSecurityGroupsArgs
+    from spirit_infra.cli import main as cli_main
+    from spirit_infra.errors import InputError
+    from spirit_infra.program import main
+
+    extra = tmp_path / f"{name}.yaml"
+    extra.write_text(HAZARDS[name])
+    for argv in (["flows", "--profile", "sbc", "--extra-flows", str(extra)],
+                 ["preview", "--config", str(_write(tmp_path, "hostile", [], STACKS["aws"])[0])]):
+        if argv[0] == "preview":  # the stack file names the hostile file
+            stack = tmp_path / "stacks" / "Pulumi.hostile.yaml"
+            stack.write_text(stack.read_text().replace(str(tmp_path / "hostile-flows.yaml"), str(extra)))
+        rc = cli_main(argv)
+        out, err = capsys.readouterr()
+        assert rc == 2 and out == "", (argv, rc, out, err)
+        assert len(err.splitlines()) == 1 and err.startswith(f"error: {extra}:"), err
+    config = {k: (json.dumps(v) if isinstance(v, list) else v) for k, v in STACKS["aws"].items()}
+    seen: list[str] = []
+    with pytest.raises(RunError) as e:
+        testing.run(main, config={**config, "spirit:extraFlows": str(extra)},
+                    outputs_for=lambda t, n, i: seen.append(n))
+    assert seen == [] and str(e.value).startswith(f"{extra}:") and "\n" not in str(e.value)
+    with pytest.raises(InputError) as e:
+        SpiritSecurityGroupsArgs(vpc_id="vpc-1", profile="sbc", extra_flows=str(extra))
+    assert str(e.value).startswith(f"{extra}:") and "\n" not in str(e.value)
