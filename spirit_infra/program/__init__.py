@@ -7,6 +7,7 @@ runtime. Each cloud's composition lives in its own module and imports only its o
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import pulumi
 
@@ -33,10 +34,9 @@ def config_from_pulumi() -> StackConfig:
         if v is not None:
             raw[f"spirit:{name}"] = v
     stack = pulumi.get_stack()
-    from ..preview import find_project
-
-    # files the config names (spirit:extraFlows) are relative to the project, as in the stack file
-    return parse(raw, file=f"stacks/Pulumi.{stack}.yaml", base=find_project())
+    # relative files the config names (spirit:overrides.catalogue, spirit:extraFlows) are relative to the project
+    # (Pulumi.yaml's directory, pulumi's root directory), as in the preview
+    return parse(raw, file=f"stacks/Pulumi.{stack}.yaml", base=Path(pulumi.get_root_directory()))
 
 
 def main() -> None:
