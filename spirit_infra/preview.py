@@ -158,12 +158,14 @@ def preview_stack(project: Path, name: str, cfg: StackConfig, merged: dict[str, 
     """Run ``__main__.py`` under the mock runtime and judge what it registered."""
     from pulumi import RunError
 
+    from . import program
     from .testing import run
 
     main = project / "__main__.py"
     sys_path_added = str(project) not in sys.path
     if sys_path_added:
         sys.path.insert(0, str(project))
+    program.STACK_FILE.append(Path(cfg.file))  # the program's late errors name the file this config came from
     try:
         rec = run(lambda: runpy.run_path(str(main), run_name="__main__"), project="spirit-infra", stack=name,
                   config=_pulumi_config(merged), root_directory=str(project))
@@ -172,6 +174,7 @@ def preview_stack(project: Path, name: str, cfg: StackConfig, merged: dict[str, 
             raise e.__cause__ from None
         raise ProgramError(f"{main}: {e}") from None
     finally:
+        program.STACK_FILE.pop()
         if sys_path_added:
             sys.path.remove(str(project))
     resources = [{"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs}

@@ -241,6 +241,13 @@ def _sbc_flows(cat: Catalogue, ov: Overrides) -> tuple[ProfileFlow, ...]:
         if f.server_cidrs is None:
             raise ConfigError("the sbc profile needs server CIDRs on this flow", file=cat.path,
                               field=f"flows[{f.id}].server_cidrs")
+    for f in (sip, audio, video):
+        # the SBC takes ingress from these rows' servers: a row (with the overrides) covering every address
+        # would open the SBC's SIP and media ports to the whole Internet
+        for everything in set(compact_cidrs(list(f.server_cidrs) + list(ov.extra_spirit_cidrs))) & {"0.0.0.0/0"}:
+            raise CatalogueError(f"server_cidrs cover {everything}: the sbc profile takes ingress from this row's "
+                                 "servers, which would open the SBC to the whole Internet (list Spirit's ranges)",
+                                 file=cat.path, line=f.line, field=f"flows[{f.id}]")
     extra = ov.extra_spirit_cidrs
     sip_peers = compact_cidrs(list(sip.server_cidrs) + list(extra))
     media_peers = compact_cidrs(list(audio.server_cidrs) + list(video.server_cidrs) + list(extra))

@@ -22,7 +22,7 @@ import netaddr
 from .errors import ConfigError
 from .profiles import PROFILES, Overrides, SbcPorts, build_profile, overrides_from_mapping, parse_port_text
 
-__all__ = ["KEYS", "Key", "StackConfig", "Site", "parse", "load_stack_file", "CLOUDS", "NAT_MODES", "LAYERS"]
+__all__ = ["KEYS", "Key", "StackConfig", "Site", "parse", "load_stack_file", "read_stack_file", "CLOUDS", "NAT_MODES", "LAYERS"]
 
 CLOUDS = ("aws", "azure", "gcp")
 NAT_MODES = ("none", "managed", "qos-instance")
@@ -98,6 +98,18 @@ class StackConfig:
     nat_instance_type: str = ""
     nat_ssh_public_key: str = ""
     extra: dict = field(default_factory=dict)  # provider keys (aws:region, ...), passed through
+    #: where the config came from, and the line of each key in it: errors found later (a render's quota,
+    #: a cloud-init too big) still name the file, line and key
+    file: str = field(default="(config)", compare=False)
+    lines: dict = field(default_factory=dict, compare=False, repr=False)
+
+    #: the spirit:* keys the config sets (the others are defaults)
+    given: frozenset = field(default=frozenset(), compare=False, repr=False)
+
+    def locate(self, *keys: str) -> tuple[str, int | None, str]:
+        """(file, line, ``spirit:<key>``) of the first of ``keys`` the config sets (else the last, at ``config:``)."""
+        key = next((k for k in keys if k in self.given), keys[-1])
+        return self.file, self.lines.get(key, self.lines.get(_CONFIG_LINE)), f"spirit:{key}"
 
     @property
     def fqdn_firewall(self) -> bool:
@@ -166,6 +178,7 @@ def parse(raw: dict[str, Any], *, file: str = "(config)", lines: dict[str, int] 
             hint = f" (did you mean spirit:{near[0]}?)" if near else f" (known: {', '.join(_BY_NAME)})"
             raise _err(file, lines, key, f"unknown key{hint}")
         values[key] = _decode(_BY_NAME[key], v, file, lines)
+    values_given = set(values)
     for k in KEYS:
         if k.name not in values:
             if k.required:
@@ -271,6 +284,7 @@ def parse(raw: dict[str, Any], *, file: str = "(config)", lines: dict[str, int] 
         nat=values["nat"], strict=values["strict"], sip_keepalive_seconds=values["sipKeepaliveSeconds"],
         overrides=ov, target_tags=tuple(values["targetTags"]), expected_calls=values["expectedCalls"],
         nat_instance_type=values["natInstanceType"], nat_ssh_public_key=values["natSshPublicKey"], extra=extra,
+        file=file, lines=dict(lines), given=frozenset(values_given),
     )
 
 
@@ -378,6 +392,12 @@ def load_stack_file(path: str | Path, project: Path | None = None) -> tuple[Stac
     (by default: the nearest one at or above the stack file), the same rule the program applies under
     ``pulumi up`` (its root directory), so the preview and a deployment read the same file.
     """
+    raw, lines = read_stack_file(path)
+    return parse(raw, file=str(path), lines=lines, base=project or _project_of(Path(path))), raw
+
+
+def read_stack_file(path: str | Path) -> tuple[dict[str, Any], dict[str, int]]:
+    """The raw ``config:`` mapping of a stack file and the line of each key (for :func:`parse`)."""
     from .yamlsrc import load_yaml
 
     doc = load_yaml(path, ConfigError)
@@ -393,8 +413,7 @@ def load_stack_file(path: str | Path, project: Path | None = None) -> tuple[Stac
     for i in range(len(sites) if isinstance(sites, list) else 0):
         lines[f"sites[{i}]"] = doc.line(("config", "spirit:sites", i))
     lines[_CONFIG_LINE] = next((i for i, t in enumerate(text, 1) if t.startswith("config:")), doc.line(("config",)))
-    base = project or _project_of(Path(path))
-    return parse(raw, file=str(path), lines=lines, base=base), raw
+    return raw, lines
 
 
 def _project_of(stack_file: Path) -> Path:

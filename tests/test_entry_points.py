@@ -11,32 +11,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from hostile import BAD_CIDRS
 
 from spirit_infra.cli import main
 from spirit_infra.errors import ConfigError, SpiritError
 from spirit_infra.profiles import Overrides, SbcPorts, build_profile
 
-# (id, extra_spirit_cidrs, fragment of the message every entry point gives)
-BAD_CIDRS = [
-    ("everything", ["0.0.0.0/0"], "'0.0.0.0/0' is not a Spirit range (it is everything)"),
-    ("everything-in-halves", ["0.0.0.0/1", "128.0.0.0/1"], "together these cover every address (0.0.0.0/0)"),
-    ("everything-in-quarters", ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2", "192.0.0.0/2"],
-     "together these cover every address (0.0.0.0/0)"),
-    ("host-bits", ["10.0.0.1/8"], "'10.0.0.1/8' has host bits set (did you mean 10.0.0.0/8?)"),
-    ("prefix-33", ["10.0.0.0/33"], "'10.0.0.0/33' is not a valid CIDR"),
-    ("garbage", ["garbage"], "'garbage' is not a valid CIDR"),
-    ("partial", ["10.1/16"], "'10.1/16' is not a valid CIDR"),
-    ("leading-zero", ["010.0.0.0/8"], "'010.0.0.0/8' is not a valid CIDR"),
-    ("bare-number", ["5"], "'5' is not a valid CIDR"),
-    ("padded", ["10.0.0.0/8 "], "'10.0.0.0/8 ' is not a valid CIDR"),
-    ("ipv6-everything", ["::/0"], "'::/0' is not a Spirit range (it is everything)"),
-    ("ipv6", ["2001:db8::/32"], "'2001:db8::/32' is IPv6, but the catalogue is IPv4 only"),
-    ("empty-string", [""], "must not be empty"),
-    ("integer", [5], "expected string, got an integer (5)"),
-    ("boolean", [True], "expected string, got a boolean (True)"),
-    ("null", [None], "expected string, got null (None)"),
-    ("nested-list", [["10.0.0.0/8"]], "expected string, got a list"),
-]
 IDS = [c[0] for c in BAD_CIDRS]
 
 

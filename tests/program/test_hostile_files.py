@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hostile_yaml import bomb
+from hostile import bomb
 
 from spirit_infra.cli import main
 
@@ -156,3 +156,23 @@ def test_relative_catalogue_is_relative_to_the_project(tmp_path, capsys, monkeyp
         "spirit:overrides": {"catalogue": "custom.yaml"}})
     text = str([r.inputs for r in rec.resources])
     assert "198.51.100.0/22" in text and "45.64.148.0/22" not in text
+
+
+def test_a_catalogue_row_opening_the_sbc_to_the_world_names_its_file_and_line(tmp_path, capsys):
+    """The refusal is found while building the profile (before anything is rendered or registered) and points
+    at the catalogue row, not at whichever cloud renderer would have met it."""
+    text = (ROOT / "spirit_infra/catalogue/spirit.yaml").read_text()
+    lines = text.splitlines()
+    row = next(i for i, t in enumerate(lines, 1) if t.strip() == "- id: phone-sip")
+    cidrs_at = next(i for i in range(row, len(lines) + 1) if lines[i - 1].strip().startswith("server_cidrs:"))
+    lines[cidrs_at - 1] = "    server_cidrs: [0.0.0.0/1, 128.0.0.0/1]"
+    cat = tmp_path / "world.yaml"
+    cat.write_text("\n".join(lines) + "\n")
+    for cloud in ("aws", "azure", "gcp"):
+        stack = tmp_path / f"Pulumi.{cloud}.yaml"
+        stack.write_text(f"config:\n  spirit:cloud: {cloud}\n  spirit:profile: sbc\n  spirit:nat: none\n"
+                         f"  spirit:overrides: {{catalogue: {cat}}}\n")
+        line = _one_line(capsys, ["preview", "--config", str(stack)])
+        assert line == (f"error: {cat}:{row}: flows[phone-sip]: server_cidrs cover 0.0.0.0/0: the sbc profile takes "
+                        "ingress from this row's servers, which would open the SBC to the whole Internet (list "
+                        "Spirit's ranges)"), line
