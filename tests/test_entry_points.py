@@ -126,3 +126,21 @@ def test_good_values_pass_every_entry_point(tmp_path, capsys):
     f.write_text("extra_spirit_cidrs: [192.0.2.0/24]\n")
     assert main(["flows", "--profile", "phones", "--overrides", str(f)]) == 0
     assert "192.0.2.0/24" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [
+    ["aws", "render", "--profile", "sbc", "--quota", "٦٠"],
+    ["azure", "render", "--profile", "sbc", "--priority-start", "١٠٠٠"],
+    ["gcp", "nat", "--keepalive", "٣٠"],
+    ["nat", "render", "--profile", "phones", "--lan-if", "ens6", "--wan-if", "ens5", "--sip-keepalive", "٣٠"],
+])
+def test_integer_flags_take_ascii_digits_only(argv, capsys):
+    """int() reads Arabic-Indic digits ('٦٠' is 60); a flag, like a stack key, refuses them in one line."""
+    with pytest.raises(SystemExit) as e:  # argparse's own refusal (exit 2, one line)
+        main(argv)
+    out, err = capsys.readouterr()
+    assert e.value.code == 2 and out == "" and err.count("\n") == 1, (out, err)
+    assert err.startswith("error: ") and err.endswith(f"invalid int value: {argv[-1]!r}\n"), err
+    good = [*argv[:-1], str(int(argv[-1]))]  # the same number in ASCII digits is accepted
+    assert main(good) == 0
+    capsys.readouterr()

@@ -7,6 +7,7 @@ import json
 import sys
 from dataclasses import replace
 
+from ..cli import ascii_int
 from ..errors import ConfigError
 
 __all__ = ["register"]
@@ -20,8 +21,8 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     sub.required = True
     p = sub.add_parser("render", parents=[common], help="render a profile's security groups and FQDN firewall")
     add_profile_args(p)
-    p.add_argument("--quota", type=int, default=60, help="rules per group per direction (AWS default 60)")
-    p.add_argument("--groups-per-interface", type=int, default=5, help="groups the profile may use (default 5)")
+    p.add_argument("--quota", type=ascii_int, default=60, help="rules per group per direction (AWS default 60)")
+    p.add_argument("--groups-per-interface", type=ascii_int, default=5, help="groups the profile may use (default 5)")
     p.add_argument("--no-strict", action="store_true", help="allow all egress (not recommended)")
     p.add_argument("--no-fqdn-firewall", action="store_true",
                    help="no Network Firewall: FQDN flows open to any address on their ports (not strict)")
