@@ -12,12 +12,13 @@ import argparse
 import importlib
 import importlib.util
 import json
+import re
 import sys
 from collections.abc import Sequence
 
 from .errors import SpiritError
 
-__all__ = ["main", "add_profile_args", "profile_from_args", "build_parser"]
+__all__ = ["main", "add_profile_args", "profile_from_args", "build_parser", "ascii_int"]
 
 #: Subcommands other modules add (each module defines ``register(subparsers, common)``), in help order.
 #: Only the module of the command being run is imported, so ``flows`` stays cold-fast.
@@ -32,6 +33,16 @@ COMMAND_MODULES = {
     "dns": "spirit_infra.probe.dns_cli",
 }
 CORE_COMMANDS = ("catalogue", "flows")
+
+
+def ascii_int(text: str) -> int:
+    """An integer flag written in ASCII digits (``int()`` alone also reads '٥٠٦٠' as 5060)."""
+    if not re.fullmatch(r"-?[0-9]+", text.strip()):
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}")
+    return int(text)
+
+
+ascii_int.__name__ = "int"  # argparse names the type in its message: "invalid int value"
 
 
 class _Parser(argparse.ArgumentParser):

@@ -87,7 +87,7 @@ def load_stack(project: Path, stack: str | None = None, config_file: str | None 
         if not path.is_file():
             known = ", ".join(stack_names(project)) or "none"
             raise ConfigError(f"no stack {stack!r} (known: {known})", field="--stack")
-    cfg, raw = load_stack_file(path)
+    cfg, raw = load_stack_file(path, project)
     merged = {**_project_defaults(project), **raw}
     return name, cfg, merged
 
@@ -158,20 +158,23 @@ def preview_stack(project: Path, name: str, cfg: StackConfig, merged: dict[str, 
     """Run ``__main__.py`` under the mock runtime and judge what it registered."""
     from pulumi import RunError
 
+    from . import program
     from .testing import run
 
     main = project / "__main__.py"
     sys_path_added = str(project) not in sys.path
     if sys_path_added:
         sys.path.insert(0, str(project))
+    program.STACK_FILE.append(Path(cfg.file))  # the program's late errors name the file this config came from
     try:
         rec = run(lambda: runpy.run_path(str(main), run_name="__main__"), project="spirit-infra", stack=name,
-                  config=_pulumi_config(merged))
+                  config=_pulumi_config(merged), root_directory=str(project))
     except RunError as e:  # the program's own one-line refusal (spirit_infra.program.main)
         if isinstance(e.__cause__, SpiritError):
             raise e.__cause__ from None
         raise ProgramError(f"{main}: {e}") from None
     finally:
+        program.STACK_FILE.pop()
         if sys_path_added:
             sys.path.remove(str(project))
     resources = [{"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs}

@@ -8,11 +8,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
 from .catalogue.load import (
+    IPV4_ONLY,
     ExtraFlowsFile,
     check_dns_name,
     load_catalogue,
@@ -23,11 +25,11 @@ from .catalogue.load import (
 from .catalogue.model import Assumption, Catalogue, Flow
 from .errors import CatalogueError, ConfigError
 from .flows import AllowedSet, Peer, PortSet, Term, compact_cidrs
-from .yamlsrc import Document, check_schema, load_yaml
+from .yamlsrc import Document, check_schema, field_name, load_yaml
 
 __all__ = ["PROFILES", "PROFILE_ASSUMPTIONS", "SbcPorts", "Overrides", "ProfileFlow", "Profile",
            "build_profile", "load_overrides", "overrides_from_mapping", "ExtraFlowsFile", "load_extra_flows",
-           "with_extra_flows", "resolve_args_profile", "CUSTOMER"]
+           "with_extra_flows", "resolve_args_profile", "CUSTOMER", "parse_port_text"]
 
 #: the provenance prefix of a customer's extra flow: ``customer:<file>:<line>``
 CUSTOMER = "customer"
@@ -57,7 +59,13 @@ class SbcPorts:
 
 @dataclass(frozen=True)
 class Overrides:
-    """Customer overrides, validated like the catalogue."""
+    """Customer overrides, validated like the catalogue.
+
+    Every entry point (an override file, ``spirit:overrides`` in a stack, a CLI flag, this constructor)
+    runs the same checks and raises the same one-line :class:`~spirit_infra.errors.ConfigError`: CIDRs
+    with host bits, 0.0.0.0/0 (or ranges that together cover every address), wrong types, bad DNS names
+    and bad or overlapping SBC ports are refused, never passed on to a cloud.
+    """
 
     extra_spirit_cidrs: tuple[str, ...] = ()
     ztp_vendors_drop: tuple[str, ...] = ()
@@ -68,6 +76,13 @@ class Overrides:
     source_lines: tuple[tuple[str, int], ...] = field(default=(), compare=False, repr=False)
     #: the customer's extra flows (:func:`load_extra_flows`), merged into every profile built with these
     extra_flows: ExtraFlowsFile | None = None
+
+    def __post_init__(self) -> None:
+        data, sub = _api_values(self)
+        cidrs, drop, sbc, catalogue = _check_values(sub, data, None)
+        for name, value in (("extra_spirit_cidrs", cidrs), ("ztp_vendors_drop", drop), ("sbc", sbc),
+                            ("catalogue", catalogue)):
+            object.__setattr__(self, name, value)
 
     def line_of(self, name: str) -> int | None:
         return dict(self.source_lines).get(name)
@@ -226,6 +241,13 @@ def _sbc_flows(cat: Catalogue, ov: Overrides) -> tuple[ProfileFlow, ...]:
         if f.server_cidrs is None:
             raise ConfigError("the sbc profile needs server CIDRs on this flow", file=cat.path,
                               field=f"flows[{f.id}].server_cidrs")
+    for f in (sip, audio, video):
+        # the SBC takes ingress from these rows' servers: a row (with the overrides) covering every address
+        # would open the SBC's SIP and media ports to the whole Internet
+        for everything in set(compact_cidrs(list(f.server_cidrs) + list(ov.extra_spirit_cidrs))) & {"0.0.0.0/0"}:
+            raise CatalogueError(f"server_cidrs cover {everything}: the sbc profile takes ingress from this row's "
+                                 "servers, which would open the SBC to the whole Internet (list Spirit's ranges)",
+                                 file=cat.path, line=f.line, field=f"flows[{f.id}]")
     extra = ov.extra_spirit_cidrs
     sip_peers = compact_cidrs(list(sip.server_cidrs) + list(extra))
     media_peers = compact_cidrs(list(audio.server_cidrs) + list(video.server_cidrs) + list(extra))
@@ -255,7 +277,26 @@ def build_profile(name: str, overrides: Overrides | None = None, catalogue: Cata
     if name not in PROFILES:
         raise ConfigError(f"unknown profile {name!r} (allowed: {', '.join(PROFILES)})", field="profile")
     if catalogue is None:
-        catalogue = load_catalogue(ov.catalogue)
+        try:
+            catalogue = load_catalogue(ov.catalogue)
+        except CatalogueError as e:
+            if e.field != "(file)" or not ov.source:
+                raise  # an error inside the catalogue names its own file and line
+            # a file that cannot be read: name the override (file, line, key) that points at it
+            raise ConfigError(f"{e.file}: {e.what}", file=ov.source, line=ov.line_of("catalogue"),
+                              field="catalogue") from None
+    if IPV4_ONLY in {a.id for a in catalogue.assumptions}:
+        for f in ov.extra_flows.flows if ov.extra_flows is not None else ():
+            for c in f.server_cidrs or ():
+                if c.version == 6:
+                    raise CatalogueError(f"'{c}' is IPv6, but the catalogue is IPv4 only (assumption {IPV4_ONLY!r}): "
+                                         "no cloud rule or NAT here carries IPv6", file=ov.extra_flows.path,
+                                         line=f.line, field=f"flows[{f.id}].server_cidrs")
+        for i, c in enumerate(ov.extra_spirit_cidrs):
+            if ":" in c:
+                raise ConfigError(f"{c!r} is IPv6, but the catalogue is IPv4 only (assumption {IPV4_ONLY!r}): no "
+                                  "cloud rule or NAT here carries IPv6", file=ov.source or "Overrides",
+                                  line=ov.line_of(f"extra_spirit_cidrs[{i}]"), field=f"extra_spirit_cidrs[{i}]")
     drop = set(ov.ztp_vendors_drop)
     ztp_names = {d.name for f in catalogue.flows if _is_ztp(f) for d in f.dns}
     for i, vendor in enumerate(ov.ztp_vendors_drop):
@@ -301,27 +342,47 @@ OVERRIDES_SCHEMA = {
 }
 
 
-def _overrides_from_doc(doc: Document, base: Path | None, prefix: tuple = ()) -> Overrides:
-    data = doc.data
-    for key in prefix:
-        data = data[key]
-    if not isinstance(data, dict):
-        raise doc.error(ConfigError, prefix, "overrides must be a mapping")
-    sub = Document(data, {k[len(prefix):]: v for k, v in doc.lines.items() if k[:len(prefix)] == prefix}, doc.file)
+def _api_values(ov: Overrides) -> tuple[dict, Document]:
+    """The constructor's arguments as the document an override file would hold (types checked on the way)."""
+    where = ov.source or "Overrides"
+    doc = Document({}, {}, where)
+    data: dict = {}
+    for name in ("extra_spirit_cidrs", "ztp_vendors_drop"):
+        v = getattr(ov, name)
+        if isinstance(v, str | bytes) or not isinstance(v, tuple | list):
+            raise doc.error(ConfigError, (name,), f"expected a list of strings, got {type(v).__name__} {v!r}")
+        data[name] = list(v)
+    if not isinstance(ov.sbc, SbcPorts):
+        raise doc.error(ConfigError, ("sbc",), f"expected SbcPorts, got {type(ov.sbc).__name__} {ov.sbc!r}")
+    sbc = {}
+    for key, v in (("sip_ports", ov.sbc.sip), ("media_ports", ov.sbc.media)):
+        if isinstance(v, str | bytes) or not isinstance(v, tuple | list):
+            raise doc.error(ConfigError, ("sbc", key), f"expected ranges like ((5060, 5061),), got {v!r}")
+        sbc[key] = [list(r) if isinstance(r, tuple | list) else r for r in v]
+    data["sbc"] = sbc
+    if ov.catalogue is not None:
+        data["catalogue"] = str(ov.catalogue) if isinstance(ov.catalogue, Path) else ov.catalogue
+    if ov.extra_flows is not None and not isinstance(ov.extra_flows, ExtraFlowsFile):
+        raise doc.error(ConfigError, ("extra_flows",), f"expected an ExtraFlowsFile (load_extra_flows), got "
+                        f"{type(ov.extra_flows).__name__} {ov.extra_flows!r}")
+    sub = Document(data, {}, where)
     check_schema(sub, OVERRIDES_SCHEMA, ConfigError)
+    return data, sub
 
-    def err_doc() -> Document:
-        return sub
 
-    cidrs = tuple(str(parse_cidr(err_doc(), ("extra_spirit_cidrs", i), c, ConfigError))
+def _check_values(sub: Document, data: dict, base: Path | None
+                  ) -> tuple[tuple[str, ...], tuple[str, ...], SbcPorts, str | None]:
+    """The one validation of override values (schema already checked); errors name ``sub``'s file and lines."""
+    cidrs = tuple(str(parse_cidr(sub, ("extra_spirit_cidrs", i), c, ConfigError))
                   for i, c in enumerate(data.get("extra_spirit_cidrs", [])))
     for i, c in enumerate(cidrs):
         if c in ("0.0.0.0/0", "::/0"):
             raise sub.error(ConfigError, ("extra_spirit_cidrs", i), f"{c!r} is not a Spirit range (it is everything)")
     for everything in set(compact_cidrs(cidrs)) & {"0.0.0.0/0", "::/0"}:
         # 0.0.0.0/1 + 128.0.0.0/1 is everything too: the SBC would accept ingress from any address
+        shown = ", ".join(cidrs[:4]) + (f" and {len(cidrs) - 4} more" if len(cidrs) > 4 else "")
         raise sub.error(ConfigError, ("extra_spirit_cidrs",),
-                        f"together these cover every address ({everything}): not Spirit ranges")
+                        f"together these cover every address ({everything}): not Spirit ranges ({shown})")
     drop = tuple(check_dns_name(sub, ("ztp_vendors_drop", i), n, ConfigError)
                  for i, n in enumerate(data.get("ztp_vendors_drop", [])))
     sbc_data = data.get("sbc", {})
@@ -336,9 +397,45 @@ def _overrides_from_doc(doc: Document, base: Path | None, prefix: tuple = ()) ->
     catalogue = data.get("catalogue")
     if catalogue is not None and base is not None and not Path(catalogue).is_absolute():
         catalogue = str(base / catalogue)
-    lines = tuple((f"ztp_vendors_drop[{i}]", ln) for i in range(len(drop))
-                  if (ln := sub.line(("ztp_vendors_drop", i))) is not None)
+    return cidrs, drop, sbc, catalogue
+
+
+def _overrides_from_doc(doc: Document, base: Path | None, prefix: tuple = ()) -> Overrides:
+    data = doc.data
+    for key in prefix:
+        data = data[key]
+    if not isinstance(data, dict):
+        raise doc.error(ConfigError, prefix, "overrides must be a mapping")
+    sub = Document(data, {k[len(prefix):]: v for k, v in doc.lines.items() if k[:len(prefix)] == prefix}, doc.file)
+    check_schema(sub, OVERRIDES_SCHEMA, ConfigError)
+    cidrs, drop, sbc, catalogue = _check_values(sub, data, base)
+    # every value's line, so checks made later (at build time, against the catalogue) can name it
+    lines = tuple(sorted((field_name(k), ln) for k, ln in sub.lines.items() if k))
     return Overrides(cidrs, drop, sbc, catalogue, doc.file, lines)
+
+
+_PORT_PART = re.compile(r"^\s*([0-9]+)\s*(?:-\s*([0-9]+)\s*)?$")  # ASCII digits only: '٥٠٦٠' is no port
+
+
+def parse_port_text(text: str) -> tuple[tuple[int, int], ...]:
+    """``"5060-5061"`` or ``"5060,5061,16384-32767"`` -> inclusive ranges; ValueError saying what is wrong.
+
+    The one reader of port lists written as text (stack config ``spirit:sbc*Ports``, policy config).
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"expected a port list like '5060-5061', got {type(text).__name__} {text!r}")
+    out = []
+    for part in text.split(","):
+        m = _PORT_PART.match(part)
+        if not m:
+            raise ValueError(f"{text!r} is not a port list like '5060-5061' or '5060,5061'")
+        a, b = int(m.group(1)), int(m.group(2) or m.group(1))
+        if not (1 <= a <= 65535 and 1 <= b <= 65535):
+            raise ValueError(f"port {a if not 1 <= a <= 65535 else b} is out of range 1-65535")
+        if a > b:
+            raise ValueError(f"reversed range {part.strip()!r} (low port must come first)")
+        out.append((a, b))
+    return tuple(out)
 
 
 def load_overrides(path: str | Path) -> Overrides:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,9 @@ from typing import Any
 import netaddr
 
 from .errors import ConfigError
-from .profiles import PROFILES, Overrides, SbcPorts, overrides_from_mapping
+from .profiles import PROFILES, Overrides, SbcPorts, build_profile, overrides_from_mapping, parse_port_text
 
-__all__ = ["KEYS", "Key", "StackConfig", "Site", "parse", "load_stack_file", "CLOUDS", "NAT_MODES", "LAYERS"]
+__all__ = ["KEYS", "Key", "StackConfig", "Site", "parse", "load_stack_file", "read_stack_file", "CLOUDS", "NAT_MODES", "LAYERS"]
 
 CLOUDS = ("aws", "azure", "gcp")
 NAT_MODES = ("none", "managed", "qos-instance")
@@ -105,6 +106,18 @@ class StackConfig:
     management_cidrs: tuple[str, ...] = ()
     management_tag: str = "spirit-mgmt"
     extra: dict = field(default_factory=dict)  # provider keys (aws:region, ...), passed through
+    #: where the config came from, and the line of each key in it: errors found later (a render's quota,
+    #: a cloud-init too big) still name the file, line and key
+    file: str = field(default="(config)", compare=False)
+    lines: dict = field(default_factory=dict, compare=False, repr=False)
+
+    #: the spirit:* keys the config sets (the others are defaults)
+    given: frozenset = field(default=frozenset(), compare=False, repr=False)
+
+    def locate(self, *keys: str) -> tuple[str, int | None, str]:
+        """(file, line, ``spirit:<key>``) of the first of ``keys`` the config sets (else the last, at ``config:``)."""
+        key = next((k for k in keys if k in self.given), keys[-1])
+        return self.file, self.lines.get(key, self.lines.get(_CONFIG_LINE)), f"spirit:{key}"
 
     @property
     def fqdn_firewall(self) -> bool:
@@ -124,6 +137,11 @@ def _site_err(file: str, lines: dict, i: int, what: str) -> ConfigError:
     return ConfigError(what, file=file, line=line, field="spirit:sites")
 
 
+_INTEGER = re.compile(r"^-?[0-9]+$")
+#: the smallest subnet each cloud creates (AWS /28; Azure and GCP /29)
+MIN_SUBNET = {"aws": 28, "azure": 29, "gcp": 29}
+
+
 def _decode(k: Key, raw: Any, file: str, lines: dict) -> Any:
     """Accept YAML-typed values or Pulumi's string form; return the typed value."""
     v = raw
@@ -132,10 +150,9 @@ def _decode(k: Key, raw: Any, file: str, lines: dict) -> Any:
         if k.type == "boolean" and s.lower() in ("true", "false"):
             return s.lower() == "true"
         if k.type == "integer":
-            try:
-                return int(s)
-            except ValueError:
-                raise _err(file, lines, k.name, f"expected an integer, got {raw!r}") from None
+            if not _INTEGER.match(s):  # int() would also take '٣٠', '3_0' and ' 30 '
+                raise _err(file, lines, k.name, f"expected an integer, got {raw!r}")
+            return int(s)
         try:
             v = json.loads(s)
         except ValueError:
@@ -147,20 +164,10 @@ def _decode(k: Key, raw: Any, file: str, lines: dict) -> Any:
 
 
 def _ports(file: str, lines: dict, key: str, text: str) -> tuple[tuple[int, int], ...]:
-    out = []
-    for part in str(text).split(","):
-        part = part.strip()
-        try:
-            lo, _, hi = part.partition("-")
-            a, b = int(lo), int(hi or lo)
-        except ValueError:
-            raise _err(file, lines, key, f"{text!r} is not a port list like '5060-5061' or '5060,5061'") from None
-        if not (1 <= a <= 65535 and 1 <= b <= 65535):
-            raise _err(file, lines, key, f"port {a if not 1 <= a <= 65535 else b} is out of range 1-65535")
-        if a > b:
-            raise _err(file, lines, key, f"reversed range {part!r} (low port must come first)")
-        out.append((a, b))
-    return tuple(out)
+    try:
+        return parse_port_text(text)
+    except ValueError as e:
+        raise _err(file, lines, key, str(e)) from None
 
 
 def parse(raw: dict[str, Any], *, file: str = "(config)", lines: dict[str, int] | None = None,
@@ -179,6 +186,7 @@ def parse(raw: dict[str, Any], *, file: str = "(config)", lines: dict[str, int] 
             hint = f" (did you mean spirit:{near[0]}?)" if near else f" (known: {', '.join(_BY_NAME)})"
             raise _err(file, lines, key, f"unknown key{hint}")
         values[key] = _decode(_BY_NAME[key], v, file, lines)
+    values_given = set(values)
     for k in KEYS:
         if k.name not in values:
             if k.required:
@@ -211,9 +219,18 @@ def parse(raw: dict[str, Any], *, file: str = "(config)", lines: dict[str, int] 
     for i, s in enumerate(values["sites"]):
         if not isinstance(s, dict) or set(s) != {"name", "cidr"}:
             raise _site_err(file, lines, i, f"item {i} must be a mapping with exactly 'name' and 'cidr'")
-        name = str(s["name"])
-        if not name or not all(c.isalnum() or c == "-" for c in name) or not name[0].isalpha() or len(name) > 24:
-            raise _site_err(file, lines, i, f"item {i}: name {name!r} must be 1-24 letters, digits or '-'")
+        name = s["name"]
+        if not isinstance(name, str):  # `name: true` would become 'True'
+            raise _site_err(file, lines, i, f"item {i}: name must be a string, got {_kind(name)} {name!r}")
+        if not name or not name.isascii() or not all(c.isalnum() or c == "-" for c in name) \
+                or not name[0].isalpha() or len(name) > 24:
+            raise _site_err(file, lines, i, f"item {i}: name {name!r} must be 1-24 ASCII letters, digits or '-', "
+                            "starting with a letter")
+        if values["cloud"] == "gcp" and not _gcp_name(name):
+            raise _site_err(file, lines, i, f"item {i}: name {name!r}: on gcp a site name is part of resource names "
+                            "(RFC 1035): lower-case letters, digits and '-', ending with a letter or digit")
+        if not isinstance(s["cidr"], str):
+            raise _site_err(file, lines, i, f"item {i}: cidr must be a string, got {_kind(s['cidr'])} {s['cidr']!r}")
         if name in seen:
             raise _site_err(file, lines, i, f"item {i}: duplicate site name {name!r}")
         seen.add(name)
@@ -223,6 +240,9 @@ def parse(raw: dict[str, Any], *, file: str = "(config)", lines: dict[str, int] 
                 raise ValueError
         except (netaddr.AddrFormatError, ValueError, TypeError):
             raise _site_err(file, lines, i, f"item {i}: {s['cidr']!r} is not an IPv4 network CIDR") from None
+        if c.prefixlen > MIN_SUBNET[values["cloud"]]:
+            raise _site_err(file, lines, i, f"item {i}: {c} is smaller than the smallest {values['cloud']} subnet "
+                            f"(/{MIN_SUBNET[values['cloud']]})")
         if not values["networkId"] and c not in net:
             raise _site_err(file, lines, i, f"item {i}: {c} is outside networkCidr {net}")
         # earlier sites as sorted, disjoint integer intervals: one bisect per site (n sites: O(n log n))
@@ -237,7 +257,14 @@ def parse(raw: dict[str, Any], *, file: str = "(config)", lines: dict[str, int] 
                             "is the edge subnet (NAT) spirit-infra creates")
         sites.append(Site(name, str(c)))
     if not sites:
+        if net.prefixlen > 24:
+            raise _err(file, lines, "networkCidr", f"{net} with no spirit:sites is smaller than the default site "
+                       "(its first /24): "
+                       f"list spirit:sites, e.g. [{{name: site-a, cidr: {net.network}/{min(net.prefixlen + 1, 28)}}}]")
         sites.append(Site("site-a", str(next(net.subnet(24)))))
+    if "sbc" in values["overrides"]:
+        raise ConfigError("a stack sets the SBC's ports with spirit:sbcSipPorts and spirit:sbcMediaPorts, not here",
+                          file=file, line=lines.get("overrides"), field="spirit:overrides.sbc")
     try:
         ov = overrides_from_mapping(values["overrides"], file=file, base=base)
     except ConfigError as e:
@@ -269,9 +296,10 @@ def parse(raw: dict[str, Any], *, file: str = "(config)", lines: dict[str, int] 
     if not NAME_RE.match(values["managementTag"]) or len(values["managementTag"]) > 63:
         raise _err(file, lines, "managementTag", f"{values['managementTag']!r} is not a valid GCP network tag")
     for i, t in enumerate(values["targetTags"]):
-        if not isinstance(t, str) or not t or len(t) > 63 or not t[0].isalpha() or \
-                not all(c.islower() or c.isdigit() or c == "-" for c in t):
-            raise _err(file, lines, "targetTags", f"item {i}: {t!r} is not a valid GCP network tag")
+        if not isinstance(t, str) or len(t) > 63 or not _gcp_name(t):
+            raise _err(file, lines, "targetTags", f"item {i}: {t!r} is not a valid GCP network tag (RFC 1035: 1-63 "
+                       "lower-case letters, digits or '-', starting with a letter, ending with a letter or digit)")
+    _check_profile(values["profile"], ov, file, lines)
     return StackConfig(
         cloud=values["cloud"], profile=values["profile"], network_id=values["networkId"],
         network_cidr=str(net), resource_group_name=values["resourceGroupName"], sites=tuple(sites),
@@ -280,6 +308,7 @@ def parse(raw: dict[str, Any], *, file: str = "(config)", lines: dict[str, int] 
         overrides=ov, target_tags=tuple(values["targetTags"]), expected_calls=values["expectedCalls"],
         nat_instance_type=values["natInstanceType"], nat_ssh_public_key=values["natSshPublicKey"],
         management_cidrs=mgmt, management_tag=values["managementTag"], extra=extra,
+        file=file, lines=dict(lines), given=frozenset(values_given),
     )
 
 
@@ -325,6 +354,29 @@ def _platform_checks(cloud: str, ov: Overrides) -> None:
                                       field="platform") from None
 
 
+def _gcp_name(name: str) -> bool:
+    """RFC 1035, as GCP checks names and network tags (the components' own check: gcp.common.NAME_RE)."""
+    from .gcp.common import NAME_RE
+
+    return bool(NAME_RE.match(name))
+
+
+def _kind(v: Any) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", type(None): "null", list: "a list",
+            dict: "a mapping"}.get(type(v), type(v).__name__)
+
+
+def _check_profile(profile: str, ov: Overrides, file: str, lines: dict) -> None:
+    """Build the profile now (the override catalogue, ZTP names, IPv6): the program must not meet it first."""
+    try:
+        build_profile(profile, ov)
+    except ConfigError as e:
+        if e.file != file:
+            raise  # an error inside the override catalogue names that file and its line
+        raise ConfigError(e.what, file=file, line=lines.get("overrides", lines.get(_CONFIG_LINE)),
+                          field=f"spirit:overrides.{e.field}" if e.field else "spirit:overrides") from None
+
+
 def _cross_checks(values: dict[str, Any], net: netaddr.IPNetwork, file: str, lines: dict) -> None:
     """Combinations a cloud cannot build, refused here so nothing is registered before the error."""
     cloud, nat, attach = values["cloud"], values["nat"], bool(values["networkId"])
@@ -357,8 +409,19 @@ def _cross_checks(values: dict[str, Any], net: netaddr.IPNetwork, file: str, lin
                    "NAT gateway route would collide with it; allowed value: none")
 
 
-def load_stack_file(path: str | Path) -> tuple[StackConfig, dict[str, Any]]:
-    """Read ``Pulumi.<stack>.yaml``: the validated config and the raw ``config:`` mapping."""
+def load_stack_file(path: str | Path, project: Path | None = None) -> tuple[StackConfig, dict[str, Any]]:
+    """Read ``Pulumi.<stack>.yaml``: the validated config and the raw ``config:`` mapping.
+
+    A relative ``spirit:overrides.catalogue`` is relative to ``project``, the directory holding Pulumi.yaml
+    (by default: the nearest one at or above the stack file), the same rule the program applies under
+    ``pulumi up`` (its root directory), so the preview and a deployment read the same file.
+    """
+    raw, lines = read_stack_file(path)
+    return parse(raw, file=str(path), lines=lines, base=project or _project_of(Path(path))), raw
+
+
+def read_stack_file(path: str | Path) -> tuple[dict[str, Any], dict[str, int]]:
+    """The raw ``config:`` mapping of a stack file and the line of each key (for :func:`parse`)."""
     from .yamlsrc import load_yaml
 
     doc = load_yaml(path, ConfigError)
@@ -374,5 +437,9 @@ def load_stack_file(path: str | Path) -> tuple[StackConfig, dict[str, Any]]:
     for i in range(len(sites) if isinstance(sites, list) else 0):
         lines[f"sites[{i}]"] = doc.line(("config", "spirit:sites", i))
     lines[_CONFIG_LINE] = next((i for i, t in enumerate(text, 1) if t.startswith("config:")), doc.line(("config",)))
-    base = Path(path).resolve().parent.parent  # stacks/ lives in the project root
-    return parse(raw, file=str(path), lines=lines, base=base), raw
+    return raw, lines
+
+
+def _project_of(stack_file: Path) -> Path:
+    here = stack_file.resolve().parent
+    return next((d for d in (here, *here.parents) if (d / "Pulumi.yaml").is_file()), here)

@@ -171,6 +171,9 @@ class Recording:
     logs: list[str] = field(default_factory=list)
     """Warnings and errors the program logged through ``pulumi.log``, as ``"warning: ..."`` lines."""
     stack_urn: str = ""
+    program_error: BaseException | None = None
+    """What the program raised (only with ``run(..., raise_program_errors=False)``); what it registered
+    before that is in :attr:`resources`, so a test can assert that a refusal registered nothing."""
 
     def by_type(self, type_token: str) -> list[RecordedResource]:
         """All resources of one type token (e.g. ``"aws:ec2/securityGroup:SecurityGroup"``)."""
@@ -590,6 +593,7 @@ def run(
     strict: bool = True,
     organization: str = "organization",
     root_directory: str | None = None,
+    raise_program_errors: bool = True,
 ) -> Recording:
     """Run ``program`` under a recording mock runtime and return what it registered.
 
@@ -604,6 +608,8 @@ def run(
     :param call_for: ``(token, args) -> dict`` result for a provider function; ``None`` falls back to
         :func:`default_call_results`, then ``{}``.
     :param strict: raise :class:`EngineError` for engine refusals; ``False`` lists them in ``errors``.
+    :param raise_program_errors: ``False``: an exception the program raises is returned in
+        :attr:`Recording.program_error`, with everything registered before it.
     :raises EngineError: duplicate URNs or resources created inside ``apply`` (with ``strict``).
     :raises Exception: whatever the program raised, unchanged.
     """
@@ -694,9 +700,12 @@ def run(
             pulumi.Output.apply = _ORIGINAL_APPLY  # type: ignore[method-assign]
             _restore_settings_defaults(saved)
 
-    if program_error:
+    if program_error and raise_program_errors:
         raise program_error[0]
     recording = monitor.recording(engine.messages)
+    if program_error:
+        recording.program_error = program_error[0]
+        return recording
     if runtime_error:
         raise runtime_error[0]
     if recording.errors and strict:

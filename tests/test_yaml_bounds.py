@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hostile_yaml import HAZARDS, bomb
+from hostile import HAZARDS, bomb
 
 from spirit_infra import yamlsrc
 from spirit_infra.errors import InputError

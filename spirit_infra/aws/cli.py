@@ -7,8 +7,7 @@ import json
 import sys
 from dataclasses import replace
 
-import netaddr
-
+from ..cli import ascii_int
 from ..errors import ConfigError
 
 __all__ = ["register"]
@@ -22,8 +21,8 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     sub.required = True
     p = sub.add_parser("render", parents=[common], help="render a profile's security groups and FQDN firewall")
     add_profile_args(p)
-    p.add_argument("--quota", type=int, default=60, help="rules per group per direction (AWS default 60)")
-    p.add_argument("--groups-per-interface", type=int, default=5, help="groups the profile may use (default 5)")
+    p.add_argument("--quota", type=ascii_int, default=60, help="rules per group per direction (AWS default 60)")
+    p.add_argument("--groups-per-interface", type=ascii_int, default=5, help="groups the profile may use (default 5)")
     p.add_argument("--no-strict", action="store_true", help="allow all egress (not recommended)")
     p.add_argument("--no-fqdn-firewall", action="store_true",
                    help="no Network Firewall: FQDN flows open to any address on their ports (not strict)")
@@ -36,19 +35,13 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
 
 
 def _extra_cidrs(values: list[str]) -> tuple[str, ...]:
-    out = []
-    for v in values:
-        try:
-            net = netaddr.IPNetwork(v, flags=netaddr.NOHOST) if "/" in v else None
-            if net is None or str(net.cidr) != v.strip().lower():
-                raise ValueError
-        except (netaddr.AddrFormatError, ValueError, TypeError):
-            raise ConfigError(f"{v!r} is not a CIDR (network address/prefix length, e.g. 203.0.113.0/24)",
-                              field="--extra-cidr") from None
-        if net.prefixlen == 0:
-            raise ConfigError(f"{v!r} is not a Spirit range (it is everything)", field="--extra-cidr")
-        out.append(str(net.cidr))
-    return tuple(out)
+    """The flags, checked by the same validation as an override file's ``extra_spirit_cidrs``."""
+    from ..profiles import Overrides
+
+    try:
+        return Overrides(extra_spirit_cidrs=tuple(values)).extra_spirit_cidrs
+    except ConfigError as e:
+        raise ConfigError(e.what, field="--extra-cidr") from None
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
@@ -62,8 +55,17 @@ def _cmd_render(args: argparse.Namespace) -> int:
     extra = _extra_cidrs(args.extra_cidr)
     prof = profile_from_args(args)
     if extra:
-        ov = replace(prof.overrides, extra_spirit_cidrs=tuple(prof.overrides.extra_spirit_cidrs) + extra)
-        prof = build_profile(prof.name, ov, prof.catalogue)
+        try:  # together with the override file's (the pair 0.0.0.0/1 + 128.0.0.0/1 is refused either way)
+            ov = replace(prof.overrides, extra_spirit_cidrs=tuple(prof.overrides.extra_spirit_cidrs) + extra)
+        except ConfigError as e:
+            raise ConfigError(e.what, field="--extra-cidr") from None
+        try:
+            prof = build_profile(prof.name, ov, prof.catalogue)
+        except ConfigError as e:  # checked against the catalogue (IPv6 while it is IPv4 only)
+            from_file = len(prof.overrides.extra_spirit_cidrs)
+            if (e.field or "").startswith("extra_spirit_cidrs[") and int(e.field[19:-1]) >= from_file:
+                raise ConfigError(e.what, field="--extra-cidr") from None
+            raise
     sg = render(prof, opts)
     fw = None
     if not args.no_fqdn_firewall:

@@ -25,6 +25,7 @@ import pulumi_aws as aws
 
 from .. import management
 from ..errors import ConfigError
+from ..planning import planned
 from ..profiles import Overrides, Profile, resolve_args_profile
 from . import fqdn as _fqdn
 from . import rules as _rules
@@ -159,6 +160,11 @@ class SpiritSecurityGroupsArgs:
                                         groups_per_interface=self.groups_per_interface, prefix_list=self.prefix_list,
                                         prefix_list_max_entries=self.prefix_list_max_entries)
 
+    def plan(self, name: str) -> _rules.SgRender:
+        """The render for a component named ``name`` (pure, cached): quota errors surface here, first."""
+        return planned(self, name, lambda: _rules.render(self.resolved, _rules.SgOptions(
+            **{**self.options.__dict__, "name": name})))
+
 
 class SpiritSecurityGroups(pulumi.ComponentResource):
     """The profile's security groups; attach every id in ``security_group_ids`` to the interface.
@@ -168,9 +174,8 @@ class SpiritSecurityGroups(pulumi.ComponentResource):
     """
 
     def __init__(self, name: str, args: SpiritSecurityGroupsArgs, opts: pulumi.ResourceOptions | None = None):
+        self.render = args.plan(name)  # before anything is registered, this component included
         super().__init__("spirit:index:SpiritSecurityGroups", name, None, opts)
-        options = _rules.SgOptions(**{**args.options.__dict__, "name": name})
-        self.render = _rules.render(args.resolved, options)
         self.resources = register_specs(self, name, self.render.resources, {"vpcId": args.vpc_id})
         self.security_group_ids = pulumi.Output.all(*[self.resources[g["name"]].id for g in self.render.groups])
         pls = [self.resources[p["name"]].id for p in self.render.prefix_lists]
@@ -222,14 +227,18 @@ class SpiritNetworkFirewallArgs:
         self.options = _fqdn.FirewallOptions(strict=self.strict, subnet_count=len(self.subnet_ids),
                                              dns_firewall=self.dns_firewall, dns_block_others=self.dns_block_others)
 
+    def plan(self, name: str) -> _fqdn.FirewallRender:
+        """The render for a component named ``name`` (pure, cached)."""
+        return planned(self, name, lambda: _fqdn.render_firewall(self.resolved, _fqdn.FirewallOptions(
+            **{**self.options.__dict__, "name": name})))
+
 
 class SpiritNetworkFirewall(pulumi.ComponentResource):
     """Outputs: ``firewall_policy_arn``, ``rule_group_arns``, ``firewall_id`` (or None), ``widened``, ``warnings``."""
 
     def __init__(self, name: str, args: SpiritNetworkFirewallArgs, opts: pulumi.ResourceOptions | None = None):
+        self.render = args.plan(name)
         super().__init__("spirit:index:SpiritNetworkFirewall", name, None, opts)
-        options = _fqdn.FirewallOptions(**{**args.options.__dict__, "name": name})
-        self.render = _fqdn.render_firewall(args.resolved, options)
         self.resources = register_specs(self, name, self.render.resources,
                                         {"vpcId": args.vpc_id, "subnetIds": list(args.subnet_ids)})
         self.firewall_policy_arn = self.resources["nfw-policy"].arn

@@ -8,7 +8,6 @@ removing one table never renames the others).
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ import pulumi_aws as aws
 
 from .. import marks
 from ..errors import ConfigError
-from ..nat.instance import QosNatSettings, check_size, gzip_base64
+from ..nat.instance import QosNatSettings
 
 __all__ = ["AwsQosNat", "AwsQosNatArgs", "DEFAULT_AMI", "DEFAULT_INSTANCE_TYPE"]
 
@@ -69,6 +68,12 @@ class AwsQosNatArgs(QosNatSettings):
             raise ConfigError("an instance type is required", field="instance_type")
         if not self.ami or not isinstance(self.ami, str):
             raise ConfigError("an AMI id or resolve:ssm: parameter is required", field="ami")
+        self.plan()
+
+    def plan(self) -> tuple:
+        """(instance spec, base64 gzipped user data), size-checked before anything is registered."""
+        return self.plan_user_data(self.profile, self.interface, gzipped=True, limit=USER_DATA_LIMIT,
+                                   what="the gzipped cloud-init (EC2 user data)")
 
 
 class AwsQosNat(pulumi.ComponentResource):
@@ -79,9 +84,7 @@ class AwsQosNat(pulumi.ComponentResource):
     routes: dict[str, aws.ec2.Route]
 
     def __init__(self, name: str, args: AwsQosNatArgs, opts: pulumi.ResourceOptions | None = None):
-        spec = args.instance_spec(args.profile, args.interface)
-        user_data = gzip_base64(spec.user_data)
-        check_size(base64.b64decode(user_data), USER_DATA_LIMIT, "the gzipped cloud-init (EC2 user data)")
+        _spec, user_data = args.plan()
         super().__init__("spirit:index:AwsQosNat", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = {**dict(args.tags), **marks.tags(args.profile), "Name": f"{name}-qos-nat"}

@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 
+from ..cli import ascii_int
 from ..errors import ConfigError
 
 __all__ = ["register"]
@@ -27,8 +28,8 @@ def register(subparsers, common) -> None:
     sub.required = True
     r = sub.add_parser("render", parents=[common], help="the NSG rules and priorities of a profile")
     add_profile_args(r)
-    r.add_argument("--priority-start", type=int, default=1000, metavar="N", help="first priority of the band")
-    r.add_argument("--priority-width", type=int, default=2000, metavar="N", help="width of the band")
+    r.add_argument("--priority-start", type=ascii_int, default=1000, metavar="N", help="first priority of the band")
+    r.add_argument("--priority-width", type=ascii_int, default=2000, metavar="N", help="width of the band")
     r.add_argument("--no-strict", action="store_true", help="no deny of outbound Internet at the end of the band")
     r.add_argument("--asg-id", metavar="ID", help="application security group id as the rules' local side")
     r.add_argument("--extra-rule", action="append", default=[], metavar="NAME:PRIORITY",

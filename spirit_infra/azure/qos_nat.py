@@ -10,7 +10,6 @@ subnets here would fight whoever owns the virtual network).
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ import pulumi_azure_native as azure
 
 from .. import marks
 from ..errors import ConfigError
-from ..nat.instance import QosNatSettings, check_size, gzip_base64
+from ..nat.instance import QosNatSettings
 
 __all__ = ["AzureQosNat", "AzureQosNatArgs", "DEFAULT_IMAGE", "DEFAULT_VM_SIZE"]
 
@@ -75,15 +74,19 @@ class AzureQosNatArgs(QosNatSettings):
         missing = [k for k in ("publisher", "offer", "sku", "version") if not self.image.get(k)]
         if missing:
             raise ConfigError(f"image reference lacks {', '.join(missing)}", field="image")
+        self.plan()
+
+    def plan(self) -> tuple:
+        """(instance spec, base64 gzipped custom data), size-checked before anything is registered."""
+        return self.plan_user_data(self.profile, self.interface, gzipped=True, limit=CUSTOM_DATA_LIMIT,
+                                   what="the gzipped cloud-init (customData)")
 
 
 class AzureQosNat(pulumi.ComponentResource):
     """A QoS NAT VM with a static public IP, and a route table sending 0.0.0.0/0 to it."""
 
     def __init__(self, name: str, args: AzureQosNatArgs, opts: pulumi.ResourceOptions | None = None):
-        spec = args.instance_spec(args.profile, args.interface)
-        custom_data = gzip_base64(spec.user_data)
-        check_size(base64.b64decode(custom_data), CUSTOM_DATA_LIMIT, "the gzipped cloud-init (customData)")
+        _spec, custom_data = args.plan()
         super().__init__("spirit:index:AzureQosNat", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = {**dict(args.tags), **marks.tags(args.profile)}

@@ -27,6 +27,8 @@ HERE = Path(__file__).parent
 DEFAULT_CATALOGUE = HERE / "spirit.yaml"
 SCHEMA_PATH = HERE / "schema.json"
 
+#: the assumption id by which a catalogue declares itself IPv4 only (IPv6 ranges in it are then refused)
+IPV4_ONLY = "ipv4-only"
 _LABEL = r"(?:_?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)"
 _HOSTNAME = re.compile(rf"^{_LABEL}(?:\.{_LABEL})+\.?$")
 
@@ -147,7 +149,8 @@ def flow_from(doc: Document, p: tuple, f: dict, assumptions: set[str], provenanc
     a non-empty destination, known assumptions. The catalogue and extra-flow files share it."""
     cidrs = f["server_cidrs"]
     server_cidrs = None if cidrs is None else tuple(
-        parse_cidr(doc, p + ("server_cidrs", j), c, cls) for j, c in enumerate(cidrs))
+        _v4(doc, p + ("server_cidrs", j), parse_cidr(doc, p + ("server_cidrs", j), c, cls), assumptions, cls)
+        for j, c in enumerate(cidrs))
     dns = tuple(DnsName(check_dns_name(doc, p + ("dns", j, "name"), d["name"], cls), d["type"])
                 for j, d in enumerate(f["dns"]))
     platform = tuple(PlatformName(check_platform_name(doc, p + ("platform", j, "name"), d["name"], d["type"], cls),
@@ -182,7 +185,17 @@ def flow_from(doc: Document, p: tuple, f: dict, assumptions: set[str], provenanc
         server_ports=parse_ranges(doc, p + ("server_ports",), f["server_ports"], cls),
         assumptions=tuple(f.get("assumptions", [])),
         platform=platform,
+        line=doc.line(p),
     )
+
+
+def _v4(doc: Document, path: tuple, net: netaddr.IPNetwork, assumptions: set[str],
+        cls: type[CatalogueError] = CatalogueError) -> netaddr.IPNetwork:
+    """While the file declares the ipv4-only assumption, an IPv6 range is refused (no layer would carry it)."""
+    if IPV4_ONLY in assumptions and net.version == 6:
+        raise doc.error(cls, path, f"'{net}' is IPv6, but this catalogue is IPv4 only (assumption {IPV4_ONLY!r}): "
+                        "no cloud rule or NAT here would carry it")
+    return net
 
 
 def _assumptions(doc: Document, cls: type[CatalogueError]) -> tuple[Assumption, ...]:
@@ -228,7 +241,9 @@ def _refuse_everything(doc: Document, p: tuple, f: dict, cls: type[CatalogueErro
 def _build(doc: Document) -> Catalogue:
     data = doc.data
     assumptions = _assumptions(doc, CatalogueError)
-    ranges = tuple(parse_cidr(doc, ("spirit_ranges", i), c) for i, c in enumerate(data.get("spirit_ranges", [])))
+    known = {a.id for a in assumptions}
+    ranges = tuple(_v4(doc, ("spirit_ranges", i), parse_cidr(doc, ("spirit_ranges", i), c), known)
+                   for i, c in enumerate(data.get("spirit_ranges", [])))
     flows = _flows(doc, assumptions, CatalogueError, customer=False)
     return Catalogue(flows, assumptions, ranges, data.get("source", ""), doc.file)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import netaddr
 
@@ -77,6 +77,8 @@ class Flow:
     server_ports: Ranges | None
     assumptions: tuple[str, ...] = ()
     platform: tuple[PlatformName, ...] = ()
+    #: the row's line in its catalogue file (errors found later, e.g. by a profile, name it)
+    line: int | None = field(default=None, compare=False, repr=False)
 
     @property
     def dscp_value(self) -> int:

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from ..cli import ascii_int
 from ..errors import ConfigError
 
 __all__ = ["register"]
@@ -122,29 +123,29 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
                    "(repeatable; default spirit-<role>)")
     p.add_argument("--target-service-account", action="append", metavar="SA", help="target service account "
                    "instead of tags (repeatable)")
-    p.add_argument("--priority-base", type=int, metavar="N", help="VPC allow-rule priority / policy band start "
+    p.add_argument("--priority-base", type=ascii_int, metavar="N", help="VPC allow-rule priority / policy band start "
                    "(default 1000)")
-    p.add_argument("--priority-slots", type=int, default=10000, metavar="N", help="policy priority slots "
+    p.add_argument("--priority-slots", type=ascii_int, default=10000, metavar="N", help="policy priority slots "
                    "(default 10000; changing it renumbers every policy rule)")
     p.add_argument("--no-strict", dest="strict", action="store_false", help="no explicit deny-all egress")
-    p.add_argument("--max-ranges", type=int, default=5000, metavar="N", help="ranges per rule (default 5000)")
+    p.add_argument("--max-ranges", type=ascii_int, default=5000, metavar="N", help="ranges per rule (default 5000)")
     p.add_argument("--name-prefix", default="spirit", metavar="S", help="first part of every name (default spirit)")
     p.add_argument("--network", metavar="NET", help="VPC name or self link to put in the output")
     p.add_argument("--json", action="store_true", help="resource specs as sorted JSON")
     p.set_defaults(func=_cmd_render)
 
     p = sub.add_parser("nat", parents=[common], help="Cloud NAT settings for SIP/RTP, with reasons")
-    p.add_argument("--keepalive", type=int, required=True, metavar="S", help="SIP keepalive interval (seconds)")
-    p.add_argument("--udp-idle-timeout", type=int, metavar="S", help="default max(2 x keepalive, 300)")
-    p.add_argument("--tcp-established-idle-timeout", type=int, metavar="S", help="default max(1200, 2 x keepalive)")
+    p.add_argument("--keepalive", type=ascii_int, required=True, metavar="S", help="SIP keepalive interval (seconds)")
+    p.add_argument("--udp-idle-timeout", type=ascii_int, metavar="S", help="default max(2 x keepalive, 300)")
+    p.add_argument("--tcp-established-idle-timeout", type=ascii_int, metavar="S", help="default max(1200, 2 x keepalive)")
     p.add_argument("--dynamic-port-allocation", action="store_true", help="(GCP rejects it with "
                    "endpoint-independent mapping)")
     p.add_argument("--endpoint-independent-mapping", action=argparse.BooleanOptionalAction, default=True,
                    help="default on")
-    p.add_argument("--expected-calls", type=int, default=100, metavar="N", help="concurrent calls per VM (default 100)")
-    p.add_argument("--min-ports-per-vm", type=int, metavar="N", help="default: sized for --expected-calls")
-    p.add_argument("--max-ports-per-vm", type=int, metavar="N", help="with dynamic port allocation only")
-    p.add_argument("--nat-ips", type=int, default=1, metavar="N", help="static NAT addresses (default 1)")
+    p.add_argument("--expected-calls", type=ascii_int, default=100, metavar="N", help="concurrent calls per VM (default 100)")
+    p.add_argument("--min-ports-per-vm", type=ascii_int, metavar="N", help="default: sized for --expected-calls")
+    p.add_argument("--max-ports-per-vm", type=ascii_int, metavar="N", help="with dynamic port allocation only")
+    p.add_argument("--nat-ips", type=ascii_int, default=1, metavar="N", help="static NAT addresses (default 1)")
     p.add_argument("--logging", default="errors", choices=("off", "errors", "translations", "all"))
     p.add_argument("--region", metavar="R")
     p.add_argument("--name-prefix", default="spirit", metavar="S")

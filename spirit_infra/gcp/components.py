@@ -117,6 +117,7 @@ class VpcFirewallArgs:
         _check_profile(self.profile)
         self.overrides = with_extra_flows(self.overrides, self.extra_flows)
         self.options().validate()
+        self.rendered = render(build_profile(self.profile, self.overrides), self.options())  # plan first
 
     def options(self) -> VpcOptions:
         return VpcOptions(tuple(self.target_tags), tuple(self.target_service_accounts), self.priority_base,
@@ -128,9 +129,8 @@ class GcpVpcFirewallRules(pulumi.ComponentResource):
     """VPC firewall rules for one Spirit profile. Outputs: ``rule_names``, ``widened``."""
 
     def __init__(self, name: str, args: VpcFirewallArgs, opts: pulumi.ResourceOptions | None = None):
+        rendered = self.rendered = args.rendered  # rendered and checked by the Args: nothing registered yet
         super().__init__("spirit:index:GcpVpcFirewallRules", name, None, opts)
-        rendered = render(build_profile(args.profile, args.overrides), args.options())
-        self.rendered = rendered
         self.rules = _register(self, name, rendered.specs, {"network": args.network})
         self.rule_names = [s["inputs"]["name"] for s in rendered.specs]
         self.widened = [str(w) for w in rendered.widened]
@@ -170,6 +170,7 @@ class FirewallPolicyArgs:
         _check_profile(self.profile)
         self.overrides = with_extra_flows(self.overrides, self.extra_flows)
         self.options().validate()
+        self.rendered = render_policy(build_profile(self.profile, self.overrides), self.options())  # plan first
 
     def options(self) -> PolicyOptions:
         return PolicyOptions(self.policy_name, self.name_prefix, self.priority_base, self.priority_slots,
@@ -182,9 +183,8 @@ class GcpFirewallPolicy(pulumi.ComponentResource):
     """A global network firewall policy for one profile. Outputs: ``policy_name``, ``rule_names``, ``widened``."""
 
     def __init__(self, name: str, args: FirewallPolicyArgs, opts: pulumi.ResourceOptions | None = None):
+        rendered = self.rendered = args.rendered
         super().__init__("spirit:index:GcpFirewallPolicy", name, None, opts)
-        rendered = render_policy(build_profile(args.profile, args.overrides), args.options())
-        self.rendered = rendered
         self.resources = _register(self, name, rendered.specs, {"network": args.network})
         self.policy = self.resources["policy"]
         self.policy_name = self.policy.name

@@ -17,7 +17,7 @@ import pulumi_gcp as gcp
 
 from .. import marks
 from ..errors import ConfigError
-from ..nat.instance import QosNatSettings, check_size
+from ..nat.instance import QosNatSettings
 
 __all__ = ["GcpQosNat", "GcpQosNatArgs", "DEFAULT_IMAGE", "DEFAULT_MACHINE_TYPE"]
 
@@ -75,6 +75,12 @@ class GcpQosNatArgs(QosNatSettings):
         if isinstance(self.route_priority, bool) or not isinstance(self.route_priority, int) \
                 or not 0 <= self.route_priority <= 65535:
             raise ConfigError(f"{self.route_priority!r} is out of range (0-65535)", field="route_priority")
+        self.plan()
+
+    def plan(self) -> tuple:
+        """(instance spec, cloud-init user data), size-checked before anything is registered."""
+        return self.plan_user_data(self.profile, self.interface, gzipped=False, limit=METADATA_VALUE_LIMIT,
+                                   what="the cloud-init (user-data metadata value)")
 
     @property
     def region(self) -> str:
@@ -85,8 +91,7 @@ class GcpQosNat(pulumi.ComponentResource):
     """A QoS NAT instance with a static external IP, and a tag-scoped default route through it."""
 
     def __init__(self, name: str, args: GcpQosNatArgs, opts: pulumi.ResourceOptions | None = None):
-        spec = args.instance_spec(args.profile, args.interface)
-        check_size(spec.user_data, METADATA_VALUE_LIMIT, "the cloud-init (user-data metadata value)")
+        _spec, user_data = args.plan()
         super().__init__("spirit:index:GcpQosNat", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         labels = {**dict(args.labels), **marks.tags(args.profile)}
@@ -101,7 +106,7 @@ class GcpQosNat(pulumi.ComponentResource):
             network_interfaces=[gcp.compute.InstanceNetworkInterfaceArgs(
                 subnetwork=args.subnetwork,
                 access_configs=[gcp.compute.InstanceNetworkInterfaceAccessConfigArgs(nat_ip=self.address.address)])],
-            metadata={"user-data": spec.user_data, "block-project-ssh-keys": "true"},
+            metadata={"user-data": user_data, "block-project-ssh-keys": "true"},
             shielded_instance_config=gcp.compute.InstanceShieldedInstanceConfigArgs(
                 enable_secure_boot=True, enable_vtpm=True, enable_integrity_monitoring=True),
             opts=child)

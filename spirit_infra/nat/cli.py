@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..cli import ascii_int
 from ..errors import ConfigError
 
 __all__ = ["register"]
@@ -33,11 +34,11 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     p.add_argument("--snat-address", metavar="A", help="SNAT to this IPv4 address (default: masquerade)")
     p.add_argument("--no-strict", dest="strict", action="store_false",
                    help="forward everything (still marks DSCP); default: only the profile's flows")
-    p.add_argument("--sip-keepalive", type=int, default=DEFAULT_SIP_KEEPALIVE, metavar="S",
+    p.add_argument("--sip-keepalive", type=ascii_int, default=DEFAULT_SIP_KEEPALIVE, metavar="S",
                    help=f"SIP keepalive interval of the clients, seconds (default {DEFAULT_SIP_KEEPALIVE})")
-    p.add_argument("--udp-timeout", type=int, metavar="S",
+    p.add_argument("--udp-timeout", type=ascii_int, metavar="S",
                    help="conntrack UDP timeout, seconds (default max(300, 2 x keepalive))")
-    p.add_argument("--fqdn-refresh", type=int, default=300, metavar="S",
+    p.add_argument("--fqdn-refresh", type=ascii_int, default=300, metavar="S",
                    help="resolver refresh period for the FQDN sets, seconds (default 300)")
     p.add_argument("--allow-sip-helper-module", dest="refuse_sip_helper", action="store_false",
                    help="do not blacklist nf_conntrack_sip in cloud-init (the ruleset never attaches it)")

@@ -7,6 +7,7 @@ import gzip
 from dataclasses import dataclass
 
 from ..errors import ConfigError, QuotaError
+from ..planning import planned
 from ..profiles import PROFILES, Overrides, Profile, build_profile, with_extra_flows
 from .cloudinit import render_cloud_init
 from .ruleset import DEFAULT_SIP_KEEPALIVE, NatOptions
@@ -64,6 +65,16 @@ class QosNatSettings:
     strict: bool = True
     sip_keepalive_seconds: int = DEFAULT_SIP_KEEPALIVE
     udp_timeout: int | None = None
+
+    def plan_user_data(self, profile: str, interface: str, *, gzipped: bool, limit: int, what: str
+                       ) -> tuple[NatInstanceSpec, str]:
+        """The instance spec and the user data the cloud receives, size-checked (cached: plan first)."""
+        def render() -> tuple[NatInstanceSpec, str]:
+            spec = self.instance_spec(profile, interface)
+            data = gzip_base64(spec.user_data) if gzipped else spec.user_data
+            check_size(base64.b64decode(data) if gzipped else data, limit, what)
+            return spec, data
+        return planned(self, ("user-data", profile, interface), render)
 
     def instance_spec(self, profile: str, interface: str) -> NatInstanceSpec:
         """Profile, options and cloud-init of this instance (validated: ConfigError)."""

@@ -23,7 +23,15 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..flows import PortSet
-from ..profiles import PROFILES, Overrides, Profile, SbcPorts, build_profile, with_extra_flows
+from ..profiles import (
+    PROFILES,
+    Overrides,
+    Profile,
+    SbcPorts,
+    build_profile,
+    parse_port_text,
+    with_extra_flows,
+)
 
 __all__ = ["Settings", "settings_from", "DEFAULT_KEEPALIVE", "DEFAULT_QUOTA", "parse_ports", "MEDIA_DSCP"]
 
@@ -35,17 +43,10 @@ MEDIA_DSCP = ("EF", "AF41")
 
 def parse_ports(text: str, field: str) -> tuple[tuple[int, int], ...]:
     """``"5060-5061"`` or ``"5060,5061,16384-32767"`` -> ranges; ConfigError naming ``field``."""
-    out = []
-    for part in str(text).split(","):
-        lo, _, hi = part.strip().partition("-")
-        try:
-            a, b = int(lo), int(hi or lo)
-        except ValueError:
-            raise ConfigError(f"{text!r} is not a port list like '5060-5061' or '5060,5061'", field=field) from None
-        if not 1 <= a <= b <= 65535:
-            raise ConfigError(f"{part.strip()!r} is not a port range within 1-65535", field=field)
-        out.append((a, b))
-    return tuple(out)
+    try:
+        return parse_port_text(text)
+    except ValueError as e:
+        raise ConfigError(str(e), field=field) from None
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,16 @@ runtime. Each cloud's composition lives in its own module and imports only its o
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pulumi
 
-from ..errors import SpiritError
+from ..errors import ConfigError, InputError, SpiritError
 from ..stackconfig import KEYS, StackConfig, parse
 
-__all__ = ["config_from_pulumi", "main"]
+__all__ = ["blame", "config_from_pulumi", "main"]
 
 
 def _spirit_keys_set() -> set[str]:
@@ -32,11 +35,62 @@ def config_from_pulumi() -> StackConfig:
         v = conf.get(name)
         if v is not None:
             raw[f"spirit:{name}"] = v
-    stack = pulumi.get_stack()
-    from ..preview import find_project
+    root = Path(pulumi.get_root_directory())
+    file, lines = _stack_file(root, pulumi.get_stack())
+    # relative files the config names (spirit:overrides.catalogue, spirit:extraFlows) are relative to the project
+    # (Pulumi.yaml's directory, pulumi's root directory), as in the preview
+    return parse(raw, file=file, lines=lines, base=root)
 
-    # files the config names (spirit:extraFlows) are relative to the project, as in the stack file
-    return parse(raw, file=f"stacks/Pulumi.{stack}.yaml", base=find_project())
+
+#: the stack file the offline preview runs this program for (set by spirit_infra.preview; None: find it)
+STACK_FILE: list[Path] = []
+
+
+def _stack_file(root: Path, stack: str) -> tuple[str, dict]:
+    """The stack file's name and the line of each key in it (errors found while planning name them)."""
+    from ..errors import InputError
+    from ..stackconfig import read_stack_file
+    from ..yamlsrc import load_yaml
+
+    if STACK_FILE:
+        path = STACK_FILE[-1]
+        label = str(path)
+    else:
+        try:
+            project = load_yaml(root / "Pulumi.yaml").data
+            sub = project.get("stackConfigDir", ".") if isinstance(project, dict) else "."
+        except InputError:
+            sub = "."
+        label = f"{sub}/Pulumi.{stack}.yaml" if sub != "." else f"Pulumi.{stack}.yaml"
+        path = root / label
+    try:
+        return label, read_stack_file(path)[1] if path.is_file() else {}
+    except InputError:
+        return label, {}  # pulumi itself read this config; a file it cannot parse has no lines to give
+
+
+@contextmanager
+def blame(cfg: StackConfig, *keys: str) -> Iterator[None]:
+    """Locate a refusal raised while planning: the stack file, the line and the ``spirit:*`` key behind it.
+
+    ``keys`` are the stack keys that shape this part of the plan, most specific first; the first one the
+    stack file sets is named. An error that already names a file (the override catalogue's) is kept.
+    """
+    try:
+        yield
+    except SpiritError as e:
+        if isinstance(e, InputError) and e.file:
+            raise
+        file, line, key = cfg.locate(*keys)
+        where = f"{file}:{line}" if line else file
+        if isinstance(e, InputError):
+            raise ConfigError(f"{e.field}: {e.what}" if e.field else e.what, file=file, line=line,
+                              field=key) from None
+        try:
+            located = type(e)(f"{where}: {key}: {e}")
+        except TypeError:
+            located = SpiritError(f"{where}: {key}: {e}")
+        raise located from None
 
 
 def main() -> None:

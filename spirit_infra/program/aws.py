@@ -1,4 +1,8 @@
-"""AWS composition: network (or an existing VPC), security groups, optional Network Firewall, NAT."""
+"""AWS composition: network (or an existing VPC), security groups, optional Network Firewall, NAT.
+
+Plan first (spirit_infra.planning): every component's Args and render are built, and checked, before the
+first resource is registered; outputs of one component are bound into the next one's Args as they appear.
+"""
 
 from __future__ import annotations
 
@@ -16,62 +20,92 @@ from ..aws.nat import SpiritManagedNat, SpiritManagedNatArgs
 from ..aws.network import AwsFirewallRouting, AwsFirewallRoutingArgs, AwsNetwork, AwsNetworkArgs
 from ..aws.qos_nat import AwsQosNat, AwsQosNatArgs
 from ..aws.quota import DEFAULT_GROUPS_PER_INTERFACE
+from ..planning import PENDING, bind
 from ..stackconfig import StackConfig
+from . import blame
 
 __all__ = ["compose"]
+
+_SG, _FW = "spirit", "spirit-fw"
 
 
 def compose(cfg: StackConfig) -> None:
     region = pulumi.Config("aws").get("region") or "ap-southeast-2"
     sites = [(s.name, s.cidr) for s in cfg.sites]
-    if cfg.network_id:  # with nat: none (stackconfig.parse refuses any other NAT here)
-        vpc_id, net = cfg.network_id, None
-    else:
-        net = AwsNetwork("spirit-net", AwsNetworkArgs(
+    own_net = not cfg.network_id  # with networkId: nat none (stackconfig.parse refuses any other NAT here)
+    routed = cfg.fqdn_firewall and own_net and cfg.nat != "none"
+    # the NAT serves the firewall subnet when the Network Firewall is in the path, else the sites
+    nat_labels = ["firewall"] if routed else [name for name, _ in sites] if own_net else []
+
+    # ---- plan: every Args and every render, nothing registered ----
+    with blame(cfg, "sites", "networkCidr"):
+        net_args = AwsNetworkArgs(
             cidr=cfg.network_cidr, sites=sites, profile=cfg.profile, public_sites=cfg.profile == "sbc",
             region=region, lan_security_group=cfg.nat == "qos-instance",
-            firewall_subnet=cfg.fqdn_firewall))
-        vpc_id = net.vpc_id
+            firewall_subnet=cfg.fqdn_firewall) if own_net else None
     # the QoS NAT instance's interface carries its LAN group plus every Spirit group: leave it one slot
     per_interface = {"groups_per_interface": DEFAULT_GROUPS_PER_INTERFACE - 1} if cfg.nat == "qos-instance" else {}
-    sgs = SpiritSecurityGroups("spirit", SpiritSecurityGroupsArgs(
-        vpc_id=vpc_id, profile=cfg.profile, overrides=cfg.overrides, strict=cfg.strict,
-        fqdn_firewall=cfg.fqdn_firewall, **per_interface))
+    with blame(cfg, "overrides", "profile"):
+        sg_args = SpiritSecurityGroupsArgs(
+            vpc_id=PENDING if own_net else cfg.network_id, profile=cfg.profile, overrides=cfg.overrides,
+            strict=cfg.strict, fqdn_firewall=cfg.fqdn_firewall, **per_interface)
+        sg_plan = sg_args.plan(_SG)
+    fw_args = routing_args = nat_args = qos_args = None
+    if cfg.fqdn_firewall:
+        with blame(cfg, "overrides", "firewallLayers"):
+            fw_args = SpiritNetworkFirewallArgs(
+                profile=cfg.profile, overrides=cfg.overrides, vpc_id=PENDING if own_net else cfg.network_id,
+                strict=cfg.strict, subnet_ids=(PENDING,) if own_net else (), dns_firewall=True)
+            fw_args.plan(_FW)
+        if routed:
+            routing_args = AwsFirewallRoutingArgs(
+                endpoint_id=PENDING, site_route_tables={name: PENDING for name, _ in sites},
+                site_cidrs=dict(sites), edge_route_table_id=PENDING)
+    if cfg.nat == "managed":
+        with blame(cfg, "sipKeepaliveSeconds", "nat"):
+            nat_args = SpiritManagedNatArgs(
+                public_subnets={"a": PENDING}, one_per_zone=False, route_tables=dict.fromkeys(nat_labels, PENDING),
+                sip_keepalive_seconds=cfg.sip_keepalive_seconds, profile=cfg.profile)
+    elif cfg.nat == "qos-instance":
+        with blame(cfg, "overrides", "natInstanceType", "nat"):
+            qos_args = AwsQosNatArgs(
+                profile=cfg.profile, subnet_id=PENDING, route_tables=dict.fromkeys(nat_labels, PENDING),
+                security_group_ids=[PENDING] * (1 + len(sg_plan.groups)), overrides=cfg.overrides,
+                strict=cfg.strict, sip_keepalive_seconds=cfg.sip_keepalive_seconds,
+                **({"instance_type": cfg.nat_instance_type} if cfg.nat_instance_type else {}))
+
+    # ---- register: exactly what was planned ----
+    net = AwsNetwork("spirit-net", net_args) if net_args else None
+    vpc_id = net.vpc_id if net else cfg.network_id
+    sgs = SpiritSecurityGroups(_SG, bind(sg_args, vpc_id=vpc_id) if net else sg_args)
     pulumi.export("securityGroupIds", sgs.security_group_ids)
     pulumi.export("prefixListId", sgs.prefix_list_id)
     warnings = list(sgs.warnings)
-    # with the Network Firewall in the path, the NAT serves the firewall subnet and the sites route to
-    # the firewall endpoint; without it, the NAT serves the sites directly
     nat_route_tables = dict(net.site_route_table_ids) if net else {}
-    if cfg.fqdn_firewall:
-        fw = SpiritNetworkFirewall("spirit-fw", SpiritNetworkFirewallArgs(
-            profile=cfg.profile, overrides=cfg.overrides, vpc_id=vpc_id, strict=cfg.strict,
-            subnet_ids=(net.firewall_subnet_id,) if net else (), dns_firewall=True))
+    if fw_args:
+        fw = SpiritNetworkFirewall(_FW, bind(fw_args, vpc_id=vpc_id, subnet_ids=(net.firewall_subnet_id,))
+                                   if net else fw_args)
         pulumi.export("firewallPolicyArn", fw.firewall_policy_arn)
         warnings += fw.warnings
-        if net and cfg.nat != "none":
+        if routing_args:
             endpoint = fw.resources["nfw"].firewall_statuses.apply(_endpoint_id)
-            AwsFirewallRouting("spirit-fw-routes", AwsFirewallRoutingArgs(
-                endpoint_id=endpoint, site_route_tables=dict(net.site_route_table_ids),
-                site_cidrs=dict(sites), edge_route_table_id=net.edge_route_table_id))
+            AwsFirewallRouting("spirit-fw-routes", bind(
+                routing_args, endpoint_id=endpoint, site_route_tables=dict(net.site_route_table_ids),
+                edge_route_table_id=net.edge_route_table_id))
             nat_route_tables = {"firewall": net.firewall_route_table_id}
         elif net:
             warnings.append("the Network Firewall is deployed but not in the path: with nat: none the sites "
                             "route straight to the internet gateway (use nat: managed or qos-instance)")
-    if cfg.nat == "managed":
-        nat = SpiritManagedNat("spirit-nat", SpiritManagedNatArgs(
-            public_subnets={"a": net.edge_subnet_id}, one_per_zone=False,
-            route_tables=nat_route_tables, sip_keepalive_seconds=cfg.sip_keepalive_seconds,
-            profile=cfg.profile))
+    if nat_args:
+        nat = SpiritManagedNat("spirit-nat", bind(nat_args, public_subnets={"a": net.edge_subnet_id},
+                                                  route_tables=nat_route_tables))
         pulumi.export("natPublicIps", nat.public_ips)
         pulumi.export("natIdleTimeoutSeconds", nat.idle_timeout_seconds)
         warnings += nat.warnings
-    elif cfg.nat == "qos-instance":
-        qos = AwsQosNat("spirit-qos-nat", AwsQosNatArgs(
-            profile=cfg.profile, subnet_id=net.edge_subnet_id, route_tables=nat_route_tables,
-            security_group_ids=[net.lan_security_group_id, *(sgs.resources[g["name"]].id for g in sgs.render.groups)],
-            overrides=cfg.overrides, strict=cfg.strict, sip_keepalive_seconds=cfg.sip_keepalive_seconds,
-            **({"instance_type": cfg.nat_instance_type} if cfg.nat_instance_type else {})))
+    elif qos_args:
+        qos = AwsQosNat("spirit-qos-nat", bind(
+            qos_args, subnet_id=net.edge_subnet_id, route_tables=nat_route_tables,
+            security_group_ids=[net.lan_security_group_id, *(sgs.resources[g["name"]].id for g in sgs.render.groups)]))
         pulumi.export("natPublicIps", [qos.eip.public_ip])
     if cfg.management_cidrs:
         mgmt = SpiritManagementAccess("spirit-mgmt", SpiritManagementAccessArgs(

@@ -1,5 +1,9 @@
 """GCP composition: network (or an existing one), VPC firewall rules, optional network firewall policy
-with FQDNs, and Cloud NAT tuned for voice or the QoS NAT instance."""
+with FQDNs, and Cloud NAT tuned for voice or the QoS NAT instance.
+
+Plan first (spirit_infra.planning): every component's Args and render are built, and checked, before the
+first resource is registered.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,9 @@ from ..gcp.components import (
 )
 from ..gcp.network import GcpNetwork, GcpNetworkArgs
 from ..gcp.qos_nat import GcpQosNat, GcpQosNatArgs
+from ..planning import PENDING, bind
 from ..stackconfig import StackConfig
+from . import blame
 
 __all__ = ["compose"]
 
@@ -27,33 +33,51 @@ NAT_TAG = "spirit-qos-nat"
 def compose(cfg: StackConfig) -> None:
     region = pulumi.Config("gcp").get("region") or "australia-southeast1"
     sites = [(s.name, s.cidr) for s in cfg.sites]
-    if cfg.network_id:  # nat: managed or none (stackconfig.parse refuses qos-instance here)
-        network, subnets, net = cfg.network_id, {}, None
-    else:
-        net = GcpNetwork("spirit-net", GcpNetworkArgs(cidr=cfg.network_cidr, sites=sites, region=region,
-                                                       nat_tag=NAT_TAG if cfg.nat == "qos-instance" else None,
-                                                       policy_first=cfg.fqdn_firewall))
-        network, subnets = net.network_id, net.site_subnetwork_ids
-    fw = GcpVpcFirewallRules("spirit-fw", VpcFirewallArgs(
-        network=network, profile=cfg.profile, overrides=cfg.overrides, target_tags=cfg.target_tags,
-        strict=cfg.strict))
+    own_net = not cfg.network_id  # with networkId: nat managed or none (stackconfig.parse refuses qos-instance)
+    network = PENDING if own_net else cfg.network_id
+
+    # ---- plan: every Args and every render, nothing registered ----
+    with blame(cfg, "sites", "networkCidr"):
+        net_args = GcpNetworkArgs(cidr=cfg.network_cidr, sites=sites, region=region,
+                                  nat_tag=NAT_TAG if cfg.nat == "qos-instance" else None,
+                                  policy_first=cfg.fqdn_firewall) if own_net else None
+    with blame(cfg, "overrides", "targetTags", "profile"):
+        fw_args = VpcFirewallArgs(network=network, profile=cfg.profile, overrides=cfg.overrides,
+                                  target_tags=cfg.target_tags, strict=cfg.strict)
+    pol_args = nat_args = qos_args = None
     if cfg.fqdn_firewall:
-        pol = GcpFirewallPolicy("spirit-policy", FirewallPolicyArgs(
-            network=network, profile=cfg.profile, overrides=cfg.overrides, strict=cfg.strict))
-        pulumi.export("firewallPolicy", pol.urn)
+        with blame(cfg, "overrides", "firewallLayers"):
+            pol_args = FirewallPolicyArgs(network=network, profile=cfg.profile, overrides=cfg.overrides,
+                                          strict=cfg.strict)
     if cfg.nat == "managed":
-        nat = GcpVoiceNat("spirit-nat", VoiceNatArgs(
-            network=network, region=region, sip_keepalive_sec=cfg.sip_keepalive_seconds,
-            expected_calls=cfg.expected_calls, profile=cfg.profile))
+        with blame(cfg, "expectedCalls", "sipKeepaliveSeconds", "nat"):
+            nat_args = VoiceNatArgs(network=network, region=region, sip_keepalive_sec=cfg.sip_keepalive_seconds,
+                                    expected_calls=cfg.expected_calls, profile=cfg.profile)
+    elif cfg.nat == "qos-instance":
+        with blame(cfg, "overrides", "natInstanceType", "nat"):
+            qos_args = GcpQosNatArgs(
+                profile=cfg.profile, network=PENDING, subnetwork=PENDING, zone=f"{region}-a",
+                route_tags=cfg.target_tags, nat_tag=NAT_TAG, overrides=cfg.overrides, strict=cfg.strict,
+                sip_keepalive_seconds=cfg.sip_keepalive_seconds,
+                **({"machine_type": cfg.nat_instance_type} if cfg.nat_instance_type else {}))
+
+    # ---- register: exactly what was planned ----
+    net = GcpNetwork("spirit-net", net_args) if net_args else None
+    if net:
+        network, subnets = net.network_id, net.site_subnetwork_ids
+        for args in (fw_args, pol_args, nat_args):
+            if args is not None:
+                bind(args, network=network)
+    fw = GcpVpcFirewallRules("spirit-fw", fw_args)
+    if pol_args:
+        pol = GcpFirewallPolicy("spirit-policy", pol_args)
+        pulumi.export("firewallPolicy", pol.urn)
+    if nat_args:
+        nat = GcpVoiceNat("spirit-nat", nat_args)
         pulumi.export("natIps", nat.nat_ips)
         pulumi.export("natSettings", nat.settings)
-    elif cfg.nat == "qos-instance":
-        first = sites[0][0]
-        qos = GcpQosNat("spirit-qos-nat", GcpQosNatArgs(
-            profile=cfg.profile, network=network, subnetwork=subnets[first], zone=f"{region}-a",
-            route_tags=cfg.target_tags, nat_tag=NAT_TAG, overrides=cfg.overrides, strict=cfg.strict,
-            sip_keepalive_seconds=cfg.sip_keepalive_seconds,
-            **({"machine_type": cfg.nat_instance_type} if cfg.nat_instance_type else {})))
+    elif qos_args:
+        qos = GcpQosNat("spirit-qos-nat", bind(qos_args, network=network, subnetwork=subnets[sites[0][0]]))
         pulumi.export("natIps", [qos.address.address])
     pulumi.export("firewallRules", fw.urn)
     if cfg.management_cidrs:

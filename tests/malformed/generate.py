@@ -155,5 +155,24 @@ ov("duplicate-key", ":4: sbc: duplicate key 'sbc'", "sbc: {}\nsbc: {}\n", "sbc")
 # an override naming its own catalogue: the error points into that catalogue file
 ov("own-catalogue-bad", "catalogue-cidr-host-bits.yaml:17: flows[0].server_cidrs[0]: '103.80.244.1/22' has host bits set",
    "catalogue: catalogue-cidr-host-bits.yaml\n")
-ov("own-catalogue-missing", "no-such-catalogue.yaml: (file): file not found", "catalogue: no-such-catalogue.yaml\n")
+ov("own-catalogue-missing", ":3: catalogue: ", "catalogue: no-such-catalogue.yaml\n")
+# IPv6 while the catalogue declares itself IPv4 only (issue 11 section 5)
+V4ONLY = BASE.replace("    text: any port\n", "    text: any port\n  - id: ipv4-only\n    text: IPv4 only\n", 1)
+cat("cidr-ipv6-while-ipv4-only", ":19: flows[0].server_cidrs[1]: '2001:db8::/32' is IPv6, but this catalogue is IPv4 only",
+    text=V4ONLY.replace("[103.80.244.0/22]", "[103.80.244.0/22, 2001:db8::/32]", 1))
+ov("cidr-ipv6", ":5: extra_spirit_cidrs[1]: '2001:db8::/32' is IPv6, but the catalogue is IPv4 only",
+   "extra_spirit_cidrs:\n  - 192.0.2.0/24\n  - 2001:db8::/32\n")
+
+# hostile YAML (issue 11 section 5): refused on the event stream, before any node is built
+BOMB = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'] + [
+    f"{n}: &{n} [" + ",".join([f"*{p}"] * 9) + "]" for p, n in zip("abcdefgh", "bcdefghi", strict=True)]
+cat("yaml-alias-bomb", ":6: (document): more than 50000 values once aliases are expanded", text="\n".join(BOMB) + "\n")
+ov("yaml-alias-bomb", ":7: (document): more than 50000 values once aliases are expanded", "\n".join(BOMB) + "\n")
+cat("yaml-recursive-alias", ":3: (document): alias *flows refers to a node that contains it",
+    text="version: 1\nflows: &flows [*flows]\n")
+cat("yaml-deep-nesting-flow", ":2: (document): nested deeper than 64 levels", text="flows: " + "[" * 5000 + "]" * 5000 + "\n")
+cat("yaml-deep-nesting-block", ":66: (document): nested deeper than 64 levels",
+    text="flows:\n" + "".join(" " * i + "-\n" for i in range(1, 100)))
+cat("yaml-control-character", ":3: (syntax): YAML syntax error: unacceptable character #x0007",
+    text='version: 1\nflows: "\x07"\n')
 print(len(list(out.glob("*.yaml"))))
