@@ -24,6 +24,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ..errors import ConfigError
+from ..naming import current_stack, physical_prefix
 from ..profiles import Overrides, Profile, resolve_args_profile
 from . import fqdn as _fqdn
 from . import rules as _rules
@@ -168,7 +169,7 @@ class SpiritSecurityGroups(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: SpiritSecurityGroupsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("spirit:index:SpiritSecurityGroups", name, None, opts)
-        options = _rules.SgOptions(**{**args.options.__dict__, "name": name})
+        options = _rules.SgOptions(**{**args.options.__dict__, "name": physical_prefix(current_stack(), name)})
         self.render = _rules.render(args.resolved, options)
         self.resources = register_specs(self, name, self.render.resources, {"vpcId": args.vpc_id})
         self.security_group_ids = pulumi.Output.all(*[self.resources[g["name"]].id for g in self.render.groups])
@@ -227,7 +228,7 @@ class SpiritNetworkFirewall(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: SpiritNetworkFirewallArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("spirit:index:SpiritNetworkFirewall", name, None, opts)
-        options = _fqdn.FirewallOptions(**{**args.options.__dict__, "name": name})
+        options = _fqdn.FirewallOptions(**{**args.options.__dict__, "name": physical_prefix(current_stack(), name)})
         self.render = _fqdn.render_firewall(args.resolved, options)
         self.resources = register_specs(self, name, self.render.resources,
                                         {"vpcId": args.vpc_id, "subnetIds": list(args.subnet_ids)})

@@ -70,6 +70,7 @@ from ..flows import (
     compact_cidrs,
     project,
 )
+from ..naming import join
 from .quota import (
     DEFAULT_GROUPS_PER_INTERFACE,
     DEFAULT_QUOTA,
@@ -468,7 +469,7 @@ def render(source, options: SgOptions | None = None, *, profile: str | None = No
     used_pl = sorted({k.family for k, _ in names.values() if k.kind == "prefix-list"})
     for family in used_pl:
         specs.append({"type": TYPE_PREFIX_LIST, "name": f"spirit-{family}", "inputs": {
-            "name": f"{opts.name}-spirit-{family}",
+            "name": join(opts.name, f"spirit-{family}"),
             "addressFamily": "IPv4" if family == "ipv4" else "IPv6",
             "maxEntries": max_entries[family],
             "entries": [{"cidr": c, "description": "Spirit Cloud UC range"} for c in pl[family]],

@@ -21,6 +21,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from ..errors import ConfigError
+from ..naming import current_stack, physical_prefix
 from ..profiles import PROFILES, Overrides, build_profile, with_extra_flows
 from .natcfg import NatOptions, render_nat
 from .policy import PolicyOptions, render_policy
@@ -43,6 +44,11 @@ _CLASSES = {
 
 def _snake(key: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+
+
+def _prefix(explicit: str | None, component: str) -> str:
+    """The name prefix: the caller's, else ``<stack>-<component>`` (unique per stack and component)."""
+    return explicit if explicit is not None else physical_prefix(current_stack(), component)
 
 
 def _check_network(network) -> None:
@@ -106,7 +112,8 @@ class VpcFirewallArgs:
     deny_priority: int = 65534
     strict: bool = True
     max_ranges: int = 5000
-    name_prefix: str = "spirit"
+    #: first part of every GCP name; default: derived from the stack's and the component's names
+    name_prefix: str | None = None
     enable_logging: bool = False
     #: the customer's extra-flow file (the catalogue's format), merged into the profile
     extra_flows: str | None = None
@@ -117,10 +124,10 @@ class VpcFirewallArgs:
         self.overrides = with_extra_flows(self.overrides, self.extra_flows)
         self.options().validate()
 
-    def options(self) -> VpcOptions:
+    def options(self, component: str = "spirit") -> VpcOptions:
         return VpcOptions(tuple(self.target_tags), tuple(self.target_service_accounts), self.priority_base,
-                          self.deny_priority, self.strict, self.max_ranges, self.name_prefix, None,
-                          self.enable_logging, self.profile)
+                          self.deny_priority, self.strict, self.max_ranges, _prefix(self.name_prefix, component),
+                          None, self.enable_logging, self.profile)
 
 
 class GcpVpcFirewallRules(pulumi.ComponentResource):
@@ -128,7 +135,7 @@ class GcpVpcFirewallRules(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: VpcFirewallArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("spirit:index:GcpVpcFirewallRules", name, None, opts)
-        rendered = render(build_profile(args.profile, args.overrides), args.options())
+        rendered = render(build_profile(args.profile, args.overrides), args.options(name))
         self.rendered = rendered
         self.rules = _register(self, name, rendered.specs, {"network": args.network})
         self.rule_names = [s["inputs"]["name"] for s in rendered.specs]
@@ -148,7 +155,8 @@ class FirewallPolicyArgs:
     profile: str = "sbc"
     overrides: Overrides | None = None
     policy_name: str | None = None
-    name_prefix: str = "spirit"
+    #: first part of every GCP name; default: derived from the stack's and the component's names
+    name_prefix: str | None = None
     priority_base: int = 1000
     priority_slots: int = 10000
     slot_width: int = 10
@@ -170,8 +178,8 @@ class FirewallPolicyArgs:
         self.overrides = with_extra_flows(self.overrides, self.extra_flows)
         self.options().validate()
 
-    def options(self) -> PolicyOptions:
-        return PolicyOptions(self.policy_name, self.name_prefix, self.priority_base, self.priority_slots,
+    def options(self, component: str = "spirit") -> PolicyOptions:
+        return PolicyOptions(self.policy_name, _prefix(self.name_prefix, component), self.priority_base, self.priority_slots,
                              self.slot_width, self.deny_priority, self.strict, tuple(self.target_service_accounts),
                              tuple(self.target_secure_tags), self.max_ranges, self.max_fqdns, self.enable_logging,
                              None, self.profile, tuple(sorted(self.slot_pins.items())))
@@ -182,7 +190,7 @@ class GcpFirewallPolicy(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: FirewallPolicyArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("spirit:index:GcpFirewallPolicy", name, None, opts)
-        rendered = render_policy(build_profile(args.profile, args.overrides), args.options())
+        rendered = render_policy(build_profile(args.profile, args.overrides), args.options(name))
         self.rendered = rendered
         self.resources = _register(self, name, rendered.specs, {"network": args.network})
         self.policy = self.resources["policy"]
@@ -203,6 +211,8 @@ class VoiceNatArgs(NatOptions):
     """
 
     network: pulumi.Input[str]
+    #: first part of every GCP name; default: derived from the stack's and the component's names
+    name_prefix: str | None = None
 
     def __post_init__(self) -> None:
         _check_network(self.network)
@@ -210,8 +220,9 @@ class VoiceNatArgs(NatOptions):
         object.__setattr__(self, "plan", plan)
         object.__setattr__(self, "specs", specs)
 
-    def options(self) -> NatOptions:
-        return NatOptions(**{f.name: getattr(self, f.name) for f in fields(NatOptions)})
+    def options(self, component: str = "spirit") -> NatOptions:
+        return NatOptions(**{f.name: getattr(self, f.name) for f in fields(NatOptions)
+                             if f.name != "name_prefix"}, name_prefix=_prefix(self.name_prefix, component))
 
 
 class GcpVoiceNat(pulumi.ComponentResource):
@@ -219,7 +230,8 @@ class GcpVoiceNat(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: VoiceNatArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("spirit:index:GcpVoiceNat", name, None, opts)
-        self.resources = _register(self, name, args.specs, {"network": args.network})
+        _, specs = render_nat(args.options(name))  # the names now carry the stack's and this component's
+        self.resources = _register(self, name, specs, {"network": args.network})
         self.router = self.resources["router"]
         self.nat = self.resources["nat"]
         self.addresses = [r for k, r in sorted(self.resources.items()) if k.startswith("nat-ip-")]
