@@ -452,12 +452,11 @@ def render(source, options: SgOptions | None = None, *, profile: str | None = No
     specs: list[dict] = []
     group_of: dict[str, str] = {}
     quota_groups = []
-    n = len(groups)
     for i, members in enumerate(groups, 1):
         gname = f"sg-{i}"
         specs.append({"type": TYPE_SG, "name": gname, "inputs": {
             "vpcId": PARAM_VPC,
-            "description": marks.description(pname, (), f"Spirit {pname} flows, group {i} of {n}"),
+            "description": marks.description(pname, (), f"Spirit {pname} flows, group {i}"),
             "revokeRulesOnDelete": True,
             "tags": marks.tags(pname),
         }})
