@@ -91,8 +91,9 @@ def register_specs(parent: pulumi.Resource, name: str, specs, params: Mapping[st
             cls = CLASSES[spec["type"]]
             kwargs = {_snake(k): (dict(v) if k in _DATA_MAPS else _convert(v, created, params))
                       for k, v in spec["inputs"].items()}
+            aliases = [pulumi.Alias(name=f"{name}-{a}") for a in spec.get("aliases", ())]
             created[spec["name"]] = cls(f"{name}-{spec['name']}", **kwargs,
-                                        opts=pulumi.ResourceOptions(parent=parent))
+                                        opts=pulumi.ResourceOptions(parent=parent, aliases=aliases or None))
             pending.remove(spec)
             progressed = True
         if not progressed:  # pragma: no cover - the renders never emit cycles

@@ -289,6 +289,18 @@ def _rule_name(key: _Key) -> str:
             f"{_key_digest(key)[:8]}")
 
 
+def _legacy_rule_name(key: _Key, flows: Iterable[str]) -> str:
+    """The name this rule had before names were content-only (``<first flow>-<out|in>-<proto>-<ports>-<hash>``).
+
+    Registered as an alias, so a stack deployed with the old names adopts each rule in place instead of
+    creating it again under the new name (which AWS would refuse as ``InvalidPermission.Duplicate``).
+    """
+    label = min(flows) if flows else "spirit"
+    proto = "all" if key.protocol == "-1" else key.protocol
+    return (f"{label}-{'out' if key.direction == 'egress' else 'in'}-{proto}-{_ports(key.lo, key.hi)}-"
+            f"{_key_digest(key)[:8]}")
+
+
 def _units(projected: AllowedSet) -> dict[_Unit, set[str]]:
     units: dict[_Unit, set[str]] = defaultdict(set)
     for t in projected.terms:
@@ -491,7 +503,7 @@ def render(source, options: SgOptions | None = None, *, profile: str | None = No
         if k.kind == "managed":
             inputs["tags"][marks.PREFIX_LIST_KEY] = k.target
         specs.append({"type": TYPE_EGRESS if k.direction == "egress" else TYPE_INGRESS, "name": rname,
-                      "inputs": inputs})
+                      "inputs": inputs, "aliases": [_legacy_rule_name(k, flows)]})
 
     warnings: list[str] = []
     fqdn_flows = sorted({w.flow for w in proj.widened if w.dimension == "destination"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -262,6 +263,19 @@ def test_churn_a_shared_rule_keeps_its_name_when_its_first_flow_leaves_or_a_new_
     moved = [n for n in before if _flows_of(before[n]) != _flows_of(after[n])]
     assert len(moved) == 1 and "communicator-analytics" in _flows_of(after[moved[0]])
     assert {"communicator-config", "communicator-xsi"} <= _flows_of(before[moved[0]])
+
+
+def test_rules_alias_their_pre_issue_12_names_so_a_deployed_stack_adopts_them_in_place():
+    """The old names (first flow id first) become aliases: upgrading renames nothing in the engine."""
+    rec = _sg_stack("sbc")
+    old = {"spirit-sbc-audio-out-out-udp-any-e078f03b", "spirit-sbc-sip-tcp-out-out-tcp-5060-5062-ca030cd9",
+           "spirit-sbc-sip-udp-out-out-udp-5060-5062-62a1b2aa", "spirit-sbc-media-in-in-udp-16384-32767-eeabce52",
+           "spirit-sbc-sip-tcp-in-in-tcp-5060-5061-458fbb09", "spirit-sbc-sip-udp-in-in-udp-5060-5061-b1881f65"}
+    got = set()
+    for r in rec.by_type(TYPE_EGRESS) + rec.by_type(TYPE_INGRESS):
+        (alias,) = r.options["aliases"]
+        got.add(json.loads(alias)["spec"]["name"])
+    assert got == old
 
 
 def test_rule_names_say_what_they_allow_and_do_not_stutter():
