@@ -19,6 +19,8 @@ def register(sub, common) -> None:
     p.add_argument("--json", action="store_true", help="the stable JSON contract instead of text")
     p.add_argument("--policy-pack", metavar="DIR", help="run this policy pack on the preview, as "
                    "`pulumi preview --policy-pack` would; violations exit non-zero")
+    p.add_argument("--against", metavar="PREVIOUS.json", help="compare with a previous `preview --json`: list "
+                   "the resources added, removed, renamed and changed (with the changed inputs); exits 0")
     p.add_argument("--project", metavar="DIR", help="project directory (default: the one holding Pulumi.yaml)")
     p.set_defaults(func=_run)
 
@@ -46,6 +48,15 @@ def _run(args: argparse.Namespace) -> int:
         raise ConfigError("preview reads the catalogue from the stack's spirit:overrides.catalogue",
                           field="--catalogue")
     project = find_project(Path(args.project), explicit=True) if args.project else find_project()
+    if args.against and args.all:
+        raise ConfigError("compares one stack: use it with --stack or --config, not --all", field="--against")
+    if args.against and args.policy_pack:
+        raise ConfigError("lists changes only: run --policy-pack without --against", field="--against")
+    previous = None
+    if args.against:
+        from .changes import load_previous
+
+        previous = load_previous(args.against)  # before the preview: a bad file costs nothing
     if args.all:
         names = stack_names(project)
         results = []
@@ -68,6 +79,19 @@ def _run(args: argparse.Namespace) -> int:
         return rc
     name, cfg, merged = load_stack(project, args.stack, args.config)
     result = preview_stack(project, name, cfg, merged)
+    if previous is not None:
+        import json
+
+        from .changes import diff, render_diff
+
+        d = diff(previous["resources"], result.resources)
+        if args.json:
+            sys.stdout.write(json.dumps({"stack": name, "against": args.against,
+                                         "previous_stack": previous.get("stack"), **d.to_json()},
+                                        indent=2, sort_keys=True) + "\n")
+        else:
+            sys.stdout.write(render_diff(d, name, args.against, previous.get("stack")))
+        return 0
     sys.stdout.write(result.to_json() if args.json else render_text(result))
     rc = 0 if result.exact else 1
     if args.policy_pack:

@@ -27,7 +27,10 @@ A real engine refuses things that Pulumi's mocks accept. :func:`run` detects the
 
 * two resources with the same URN (same type and name under the same parent type chain);
 * a resource registered while an ``Output.apply`` callback is running (it would be missing from
-  previews and invisible to ``pulumi preview --diff``).
+  previews and invisible to ``pulumi preview --diff``);
+* two resources with the same **physical** name in the same cloud scope (:func:`physical_name`): the
+  cloud answers the second with 409 / ``AlreadyExists``. Only explicit names count: a name the provider
+  auto-generates (the logical name plus a random suffix) never collides.
 
 An exception raised by the program (or by an apply callback) propagates unchanged, with its own type,
 so a caller can turn a :class:`spirit_infra.errors.ConfigError` into exit status 2. Nothing is printed.
@@ -75,6 +78,7 @@ __all__ = [
     "Recording",
     "default_call_results",
     "default_outputs",
+    "physical_name",
     "run",
 ]
 
@@ -174,6 +178,9 @@ class Recording:
     program_error: BaseException | None = None
     """What the program raised (only with ``run(..., raise_program_errors=False)``); what it registered
     before that is in :attr:`resources`, so a test can assert that a refusal registered nothing."""
+    physical_names: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    """``(scope, type, physical name) -> URN`` for every resource the cloud requires to be uniquely named
+    in its scope (:func:`physical_name`); compare two recordings' keys to show two stacks never meet."""
 
     def by_type(self, type_token: str) -> list[RecordedResource]:
         """All resources of one type token (e.g. ``"aws:ec2/securityGroup:SecurityGroup"``)."""
@@ -331,6 +338,80 @@ def default_call_results(token: str, args: Mapping[str, Any], *, region: str = "
 
 
 # --------------------------------------------------------------------------------------------------
+# Physical names the clouds require to be unique
+
+#: GCP resources whose names are unique per region (zone) rather than per project
+_GCP_REGIONAL = {"gcp:compute/address:Address", "gcp:compute/router:Router", "gcp:compute/subnetwork:Subnetwork",
+                 "gcp:compute/regionNetworkFirewallPolicy:RegionNetworkFirewallPolicy"}
+_GCP_ZONAL = {"gcp:compute/instance:Instance"}
+#: GCP resources named inside a parent resource (the input naming the parent)
+_GCP_CHILD = {"gcp:compute/routerNat:RouterNat": "router",
+              "gcp:compute/networkFirewallPolicyAssociation:NetworkFirewallPolicyAssociation": "firewallPolicy"}
+#: GCP resources identified by something other than a name (policy rules: by priority in the policy)
+_GCP_UNNAMED = {"gcp:compute/networkFirewallPolicyRule:NetworkFirewallPolicyRule",
+                "gcp:compute/regionNetworkFirewallPolicyRule:RegionNetworkFirewallPolicyRule",
+                "gcp:compute/firewallPolicyRule:FirewallPolicyRule"}
+#: AWS: names AWS itself requires unique per account and region (Network Firewall: firewalls, policies,
+#: rule groups per type) and security-group names, unique per VPC. Route 53 Resolver DNS Firewall names
+#: and prefix-list names are not required to be unique, so they are not checked.
+_AWS_UNIQUE = {"aws:networkfirewall/firewall:Firewall": (), "aws:networkfirewall/firewallPolicy:FirewallPolicy": (),
+               "aws:networkfirewall/ruleGroup:RuleGroup": ("type",), "aws:ec2/securityGroup:SecurityGroup": ("vpcId",)}
+#: azure-native: the input holding a resource's own name, where it is not ``<lowerCamel type>Name``
+_AZURE_OWN = {"PublicIPAddress": "publicIpAddressName", "PublicIPPrefix": "publicIpPrefixName",
+              "VirtualMachine": "vmName", "FirewallPolicyRuleCollectionGroup": "ruleCollectionGroupName"}
+
+
+def physical_name(type_token: str, inputs: Mapping[str, Any], *, region: str = "us-east-1",
+                  gcp_project: str = "mock-project") -> tuple[str, str] | None:
+    """``(scope, name)`` when the cloud requires ``name`` to be unique in ``scope``; ``None`` otherwise.
+
+    - GCP: a resource's ``name`` is unique per type in its project (and region or zone for regional or
+      zonal resources; inside its parent for a router's NAT or a policy's association).
+    - Azure: the resource's own ``<type>Name`` input is unique per type in its resource group (and in its
+      parent resource: an NSG's rules, a VNet's subnets, a policy's rule collection groups).
+    - AWS: Network Firewall firewalls, policies and rule groups in the account and region; security
+      groups in their VPC.
+
+    A name that is absent (the provider auto-names the resource) or unknown during a preview is ``None``.
+    """
+    pkg = type_token.split(":", 1)[0]
+    if pkg == "gcp":
+        name = inputs.get("name")
+        if type_token in _GCP_UNNAMED or not isinstance(name, str) or name == COMPUTED:
+            return None
+        scope = f"gcp project {inputs.get('project') or gcp_project}"
+        if type_token in _GCP_REGIONAL:
+            scope += f" region {inputs.get('region') or '(provider default)'}"
+        if type_token in _GCP_ZONAL:
+            scope += f" zone {inputs.get('zone') or '(provider default)'}"
+        if type_token in _GCP_CHILD:
+            parent = inputs.get(_GCP_CHILD[type_token])
+            if parent == COMPUTED:
+                return None  # unknown parent: the double cannot tell
+            scope += f" {_GCP_CHILD[type_token]} {parent}"
+        return scope, name
+    if pkg == "azure-native":
+        kind = type_token.rsplit(":", 1)[-1]
+        own = _AZURE_OWN.get(kind, kind[0].lower() + kind[1:] + "Name")
+        name = inputs.get(own)
+        if not isinstance(name, str) or name == COMPUTED:
+            return None
+        parents = {k: v for k, v in sorted(inputs.items()) if k.endswith("Name") and k != own and isinstance(v, str)}
+        if COMPUTED in parents.values():
+            return None
+        return "azure " + " ".join(f"{k} {v}" for k, v in parents.items()), name
+    if pkg == "aws" and type_token in _AWS_UNIQUE:
+        name = inputs.get("name")
+        if not isinstance(name, str) or name == COMPUTED:
+            return None
+        if any(inputs.get(k) == COMPUTED for k in _AWS_UNIQUE[type_token]):
+            return None
+        extra = "".join(f" {k} {inputs.get(k)}" for k in _AWS_UNIQUE[type_token])
+        return f"aws account 123456789012 region {region}{extra}", name
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
 # The recording monitor
 
 _IN_APPLY: contextvars.ContextVar[int] = contextvars.ContextVar("spirit_infra_testing_in_apply", default=0)
@@ -390,6 +471,7 @@ class _Monitor(_pmocks.MockMonitor):
         self.invokes: list[RecordedInvoke] = []
         self.errors: list[str] = []
         self.stack_urn = ""
+        self.physical: dict[tuple[str, str, str], str] = {}
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The real engine's rule (sdk/go/common/resource/urn.go NewURN): the qualified type is the
@@ -422,7 +504,21 @@ class _Monitor(_pmocks.MockMonitor):
                 "parent": request.parent or None, "inputs": inputs, "custom": custom,
                 "options": options, "secrets": secrets, "id": None,
             }
+            if custom and "read_id" not in options:
+                self._claim(request.type, inputs, urn)
         return True
+
+    def _claim(self, type_token: str, inputs: dict[str, Any], urn: str) -> None:
+        found = physical_name(type_token, inputs, region=self.mocks.region, gcp_project=self.mocks.gcp_project)
+        if found is None:
+            return
+        key = (found[0], type_token, found[1])
+        if key in self.physical:
+            self.errors.append(f"physical name collision: {type_token} {found[1]!r} in {found[0]} is taken by "
+                               f"{self.physical[key]} and {urn} (the cloud refuses the second; derive names from "
+                               "the stack and the component)")
+        else:
+            self.physical[key] = urn
 
     def RegisterResource(self, request):
         urn = self.make_urn(request.parent, request.type, request.name)
@@ -504,7 +600,8 @@ class _Monitor(_pmocks.MockMonitor):
             resources.append(RecordedResource(**rec))
         invokes = sorted(self.invokes, key=lambda i: (i.token, json.dumps(i.args, sort_keys=True)))
         return Recording(resources=resources, outputs=self.outputs.get(self.stack_urn, {}),
-                         errors=list(self.errors), invokes=invokes, logs=list(logs), stack_urn=self.stack_urn)
+                         errors=list(self.errors), invokes=invokes, logs=list(logs), stack_urn=self.stack_urn,
+                         physical_names=dict(sorted(self.physical.items())))
 
 
 class _Engine(_pmocks.MockEngine):

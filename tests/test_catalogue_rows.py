@@ -284,7 +284,8 @@ def test_the_any_port_assumption_says_what_the_code_does(tmp_path):
     # communicator-audio: server ports "Any" -> null -> every cloud's all-ports form
     prof = build_profile("communicator")
     assert _flow("communicator", 4).server_ports is None
-    aws = [r["inputs"] for r in aws_render(prof, SgOptions()).resources if "communicator-audio" in r["name"]]
+    aws = [r["inputs"] for r in aws_render(prof, SgOptions()).rules  # AWS rules are named by content
+           if "communicator-audio" in r["inputs"]["tags"]["spirit-flow"].split(",")]
     assert [(i["fromPort"], i["toPort"]) for i in aws] == [(0, 65535)]
     azure = [r["inputs"] for r in azure_render(prof).resources() if "communicator-audio" in r["name"]]
     assert [i["destinationPortRange"] for i in azure] == ["*"]

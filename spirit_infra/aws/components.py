@@ -25,6 +25,7 @@ import pulumi_aws as aws
 
 from .. import management
 from ..errors import ConfigError
+from ..naming import current_stack, physical_prefix
 from ..planning import planned
 from ..profiles import Overrides, Profile, resolve_args_profile
 from . import fqdn as _fqdn
@@ -92,8 +93,9 @@ def register_specs(parent: pulumi.Resource, name: str, specs, params: Mapping[st
             cls = CLASSES[spec["type"]]
             kwargs = {_snake(k): (dict(v) if k in _DATA_MAPS else _convert(v, created, params))
                       for k, v in spec["inputs"].items()}
+            aliases = [pulumi.Alias(name=f"{name}-{a}") for a in spec.get("aliases", ())]
             created[spec["name"]] = cls(f"{name}-{spec['name']}", **kwargs,
-                                        opts=pulumi.ResourceOptions(parent=parent))
+                                        opts=pulumi.ResourceOptions(parent=parent, aliases=aliases or None))
             pending.remove(spec)
             progressed = True
         if not progressed:  # pragma: no cover - the renders never emit cycles
@@ -163,7 +165,7 @@ class SpiritSecurityGroupsArgs:
     def plan(self, name: str) -> _rules.SgRender:
         """The render for a component named ``name`` (pure, cached): quota errors surface here, first."""
         return planned(self, name, lambda: _rules.render(self.resolved, _rules.SgOptions(
-            **{**self.options.__dict__, "name": name})))
+            **{**self.options.__dict__, "name": physical_prefix(current_stack(), name)})))
 
 
 class SpiritSecurityGroups(pulumi.ComponentResource):
@@ -230,7 +232,7 @@ class SpiritNetworkFirewallArgs:
     def plan(self, name: str) -> _fqdn.FirewallRender:
         """The render for a component named ``name`` (pure, cached)."""
         return planned(self, name, lambda: _fqdn.render_firewall(self.resolved, _fqdn.FirewallOptions(
-            **{**self.options.__dict__, "name": name})))
+            **{**self.options.__dict__, "name": physical_prefix(current_stack(), name)})))
 
 
 class SpiritNetworkFirewall(pulumi.ComponentResource):

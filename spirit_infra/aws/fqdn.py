@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from .. import marks
 from ..errors import ConfigError
 from ..flows import ANY_IPV4, AllowedSet, Capabilities, Peer, PortSet, Term, Widening, project
+from ..naming import join
 from .rules import PARAM_VPC, ref
 
 __all__ = ["NFW_TARGET", "TYPE_RULE_GROUP", "TYPE_POLICY", "TYPE_FIREWALL", "TYPE_DNS_DOMAIN_LIST",
@@ -266,21 +267,21 @@ def render_firewall(profile, options: FirewallOptions | None = None) -> Firewall
     if opts.dns_firewall:
         names = dns_names(profile)
         specs.append({"type": TYPE_DNS_DOMAIN_LIST, "name": "dnsfw-domains", "inputs": {
-            "name": f"{opts.name}-{pname}-names", "domains": names, "tags": marks.tags(pname)}})
+            "name": join(opts.name, f"{pname}-names"), "domains": names, "tags": marks.tags(pname)}})
         specs.append({"type": TYPE_DNS_RULE_GROUP, "name": "dnsfw-group", "inputs": {
-            "name": f"{opts.name}-{pname}", "tags": marks.tags(pname)}})
+            "name": join(opts.name, pname), "tags": marks.tags(pname)}})
         specs.append({"type": TYPE_DNS_RULE, "name": "dnsfw-allow", "inputs": {
-            "name": f"{opts.name}-{pname}-allow", "action": "ALLOW", "priority": 100,
+            "name": join(opts.name, f"{pname}-allow"), "action": "ALLOW", "priority": 100,
             "firewallDomainListId": ref("dnsfw-domains"), "firewallRuleGroupId": ref("dnsfw-group")}})
         if opts.dns_block_others:
             specs.append({"type": TYPE_DNS_DOMAIN_LIST, "name": "dnsfw-everything", "inputs": {
-                "name": f"{opts.name}-{pname}-everything", "domains": ["*"], "tags": marks.tags(pname)}})
+                "name": join(opts.name, f"{pname}-everything"), "domains": ["*"], "tags": marks.tags(pname)}})
             specs.append({"type": TYPE_DNS_RULE, "name": "dnsfw-block", "inputs": {
-                "name": f"{opts.name}-{pname}-block", "action": "BLOCK", "blockResponse": "NODATA",
+                "name": join(opts.name, f"{pname}-block"), "action": "BLOCK", "blockResponse": "NODATA",
                 "priority": 200, "firewallDomainListId": ref("dnsfw-everything"),
                 "firewallRuleGroupId": ref("dnsfw-group")}})
         specs.append({"type": TYPE_DNS_ASSOCIATION, "name": "dnsfw-vpc", "inputs": {
-            "name": f"{opts.name}-{pname}", "firewallRuleGroupId": ref("dnsfw-group"), "vpcId": PARAM_VPC,
+            "name": join(opts.name, pname), "firewallRuleGroupId": ref("dnsfw-group"), "vpcId": PARAM_VPC,
             "priority": 101, "mutationProtection": "DISABLED", "tags": marks.tags(pname)}})
     return FirewallRender(pname, tuple(sorted(specs, key=lambda s: (s["type"], s["name"]))),
                           tuple(sorted(set(widened))), tuple(warnings), AllowedSet(expected))

@@ -7,7 +7,14 @@ groups (5 by default, up to 16) can be attached to one network interface, and AW
 ``rules per group x groups per interface <= 1000``.
 
 :func:`pack` places quota items into as few groups as the limits allow, deterministically: first fit in
-the caller's order (the rules' logical names), so adding one rule moves no rule that sorts before it.
+the caller's order. The security-group render passes the rules in **content-hash order** (each rule's
+rank is a hash of what it allows, independent of flow names and of the other rules), so:
+
+- with one group (every default profile) no rule can move;
+- adding or removing a rule never moves a rule whose group still has room for it: only a rule that no
+  longer fits where it was (its group's quota in its direction and family is used up by rules ranked
+  before it) overflows to the next group, and the render names each rule outside the first group and why
+  (:func:`overflow_notes`).
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from dataclasses import dataclass
 from ..errors import ConfigError
 
 __all__ = ["DEFAULT_QUOTA", "DEFAULT_GROUPS_PER_INTERFACE", "MAX_GROUPS_PER_INTERFACE", "MAX_RULES_PER_INTERFACE",
-           "QuotaItem", "pack", "check_limits", "dims_total"]
+           "QuotaItem", "pack", "check_limits", "dims_total", "overflow_notes"]
 
 DEFAULT_QUOTA = 60
 DEFAULT_GROUPS_PER_INTERFACE = 5
@@ -30,11 +37,13 @@ Dim = tuple[str, str]  # (direction, family): ("egress", "ipv4")
 
 @dataclass(frozen=True, order=True)
 class QuotaItem:
-    """One rule resource as AWS counts it: its name, its (direction, family) and its cost."""
+    """One rule resource as AWS counts it: its name, its (direction, family), its cost and its rank (a
+    stable hash of its content; the render sorts by it)."""
 
     name: str
     dim: Dim
     cost: int
+    rank: str = ""
 
 
 def check_limits(quota: int, groups_per_interface: int) -> None:
@@ -80,3 +89,18 @@ def pack(items: list[QuotaItem], quota: int, max_groups: int) -> list[list[Quota
             groups.append({it.dim: it.cost})
             placed.append([it])
     return placed or [[]]
+
+
+def overflow_notes(groups: list[list[QuotaItem]], quota: int, group_names: list[str]) -> list[str]:
+    """One line per rule placed outside the first group: which group, and which earlier group was full."""
+    notes = []
+    used: list[dict[Dim, int]] = [{} for _ in groups]
+    where = {it.name: i for i, members in enumerate(groups) for it in members}
+    for it in sorted((it for members in groups for it in members), key=lambda it: (it.rank, it.name)):
+        i = where[it.name]
+        if i:
+            full = ", ".join(f"{group_names[j]} {used[j].get(it.dim, 0)}/{quota}" for j in range(i))
+            notes.append(f"quota: rule {it.name} is in {group_names[i]}: {it.dim[0]} {it.dim[1]} has no room "
+                         f"for its {it.cost} in {full} (first fit in content-hash order)")
+        used[i][it.dim] = used[i].get(it.dim, 0) + it.cost
+    return notes

@@ -17,8 +17,9 @@ are ``{"$ref": <name>, "attr": "id"}``; the VPC id is ``{"$param": "vpcId"}``. D
 - One rule resource per (direction, protocol, port range, peer). Rules that would be identical for
   several flows (``phone-audio`` and ``phone-video``: udp, any port, the same ranges) become **one** rule,
   because AWS rejects duplicates (``InvalidPermission.Duplicate``). A rule's logical name is
-  ``<sorted flow ids>-<out|in>-<protocol>-<ports>-<hash of its content>``: it derives from flows and
-  content, never from a list position, so editing one flow changes only that flow's rules.
+  ``<out|in>-<protocol>-<ports>-<peer>-<hash of its content>`` (:func:`_rule_name`): it says what the
+  rule allows and derives from nothing else (not the flows sharing it, not a list position), so a flow
+  joining or leaving a rule changes only its ``spirit-flow`` tag and description, in place.
 - The Spirit ranges go into a customer-managed prefix list (``spirit-ipv4``) whose ``maxEntries`` is sized
   with headroom (``max(10, 2 x entries)``), so a new Spirit range is one entry, not a rule per flow. A
   rule whose peer covers all Spirit ranges references the list (plus raw CIDR rules for any other
@@ -27,9 +28,13 @@ are ``{"$ref": <name>, "attr": "id"}``; the VPC id is ``{"$param": "vpcId"}``. D
   and family). The planner prefers, in this order: the fewest groups (interface slots are the scarcest:
   5 per interface, shared with everything else), then the most prefix-list rules. For each number of
   groups from 1 up to ``groups_per_interface`` it converts prefix-list units to raw CIDR rules one at a
-  time, in name order, until the rules fit (first fit, in name order, see :mod:`.quota`). When even raw
-  CIDRs in every allowed group do not fit, it raises :class:`QuotaError` with the figures; nothing is
-  rendered, so nothing can be applied.
+  time, per direction and family, in **content-hash order** (a hash of the unit's own content, never a
+  flow name or a list position), until the rules fit; then it packs the rules first-fit in content-hash
+  order (see :mod:`.quota`). So an edit keeps every other rule where it was (prefix list or CIDRs, which
+  group) while it still fits, and when the quota forces a move, ``quota["placement"]`` and the warnings
+  name each rule that uses raw CIDRs or sits outside the first group, and why. When even raw CIDRs in
+  every allowed group do not fit, it raises :class:`QuotaError` with the figures; nothing is rendered,
+  so nothing can be applied.
 - Least privilege: an ingress rule from ``0.0.0.0/0`` or ``::/0`` is refused (:class:`CapabilityError`).
 
 **Read** (:func:`read`, :func:`read_groups`) understands any stack, not only ours: inline ``ingress`` /
@@ -65,12 +70,14 @@ from ..flows import (
     compact_cidrs,
     project,
 )
+from ..naming import join
 from .quota import (
     DEFAULT_GROUPS_PER_INTERFACE,
     DEFAULT_QUOTA,
     QuotaItem,
     check_limits,
     dims_total,
+    overflow_notes,
     pack,
 )
 
@@ -243,20 +250,55 @@ def _ports(lo: int, hi: int) -> str:
     return str(lo) if lo == hi else f"{lo}-{hi}"
 
 
-def _rule_name(key: _Key, flows: Iterable[str]) -> str:
-    """``<owner flow>-<in|out>-<proto>-<ports>-<content hash>``.
+def _digest(*parts) -> str:
+    return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
 
-    A rule two flows share (AWS rejects duplicates, so identical content is one rule) is named after its
-    owner, the first of its flow ids in sorted order, never after all of them: a flow that joins or
-    leaves an existing rule does not rename it (a rename would create the new rule before deleting the
-    old one, and AWS would reject the duplicate). Every flow id stays in the ``spirit-flow`` tag.
+
+def _key_digest(key: _Key) -> str:
+    return _digest(key.direction, key.protocol, key.lo, key.hi, key.kind, key.target)
+
+
+def _unit_digest(u: _Unit) -> str:
+    return _digest(u.direction, u.protocol, u.lo, u.hi, u.family, *u.cidrs)
+
+
+def _peer_label(key: _Key) -> str:
+    if key.kind == "prefix-list":
+        return key.target  # the list's spec name: spirit-ipv4 | spirit-ipv6
+    if key.kind == "managed":
+        return key.target  # an AWS-managed prefix list's name: com.amazonaws.<region>.<service>
+    if key.target in (ANY_IPV4, ANY_IPV6):
+        return f"any-{key.family}"
+    return key.target.replace("/", "-").replace(":", ".")  # a logical name has no '/' and no '::'
+
+
+def _rule_name(key: _Key) -> str:
+    """``<out|in>-<proto>-<ports>-<peer>-<content hash>``: what the rule allows, nothing else.
+
+    The name is a function of the rule's content only (direction, protocol, port range, peer), never of
+    the flows that share it: a flow joining or leaving a rule changes its ``spirit-flow`` tag and its
+    description, in place, and never renames it (a rename would create the new rule before deleting the
+    old one, and AWS would reject the duplicate with ``InvalidPermission.Duplicate``). The peer is
+    ``spirit-ipv4``/``spirit-ipv6`` (the Spirit prefix list), ``any-ipv4``/``any-ipv6`` or the CIDR
+    (``/`` and ``:`` written as ``-`` and ``.``). The hash keeps two contents apart even if their labels
+    were to read alike.
     """
-    digest = hashlib.sha256("|".join(map(str, (key.direction, key.protocol, key.lo, key.hi, key.kind,
-                                                 key.target))).encode()).hexdigest()[:8]
-    owners = set(flows)
-    label = min(owners) if owners else "spirit"
     proto = "all" if key.protocol == "-1" else key.protocol
-    return f"{label}-{'out' if key.direction == 'egress' else 'in'}-{proto}-{_ports(key.lo, key.hi)}-{digest}"
+    ports = "" if key.protocol == "-1" else f"-{_ports(key.lo, key.hi)}"
+    return (f"{'out' if key.direction == 'egress' else 'in'}-{proto}{ports}-{_peer_label(key)}-"
+            f"{_key_digest(key)[:8]}")
+
+
+def _legacy_rule_name(key: _Key, flows: Iterable[str]) -> str:
+    """The name this rule had before names were content-only (``<first flow>-<out|in>-<proto>-<ports>-<hash>``).
+
+    Registered as an alias, so a stack deployed with the old names adopts each rule in place instead of
+    creating it again under the new name (which AWS would refuse as ``InvalidPermission.Duplicate``).
+    """
+    label = min(flows) if flows else "spirit"
+    proto = "all" if key.protocol == "-1" else key.protocol
+    return (f"{label}-{'out' if key.direction == 'egress' else 'in'}-{proto}-{_ports(key.lo, key.hi)}-"
+            f"{_key_digest(key)[:8]}")
 
 
 def _units(projected: AllowedSet) -> dict[_Unit, set[str]]:
@@ -310,15 +352,55 @@ def _uses_pl(u: _Unit, pl: dict[str, tuple[str, ...]]) -> bool:
 
 
 def _pl_units(units: dict[_Unit, set[str]], pl: dict[str, tuple[str, ...]]) -> list[_Unit]:
-    return sorted(u for u in units if _uses_pl(u, pl))
+    """The units that may use the prefix list, in the order they give it up (content-hash order).
+
+    The order is a function of each unit's own content, never of flow names or of the other units, so
+    which unit converts to raw CIDRs under quota pressure does not shift when an unrelated flow sorts
+    before it.
+    """
+    return sorted((u for u in units if _uses_pl(u, pl)), key=lambda u: (_unit_digest(u), u))
 
 
 def _items(rules: dict[_Key, set[str]], max_entries: dict[str, int]) -> list[QuotaItem]:
-    items = [QuotaItem(_rule_name(k, f), (k.direction, k.family),
+    """Quota items in content-hash order (the packer's first-fit order)."""
+    items = [QuotaItem(_rule_name(k), (k.direction, k.family),
                        max_entries[k.family] if k.kind == "prefix-list"
-                       else managed_prefix_list_weight(k.target) if k.kind == "managed" else 1)
-             for k, f in rules.items()]
-    return sorted(items)
+                       else managed_prefix_list_weight(k.target) if k.kind == "managed" else 1, _key_digest(k))
+             for k in rules]
+    return sorted(items, key=lambda it: (it.rank, it.name))
+
+
+def _conversions(units: dict[_Unit, set[str]], pl: dict[str, tuple[str, ...]], allow_all: dict,
+                 candidates: list[_Unit], max_entries: dict[str, int], quota: int, n_groups: int) -> list[_Unit] | None:
+    """The fewest prefix-list units to convert to raw CIDRs so every (direction, family) fits ``n_groups``.
+
+    Each (direction, family) is decided on its own (AWS counts them apart), giving up its candidates in
+    content-hash order: an egress edit never converts an ingress rule, and a unit keeps the prefix list
+    as long as the units ranked before it leave room. ``None`` when even all of them do not fit.
+    """
+    converted: list[_Unit] = []
+    for dim in sorted({(u.direction, u.family) for u in candidates}):
+        mine = [u for u in candidates if (u.direction, u.family) == dim]
+        for k in range(len(mine) + 1):
+            rules = _layout(units, pl, set(converted + mine[:k])) | allow_all
+            if pack([it for it in _items(rules, max_entries) if it.dim == dim], quota, n_groups) is not None:
+                converted += mine[:k]
+                break
+        else:
+            return None
+    return converted
+
+
+def _conversion_notes(converted: list[_Unit], max_entries: dict[str, int], quota: int, n_groups: int) -> list[str]:
+    """Why each unit that could reference the prefix list uses raw CIDR rules instead (named)."""
+    notes = []
+    for u in converted:
+        cidr_rules = ", ".join(_rule_name(_Key(u.direction, u.protocol, u.lo, u.hi, "cidr", c)) for c in u.cidrs)
+        pl_rule = _rule_name(_Key(u.direction, u.protocol, u.lo, u.hi, "prefix-list", f"spirit-{u.family}"))
+        notes.append(f"quota: {cidr_rules} instead of {pl_rule}: a prefix-list rule counts the list's "
+                     f"{max_entries[u.family]} max entries, and with it the rules do not fit {n_groups} group(s) "
+                     f"of {quota} {u.direction} {u.family} (prefix-list rules give way in content-hash order)")
+    return notes
 
 
 def _fmt_dims(d: dict) -> str:
@@ -353,13 +435,13 @@ def render(source, options: SgOptions | None = None, *, profile: str | None = No
     candidates = _pl_units(units, pl)
     chosen = None
     for n_groups in range(1, opts.groups_per_interface + 1):
-        for k in range(len(candidates) + 1):
-            rules = _layout(units, pl, set(candidates[:k])) | allow_all
-            groups = pack(_items(rules, max_entries), opts.quota, n_groups)
-            if groups is not None:
-                chosen = (rules, groups, k)
-                break
-        if chosen:
+        converted = _conversions(units, pl, allow_all, candidates, max_entries, opts.quota, n_groups)
+        if converted is None:
+            continue
+        rules = _layout(units, pl, set(converted)) | allow_all
+        groups = pack(_items(rules, max_entries), opts.quota, n_groups)
+        if groups is not None:
+            chosen = (rules, groups, converted)
             break
     if chosen is None:
         raw = _layout(units, pl, set(candidates)) | allow_all
@@ -375,17 +457,18 @@ def render(source, options: SgOptions | None = None, *, profile: str | None = No
             f"{biggest[0][1]} needs {biggest[1]}; the minimum quota for {opts.groups_per_interface} groups is "
             f"{minimum}")
     rules, groups, converted = chosen
-    names = {_rule_name(k, f): (k, f) for k, f in rules.items()}
+    names = {_rule_name(k): (k, f) for k, f in rules.items()}
+    placement = _conversion_notes(converted, max_entries, opts.quota, len(groups))
+    placement += overflow_notes(groups, opts.quota, [f"sg-{i}" for i in range(1, len(groups) + 1)])
 
     specs: list[dict] = []
     group_of: dict[str, str] = {}
     quota_groups = []
-    n = len(groups)
     for i, members in enumerate(groups, 1):
         gname = f"sg-{i}"
         specs.append({"type": TYPE_SG, "name": gname, "inputs": {
             "vpcId": PARAM_VPC,
-            "description": marks.description(pname, (), f"Spirit {pname} flows, group {i} of {n}"),
+            "description": marks.description(pname, (), f"Spirit {pname} flows, group {i}"),
             "revokeRulesOnDelete": True,
             "tags": marks.tags(pname),
         }})
@@ -397,7 +480,7 @@ def render(source, options: SgOptions | None = None, *, profile: str | None = No
     used_pl = sorted({k.family for k, _ in names.values() if k.kind == "prefix-list"})
     for family in used_pl:
         specs.append({"type": TYPE_PREFIX_LIST, "name": f"spirit-{family}", "inputs": {
-            "name": f"{opts.name}-spirit-{family}",
+            "name": join(opts.name, f"spirit-{family}"),
             "addressFamily": "IPv4" if family == "ipv4" else "IPv6",
             "maxEntries": max_entries[family],
             "entries": [{"cidr": c, "description": "Spirit Cloud UC range"} for c in pl[family]],
@@ -420,7 +503,7 @@ def render(source, options: SgOptions | None = None, *, profile: str | None = No
         if k.kind == "managed":
             inputs["tags"][marks.PREFIX_LIST_KEY] = k.target
         specs.append({"type": TYPE_EGRESS if k.direction == "egress" else TYPE_INGRESS, "name": rname,
-                      "inputs": inputs})
+                      "inputs": inputs, "aliases": [_legacy_rule_name(k, flows)]})
 
     warnings: list[str] = []
     fqdn_flows = sorted({w.flow for w in proj.widened if w.dimension == "destination"})
@@ -436,6 +519,7 @@ def render(source, options: SgOptions | None = None, *, profile: str | None = No
                             "is deployed (fqdn firewall off)")
     if not opts.strict:
         warnings.append("non-strict: an allow-all egress rule is added")
+    warnings += placement
     pl_units = len(candidates)
     quota = {
         "quota": opts.quota,
@@ -444,8 +528,9 @@ def render(source, options: SgOptions | None = None, *, profile: str | None = No
         "rule_resources": len(names),
         "prefix_list_max_entries": {f: max_entries[f] for f in used_pl},
         "prefix_list_units": pl_units,
-        "units_as_cidrs": converted,
-        "layout": ("cidr" if not used_pl else "prefix-list" if converted == 0 else "mixed"),
+        "units_as_cidrs": len(converted),
+        "layout": ("cidr" if not used_pl else "prefix-list" if not converted else "mixed"),
+        "placement": placement,
         "needed": {f"{d}/{f}": c for (d, f), c in sorted(dims_total(_items(rules, max_entries)).items())},
     }
     return SgRender(pname, tuple(sorted(specs, key=lambda s: (s["type"], s["name"]))), proj.widened,

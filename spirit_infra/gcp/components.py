@@ -22,6 +22,7 @@ import pulumi_gcp as gcp
 
 from .. import management
 from ..errors import ConfigError
+from ..naming import current_stack, physical_prefix
 from ..profiles import PROFILES, Overrides, build_profile, with_extra_flows
 from .natcfg import NatOptions, render_nat
 from .policy import PolicyOptions, render_policy
@@ -44,6 +45,11 @@ _CLASSES = {
 
 def _snake(key: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+
+
+def _prefix(explicit: str | None, component: str) -> str:
+    """The name prefix: the caller's, else ``<stack>-<component>`` (unique per stack and component)."""
+    return explicit if explicit is not None else physical_prefix(current_stack(), component)
 
 
 def _check_network(network) -> None:
@@ -107,7 +113,8 @@ class VpcFirewallArgs:
     deny_priority: int = 65534
     strict: bool = True
     max_ranges: int = 5000
-    name_prefix: str = "spirit"
+    #: first part of every GCP name; default: derived from the stack's and the component's names
+    name_prefix: str | None = None
     enable_logging: bool = False
     #: the customer's extra-flow file (the catalogue's format), merged into the profile
     extra_flows: str | None = None
@@ -119,17 +126,19 @@ class VpcFirewallArgs:
         self.options().validate()
         self.rendered = render(build_profile(self.profile, self.overrides), self.options())  # plan first
 
-    def options(self) -> VpcOptions:
+    def options(self, component: str = "spirit") -> VpcOptions:
         return VpcOptions(tuple(self.target_tags), tuple(self.target_service_accounts), self.priority_base,
-                          self.deny_priority, self.strict, self.max_ranges, self.name_prefix, None,
-                          self.enable_logging, self.profile)
+                          self.deny_priority, self.strict, self.max_ranges, _prefix(self.name_prefix, component),
+                          None, self.enable_logging, self.profile)
 
 
 class GcpVpcFirewallRules(pulumi.ComponentResource):
     """VPC firewall rules for one Spirit profile. Outputs: ``rule_names``, ``widened``."""
 
     def __init__(self, name: str, args: VpcFirewallArgs, opts: pulumi.ResourceOptions | None = None):
-        rendered = self.rendered = args.rendered  # rendered and checked by the Args: nothing registered yet
+        # checked by the Args already; rendered again under this component's physical names, still before
+        # anything is registered
+        rendered = self.rendered = render(build_profile(args.profile, args.overrides), args.options(name))
         super().__init__("spirit:index:GcpVpcFirewallRules", name, None, opts)
         self.rules = _register(self, name, rendered.specs, {"network": args.network})
         self.rule_names = [s["inputs"]["name"] for s in rendered.specs]
@@ -149,7 +158,8 @@ class FirewallPolicyArgs:
     profile: str = "sbc"
     overrides: Overrides | None = None
     policy_name: str | None = None
-    name_prefix: str = "spirit"
+    #: first part of every GCP name; default: derived from the stack's and the component's names
+    name_prefix: str | None = None
     priority_base: int = 1000
     priority_slots: int = 10000
     slot_width: int = 10
@@ -172,8 +182,8 @@ class FirewallPolicyArgs:
         self.options().validate()
         self.rendered = render_policy(build_profile(self.profile, self.overrides), self.options())  # plan first
 
-    def options(self) -> PolicyOptions:
-        return PolicyOptions(self.policy_name, self.name_prefix, self.priority_base, self.priority_slots,
+    def options(self, component: str = "spirit") -> PolicyOptions:
+        return PolicyOptions(self.policy_name, _prefix(self.name_prefix, component), self.priority_base, self.priority_slots,
                              self.slot_width, self.deny_priority, self.strict, tuple(self.target_service_accounts),
                              tuple(self.target_secure_tags), self.max_ranges, self.max_fqdns, self.enable_logging,
                              None, self.profile, tuple(sorted(self.slot_pins.items())))
@@ -183,7 +193,7 @@ class GcpFirewallPolicy(pulumi.ComponentResource):
     """A global network firewall policy for one profile. Outputs: ``policy_name``, ``rule_names``, ``widened``."""
 
     def __init__(self, name: str, args: FirewallPolicyArgs, opts: pulumi.ResourceOptions | None = None):
-        rendered = self.rendered = args.rendered
+        rendered = self.rendered = render_policy(build_profile(args.profile, args.overrides), args.options(name))
         super().__init__("spirit:index:GcpFirewallPolicy", name, None, opts)
         self.resources = _register(self, name, rendered.specs, {"network": args.network})
         self.policy = self.resources["policy"]
@@ -204,6 +214,8 @@ class VoiceNatArgs(NatOptions):
     """
 
     network: pulumi.Input[str]
+    #: first part of every GCP name; default: derived from the stack's and the component's names
+    name_prefix: str | None = None
 
     def __post_init__(self) -> None:
         _check_network(self.network)
@@ -211,8 +223,9 @@ class VoiceNatArgs(NatOptions):
         object.__setattr__(self, "plan", plan)
         object.__setattr__(self, "specs", specs)
 
-    def options(self) -> NatOptions:
-        return NatOptions(**{f.name: getattr(self, f.name) for f in fields(NatOptions)})
+    def options(self, component: str = "spirit") -> NatOptions:
+        return NatOptions(**{f.name: getattr(self, f.name) for f in fields(NatOptions)
+                             if f.name != "name_prefix"}, name_prefix=_prefix(self.name_prefix, component))
 
 
 class GcpVoiceNat(pulumi.ComponentResource):
@@ -220,7 +233,8 @@ class GcpVoiceNat(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: VoiceNatArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("spirit:index:GcpVoiceNat", name, None, opts)
-        self.resources = _register(self, name, args.specs, {"network": args.network})
+        _, specs = render_nat(args.options(name))  # the names now carry the stack's and this component's
+        self.resources = _register(self, name, specs, {"network": args.network})
         self.router = self.resources["router"]
         self.nat = self.resources["nat"]
         self.addresses = [r for k, r in sorted(self.resources.items()) if k.startswith("nat-ip-")]

@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from .. import marks
 from ..errors import ConfigError
 from ..profiles import PROFILES
-from .common import check_name
-from .rules import check_prefix
+from .rules import check_prefix, physical
 
 __all__ = ["NatOptions", "NatPlan", "plan_nat", "render_nat", "ADDRESS_TYPE", "ROUTER_TYPE", "ROUTER_NAT_TYPE",
            "PORTS_PER_NAT_IP", "LOG_FILTERS"]
@@ -227,14 +226,14 @@ def render_nat(o: NatOptions | None = None) -> tuple[NatPlan, tuple[dict, ...]]:
     specs: list[dict] = []
     for i in range(o.nat_ip_count):
         specs.append({"type": ADDRESS_TYPE, "name": f"nat-ip-{i}", "inputs": {
-            "name": check_name(f"{o.name_prefix}-nat-ip-{i}", field="name_prefix"),
+            "name": physical(o.name_prefix, f"nat-ip-{i}"),
             "description": marks.description(o.profile, [], "Spirit Cloud NAT address (Spirit allowlist)."),
             "addressType": "EXTERNAL", "networkTier": "PREMIUM", "labels": marks.tags(o.profile), **region}})
     specs.append({"type": ROUTER_TYPE, "name": "router", "inputs": {
-        "name": check_name(f"{o.name_prefix}-nat-router", field="name_prefix"),
+        "name": physical(o.name_prefix, "nat-router"),
         "description": marks.description(o.profile, [], "Spirit Cloud NAT router."), **region},
         "refs": {"network": "arg:network"}})
     specs.append({"type": ROUTER_NAT_TYPE, "name": "nat", "inputs": {
-        "name": check_name(f"{o.name_prefix}-nat", field="name_prefix"), **region, **plan.settings},
+        "name": physical(o.name_prefix, "nat"), **region, **plan.settings},
         "refs": {"router": "res:router.name", "natIps": [f"res:nat-ip-{i}.selfLink" for i in range(o.nat_ip_count)]}})
     return plan, tuple(specs)

@@ -43,7 +43,9 @@ from .rules import (
     group_flow,
     l4,
     l4_terms,
+    physical,
     rule_name,
+    rule_suffix,
 )
 
 __all__ = ["POLICY_CAPS", "POLICY_TYPE", "POLICY_RULE_TYPE", "ASSOCIATION_TYPE", "POLICY_RULE_TYPES",
@@ -144,14 +146,14 @@ def render_policy(allowed_or_profile: AllowedSet | Profile, options: PolicyOptio
     opts = (options or PolicyOptions()).validate()
     allowed, profile = _resolve(allowed_or_profile, opts.profile)
     proj = project(allowed, POLICY_CAPS)
-    policy_name = opts.policy_name or check_name(f"{opts.name_prefix}-{profile}", field="name_prefix")
+    policy_name = opts.policy_name or physical(opts.name_prefix, profile)
     specs: list[dict] = [{
         "type": POLICY_TYPE, "name": "policy",
         "inputs": {"name": policy_name,
                    "description": marks.description(profile, [], "Spirit Cloud UC firewall policy.")},
     }]
     assoc = {"type": ASSOCIATION_TYPE, "name": "association",
-             "inputs": {"name": check_name(f"{policy_name}-association", field="policy_name")},
+             "inputs": {"name": physical(policy_name, "association", field="policy_name")},
              "refs": {"firewallPolicy": "res:policy.name"}}
     if opts.network is None:
         assoc["refs"]["attachmentTarget"] = "arg:network"
@@ -198,11 +200,12 @@ def render_policy(allowed_or_profile: AllowedSet | Profile, options: PolicyOptio
                 "enableLogging": opts.enable_logging,
                 **opts.targets(),
             }
-            specs.append({"type": POLICY_RULE_TYPE, "name": name[len(opts.name_prefix) + 1:], "inputs": inputs,
+            specs.append({"type": POLICY_RULE_TYPE, "name": rule_suffix(flow, content), "inputs": inputs,
                           "refs": {"firewallPolicy": "res:policy.name"}})
     if opts.strict:
         for i, (version, anyaddr) in enumerate(((4, ANY_IPV4), (6, ANY_IPV6))):
-            name = check_name(f"{opts.name_prefix}-{profile}-deny-egress-ipv{version}", field="name_prefix")
+            logical = f"{profile}-deny-egress-ipv{version}"
+            name = physical(opts.name_prefix, logical)
             inputs = {
                 "ruleName": name,
                 "description": marks.description(profile, [], f"Spirit strict egress: deny all other IPv{version} "
@@ -214,7 +217,7 @@ def render_policy(allowed_or_profile: AllowedSet | Profile, options: PolicyOptio
                 "enableLogging": opts.enable_logging,
                 **opts.targets(),
             }
-            specs.append({"type": POLICY_RULE_TYPE, "name": name[len(opts.name_prefix) + 1:], "inputs": inputs,
+            specs.append({"type": POLICY_RULE_TYPE, "name": logical, "inputs": inputs,
                           "refs": {"firewallPolicy": "res:policy.name"}})
     specs.sort(key=lambda s: (s["type"] != POLICY_TYPE, s["name"]))
     return Rendered(profile, tuple(specs), proj.widened, proj.allowed)

@@ -47,6 +47,7 @@ from ..flows import (
     Widening,
     project,
 )
+from ..naming import fit
 from ..profiles import PROFILES, Profile
 from .common import (
     NAME_MAX,
@@ -90,12 +91,23 @@ def check_prefix(prefix: str, field: str = "name_prefix") -> str:
     return prefix
 
 
+def rule_suffix(flow: str, content) -> str:
+    """``<flow>-<hash of the rule's content>``: the logical name of a rule (and its physical name's tail)."""
+    return f"{flow or 'unlabelled'}-{short_hash(content)}"
+
+
 def rule_name(prefix: str, flow: str, content) -> str:
-    """``<prefix>-<flow>-<hash>``, checked against GCP's name rules."""
-    name = f"{prefix}-{flow or 'unlabelled'}-{short_hash(content)}"
-    if len(name) > NAME_MAX or not NAME_RE.match(name):
-        check_name(name, field=f"rule name for flow {flow!r}")
-    return name
+    """``<prefix>-<flow>-<hash>``, fitted to GCP's 63 characters (:func:`spirit_infra.naming.fit`) and checked."""
+    return physical(prefix, rule_suffix(flow, content), f"rule name for flow {flow!r}")
+
+
+def physical(prefix: str, suffix: str, field: str = "name_prefix") -> str:
+    """``<prefix>-<suffix>`` as a valid GCP name: too long, it keeps its head and ends with a hash of
+    the whole (two long names never meet); then checked against GCP's rules."""
+    name = f"{prefix}-{suffix}"
+    if len(name) > NAME_MAX:
+        name = fit(name, NAME_MAX)
+    return check_name(name, field=field)
 
 
 def check_ingress_peer(cidrs: Iterable[str], flow: str) -> None:
@@ -122,7 +134,9 @@ class VpcOptions:
     - ``strict``: add explicit deny-all egress rules at ``deny_priority`` (default 65534, just above
       GCP's implied allow-all egress at the lowest priority).
     - ``max_ranges``: source/destination ranges allowed per rule (a quota: raise it if GCP does).
-    - ``name_prefix``: first part of every rule name (``spirit``); use one per stack sharing a project.
+    - ``name_prefix``: first part of every rule name (``spirit``). The components derive it from the
+      stack's and the component's names (:func:`spirit_infra.naming.physical_prefix`), so two stacks or
+      two components in one project never collide.
     - ``network``: the VPC (name or self link); ``None`` leaves it to the component (a reference).
     - ``profile``: profile name for the marks when rendering a bare allowed set.
     """
@@ -232,6 +246,7 @@ def render(allowed_or_profile: AllowedSet | Profile, options: VpcOptions | None 
             content = {"direction": direction, "ranges": list(cidrs), "allows": allows}
             name = rule_name(opts.name_prefix, flow, content)
             check_ranges(len(cidrs), opts.max_ranges, f"rule {name}")
+            logical = rule_suffix(flow, content)
             inputs = {
                 "name": name,
                 "description": marks.description(profile, [flow] if flow else [],
@@ -242,11 +257,11 @@ def render(allowed_or_profile: AllowedSet | Profile, options: VpcOptions | None 
                 "destinationRanges" if direction == "egress" else "sourceRanges": list(cidrs),
                 **targets,
             }
-            specs.append(_spec(inputs, opts))
+            specs.append(_spec(logical, inputs, opts))
     if opts.strict:
         for version, anyaddr in ((4, ANY_IPV4), (6, ANY_IPV6)):
-            name = f"{opts.name_prefix}-{profile}-deny-egress-ipv{version}"
-            check_name(name, field="name_prefix")
+            logical = f"{profile}-deny-egress-ipv{version}"
+            name = physical(opts.name_prefix, logical)
             inputs = {
                 "name": name,
                 "description": marks.description(profile, [], f"Spirit strict egress: deny all other "
@@ -257,15 +272,15 @@ def render(allowed_or_profile: AllowedSet | Profile, options: VpcOptions | None 
                 "destinationRanges": [anyaddr],
                 **targets,
             }
-            specs.append(_spec(inputs, opts))
+            specs.append(_spec(logical, inputs, opts))
     specs.sort(key=lambda s: s["name"])
     return Rendered(profile, tuple(specs), proj.widened, proj.allowed)
 
 
-def _spec(inputs: dict, opts: VpcOptions) -> dict:
+def _spec(logical: str, inputs: dict, opts: VpcOptions) -> dict:
     if opts.enable_logging:
         inputs["logConfig"] = {"metadata": "INCLUDE_ALL_METADATA"}
-    spec = {"type": FIREWALL_TYPE, "name": inputs["name"][len(opts.name_prefix) + 1:], "inputs": inputs}
+    spec = {"type": FIREWALL_TYPE, "name": logical, "inputs": inputs}
     if opts.network is None:
         spec["refs"] = {"network": "arg:network"}
     else:

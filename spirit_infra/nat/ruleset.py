@@ -161,7 +161,8 @@ def _chain_for(d: Decision) -> str:
     return "dscp_" + d.name
 
 
-_ORDER = ("CS3", "AF41", "EF")
+#: bit order of the classes in a "keep" mark; "0" last so the marks of the other classes never move
+_ORDER = ("CS3", "AF41", "EF", "0")
 
 
 def class_id(d: Decision) -> int:

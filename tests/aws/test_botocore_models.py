@@ -180,7 +180,7 @@ BAD = [
     # the defect issue 11 found: EC2 refuses "'" in a group description
     ("stack-aws-phones", "spirit-net-lan", ("description",), "the NAT's own ruleset",
      "spirit-net-lan ec2:CreateSecurityGroup.Description: \"the NAT's own ruleset\" has characters EC2 refuses: \"'\""),
-    ("stack-aws-sbc", "spirit-sbc-sip-udp-in-in-udp-5060-5061-b1881f65", ("description",), "caf\u00e9",
+    ("stack-aws-sbc", "spirit-in-udp-5060-5061-spirit-ipv4-b1881f65", ("description",), "caf\u00e9",
      "IpPermissions[0].PrefixListIds[0].Description: 'café' has characters EC2 refuses: 'é'"),
     ("stack-aws-sbc", "spirit-sg-1", ("tags",), {"aws:spirit": "x"}, "Tags[0].Key: 'aws:spirit' starts with 'aws:'"),
     ("stack-aws-sbc", "spirit-sg-1", ("tags",), {"spirit-role": "v" * 257},

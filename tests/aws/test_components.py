@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -202,15 +203,21 @@ def _edit(tmp_path, change):
     return path
 
 
+def _flow(fid, client, port, application="New", protocols=("HTTPS",)):
+    """A catalogue flow row: tcp from any client port to Spirit's 103.80.244.0/22 on ``port``."""
+    return {"id": fid, "client": client, "provenance": {"table": "override", "row": 1},
+            "application": application, "protocols": list(protocols), "transports": ["tcp"], "dscp": "0",
+            "client_ports": None, "dns": [], "server_cidrs": ["103.80.244.0/22"], "server_ports": [[port, port]],
+            "assumptions": ["any-port"]}
+
+
 @pytest.mark.parametrize("profile", ["communicator", "phones"])
 def test_churn_add_one_flow(tmp_path, profile):
     base = tmp_path / "base.yaml"
     shutil.copy(CATALOGUE, base)
     before = _names(profile, base)
     client = "communicator" if profile == "communicator" else "phone"
-    new = {"id": f"{client}-new-thing", "client": client, "provenance": {"table": "override", "row": 1},
-           "application": "New", "protocols": ["HTTPS"], "transports": ["tcp"], "dscp": "0", "client_ports": None,
-           "dns": [], "server_cidrs": ["103.80.244.0/22"], "server_ports": [[9443, 9443]], "assumptions": ["any-port"]}
+    new = _flow(f"{client}-new-thing", client, 9443)
     after = _names(profile, _edit(tmp_path, lambda flows: flows.append(new)))
     added = set(after) - set(before)
     assert set(before) <= set(after)
@@ -223,15 +230,64 @@ def test_churn_a_flow_joining_a_shared_rule_renames_nothing(tmp_path):
     """A new flow whose traffic an existing rule already carries only adds its id to that rule's tag:
     no rule is renamed (a rename would create a duplicate before deleting the old rule)."""
     before = _names("communicator", CATALOGUE)
-    twin = {"id": "communicator-zzz-twin", "client": "communicator", "provenance": {"table": "override", "row": 1},
-            "application": "Twin of messaging", "protocols": ["XMPP"], "transports": ["tcp"], "dscp": "0",
-            "client_ports": None, "dns": [], "server_cidrs": ["103.80.244.0/22"], "server_ports": [[5222, 5222]],
-            "assumptions": ["any-port"]}
+    twin = _flow("communicator-zzz-twin", "communicator", 5222, "Twin of messaging", ("XMPP",))
     after = _names("communicator", _edit(tmp_path, lambda flows: flows.append(twin)))
     assert set(after) == set(before)
     changed = [n for n in before if before[n].inputs != after[n].inputs]
-    assert len(changed) == 1 and changed[0].startswith("spirit-communicator-messaging-")
+    assert len(changed) == 1 and before[changed[0]].inputs["tags"]["spirit-flow"] == "communicator-messaging"
     assert after[changed[0]].inputs["tags"]["spirit-flow"] == "communicator-messaging,communicator-zzz-twin"
+    # only the description and the tags change (in place): nothing that replaces the rule
+    diff = {k for k in before[changed[0]].inputs if before[changed[0]].inputs[k] != after[changed[0]].inputs[k]}
+    assert diff == {"description", "tags"}
+
+
+def _flows_of(res):
+    return set(res.inputs.get("tags", {}).get("spirit-flow", "").split(","))
+
+
+def test_churn_a_shared_rule_keeps_its_name_when_its_first_flow_leaves_or_a_new_first_flow_joins(tmp_path):
+    """Issue 12 section 1: removing phone-provisioning once renamed the rule it shares with phone-xsi;
+    adding communicator-analytics (which sorts first) renamed the rule config, desktop-sharing and xsi share."""
+    before = _names("phones", CATALOGUE)
+    shared = [n for n, r in before.items() if _flows_of(r) == {"phone-provisioning", "phone-xsi"}]
+    assert len(shared) == 1 and "phone" not in shared[0]
+    after = _names("phones", _edit(tmp_path, lambda flows: flows.remove(
+        next(f for f in flows if f["id"] == "phone-provisioning"))))
+    assert set(after) == set(before)
+    assert _flows_of(after[shared[0]]) == {"phone-xsi"}
+
+    before = _names("communicator", CATALOGUE)
+    first = _flow("communicator-analytics", "communicator", 443, "Analytics")
+    after = _names("communicator", _edit(tmp_path, lambda flows: flows.append(first)))
+    assert set(after) == set(before)
+    moved = [n for n in before if _flows_of(before[n]) != _flows_of(after[n])]
+    assert len(moved) == 1 and "communicator-analytics" in _flows_of(after[moved[0]])
+    assert {"communicator-config", "communicator-xsi"} <= _flows_of(before[moved[0]])
+
+
+def test_rules_alias_their_pre_issue_12_names_so_a_deployed_stack_adopts_them_in_place():
+    """The old names (first flow id first) become aliases: upgrading renames nothing in the engine."""
+    rec = _sg_stack("sbc")
+    old = {"spirit-sbc-audio-out-out-udp-any-e078f03b", "spirit-sbc-sip-tcp-out-out-tcp-5060-5062-ca030cd9",
+           "spirit-sbc-sip-udp-out-out-udp-5060-5062-62a1b2aa", "spirit-sbc-media-in-in-udp-16384-32767-eeabce52",
+           "spirit-sbc-sip-tcp-in-in-tcp-5060-5061-458fbb09", "spirit-sbc-sip-udp-in-in-udp-5060-5061-b1881f65"}
+    got = set()
+    for r in rec.by_type(TYPE_EGRESS) + rec.by_type(TYPE_INGRESS):
+        (alias,) = r.options["aliases"]
+        got.add(json.loads(alias)["spec"]["name"])
+    assert got == old
+
+
+def test_rule_names_say_what_they_allow_and_do_not_stutter():
+    rec = _sg_stack("sbc")
+    names = sorted(r.name for r in rec.by_type(TYPE_EGRESS) + rec.by_type(TYPE_INGRESS))
+    assert [n.rsplit("-", 1)[0] for n in names] == [
+        "spirit-in-tcp-5060-5061-spirit-ipv4", "spirit-in-udp-16384-32767-spirit-ipv4",
+        "spirit-in-udp-5060-5061-spirit-ipv4", "spirit-out-tcp-5060-5062-spirit-ipv4",
+        "spirit-out-udp-5060-5062-spirit-ipv4", "spirit-out-udp-any-spirit-ipv4"]
+    for n in names:
+        tokens = n.split("-")
+        assert all(a != b for a, b in zip(tokens, tokens[1:], strict=False)), n
 
 
 def test_churn_edit_and_remove_one_flow(tmp_path):
@@ -241,10 +297,12 @@ def test_churn_edit_and_remove_one_flow(tmp_path):
         next(f for f in flows if f["id"] == "communicator-file-transfer")["server_ports"] = [[1081, 1083]]
 
     after = _names("communicator", _edit(tmp_path, edit))
-    changed = (set(before) ^ set(after)) | {n for n in set(before) & set(after) if before[n].inputs != after[n].inputs}
-    assert changed and all("communicator-file-transfer" in n for n in changed)
+    gone, new = set(before) - set(after), set(after) - set(before)
+    assert {n for n in set(before) & set(after) if before[n].inputs != after[n].inputs} == set()
+    assert gone and new and all(_flows_of(before[n]) == {"communicator-file-transfer"} for n in gone)
+    assert all(_flows_of(after[n]) == {"communicator-file-transfer"} for n in new)
 
     after = _names("communicator", _edit(tmp_path, lambda flows: flows.remove(
         next(f for f in flows if f["id"] == "communicator-messaging"))))
-    assert set(before) - set(after) == {n for n in before if n.startswith("spirit-communicator-messaging-")}
+    assert set(before) - set(after) == {n for n in before if _flows_of(before[n]) == {"communicator-messaging"}}
     assert set(after) <= set(before)

@@ -42,9 +42,10 @@ def test_policy_exact_on_registered_inputs_with_fqdns(name):
     (policy,) = rec.by_type(POLICY_TYPE)
     (assoc,) = rec.by_type(ASSOCIATION_TYPE)
     assert assoc.inputs["attachmentTarget"] == "voice-vpc"
-    assert assoc.inputs["firewallPolicy"] == policy.inputs["name"] == f"spirit-{name}"
+    # the policy name derives from the stack (testing.run: "test") and the component ("pol")
+    assert assoc.inputs["firewallPolicy"] == policy.inputs["name"] == f"test-pol-{name}"
     rules = rec.by_type(POLICY_RULE_TYPE)
-    assert all(r.inputs["firewallPolicy"] == f"spirit-{name}" for r in rules)
+    assert all(r.inputs["firewallPolicy"] == f"test-pol-{name}" for r in rules)
     prios = [r.inputs["priority"] for r in rules]
     assert len(prios) == len(set(prios))
     fqdn_rules = [r for r in rules if "destFqdns" in r.inputs["match"]]

@@ -103,6 +103,21 @@ def test_keep_or_lowest_never_grants_ef():
     assert class_id(d) == 0x10000 | 0b110 << 8 | 34
 
 
+def test_a_class_0_flow_sharing_a_box_with_a_marked_one_keeps_either(tmp_path):
+    """Found by the churn corpus: phone-xsi at CS3 shares tcp 443 to 103.80.244.0/22 with
+    phone-provisioning at 0; the keep(0, CS3) decision had no mark value (ValueError, a traceback)."""
+    d = keep(["CS3", "0"])
+    assert d.classes == ("0", "CS3") and d.fallback == "0"
+    assert class_id(d) == 0x10000 | 0b1001 << 8 | 0
+    assert class_id(keep(["AF41", "EF"])) == 0x10000 | 0b110 << 8 | 34  # the other marks never move
+    data = yaml.safe_load(open(build_profile("phones").catalogue.path, encoding="utf-8"))
+    next(f for f in data["flows"] if f["id"] == "phone-xsi")["dscp"] = "CS3"
+    path = tmp_path / "spirit.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    text = render_ruleset(build_profile("phones", Overrides(catalogue=str(path))), OPTS)
+    assert "ip dscp { cs0, cs3 } return" in text
+
+
 def test_extra_cidrs_grow_the_sets_not_the_rules():
     small = statements(render_ruleset(build_profile("phones"), OPTS))
     extra = tuple(f"20.0.{2 * i}.0/24" for i in range(50))
