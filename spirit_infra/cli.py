@@ -12,6 +12,7 @@ import argparse
 import importlib
 import importlib.util
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -146,6 +147,10 @@ def _command(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # gRPC's core logs to stderr on its own (e.g. "Got goaway ... Cancelling all calls" when the policy pack
+    # process shuts down under load), which would break the one-line-per-finding output; set before any
+    # channel exists, and a user's own GRPC_VERBOSITY wins
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
     try:
         argv = list(sys.argv[1:] if argv is None else argv)
         parser = build_parser(_command(argv))
