@@ -250,11 +250,11 @@ def test_components_take_extra_flows(tmp_path):
         SpiritSecurityGroupsArgs(vpc_id="vpc-1", profile=build_profile("sbc"), extra_flows=str(extra))
 
 
-@pytest.mark.parametrize("name", sorted(__import__("hostile_yaml").HAZARDS))
+@pytest.mark.parametrize("name", sorted(__import__("hostile").HAZARDS))
 def test_hostile_extra_flow_files_are_one_line_and_register_nothing(tmp_path, capsys, name):
     """The hostile-YAML corpus as an extra-flow file, through every entry point: the CLI's --extra-flows,
     the stack key (preview), the program (pulumi up, under the recording double) and a component's Args."""
-    from hostile_yaml import HAZARDS
+    from hostile import HAZARDS
     from pulumi import RunError
 
     from spirit_infra import testing
