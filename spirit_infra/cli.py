@@ -17,7 +17,7 @@ import re
 import sys
 from collections.abc import Sequence
 
-from .errors import SpiritError
+from .errors import InputError, SpiritError
 
 __all__ = ["main", "add_profile_args", "profile_from_args", "build_parser", "ascii_int"]
 
@@ -146,6 +146,22 @@ def _command(argv: Sequence[str]) -> str | None:
     return next((a for a in argv if not a.startswith("-")), None)
 
 
+def _name_the_flag(e: SpiritError, argv: Sequence[str] | None) -> SpiritError:
+    """A file that cannot be read at all has no line to point at: say which flag named it."""
+    if not isinstance(e, InputError) or e.field != "(file)" or e.lineno is not None or not argv:
+        return e
+    for i, a in enumerate(argv):
+        flag, eq, value = a.partition("=")
+        if not flag.startswith("--"):
+            continue
+        if (eq and value == e.file) or (not eq and i + 1 < len(argv) and argv[i + 1] == e.file):
+            try:
+                return type(e)(f"{e.what} (given as {flag})", file=e.file, line=None, field=e.field)
+            except TypeError:  # a subclass with its own constructor: the line without the flag
+                return e
+    return e
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # gRPC's core logs to stderr on its own (e.g. "Got goaway ... Cancelling all calls" when the policy pack
     # process shuts down under load), which would break the one-line-per-finding output; set before any
@@ -157,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         return int(args.func(args) or 0)
     except SpiritError as e:
-        sys.stderr.write(e.line() + "\n")
+        sys.stderr.write(_name_the_flag(e, argv).line() + "\n")
         return e.exit_code
     except BrokenPipeError:
         return 0

@@ -112,6 +112,8 @@ def test_missing_file(argv, file):
     line = _check_one_line(_run(argv), file)
     assert NO_LINE_RE.match(line), line
     assert line.startswith(f"error: {file}: (file): "), line
+    flag = argv[argv.index(file) - 1]
+    assert line.endswith(f" (given as {flag})"), line  # the flag that named the file, not only the file
 
 
 def test_a_valid_override_next_to_the_bad_ones_works(tmp_path):
