@@ -18,7 +18,9 @@ CIDRS = ["203.0.113.0/28", "198.51.100.7/32"]
 def _with_mgmt(tmp_path, name: str, extra: dict):
     cfg = yaml.safe_load((STACKS / f"Pulumi.{name}.yaml").read_text())
     cfg["config"].update(extra)
-    path = tmp_path / "stacks" / f"Pulumi.{name}-mgmt.yaml"
+    # the same stack name as the example (in another folder): physical names carry the stack's name, and the
+    # Spirit resources are compared with the example's own
+    path = tmp_path / "stacks" / f"Pulumi.{name}.yaml"
     path.parent.mkdir(exist_ok=True)
     path.write_text(yaml.safe_dump(cfg))
     return path
