@@ -186,7 +186,7 @@ def test_gcp_validation():
 
 
 def test_the_pure_nat_package_imports_no_pulumi():
-    code = ("import sys, spirit_infra.nat, spirit_infra.nat.cli, spirit_infra.nat.instance; "
+    code = ("import sys, spirit_infra.nat, spirit_infra.cli.nat, spirit_infra.nat.instance; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_aws', 'pulumi_gcp', "
             "'pulumi_azure_native')]; assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -65,7 +65,7 @@ def test_advisory_violation_is_one_line_and_exit_zero(tmp_path):
 
 
 def test_mandatory_violation_exits_non_zero(capsys):
-    from spirit_infra.preview_cli import _policy
+    from spirit_infra.cli.preview import _policy
 
     case = next(c for c in mutations.CASES if c.id == "azure-rule-internet")
     result = SimpleNamespace(stack=case.stack, config=stacks.config(case.stack),

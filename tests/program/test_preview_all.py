@@ -37,7 +37,8 @@ def test_preview_all_text_in_a_log():
 
 
 def test_preview_all_text_on_a_terminal():
-    """stderr a terminal (a pseudo-terminal here): a progress bar redrawn in place, 0/n to n/n, then a newline."""
+    """stderr a terminal (a pseudo-terminal here): rich's progress bar redrawn in place, 0/n to n/n, then a
+    newline, the cursor hidden while it runs and shown again after."""
     import os
     import pty
 
@@ -62,19 +63,20 @@ def test_preview_all_text_on_a_terminal():
             os.close(slave)
     assert proc.returncode == 0
     _stdout_is_one_exact_line_per_stack(out.decode())
-    # the terminal's line discipline turns "\n" into "\r\n"; the bar's own redraws are bare "\r"
-    err = b"".join(chunks).decode().replace("\r\n", "\n")
-    rest = stderr_lines(err)
-    assert len(rest) == 1, err
-    frames = [f for f in rest[0].split("\r") if f]
-    assert len(frames) == len(NAMES) + 1
+    # the terminal's line discipline turns "\n" into "\r\n"; the bar's own redraws are bare "\r" + erase line
+    err = b"".join(chunks).decode()
+    assert err.startswith("\x1b[?25l") and err.endswith("\r\n\x1b[?25h"), repr(err)  # cursor hidden, shown
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", err)[:-2]  # no colours/cursor codes, no final newline
+    assert "\n" not in plain, repr(plain)  # one line on the terminal, redrawn in place
+    frames = [f for f in plain.split("\r") if f]
+    assert frames[-1] == frames[-2]  # stopping draws the last frame once more
+    frames = frames[:-1]
+    assert len(frames) == len(NAMES) + 1, frames
     for i, frame in enumerate(frames):
-        m = re.fullmatch(r"\[([#.]{30})\] (\d+)/(\d+) (\S+)\s*", frame)
+        m = re.fullmatch(r"preview ([━╸╺]{30}) (\d+)/(\d+) (\S+)\s*", frame)
         assert m, frame
         assert (int(m.group(2)), int(m.group(3))) == (i, len(NAMES))
         assert m.group(4) == (NAMES[i] if i < len(NAMES) else "done")
-        assert m.group(1).count("#") == 30 * i // len(NAMES)
-    assert err.endswith("\n")
 
 
 def test_preview_all_json(capsys):

@@ -1,81 +1,39 @@
-"""The ``spirit-infra`` command line.
+"""The ``spirit-infra`` command line: the parser, the core commands (``catalogue``, ``flows``) and ``main``.
 
-Core commands live here (``catalogue``, ``flows``). Each cloud package and the NAT, preview and
-policy modules add their own subcommands through a ``register(subparsers)`` function in a
-``cli`` module, imported only when present, so the CLI never imports an SDK it does not need.
-Every error a user can cause prints one line ``error: ...`` and exits 2.
+Every other subcommand is a module of this package with a ``register(subparsers, common)`` function;
+only the module of the command being run is imported, so ``flows`` stays cold-fast and no command
+imports an SDK it does not need. Every error a user can cause prints one line ``error: ...`` and exits 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import json
 import os
-import re
 import sys
 from collections.abc import Sequence
 
-from .errors import InputError, SpiritError
+from ..errors import InputError, SpiritError
+from .args import Parser, add_profile_args, profile_from_args
 
-__all__ = ["main", "add_profile_args", "profile_from_args", "build_parser", "ascii_int"]
+__all__ = ["main", "build_parser", "COMMAND_MODULES", "CORE_COMMANDS"]
 
-#: Subcommands other modules add (each module defines ``register(subparsers, common)``), in help order.
-#: Only the module of the command being run is imported, so ``flows`` stays cold-fast.
+#: Subcommands of other modules of this package (each defines ``register(subparsers, common)``), in help order.
 COMMAND_MODULES = {
-    "aws": "spirit_infra.aws.cli",
-    "azure": "spirit_infra.azure.cli",
-    "gcp": "spirit_infra.gcp.cli",
-    "nat": "spirit_infra.nat.cli",
-    "preview": "spirit_infra.preview_cli",
-    "policy": "spirit_infra.policy.cli",
-    "probe": "spirit_infra.probe.cli",
-    "dns": "spirit_infra.probe.dns_cli",
+    "aws": "spirit_infra.cli.aws",
+    "azure": "spirit_infra.cli.azure",
+    "gcp": "spirit_infra.cli.gcp",
+    "nat": "spirit_infra.cli.nat",
+    "preview": "spirit_infra.cli.preview",
+    "probe": "spirit_infra.cli.probe",
+    "dns": "spirit_infra.cli.dns",
 }
 CORE_COMMANDS = ("catalogue", "flows")
 
 
-def ascii_int(text: str) -> int:
-    """An integer flag written in ASCII digits (``int()`` alone also reads '٥٠٦٠' as 5060)."""
-    if not re.fullmatch(r"-?[0-9]+", text.strip()):
-        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}")
-    return int(text)
-
-
-ascii_int.__name__ = "int"  # argparse names the type in its message: "invalid int value"
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports bad flags as one line and exit status 2."""
-
-    def error(self, message: str):  # noqa: D102
-        sys.stderr.write(f"error: {self.prog}: {message}\n")
-        sys.exit(2)
-
-
-def add_profile_args(p: argparse.ArgumentParser, *, profile_required: bool = True) -> None:
-    """``--profile``, ``--catalogue`` and ``--overrides``: the way every command picks its flows."""
-    from .profiles import PROFILES
-
-    p.add_argument("--profile", choices=PROFILES, required=profile_required, help="deployment profile")
-    p.add_argument("--overrides", metavar="FILE", help="customer overrides (YAML)")
-    p.add_argument("--extra-flows", metavar="FILE", dest="extra_flows",
-                   help="the customer's own flows, in the catalogue's format (e.g. presets/sbc-host.yaml)")
-
-
-def profile_from_args(args: argparse.Namespace):
-    """Build the profile the flags describe (catalogue, overrides, profile)."""
-    from .profiles import Overrides, build_profile, load_overrides, with_catalogue, with_extra_flows
-
-    ov = load_overrides(args.overrides) if getattr(args, "overrides", None) else Overrides()
-    ov = with_catalogue(ov, getattr(args, "catalogue", None))
-    ov = with_extra_flows(ov, getattr(args, "extra_flows", None))
-    return build_profile(args.profile, ov)
-
-
 def _cmd_catalogue(args: argparse.Namespace) -> int:
-    from .catalogue import formats, load_catalogue
+    from ..catalogue import formats, load_catalogue
 
     cat = load_catalogue(args.catalogue)
     if args.format == "json":
@@ -83,7 +41,7 @@ def _cmd_catalogue(args: argparse.Namespace) -> int:
     elif args.format == "markdown":
         out = formats.to_markdown(cat)
     elif args.format == "mermaid":
-        from .profiles import PROFILES, Overrides, build_profile
+        from ..profiles import PROFILES, Overrides, build_profile
 
         out = formats.to_mermaid([build_profile(p, Overrides(catalogue=args.catalogue), cat) for p in PROFILES])
     else:
@@ -115,11 +73,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; with ``command`` (the subcommand about to run) only that command's module is imported."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--catalogue", metavar="FILE", help="use this catalogue instead of the packaged one")
-    parser = _Parser(prog="spirit-infra", description="Spirit Cloud UC firewall requirements as cloud network security.")
-    from . import __version__
+    parser = Parser(prog="spirit-infra", description="Spirit Cloud UC firewall requirements as cloud network security.")
+    from .. import __version__
 
     parser.add_argument("--version", action="version", version=f"spirit-infra {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
 
     p = sub.add_parser("catalogue", parents=[common], help="show the flow catalogue")
@@ -135,8 +93,6 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         return parser
     for cmd, name in COMMAND_MODULES.items():
         if command in COMMAND_MODULES and cmd != command:
-            continue
-        if importlib.util.find_spec(name.rsplit(".", 1)[0]) is None or importlib.util.find_spec(name) is None:
             continue
         importlib.import_module(name).register(sub, common)
     return parser
@@ -180,8 +136,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
         return 130
-
-
 
 
 if __name__ == "__main__":  # pragma: no cover

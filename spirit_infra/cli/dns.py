@@ -10,11 +10,10 @@ __all__ = ["register"]
 
 
 def register(subparsers, common: argparse.ArgumentParser) -> None:
-    from .cli import add_resolver_args
+    from .args import command_group
+    from .probe import add_resolver_args
 
-    dns = subparsers.add_parser("dns", help="DNS checks of the catalogue's names")
-    sub = dns.add_subparsers(dest="dns_command", metavar="SUBCOMMAND", parser_class=type(dns))
-    sub.required = True
+    sub = command_group(subparsers, "dns", "DNS checks of the catalogue's names", metavar="SUBCOMMAND")
     p = sub.add_parser("check", parents=[common],
                        help="resolve every catalogue name (NAPTR -> SRV -> A); exit 1 on drift")
     p.add_argument("--overrides", metavar="FILE", help="customer overrides (their extra Spirit ranges count)")
@@ -25,9 +24,9 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from ..catalogue import load_catalogue
+    from ..probe.drift import check_catalogue, render_text
     from ..profiles import Overrides, load_overrides
-    from .cli import resolver_from_args
-    from .drift import check_catalogue, render_text
+    from .probe import resolver_from_args
 
     resolver = resolver_from_args(args)
     ov = load_overrides(args.overrides) if args.overrides else Overrides()

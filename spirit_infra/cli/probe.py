@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ConfigError
+from .console import Progress
 
 __all__ = ["register", "add_resolver_args", "resolver_from_args"]
 
@@ -31,14 +32,14 @@ def add_resolver_args(p: argparse.ArgumentParser) -> None:
 
 
 def resolver_from_args(args: argparse.Namespace):
-    from .dns import Resolver, parse_resolver
+    from ..probe.dns import Resolver, parse_resolver
 
     server = parse_resolver(args.resolver) if args.resolver else None
     return Resolver(server, timeout=args.timeout)
 
 
 def register(subparsers, common: argparse.ArgumentParser) -> None:
-    from ..cli import add_profile_args
+    from .args import add_profile_args
 
     p = subparsers.add_parser("probe", parents=[common],
                               help="test every flow of a profile from this host (DNS, TCP, TLS, SIP, NTP, media)")
@@ -66,7 +67,7 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
 
 
 def _cmd_reflect(args: argparse.Namespace) -> int:
-    from .reflector import check_token, new_token, parse_listen, run_reflector
+    from ..probe.reflector import check_token, new_token, parse_listen, run_reflector
 
     addr, port = parse_listen(args.listen)
     token = check_token(args.token) if args.token else new_token()
@@ -77,9 +78,9 @@ def _cmd_reflect(args: argparse.Namespace) -> int:
 
 
 def _options(args: argparse.Namespace, profile):
-    from .dns import parse_resolver
-    from .reflector import check_token, parse_listen
-    from .run import ProbeOptions
+    from ..probe.dns import parse_resolver
+    from ..probe.reflector import check_token, parse_listen
+    from ..probe.run import ProbeOptions
 
     ids = {f.id for f in profile.flows} | {"path-sip-alg", "path-udp-binding"}
     for fid in args.only or ():
@@ -107,23 +108,28 @@ def _options(args: argparse.Namespace, profile):
                         binding_max=args.binding_max, sip_keepalive=args.sip_keepalive)
 
 
-def _progress(done: int, total: int, flow: str) -> None:
-    sys.stderr.write(f"\r\x1b[Kprobing {done}/{total} {flow}")
-    if done == total:
-        sys.stderr.write("\r\x1b[K")
-    sys.stderr.flush()
-
-
 def _cmd_probe(args: argparse.Namespace) -> int:
-    from ..cli import profile_from_args
-    from .report import render_markdown, render_table
-    from .run import run_probe
+    from ..probe.report import render_markdown, render_table
+    from ..probe.run import run_probe
+    from .args import profile_from_args
 
     if not args.profile:
         raise ConfigError("is required (phones, communicator or sbc)", field="--profile")
     profile = profile_from_args(args)
     opts = _options(args, profile)
-    result = run_probe(profile, opts, progress=_progress if sys.stderr.isatty() and not args.json else None)
+    bar = None
+
+    def progress(done: int, total: int, flow: str) -> None:  # a rich bar on a terminal, cleared when done
+        nonlocal bar
+        if bar is None:
+            bar = Progress(total, "probing", transient=True).__enter__()
+        bar.step(done, flow)
+
+    try:
+        result = run_probe(profile, opts, progress=progress if sys.stderr.isatty() and not args.json else None)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
     if args.report:
         try:
             Path(args.report).write_text(render_markdown(result))

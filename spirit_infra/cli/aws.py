@@ -7,18 +7,17 @@ import json
 import sys
 from dataclasses import replace
 
-from ..cli import ascii_int
 from ..errors import ConfigError
+from .args import ascii_int
+from .console import table
 
 __all__ = ["register"]
 
 
 def register(subparsers, common: argparse.ArgumentParser) -> None:
-    from ..cli import add_profile_args
+    from .args import add_profile_args, command_group
 
-    aws = subparsers.add_parser("aws", parents=[common], help="AWS security groups, Network Firewall, NAT")
-    sub = aws.add_subparsers(dest="aws_command", metavar="COMMAND", parser_class=type(aws))
-    sub.required = True
+    sub = command_group(subparsers, "aws", "AWS security groups, Network Firewall, NAT", parents=[common])
     p = sub.add_parser("render", parents=[common], help="render a profile's security groups and FQDN firewall")
     add_profile_args(p)
     p.add_argument("--quota", type=ascii_int, default=60, help="rules per group per direction (AWS default 60)")
@@ -45,10 +44,10 @@ def _extra_cidrs(values: list[str]) -> tuple[str, ...]:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from ..cli import profile_from_args
+    from ..aws.fqdn import FirewallOptions, render_firewall
+    from ..aws.rules import SgOptions, render
     from ..profiles import build_profile
-    from .fqdn import FirewallOptions, render_firewall
-    from .rules import SgOptions, render
+    from .args import profile_from_args
 
     opts = SgOptions(strict=not args.no_strict, fqdn_firewall=not args.no_fqdn_firewall, quota=args.quota,
                      groups_per_interface=args.groups_per_interface, prefix_list=not args.no_prefix_list)
@@ -85,7 +84,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
         i = pl["inputs"]
         print(f"  prefix list {pl['name']}: {len(i['entries'])} entries, max {i['maxEntries']} "
               f"({', '.join(e['cidr'] for e in i['entries'])})")
-    print(f"  {'group':<6} {'dir':<4} {'proto':<5} {'ports':<12} {'peer':<20} flows")
+    rows = []
     for r in sg.rules:
         i = r["inputs"]
         ports = "any" if i["ipProtocol"] == "-1" else (
@@ -93,8 +92,9 @@ def _cmd_render(args: argparse.Namespace) -> int:
             str(i["fromPort"]) if i["fromPort"] == i["toPort"] else f"{i['fromPort']}-{i['toPort']}")
         peer = (f"pl:{i['prefixListId']['$ref']}" if "prefixListId" in i else i.get("cidrIpv4") or i.get("cidrIpv6"))
         direction = "out" if r["type"].endswith("EgressRule") else "in"
-        flows = i["tags"].get("spirit-flow", "-")
-        print(f"  {i['securityGroupId']['$ref']:<6} {direction:<4} {i['ipProtocol']:<5} {ports:<12} {peer:<20} {flows}")
+        rows.append((i["securityGroupId"]["$ref"], direction, i["ipProtocol"], ports, peer,
+                     i["tags"].get("spirit-flow", "-")))
+    sys.stdout.write(table(("group", "dir", "proto", "ports", "peer", "flows"), rows))
     if fw:
         print(f"network firewall: {', '.join(s['name'] for s in fw.resources)}")
     widened = list(sg.widened) + (list(fw.widened) if fw else [])

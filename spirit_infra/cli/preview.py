@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .errors import ConfigError
+from ..errors import ConfigError
+from .console import Progress
 
 __all__ = ["register"]
 
@@ -25,24 +26,10 @@ def register(sub, common) -> None:
     p.set_defaults(func=_run)
 
 
-def _progress(i: int, n: int, name: str) -> None:
-    """``i`` of ``n`` stacks done, ``name`` next (or "done"). On a terminal a bar redrawn in place; in a
-    CI log (stderr not a terminal) one plain line each, with no carriage returns."""
-    if not sys.stderr.isatty():
-        sys.stderr.write(f"preview {i}/{n} {name}\n")
-        return
-    width = 30
-    done = width * i // n if n else width
-    sys.stderr.write(f"\r[{'#' * done}{'.' * (width - done)}] {i}/{n} {name:<24}")
-    if i == n:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
-
-
 def _run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .preview import find_project, load_stack, preview_stack, render_text, stack_names
+    from ..preview import find_project, load_stack, preview_stack, render_text, stack_names
 
     if args.catalogue:
         raise ConfigError("preview reads the catalogue from the stack's spirit:overrides.catalogue",
@@ -54,17 +41,18 @@ def _run(args: argparse.Namespace) -> int:
         raise ConfigError("lists changes only: run --policy-pack without --against", field="--against")
     previous = None
     if args.against:
-        from .changes import load_previous
+        from ..changes import load_previous
 
         previous = load_previous(args.against)  # before the preview: a bad file costs nothing
     if args.all:
         names = stack_names(project)
         results = []
-        for i, name in enumerate(names):
-            _progress(i, len(names), name)
-            n, cfg, merged = load_stack(project, name)
-            results.append(preview_stack(project, n, cfg, merged))
-        _progress(len(names), len(names), "done")
+        with Progress(len(names), "preview") as progress:  # a bar on a terminal, plain lines in a CI log
+            for i, name in enumerate(names):
+                progress.step(i, name)
+                n, cfg, merged = load_stack(project, name)
+                results.append(preview_stack(project, n, cfg, merged))
+            progress.step(len(names), "done")
         if args.json:
             import json
 
@@ -82,7 +70,7 @@ def _run(args: argparse.Namespace) -> int:
     if previous is not None:
         import json
 
-        from .changes import diff, render_diff
+        from ..changes import diff, render_diff
 
         d = diff(previous["resources"], result.resources)
         if args.json:
@@ -101,7 +89,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _policy(pack: str, result) -> int:
     """One line per violation, then one line saying whether the pack passed and what it checked."""
-    from .policy.offline import run_pack_report
+    from ..policy.offline import run_pack_report
 
     run = run_pack_report(pack, result)
     for v in run.violations:

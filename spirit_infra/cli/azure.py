@@ -14,18 +14,17 @@ import argparse
 import json
 import sys
 
-from ..cli import ascii_int
 from ..errors import ConfigError
+from .args import ascii_int
+from .console import table
 
 __all__ = ["register"]
 
 
 def register(subparsers, common) -> None:
-    from ..cli import add_profile_args
+    from .args import add_profile_args, command_group
 
-    p = subparsers.add_parser("azure", help="Azure NSG / firewall policy / NAT gateway")
-    sub = p.add_subparsers(dest="azure_command", metavar="COMMAND", parser_class=type(p))
-    sub.required = True
+    sub = command_group(subparsers, "azure", "Azure NSG / firewall policy / NAT gateway")
     r = sub.add_parser("render", parents=[common], help="the NSG rules and priorities of a profile")
     add_profile_args(r)
     r.add_argument("--priority-start", type=ascii_int, default=1000, metavar="N", help="first priority of the band")
@@ -56,9 +55,9 @@ def _pins(items: list[str]) -> dict[str, int]:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from ..cli import profile_from_args
-    from . import firewall_policy as fw
-    from . import rules
+    from ..azure import firewall_policy as fw
+    from ..azure import rules
+    from .args import profile_from_args
 
     prof = profile_from_args(args)
     extra = tuple(rules.ExtraRule.parse(e) for e in args.extra_rule)
@@ -81,6 +80,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
         return 0
     print(f"profile {prof.name}: NSG band {plan.band} (deny slot {plan.band.deny_priority}), "
           f"{len(plan.rules)} rules, strict={'yes' if plan.strict else 'no'}")
+    rows = []
     for row in plan.layout():
         r = next(x for x in plan.rules if x.name == row["name"])
         i = r.inputs
@@ -88,15 +88,17 @@ def _cmd_render(args: argparse.Namespace) -> int:
         peer = i.get(f"{remote}AddressPrefix") or ",".join(i.get(f"{remote}AddressPrefixes", []))
         sport = i.get("sourcePortRange") or ",".join(i.get("sourcePortRanges", []))
         dport = i.get("destinationPortRange") or ",".join(i.get("destinationPortRanges", []))
-        print(f"  {r.direction:<8} {r.priority:>4}  {r.access:<5} {i['protocol']:<3} {r.name:<44} "
-              f"peer={peer} sport={sport} dport={dport}")
+        rows.append((r.direction, r.priority, r.access, i["protocol"], r.name, peer, sport, dport))
+    sys.stdout.write(table(("direction", "priority", "access", "proto", "name", "peer", "sport", "dport"), rows,
+                           right=("priority",)))
     for w in plan.widened:
         print(f"  ! widened: {w}")
     if fwplan is not None:
         print(f"firewall policy: group priority {fwplan.group_priority}, collection band {fwplan.band}, "
               f"DNS proxy {'on' if fwplan.policy_inputs.get('dnsSettings', {}).get('enableProxy') else 'off'}")
-        for row in fwplan.layout():
-            print(f"  {row['priority']:>5}  {row['kind']:<11} {row['name']:<44} rules={','.join(row['rules'])}")
+        sys.stdout.write(table(("priority", "kind", "name", "rules"),
+                               ((r["priority"], r["kind"], r["name"], ",".join(r["rules"])) for r in fwplan.layout()),
+                               right=("priority",)))
         for w in fwplan.widened:
             print(f"  ! widened: {w}")
     return 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..cli import ascii_int
 from ..errors import ConfigError
+from .args import ascii_int
 
 __all__ = ["register"]
 
@@ -21,12 +21,10 @@ _FLAG = {
 
 
 def register(subparsers, common: argparse.ArgumentParser) -> None:
-    from ..cli import add_profile_args
-    from .ruleset import DEFAULT_SIP_KEEPALIVE
+    from ..nat.ruleset import DEFAULT_SIP_KEEPALIVE
+    from .args import add_profile_args, command_group
 
-    nat = subparsers.add_parser("nat", help="the QoS NAT gateway (nftables + cloud-init)")
-    sub = nat.add_subparsers(dest="nat_command", metavar="SUBCOMMAND", parser_class=type(nat))
-    sub.required = True
+    sub = command_group(subparsers, "nat", "the QoS NAT gateway (nftables + cloud-init)", metavar="SUBCOMMAND")
     p = sub.add_parser("render", parents=[common], help="print the nftables ruleset or the cloud-init document")
     add_profile_args(p)
     p.add_argument("--lan-if", required=True, metavar="IF", help="interface facing the private subnets")
@@ -47,7 +45,7 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
 
 
 def options_from_args(args: argparse.Namespace):
-    from .ruleset import NatOptions
+    from ..nat.ruleset import NatOptions
 
     try:
         return NatOptions(lan_if=args.lan_if, wan_if=args.wan_if, snat_address=args.snat_address,
@@ -59,9 +57,9 @@ def options_from_args(args: argparse.Namespace):
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from ..cli import profile_from_args
-    from .cloudinit import render_cloud_init
-    from .ruleset import render_ruleset
+    from ..nat.cloudinit import render_cloud_init
+    from ..nat.ruleset import render_ruleset
+    from .args import profile_from_args
 
     options = options_from_args(args)
     profile = profile_from_args(args)

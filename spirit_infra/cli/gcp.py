@@ -6,8 +6,9 @@ import argparse
 import json
 import sys
 
-from ..cli import ascii_int
 from ..errors import ConfigError
+from .args import ascii_int
+from .console import table
 
 __all__ = ["register"]
 
@@ -33,7 +34,7 @@ def _flag_error(e: ConfigError) -> ConfigError:
     return e
 
 
-def _rule_line(spec: dict) -> str:
+def _rule_row(spec: dict) -> tuple:
     i = spec["inputs"]
     if spec["type"].endswith("Firewall"):
         peers = i.get("destinationRanges") or i.get("sourceRanges") or []
@@ -47,13 +48,13 @@ def _rule_line(spec: dict) -> str:
     l4 = " ".join(f"{e[proto_key]}:{','.join(e['ports'])}" if e.get("ports") else f"{e[proto_key]}:any"
                   for e in entries)
     name = i.get("name") or i.get("ruleName")
-    return f"  {i['priority']:>10}  {i['direction']:<7} {action:<5} {name}  {l4}  {' '.join(peers)}"
+    return (i["priority"], i["direction"], action, name, l4, " ".join(peers))
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from ..cli import profile_from_args
-    from .policy import PolicyOptions, render_policy
-    from .rules import VpcOptions, render
+    from ..gcp.policy import PolicyOptions, render_policy
+    from ..gcp.rules import VpcOptions, render
+    from .args import profile_from_args
 
     prof = profile_from_args(args)
     try:
@@ -76,16 +77,15 @@ def _cmd_render(args: argparse.Namespace) -> int:
     for kind, r in out.items():
         counts = ", ".join(f"{n} {t}" for t, n in r.counts().items())
         print(f"{kind} for profile {r.profile}: {counts}")
-        for s in r.specs:
-            if "priority" in s["inputs"]:
-                print(_rule_line(s))
+        sys.stdout.write(table(("priority", "direction", "action", "name", "ports", "peers"),
+                               (_rule_row(s) for s in r.specs if "priority" in s["inputs"]), right=("priority",)))
         for w in r.widened:
             print(f"  widened: {w}")
     return 0
 
 
 def _cmd_nat(args: argparse.Namespace) -> int:
-    from .natcfg import NatOptions, render_nat
+    from ..gcp.natcfg import NatOptions, render_nat
 
     try:
         plan, specs = render_nat(NatOptions(
@@ -110,11 +110,9 @@ def _cmd_nat(args: argparse.Namespace) -> int:
 
 
 def register(subparsers, common: argparse.ArgumentParser) -> None:
-    from ..cli import add_profile_args
+    from .args import add_profile_args, command_group
 
-    gcp = subparsers.add_parser("gcp", help="GCP: VPC firewall rules, network firewall policy, Cloud NAT")
-    sub = gcp.add_subparsers(dest="gcp_command", metavar="COMMAND", parser_class=type(gcp))
-    sub.required = True
+    sub = command_group(subparsers, "gcp", "GCP: VPC firewall rules, network firewall policy, Cloud NAT")
 
     p = sub.add_parser("render", parents=[common], help="VPC firewall rules and the network firewall policy")
     add_profile_args(p)
