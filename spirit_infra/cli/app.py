@@ -28,6 +28,7 @@ COMMAND_MODULES = {
     "preview": "spirit_infra.cli.preview",
     "probe": "spirit_infra.cli.probe",
     "dns": "spirit_infra.cli.dns",
+    "terraform": "spirit_infra.cli.terraform",
 }
 CORE_COMMANDS = ("catalogue", "flows")
 

@@ -1,0 +1,168 @@
+"""AWS as Terraform: the specs of :mod:`spirit_infra.aws.rules`, :mod:`~spirit_infra.aws.fqdn` and
+:mod:`~spirit_infra.aws.natplan` as ``hashicorp/aws`` resources (pure).
+
+Terraform attribute names are the snake_case of the bridged provider's Pulumi inputs, except the
+repeated blocks Pulumi pluralises (:data:`RENAMES`). What Terraform needs that a Pulumi spec leaves to
+Pulumi's auto-naming (a security group's ``name_prefix``, a Network Firewall rule group's or policy's
+``name``) is ``<name_prefix>-<profile>-<spec name>``.
+
+- **rules**: ``aws_security_group`` (no inline rules: Terraform, like Pulumi, then removes the allow-all
+  egress AWS adds), one ``aws_vpc_security_group_egress_rule``/``ingress_rule`` per rule content, and
+  ``aws_ec2_managed_prefix_list`` for the Spirit ranges;
+- **fqdn-firewall**: the Network Firewall rule groups and policy, and the Route 53 Resolver DNS
+  Firewall (domain list, rule group, allow rule, VPC association). The firewall itself is not created:
+  it needs endpoint subnets and routes through them, the network owner's (as in the Pulumi component
+  without ``subnet_count``); attach ``network_firewall_policy_arn`` to it;
+- **nat**: an Elastic IP and a NAT gateway per availability zone, ``for_each`` over the
+  ``nat_public_subnet_ids`` input (keys are the zone labels; empty, the default: no NAT).
+"""
+
+from __future__ import annotations
+
+from ..aws import fqdn, natplan, rules
+from ..errors import CapabilityError
+from ..naming import AWS_NAME_MAX
+from .core import (
+    SENTINEL,
+    Parts,
+    TfResource,
+    address,
+    read_back_bridged,
+    ref,
+    sentinel_names,
+    substitute_prefix,
+    tags_expr,
+    to_tf,
+    var,
+)
+
+PROVIDER = ("aws", "hashicorp/aws", ">= 5.40, < 7.0")
+
+TYPES = {
+    rules.TYPE_SG: "aws_security_group",
+    rules.TYPE_EGRESS: "aws_vpc_security_group_egress_rule",
+    rules.TYPE_INGRESS: "aws_vpc_security_group_ingress_rule",
+    rules.TYPE_PREFIX_LIST: "aws_ec2_managed_prefix_list",
+    fqdn.TYPE_RULE_GROUP: "aws_networkfirewall_rule_group",
+    fqdn.TYPE_POLICY: "aws_networkfirewall_firewall_policy",
+    fqdn.TYPE_FIREWALL: "aws_networkfirewall_firewall",
+    fqdn.TYPE_DNS_DOMAIN_LIST: "aws_route53_resolver_firewall_domain_list",
+    fqdn.TYPE_DNS_RULE_GROUP: "aws_route53_resolver_firewall_rule_group",
+    fqdn.TYPE_DNS_RULE: "aws_route53_resolver_firewall_rule",
+    fqdn.TYPE_DNS_ASSOCIATION: "aws_route53_resolver_firewall_rule_group_association",
+    natplan.TYPE_EIP: "aws_eip",
+    natplan.TYPE_NAT_GATEWAY: "aws_nat_gateway",
+}
+PULUMI_TYPES = {v: k for k, v in TYPES.items()}
+#: Pulumi input -> Terraform block name, where it is not the snake_case
+RENAMES = {"entries": "entry", "subnetMappings": "subnet_mapping",
+           "statefulRuleGroupReferences": "stateful_rule_group_reference"}
+#: the zone label the NAT planner renders with; its resources become ``for_each`` over the zones
+_ZONE = "zone"
+NAME_PATTERN = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
+
+
+def _convert(specs, profile: str, layer: str, parts: Parts, template: str | None = None) -> None:
+    type_of = {s["name"]: TYPES[s["type"]] for s in specs}
+
+    def resolve(v: dict):
+        if "$ref" in v:
+            name = v["$ref"]
+            if template and name.endswith("-" + template):
+                return ref(type_of[name], address(name.removesuffix("-" + template)), v.get("attr", "id"),
+                           "each.key")
+            return ref(type_of[name], address(name), v.get("attr", "id"))
+        if v.get("$param") == "vpcId":
+            return var("vpc_id")
+        if v.get("$param") == "subnetIds" and template and v.get("key") == template:
+            return "${each.value}"
+        if "$managedPrefixList" in v:
+            raise CapabilityError(f"terraform: a rule referencing the AWS-managed prefix list "
+                                  f"{v['$managedPrefixList']} is not rendered as Terraform yet (use the Pulumi "
+                                  "component)")
+        raise CapabilityError(f"terraform: cannot render the reference {v!r}")  # pragma: no cover
+
+    for s in specs:
+        tf_type = TYPES[s["type"]]
+        name = s["name"].removesuffix("-" + template) if template else s["name"]
+        inputs = dict(s["inputs"])
+        tags = inputs.pop("tags", None)
+        body = to_tf(inputs, RENAMES, resolve)
+        if tags is not None:
+            body["tags"] = tags_expr(tags)
+        if tf_type == "aws_security_group":
+            body["name_prefix"] = f"{SENTINEL}-{profile}-{name}-"
+        elif tf_type in ("aws_networkfirewall_rule_group", "aws_networkfirewall_firewall_policy"):
+            body["name"] = f"{SENTINEL}-{profile}-{name}"
+        if template:
+            body["for_each"] = var("nat_public_subnet_ids")
+        flows = tuple(sorted({f for f in ((tags or {}).get("spirit-flow") or "").split(",") if f}))
+        parts.add(TfResource(tf_type, address(name), substitute_prefix(body), flows, layer))
+
+
+def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
+    """Add the AWS resources, inputs and outputs of ``layers`` for ``profile`` to ``parts``."""
+    pname = profile.name
+    parts.variables["vpc_id"] = {"type": "string", "description": "The VPC the security groups (and the DNS "
+                                 "Firewall association) belong to."}
+    names: list[str] = []
+    if "rules" in layers:
+        sg = rules.render(profile, rules.SgOptions(name=SENTINEL, fqdn_firewall="fqdn-firewall" in layers))
+        _convert(sg.resources, pname, "rules", parts)
+        parts.notes.extend(sg.warnings)
+        parts.outputs["security_group_ids"] = {
+            "description": "The security groups' ids by group (attach every one to the SBC's or clients' "
+                           "network interfaces).",
+            "value": {g["name"]: ref("aws_security_group", address(g["name"])) for g in sg.groups}}
+        parts.outputs["prefix_list_ids"] = {
+            "description": "The Spirit ranges' customer-managed prefix lists by family.",
+            "value": {p["name"]: ref("aws_ec2_managed_prefix_list", address(p["name"])) for p in sg.prefix_lists}}
+        names += [p["inputs"]["name"] for p in sg.prefix_lists]
+    if "fqdn-firewall" in layers:
+        fw = fqdn.render_firewall(profile, fqdn.FirewallOptions(dns_firewall=True, name=SENTINEL))
+        _convert(fw.resources, pname, "fqdn-firewall", parts)
+        parts.notes.extend(fw.warnings)
+        groups = [s for s in fw.resources if s["type"] == fqdn.TYPE_RULE_GROUP]
+        parts.outputs["network_firewall_policy_arn"] = {
+            "description": "The Network Firewall policy: give it to your aws_networkfirewall_firewall and route "
+                           "egress through its endpoints.",
+            "value": ref("aws_networkfirewall_firewall_policy", "nfw-policy", "arn")}
+        parts.outputs["network_firewall_rule_group_arns"] = {
+            "description": "The stateful rule groups by role.",
+            "value": {g["name"]: ref("aws_networkfirewall_rule_group", address(g["name"]), "arn") for g in groups}}
+        parts.outputs["dns_firewall_rule_group_id"] = {
+            "description": "The Route 53 Resolver DNS Firewall rule group (associated with the VPC).",
+            "value": ref("aws_route53_resolver_firewall_rule_group", "dnsfw-group")}
+        names += [s["inputs"]["name"] for s in fw.resources if "name" in s["inputs"]]
+        names += [f"{SENTINEL}-{pname}-{g['name']}" for g in groups] + [f"{SENTINEL}-{pname}-nfw-policy"]
+    if "nat" in layers:
+        nat = natplan.render_nat(pname, [_ZONE])
+        _convert(nat.resources, pname, "nat", parts, template=_ZONE)
+        parts.notes.extend(nat.warnings)
+        parts.notes.append(f"the NAT gateway's idle timeout is {natplan.NAT_IDLE_TIMEOUT_SECONDS} s (fixed by "
+                           "AWS): keep SIP keepalives shorter (30 s is typical)")
+        parts.variables["nat_public_subnet_ids"] = {
+            "type": "map(string)", "default": {},
+            "description": "A public subnet per availability zone for the managed NAT, keyed by a stable zone "
+                           "label (e.g. {a = \"subnet-...\"}): one Elastic IP and NAT gateway per key. Empty: no NAT."}
+        parts.outputs["nat_gateway_ids"] = {"description": "The NAT gateways by zone label.",
+                                            "value": "${for k, g in aws_nat_gateway.natgw : k => g.id}"}
+        parts.outputs["nat_public_ips"] = {"description": "The NAT gateways' public addresses by zone label "
+                                           "(for Spirit's allowlist).",
+                                           "value": "${for k, e in aws_eip.eip : k => e.public_ip}"}
+    room = sentinel_names(names, AWS_NAME_MAX, "name_prefix") if names else 30
+    parts.variables["name_prefix"] = {
+        "type": "string", "default": "spirit",
+        "description": "The first part of every name the module chooses (prefix lists, rule groups, the DNS "
+                       "Firewall, security groups' name prefixes).",
+        "validation": [{"condition": f"${{can(regex(\"{NAME_PATTERN}\", var.name_prefix)) && "
+                                     f"length(var.name_prefix) <= {room}}}",
+                        "error_message": f"The name_prefix must be lower-case letters, digits and '-', at most "
+                                         f"{room} characters (AWS names are at most {AWS_NAME_MAX})."}]}
+    parts.variables["tags"] = {"type": "map(string)", "default": {},
+                               "description": "Tags added to every taggable resource (the spirit-* marks win)."}
+
+
+def read_back(main: dict) -> list[dict]:
+    """The module's resources as the readers take them (Pulumi type token, camelCase inputs, ``$ref``)."""
+    return read_back_bridged(main, PULUMI_TYPES, RENAMES, ("for_each", "name_prefix"))

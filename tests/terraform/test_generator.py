@@ -1,0 +1,202 @@
+"""The Terraform generator (issue 17): checked-in modules equal to it, deterministic, no ``count``, every
+module exact when read back with the project's readers, and the churn corpus re-addresses nothing of
+an unedited flow."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from spirit_infra import Overrides, build_profile, project
+from spirit_infra.aws import SG_CAPS
+from spirit_infra.aws import read as aws_read
+from spirit_infra.aws.fqdn import FirewallOptions, read_firewall, render_firewall
+from spirit_infra.azure import firewall_policy as az_fw
+from spirit_infra.azure import rules as az_rules
+from spirit_infra.gcp import rules as gcp_rules
+from spirit_infra.gcp.policy import POLICY_CAPS, POLICY_RULE_TYPE
+from spirit_infra.profiles import with_extra_flows
+from spirit_infra.terraform import read_back, render_module, resources_of
+from spirit_infra.terraform.regenerate import expected_files
+
+ROOT = Path(__file__).resolve().parents[2]
+CLOUDS = ("aws", "azure", "gcp")
+PROFILES = ("phones", "communicator", "sbc")
+CASES = [(c, p) for c in CLOUDS for p in PROFILES]
+
+
+def _profile(name: str, extra: str | None = None):
+    ov = Overrides()
+    if extra:
+        ov = with_extra_flows(ov, str(ROOT / "presets" / extra))
+    return build_profile(name, ov)
+
+
+def test_checked_in_modules_and_examples_equal_the_generator():
+    want = expected_files()
+    got = {str(p.relative_to(ROOT)): p.read_text(encoding="utf-8")
+           for p in (ROOT / "terraform").rglob("*") if p.is_file()}
+    stale = sorted(k for k in want if got.get(k) != want[k])
+    extra = sorted(set(got) - set(want))
+    assert not stale and not extra, (f"regenerate with `python -m spirit_infra.terraform.regenerate`: differing "
+                                     f"{stale}, not generated {extra}")
+    assert {k.split("/")[2] for k in want if k.startswith("terraform/modules/")} == {
+        f"{c}-{p}" for c, p in CASES}
+
+
+def test_byte_identical_for_the_same_input():
+    a = render_module(_profile("sbc"), "aws").files
+    b = render_module(_profile("sbc"), "aws").files
+    assert a == b
+    for name, text in a.items():
+        if name.endswith(".json"):
+            assert text == json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n", name
+
+
+def _walk_keys(value, out: set[str]):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out.add(k)
+            if k not in ("tags", "labels"):
+                _walk_keys(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            _walk_keys(v, out)
+
+
+@pytest.mark.parametrize("cloud,profile", CASES)
+def test_no_count_and_no_inline_rules(cloud, profile):
+    main = render_module(_profile(profile), cloud).main
+    keys: set[str] = set()
+    _walk_keys(main, keys)
+    assert "count" not in keys and "count.index" not in json.dumps(main)
+    for sg in main["resource"].get("aws_security_group", {}).values():
+        assert "ingress" not in sg and "egress" not in sg  # separate rule resources only
+    assert "security_rule" not in json.dumps(main["resource"].get("azurerm_network_security_group", {}))
+
+
+def _only(resources, *types):
+    return [r for r in resources if r["type"] in types]
+
+
+EXACT = [(c, p, None) for c, p in CASES] + [(c, "sbc", "sbc-host.yaml") for c in CLOUDS]
+
+
+@pytest.mark.parametrize("cloud,profile,extra", EXACT)
+def test_read_back_is_exact(cloud, profile, extra):
+    """Each layer's resources, read back with the project's readers, equal the profile projected on it
+    (the packaged catalogue, and with the SBC host preset's customer flows)."""
+    prof = _profile(profile, extra)
+    res = read_back(cloud, render_module(prof, cloud).main)
+    if cloud == "aws":
+        rules = _only(res, "aws:ec2/securityGroup:SecurityGroup", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+                      "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+                      "aws:ec2/managedPrefixList:ManagedPrefixList")
+        assert aws_read(rules) == project(prof.allowed, SG_CAPS).allowed
+        fw = render_firewall(prof, FirewallOptions(dns_firewall=True))
+        assert read_firewall(res) == fw.projected
+    elif cloud == "azure":
+        assert az_rules.read(res) == project(prof.allowed, az_rules.NSG_CAPS).allowed
+        egress = prof.allowed.select(direction="egress")
+        assert az_fw.read(res) == project(egress, az_fw.FW_CAPS).allowed
+    else:
+        vpc = _only(res, gcp_rules.FIREWALL_TYPE)
+        assert gcp_rules.read(vpc) == project(prof.allowed, gcp_rules.VPC_CAPS).allowed
+        assert gcp_rules.read(_only(res, POLICY_RULE_TYPE)) == project(prof.allowed, POLICY_CAPS).allowed
+
+
+def test_read_back_bites():
+    """A rule edited in the module (a port widened) reads back different: the comparison can fail."""
+    prof = _profile("sbc")
+    main = render_module(prof, "aws").main
+    rule = next(iter(main["resource"]["aws_vpc_security_group_ingress_rule"].values()))
+    rule["to_port"] = 65535
+    rules = [r for r in read_back("aws", main) if "Rule" in r["type"] or "Group" in r["type"] or "Prefix" in r["type"]]
+    assert aws_read(rules) != project(prof.allowed, SG_CAPS).allowed
+    main = render_module(prof, "azure").main
+    rule = next(iter(main["resource"]["azurerm_network_security_rule"].values()))
+    rule["access"] = "Deny" if rule["access"] == "Allow" else "Allow"
+    assert az_rules.read(read_back("azure", main)) != project(prof.allowed, az_rules.NSG_CAPS).allowed
+
+
+# ---- the same voice-tuned NAT values as the Pulumi planners -------------------------------------------
+
+def test_managed_nat_carries_the_planners_voice_settings():
+    from spirit_infra.azure.nat_plan import NatOptions as AzNat
+    from spirit_infra.azure.nat_plan import plan_nat
+    from spirit_infra.gcp.natcfg import NatOptions, render_nat
+
+    prof = _profile("sbc")
+    gcp = render_module(prof, "gcp").main["resource"]
+    nat = gcp["google_compute_router_nat"]["nat"]
+    plan, _ = render_nat(NatOptions(profile="sbc"))
+    assert nat["enable_endpoint_independent_mapping"] is True
+    assert nat["udp_idle_timeout_sec"] == plan.settings["udpIdleTimeoutSec"] >= 300
+    assert nat["min_ports_per_vm"] == plan.settings["minPortsPerVm"]
+    assert nat["for_each"] == "${var.nat_regions}" and nat["router"] == "${google_compute_router.router[each.key].name}"
+    az = render_module(prof, "azure").main["resource"]["azurerm_nat_gateway"]["natgw"]
+    assert az["idle_timeout_in_minutes"] == plan_nat(AzNat(profile="sbc")).tcp_idle_timeout_minutes
+    aws = render_module(prof, "aws").main["resource"]
+    assert aws["aws_nat_gateway"]["natgw"]["for_each"] == "${var.nat_public_subnet_ids}"
+    assert aws["aws_nat_gateway"]["natgw"]["allocation_id"] == "${aws_eip.eip[each.key].allocation_id}"
+
+
+# ---- churn: the flow-edit corpus on the generated modules ---------------------------------------------
+
+def _churn_cases():
+    from tests.churn.helpers import flow_edits
+
+    return [(c, p, e) for c in CLOUDS for p in PROFILES for e, _ in flow_edits(p)]
+
+
+CHURN = _churn_cases()
+
+
+def _identity(r, touched: set[str]) -> dict:
+    body = r.body
+    out = {k: body.get(k) for k in ("name", "name_prefix", "priority", "rule_name") if k in body}
+    if r.type == "azurerm_firewall_policy_rule_collection_group":  # one collection per flow inside it
+        out["collections"] = {c["name"]: c["priority"] for kind in ("network_rule_collection",
+                                                                     "application_rule_collection")
+                              for c in body.get(kind, []) if not set(_collection_flows(c)) & touched}
+    return out
+
+
+def _collection_flows(c) -> list[str]:
+    from spirit_infra import marks
+
+    return [f for rule in c["rule"] for f in marks.parse_description(rule.get("description"))
+            .get(marks.FLOW_KEY, "").split(",") if f]
+
+
+@pytest.mark.parametrize("cloud,profile,edit", CHURN, ids=[f"{c}-{p}-{e}" for c, p, e in CHURN])
+def test_flow_edit_readdresses_no_other_flow(cloud, profile, edit, tmp_path):
+    from spirit_infra.errors import ConfigError
+    from tests.churn.helpers import base_config, flow_edits, profile_of, touched_flows
+
+    cfg = base_config(cloud, profile)
+    before_prof = profile_of(cfg, tmp_path / "base")
+    try:
+        after_prof = profile_of(dict(flow_edits(profile))[edit](cfg, tmp_path / "edit"), tmp_path / "edit")
+    except ConfigError as e:  # the sbc profile cannot lose a row it is built from: refused in one line
+        assert profile == "sbc" and edit.startswith("remove-") and "\n" not in str(e)
+        return
+    touched = touched_flows(before_prof, after_prof)
+    before = resources_of(before_prof, cloud)
+    after = {(r.type, r.address): r for r in resources_of(after_prof, cloud)}
+    compared = 0
+    for r in before:
+        if r.flows and set(r.flows) <= touched:
+            continue  # the edited flow's own resource may move
+        compared += 1
+        twin = after.get((r.type, r.address))
+        assert twin is not None, f"{r.type}.{r.address} (flows {list(r.flows) or '-'}) is re-addressed or gone"
+        assert _identity(twin, touched) == _identity(r, touched), f"{r.type}.{r.address} changed its name or priority"
+    assert compared > 0
+
+
+def test_churn_corpus_covers_every_cloud_and_profile():
+    assert {(c, p) for c, p, _ in CHURN} == set(CASES)
+    assert len(CHURN) >= 9 * 5
