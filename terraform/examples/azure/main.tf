@@ -31,18 +31,18 @@ variable "nat_subnet_ids" {
 }
 
 module "spirit_sbc" {
-  source      = "../../modules/azure-sbc"
+  source              = "../../modules/azure-sbc"
   resource_group_name = var.resource_group_name
-  location = var.location
-  name_prefix = "spirit-sbc"
-  tags        = { environment = "example" }
-  nat_subnet_ids = var.nat_subnet_ids
+  location            = var.location
+  name_prefix         = "spirit-sbc"
+  tags                = { environment = "example" }
+  nat_subnet_ids      = var.nat_subnet_ids
 }
 
 module "spirit_phones" {
-  source      = "../../modules/azure-phones"
+  source              = "../../modules/azure-phones"
   resource_group_name = var.resource_group_name
-  location = var.location
-  name_prefix = "spirit-phones"
-  tags        = { environment = "example" }
+  location            = var.location
+  name_prefix         = "spirit-phones"
+  tags                = { environment = "example" }
 }

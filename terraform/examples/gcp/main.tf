@@ -32,13 +32,13 @@ variable "nat_regions" {
 
 module "spirit_sbc" {
   source      = "../../modules/gcp-sbc"
-  network = var.network
+  network     = var.network
   name_prefix = "spirit-sbc"
   nat_regions = var.nat_regions
 }
 
 module "spirit_phones" {
   source      = "../../modules/gcp-phones"
-  network = var.network
+  network     = var.network
   name_prefix = "spirit-phones"
 }
