@@ -208,3 +208,21 @@ def test_flow_edit_readdresses_no_other_flow(cloud, profile, edit, tmp_path):
 def test_churn_corpus_covers_every_cloud_and_profile():
     assert {(c, p) for c, p, _ in CHURN} == set(CASES)
     assert len(CHURN) >= 9 * 5
+
+
+LIMITS = {"aws": 64, "gcp": 63}
+
+
+@pytest.mark.parametrize("cloud,profile", [(c, p) for c, p in CASES if c in LIMITS])
+def test_name_prefix_validation_fits_the_longest_name(cloud, profile):
+    """The name_prefix input's validated maximum is exactly what the longest name leaves room for."""
+    import re
+
+    module = render_module(_profile(profile), cloud)
+    cond = module.variables["variable"]["name_prefix"]["validation"][0]["condition"]
+    room = int(re.search(r"length\(var\.name_prefix\) <= (\d+)", cond).group(1))
+    names = [v for by in module.main["resource"].values() for body in by.values()
+             for k, v in body.items() if k in ("name", "rule_name") and "${var.name_prefix}" in v]
+    assert names
+    longest = max(len(n.replace("${var.name_prefix}", "p" * room)) for n in names)
+    assert longest == LIMITS[cloud]
