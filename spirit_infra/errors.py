@@ -7,9 +7,11 @@ cannot hold) is a :class:`SpiritError`. The CLI prints ``str(error)`` as one lin
     ├── InputError            bad input: carries file, line, field and what is wrong
     │   ├── CatalogueError    the catalogue or an override file
     │   └── ConfigError       stack config, component Args or CLI options
-    └── RenderError           a valid input that a target cannot express
-        ├── CapabilityError   a dimension the target cannot express and may not widen
-        └── QuotaError        a limit (rule quota, priority band, name length) would be exceeded
+    ├── RenderError           a valid input that a target cannot express
+    │   ├── CapabilityError   a dimension the target cannot express and may not widen
+    │   └── QuotaError        a limit (rule quota, priority band, name length) would be exceeded
+    └── MissingExtraError     a cloud used without its SDK extra (``pip install 'spirit-infra[aws]'``);
+                              also a ModuleNotFoundError, as the import it stands for
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ __all__ = [
     "RenderError",
     "CapabilityError",
     "QuotaError",
+    "MissingExtraError",
 ]
 
 
@@ -73,3 +76,12 @@ class CapabilityError(RenderError):
 
 class QuotaError(RenderError):
     """A platform limit would be exceeded; the message carries the figures."""
+
+
+class MissingExtraError(SpiritError, ModuleNotFoundError):
+    """A cloud is used but its Pulumi SDK, an optional extra, is not installed."""
+
+    def __init__(self, cloud: str, module: str):
+        self.cloud = cloud
+        super().__init__(f"{cloud}: the {cloud} SDK ({module}) is not installed: "
+                         f"pip install 'spirit-infra[{cloud}]'", name=module)

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 CORE = ["spirit_infra", "spirit_infra.catalogue", "spirit_infra.flows", "spirit_infra.profiles",
-        "spirit_infra.cli"]
+        "spirit_infra.cli", "spirit_infra.extras"]
 #: pure cloud modules, checked when they exist (they are written alongside the core)
 OPTIONAL_PURE = ["spirit_infra.aws.rules", "spirit_infra.azure.rules", "spirit_infra.gcp.rules",
                  "spirit_infra.nat.ruleset"]

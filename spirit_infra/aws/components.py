@@ -21,16 +21,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 
 from .. import management
 from ..errors import ConfigError
+from ..extras import sdk
 from ..naming import current_stack, physical_prefix
 from ..planning import planned
 from ..profiles import Overrides, Profile, resolve_args_profile
 from . import fqdn as _fqdn
 from . import rules as _rules
 from .quota import DEFAULT_GROUPS_PER_INTERFACE, DEFAULT_QUOTA
+
+aws = sdk("aws")  # one line naming the extra when it is not installed
 
 __all__ = ["SpiritSecurityGroupsArgs", "SpiritSecurityGroups", "SpiritNetworkFirewallArgs", "SpiritNetworkFirewall",
            "SpiritManagementAccessArgs", "SpiritManagementAccess", "register_specs", "resolve_profile"]

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 
 import netaddr
 import pulumi
-import pulumi_aws as aws
 
 from ..errors import ConfigError
+from ..extras import sdk
 from ..marks import tags as spirit_tags
+
+aws = sdk("aws")  # one line naming the extra when it is not installed
 
 __all__ = ["AwsNetworkArgs", "AwsNetwork", "AwsFirewallRoutingArgs", "AwsFirewallRouting"]
 

@@ -13,11 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
-import pulumi_aws as aws
 
 from .. import marks
 from ..errors import ConfigError
+from ..extras import sdk
 from ..nat.instance import QosNatSettings
+
+aws = sdk("aws")  # one line naming the extra when it is not installed
 
 __all__ = ["AwsQosNat", "AwsQosNatArgs", "DEFAULT_AMI", "DEFAULT_INSTANCE_TYPE"]
 

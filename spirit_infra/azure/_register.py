@@ -24,8 +24,9 @@ def snake(key: str) -> str:
 
 
 def sdk_class(type_token: str):
-    import pulumi_azure_native as azure_native
+    from ..extras import sdk
 
+    azure_native = sdk("azure")  # one line naming the extra when it is not installed
     pkg, module, cls = type_token.split(":")
     assert pkg == "azure-native", type_token
     return getattr(getattr(azure_native, module), cls)

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 
 import netaddr
 import pulumi
-import pulumi_azure_native as azure_native
 
 from ..errors import ConfigError
+from ..extras import sdk
 from ..marks import tags as spirit_tags
+
+azure_native = sdk("azure")  # one line naming the extra when it is not installed
 
 __all__ = ["AzureNetworkArgs", "AzureNetwork", "AzureSiteSubnetsArgs", "AzureSiteSubnets"]
 

@@ -15,11 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pulumi
-import pulumi_azure_native as azure
 
 from .. import marks
 from ..errors import ConfigError
+from ..extras import sdk
 from ..nat.instance import QosNatSettings
+
+azure = sdk("azure")  # one line naming the extra when it is not installed
 
 __all__ = ["AzureQosNat", "AzureQosNatArgs", "DEFAULT_IMAGE", "DEFAULT_VM_SIZE"]
 

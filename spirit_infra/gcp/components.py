@@ -18,15 +18,17 @@ import re
 from dataclasses import dataclass, field, fields
 
 import pulumi
-import pulumi_gcp as gcp
 
 from .. import management
 from ..errors import ConfigError
+from ..extras import sdk
 from ..naming import current_stack, physical_prefix
 from ..profiles import PROFILES, Overrides, build_profile, with_extra_flows
 from .natcfg import NatOptions, render_nat
 from .policy import PolicyOptions, render_policy
 from .rules import VpcOptions, render
+
+gcp = sdk("gcp")  # one line naming the extra when it is not installed
 
 __all__ = ["VpcFirewallArgs", "GcpVpcFirewallRules", "FirewallPolicyArgs", "GcpFirewallPolicy", "VoiceNatArgs",
            "GcpVoiceNat"]

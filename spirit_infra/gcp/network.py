@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 import netaddr
 import pulumi
-import pulumi_gcp as gcp
 
 from ..errors import ConfigError
+from ..extras import sdk
+
+gcp = sdk("gcp")  # one line naming the extra when it is not installed
 
 __all__ = ["GcpNetworkArgs", "GcpNetwork"]
 

@@ -13,11 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
-import pulumi_gcp as gcp
 
 from .. import marks
 from ..errors import ConfigError
+from ..extras import sdk
 from ..nat.instance import QosNatSettings
+
+gcp = sdk("gcp")  # one line naming the extra when it is not installed
 
 __all__ = ["GcpQosNat", "GcpQosNatArgs", "DEFAULT_IMAGE", "DEFAULT_MACHINE_TYPE"]
 

@@ -8,7 +8,6 @@ resource group (the first resource) is registered.
 from __future__ import annotations
 
 import pulumi
-import pulumi_azure_native as azure_native
 
 from ..azure.components import (
     FirewallPolicyArgs,
@@ -21,10 +20,13 @@ from ..azure.components import (
 from ..azure.nat import NatGatewayArgs, SpiritNatGateway
 from ..azure.network import AzureNetwork, AzureNetworkArgs, AzureSiteSubnets, AzureSiteSubnetsArgs
 from ..azure.qos_nat import AzureQosNat, AzureQosNatArgs
+from ..extras import sdk
 from ..marks import tags as spirit_tags
 from ..planning import PENDING, bind
 from ..stackconfig import StackConfig
 from . import blame
+
+azure_native = sdk("azure")  # one line naming the extra when it is not installed
 
 __all__ = ["compose"]
 
