@@ -14,11 +14,12 @@ import importlib.util
 from types import ModuleType
 
 from .errors import MissingExtraError
+from .registry import CLOUDS
 
 __all__ = ["SDKS", "sdk", "installed"]
 
-#: cloud (the extra's name) -> the SDK module that extra installs
-SDKS = {"aws": "pulumi_aws", "azure": "pulumi_azure_native", "gcp": "pulumi_gcp"}
+#: cloud (the extra's name) -> the SDK module that extra installs (from the registry's table)
+SDKS = {c.name: c.sdk for c in CLOUDS.values()}
 
 
 def sdk(cloud: str) -> ModuleType:

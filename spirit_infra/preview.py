@@ -148,10 +148,9 @@ class PreviewResult:
 
 
 def _verify(cfg: StackConfig, profile: Profile, resources: list[dict]) -> list[LayerVerdict]:
-    import importlib
+    from .registry import cloud
 
-    mod = importlib.import_module(f"spirit_infra.{cfg.cloud}.verify")
-    return list(mod.verify(resources, profile, cfg))
+    return list(cloud(cfg.cloud).load("verify").verify(resources, profile, cfg))
 
 
 def preview_stack(project: Path, name: str, cfg: StackConfig, merged: dict[str, Any]) -> PreviewResult:

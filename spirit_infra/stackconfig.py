@@ -21,10 +21,11 @@ import netaddr
 
 from .errors import ConfigError
 from .profiles import PROFILES, Overrides, SbcPorts, build_profile, overrides_from_mapping, parse_port_text
+from .registry import CLOUDS as _REGISTRY
 
 __all__ = ["KEYS", "Key", "StackConfig", "Site", "parse", "load_stack_file", "read_stack_file", "CLOUDS", "NAT_MODES", "LAYERS"]
 
-CLOUDS = ("aws", "azure", "gcp")
+CLOUDS = tuple(_REGISTRY)  # the registry's table: aws, azure, gcp
 NAT_MODES = ("none", "managed", "qos-instance")
 LAYERS = ("rules", "fqdn-firewall")
 

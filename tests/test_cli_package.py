@@ -3,7 +3,6 @@ CLI, every subcommand the parser names is a module that exists, and tables come 
 
 from __future__ import annotations
 
-import ast
 import importlib
 import importlib.util
 import io
@@ -11,34 +10,19 @@ import re
 from pathlib import Path
 
 import pytest
+from imports import PACKAGE, imports
 
-import spirit_infra
 from spirit_infra.cli import app
 from spirit_infra.cli.console import Progress, table
 
-PACKAGE = Path(spirit_infra.__file__).parent
 #: a standalone program, not the library: cloud-init installs it verbatim on the QoS NAT instance
 #: (/usr/local/sbin/spirit-nat-resolver), where it parses its own two flags with the standard library
 #: and ``python -m spirit_infra``, which is the CLI's entry point and nothing else
 STANDALONE = {PACKAGE / "nat" / "resolver.py", PACKAGE / "__main__.py"}
 
 
-def _imports(path: Path, root: Path = PACKAGE.parent) -> set[str]:
-    """Absolute names of every module ``path`` (under ``root``) imports, relative imports resolved."""
-    package = path.relative_to(root).with_suffix("").parts[:-1]
-    out = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            out |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            base = list(package[:len(package) - node.level + 1]) if node.level else []
-            mod = ".".join([*base, *(node.module.split(".") if node.module else [])])
-            out |= {mod} | {f"{mod}.{a.name}" for a in node.names}
-    return out
-
-
 def _cli_imports(path: Path, root: Path = PACKAGE.parent) -> list[str]:
-    return sorted(m for m in _imports(path, root) if m == "argparse" or m == "spirit_infra.cli"
+    return sorted(m for m in imports(path, root) if m == "argparse" or m == "spirit_infra.cli"
                   or m.startswith("spirit_infra.cli."))
 
 

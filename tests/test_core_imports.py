@@ -12,7 +12,8 @@ import pytest
 CORE = ["spirit_infra", "spirit_infra.catalogue", "spirit_infra.flows", "spirit_infra.profiles",
         "spirit_infra.cli", "spirit_infra.extras"]
 #: pure cloud modules, checked when they exist (they are written alongside the core)
-OPTIONAL_PURE = ["spirit_infra.aws.rules", "spirit_infra.azure.rules", "spirit_infra.gcp.rules",
+OPTIONAL_PURE = ["spirit_infra.aws.rules", "spirit_infra.azure.rules", "spirit_infra.gcp.rules", "spirit_infra.registry",
+                 "spirit_infra.aws.layers", "spirit_infra.azure.layers", "spirit_infra.gcp.layers", "spirit_infra.gcp.reader",
                  "spirit_infra.nat.ruleset"]
 
 

@@ -15,15 +15,15 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import InputError, SpiritError
+from ..registry import CLOUDS
 from .args import Parser, add_profile_args, profile_from_args
 
 __all__ = ["main", "build_parser", "COMMAND_MODULES", "CORE_COMMANDS"]
 
-#: Subcommands of other modules of this package (each defines ``register(subparsers, common)``), in help order.
+#: Subcommands of other modules of this package (each defines ``register(subparsers, common)``), in help order:
+#: one per cloud of the registry's table, then the rest.
 COMMAND_MODULES = {
-    "aws": "spirit_infra.cli.aws",
-    "azure": "spirit_infra.cli.azure",
-    "gcp": "spirit_infra.cli.gcp",
+    **{c.name: c.cli for c in CLOUDS.values()},
     "nat": "spirit_infra.cli.nat",
     "preview": "spirit_infra.cli.preview",
     "probe": "spirit_infra.cli.probe",

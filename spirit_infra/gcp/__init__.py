@@ -13,7 +13,8 @@ import importlib
 
 from .natcfg import NatOptions, NatPlan, plan_nat, render_nat
 from .policy import POLICY_CAPS, PolicyOptions, render_policy
-from .rules import VPC_CAPS, Rendered, VpcOptions, read, render
+from .reader import read
+from .rules import VPC_CAPS, Rendered, VpcOptions, render
 
 _COMPONENTS = ("GcpVpcFirewallRules", "VpcFirewallArgs", "GcpFirewallPolicy", "FirewallPolicyArgs", "GcpVoiceNat",
                "VoiceNatArgs")

@@ -8,7 +8,7 @@ ports or DNS names (:data:`VPC_CAPS`); the projection reports both widenings. St
 adds explicit deny-all egress rules (IPv4 and IPv6) at a low priority, above GCP's implied allow-all
 egress.
 
-Read: :func:`read` understands ``gcp:compute/firewall:Firewall`` and the firewall policy rule types
+Read (:func:`spirit_infra.gcp.reader.read`, which also reads the policies) understands ``gcp:compute/firewall:Firewall`` and the firewall policy rule types
 (see :mod:`spirit_infra.gcp.policy`) as registered (camelCase inputs), including stacks spirit-infra
 did not build:
 
@@ -55,15 +55,13 @@ from .common import (
     PLATFORM_REFUSED,
     Rule,
     check_name,
-    evaluate,
-    everything,
     ports_from_gcp,
     ports_to_gcp,
     short_hash,
     split_by_version,
 )
 
-__all__ = ["VPC_CAPS", "FIREWALL_TYPE", "VpcOptions", "Rendered", "render", "read", "read_firewall"]
+__all__ = ["VPC_CAPS", "FIREWALL_TYPE", "VpcOptions", "Rendered", "render", "read_firewall"]
 
 VPC_CAPS = Capabilities("gcp-vpc-firewall", source_ports=False, fqdn=False, **PLATFORM_REFUSED)
 FIREWALL_TYPE = "gcp:compute/firewall:Firewall"
@@ -332,33 +330,3 @@ def read_firewall(inputs: dict, name: str = "") -> list[Rule]:
         if terms:
             rules.append(Rule(priority, action, AllowedSet(terms), flow, name))
     return rules
-
-
-def read(resources: Iterable[dict], *, implied: bool = True, policy_first: bool = False) -> AllowedSet:
-    """What a set of GCP resources allows (VPC firewall rules and firewall policy rules together).
-
-    Layers, each first-match by priority: hierarchical firewall policies, VPC firewall rules, the global
-    network firewall policy, regional network firewall policies (``policy_first=True``: network
-    policies before the VPC rules, GCP's BEFORE_CLASSIC_FIREWALL order), then the implied rules.
-    Other resource types are ignored.
-    """
-    from .policy import POLICY_RULE_TYPES, read_policy_rules
-
-    vpc: list[Rule] = []
-    policies: dict[tuple[int, str], list[Rule]] = defaultdict(list)
-    for r in resources:
-        rtype, inputs, name = r.get("type", ""), r.get("inputs") or {}, r.get("name", "")
-        if rtype == FIREWALL_TYPE:
-            vpc.extend(read_firewall(inputs, name))
-        elif rtype in POLICY_RULE_TYPES:
-            rank = POLICY_RULE_TYPES[rtype]
-            policy = str(inputs.get("firewallPolicy") or inputs.get("name") if rtype.endswith("WithRules")
-                         else inputs.get("firewallPolicy") or "")
-            policies[(rank, policy)].extend(read_policy_rules(rtype, inputs, name))
-    hierarchical = [rules for (rank, _), rules in sorted(policies.items()) if rank == 0]
-    network = [rules for (rank, _), rules in sorted(policies.items()) if rank > 0]
-    layers = hierarchical + (network + [vpc] if policy_first else [vpc] + network)
-    if implied:
-        layers.append([Rule(PRIORITY_MAX + 1, "allow", everything("egress"), "", "implied-allow-egress"),
-                       Rule(PRIORITY_MAX + 1, "deny", everything("ingress"), "", "implied-deny-ingress")])
-    return evaluate(layers)

@@ -7,7 +7,8 @@ from ..flows import project
 from ..verdict import LayerVerdict
 from .common import everything
 from .policy import POLICY_CAPS, POLICY_RULE_TYPES
-from .rules import FIREWALL_TYPE, VPC_CAPS, read
+from .reader import read
+from .rules import FIREWALL_TYPE, VPC_CAPS
 
 __all__ = ["verify"]
 

@@ -11,7 +11,7 @@ attached to them (:func:`spirit_infra.policy.resources.role_members`).
 - Azure: the NSGs with Azure's built-in rules (``azure.rules.read(include_default_rules=True)``) and,
   when the role has firewall-policy rule collection groups, the firewall policy;
 - GCP: the VPC firewall rules, and each network firewall policy, as separate layers (each read with
-  ``gcp.rules.read`` and GCP's implied rules). GCP stops at the first layer whose rule matches, but the
+  ``gcp.reader.read`` and GCP's implied rules). GCP stops at the first layer whose rule matches, but the
   algebra cannot relate a DNS name allowed in a policy to the addresses a VPC deny-all drops, so the
   check is conservative: a flow must pass every layer present.
 
@@ -37,13 +37,8 @@ from dataclasses import dataclass
 from .. import marks
 from ..errors import SpiritError
 from ..flows import ANY_PORTS, AllowedSet, Capabilities, Peer, Term, project
-from .resources import (
-    AWS_NFW_GROUP,
-    AZURE_FW_GROUP,
-    cloud_of,
-    role_members,
-    roles_in,
-)
+from ..registry import cloud_of, layers_of
+from .resources import role_members, roles_in
 from .settings import Settings
 
 __all__ = ["Finding", "egress_coverage", "egress_broader", "layers", "roles_to_check"]
@@ -68,45 +63,15 @@ def roles_to_check(resources: list[dict], settings: Settings) -> list[tuple[str,
 
 
 def layers(members: list[dict]) -> dict[str, list[tuple[str, AllowedSet]]]:
-    """cloud -> [(layer name, egress it allows)] for the given role members."""
+    """cloud -> [(layer name, egress it allows)] for the given role members (the registry's layers)."""
     out: dict[str, list[tuple[str, AllowedSet]]] = {}
     by_cloud: dict[str, list[dict]] = {}
     for r in members:
         if cloud_of(r):
             by_cloud.setdefault(cloud_of(r), []).append(r)
     for cloud, rs in sorted(by_cloud.items()):
-        ls: list[tuple[str, AllowedSet]] = []
-        if cloud == "aws":
-            from ..aws.fqdn import read_firewall
-            from ..aws.rules import read
-
-            if any(r["type"].startswith("aws:ec2/securityGroup") or r["type"].startswith("aws:vpc/securityGroup")
-                   for r in rs):
-                ls.append(("security groups", read(rs).select(direction="egress")))
-            if any(r["type"] == AWS_NFW_GROUP for r in rs):
-                ls.append(("network firewall", read_firewall(rs).select(direction="egress")))
-        elif cloud == "azure":
-            from ..azure import firewall_policy
-            from ..azure.rules import NSG_TYPE, SECURITY_RULE_TYPE, read
-
-            if any(r["type"] in (NSG_TYPE, SECURITY_RULE_TYPE) for r in rs):
-                ls.append(("NSG", read(rs, include_default_rules=True).select(direction="egress")))
-            if any(r["type"] == AZURE_FW_GROUP for r in rs):
-                ls.append(("firewall policy", firewall_policy.read(rs).select(direction="egress")))
-        elif cloud == "gcp":
-            from ..gcp.policy import POLICY_RULE_TYPES
-            from ..gcp.rules import FIREWALL_TYPE, read
-
-            vpc = [r for r in rs if r["type"] == FIREWALL_TYPE]
-            if vpc:
-                ls.append(("VPC firewall rules", read(vpc, implied=True).select(direction="egress")))
-            policies: dict[str, list[dict]] = {}
-            for r in rs:
-                if r["type"] in POLICY_RULE_TYPES:
-                    key = str((r.get("inputs") or {}).get("firewallPolicy") or "")
-                    policies.setdefault(key, []).append(r)
-            for key, prs in sorted(policies.items()):
-                ls.append((f"firewall policy {key}".rstrip(), read(prs, implied=True).select(direction="egress")))
+        ls = [(name, layer.read(instance).select(direction="egress"))
+              for layer in layers_of(cloud) for name, instance in layer.instances(rs)]
         if ls:
             out[cloud] = ls
     return out

@@ -1,13 +1,13 @@
 """``spirit-no-open-voice-ingress``: no ingress from the whole world to SIP or media ports (pure).
 
-One resource at a time, read with the cloud's own reader, so inline and separate rules are judged alike:
+One resource at a time, read with the cloud's own reader (``read_one`` of its layers in the registry), so inline and separate rules are judged alike:
 
 - AWS: ``aws.ec2.SecurityGroup`` inline ``ingress``, ``aws.vpc.SecurityGroupIngressRule``,
   ``aws.ec2.SecurityGroupRule`` of type ``ingress`` (:func:`spirit_infra.aws.rules.read`);
 - Azure: NSG inline ``securityRules`` and separate ``SecurityRule`` (:func:`spirit_infra.azure.rules.read`;
   ``*``, ``Any``, ``Internet`` and ``0.0.0.0/0`` read as every address; an NSG's own Deny rules of a lower
   priority number are honoured);
-- GCP: ``gcp.compute.Firewall`` and network firewall policy rules (:func:`spirit_infra.gcp.rules.read`
+- GCP: ``gcp.compute.Firewall`` and network firewall policy rules (:func:`spirit_infra.gcp.reader.read`
   without the implied rules; an ingress rule without source ranges or tags is open to 0.0.0.0/0).
 
 "Open to the world" means every address of ``0.0.0.0/0`` (or ``::/0``) may reach the port, whatever the rules'
@@ -19,16 +19,12 @@ from __future__ import annotations
 
 from ..errors import SpiritError
 from ..flows import ANY_IPV4, ANY_IPV6, ANY_PORTS, AllowedSet, Capabilities, Peer, PortSet, Term, project
+from ..registry import cloud as cloud_entry
+from ..registry import cloud_of
 from .resources import AWS_PREFIX_TYPES, AWS_RULE_TYPES, AWS_SG, AZURE_NSG, AZURE_RULE, GCP_FIREWALL
 from .settings import Settings
 
 __all__ = ["open_voice_ingress", "open_voice_ingress_via_prefix_lists", "INGRESS_TYPES"]
-
-
-def _gcp_policy_types() -> tuple[str, ...]:
-    from ..gcp.policy import POLICY_RULE_TYPES
-
-    return tuple(POLICY_RULE_TYPES)
 
 
 NO_SOURCE_PORTS = Capabilities("world-check", source_ports=False, fqdn=True)
@@ -37,20 +33,9 @@ INGRESS_TYPES = (AWS_SG, *AWS_RULE_TYPES, AZURE_NSG, AZURE_RULE, GCP_FIREWALL)
 
 
 def _read(resource: dict, context: tuple[dict, ...] = ()) -> AllowedSet | None:
-    t = resource.get("type")
-    if t == AWS_SG or t in AWS_RULE_TYPES:
-        from ..aws.rules import read
-
-        return read([resource, *context])
-    if t in (AZURE_NSG, AZURE_RULE):
-        from ..azure.rules import read
-
-        return read([resource])
-    if t == GCP_FIREWALL or t in _gcp_policy_types():
-        from ..gcp.rules import read
-
-        return read([resource], implied=False)
-    return None
+    """The resource read by its cloud's IP-layer reader (the registry's), ``None`` when it holds no rules."""
+    cloud = cloud_of(resource)
+    return cloud_entry(cloud).load("layers").read_one(resource, context) if cloud else None
 
 
 def open_voice_ingress(resource: dict, settings: Settings, context: tuple[dict, ...] = ()) -> list[str]:

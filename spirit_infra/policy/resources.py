@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import marks
 
-__all__ = ["normalize", "marks_of", "cloud_of", "role_members", "roles_in", "UNKNOWN_SENTINELS",
+__all__ = ["normalize", "marks_of", "role_members", "roles_in", "UNKNOWN_SENTINELS",
            "AWS_SG", "AWS_RULE_TYPES", "AWS_PREFIX_TYPES", "AZURE_NSG", "AZURE_RULE", "AZURE_FW_POLICY",
            "AZURE_FW_GROUP", "GCP_FIREWALL", "ref_key"]
 
@@ -59,17 +59,6 @@ def normalize(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [normalize(v) for v in value]
     return value
-
-
-def cloud_of(resource: dict) -> str:
-    t = str(resource.get("type", ""))
-    if t.startswith("aws:"):
-        return "aws"
-    if t.startswith("azure-native:") or t.startswith("azure:"):
-        return "azure"
-    if t.startswith("gcp:"):
-        return "gcp"
-    return ""
 
 
 def _marks_in(inputs: dict) -> dict[str, str]:

@@ -6,7 +6,6 @@ runtime. Each cloud's composition lives in its own module and imports only its o
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import pulumi
 
 from ..errors import ConfigError, InputError, SpiritError
+from ..registry import cloud
 from ..stackconfig import KEYS, StackConfig, parse
 
 __all__ = ["blame", "config_from_pulumi", "main"]
@@ -102,6 +102,6 @@ def main() -> None:
     """
     try:
         cfg = config_from_pulumi()
-        importlib.import_module(f"{__name__}.{cfg.cloud}").compose(cfg)
+        cloud(cfg.cloud).load("program").compose(cfg)
     except SpiritError as e:
         raise pulumi.RunError(str(e)) from e

@@ -13,7 +13,8 @@ from spirit_infra.gcp.components import (
     VpcFirewallArgs,
 )
 from spirit_infra.gcp.policy import ASSOCIATION_TYPE, POLICY_CAPS, POLICY_RULE_TYPE, POLICY_TYPE
-from spirit_infra.gcp.rules import FIREWALL_TYPE, VPC_CAPS, read
+from spirit_infra.gcp.reader import read
+from spirit_infra.gcp.rules import FIREWALL_TYPE, VPC_CAPS
 from spirit_infra.testing import run
 
 from .helpers import PROFILES, catalogue_copy, flow_of, registered, run_policy, run_vpc

@@ -10,7 +10,8 @@ from spirit_infra import AllowedSet, Peer, PortSet, Term, build_profile, project
 from spirit_infra.errors import CapabilityError, ConfigError, QuotaError
 from spirit_infra.gcp.common import NAME_RE, check_name, ports_from_gcp
 from spirit_infra.gcp.policy import POLICY_CAPS, POLICY_RULE_TYPE, PolicyOptions, flow_slot, render_policy
-from spirit_infra.gcp.rules import FIREWALL_TYPE, VPC_CAPS, VpcOptions, read, render
+from spirit_infra.gcp.reader import read
+from spirit_infra.gcp.rules import FIREWALL_TYPE, VPC_CAPS, VpcOptions, render
 
 PROFILES = ("phones", "communicator", "sbc")
 

@@ -40,9 +40,10 @@ def _read_all(cloud: str, resources: list[dict]) -> AllowedSet:
         return rules.read(resources, include_default_rules=True) | firewall_policy.read(resources)
     from spirit_infra.gcp import rules
     from spirit_infra.gcp.policy import POLICY_RULE_TYPES
-    vpc = rules.read([r for r in resources if r["type"] == rules.FIREWALL_TYPE])  # implied rules included
+    from spirit_infra.gcp.reader import read
+    vpc = read([r for r in resources if r["type"] == rules.FIREWALL_TYPE])  # implied rules included
     pol = [r for r in resources if r["type"] in POLICY_RULE_TYPES]
-    return vpc | (rules.read(pol, implied=False) if pol else AllowedSet())
+    return vpc | (read(pol, implied=False) if pol else AllowedSet())
 
 
 def _allow_all_egress(allowed: AllowedSet) -> list[str]:

@@ -17,6 +17,7 @@ from spirit_infra.azure import firewall_policy as az_fw
 from spirit_infra.azure import rules as az_rules
 from spirit_infra.gcp import rules as gcp_rules
 from spirit_infra.gcp.policy import POLICY_CAPS, POLICY_RULE_TYPE
+from spirit_infra.gcp.reader import read as gcp_read
 from spirit_infra.profiles import with_extra_flows
 from spirit_infra.terraform import read_back, render_module, resources_of
 from spirit_infra.terraform.regenerate import expected_files
@@ -111,8 +112,8 @@ def test_read_back_is_exact(cloud, profile, extra):
         assert az_fw.read(res) == project(egress, az_fw.FW_CAPS).allowed
     else:
         vpc = _only(res, gcp_rules.FIREWALL_TYPE)
-        assert gcp_rules.read(vpc) == project(prof.allowed, gcp_rules.VPC_CAPS).allowed
-        assert gcp_rules.read(_only(res, POLICY_RULE_TYPE)) == project(prof.allowed, POLICY_CAPS).allowed
+        assert gcp_read(vpc) == project(prof.allowed, gcp_rules.VPC_CAPS).allowed
+        assert gcp_read(_only(res, POLICY_RULE_TYPE)) == project(prof.allowed, POLICY_CAPS).allowed
 
 
 def test_read_back_bites():
