@@ -25,16 +25,12 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from ..errors import ConfigError
-    from ..terraform.module import parse_layers, render_module, write_module
+    from ..terraform.module import check_out, parse_layers, render_module, write_module
     from .args import profile_from_args
 
     layers = parse_layers(args.layers)
-    out = Path(args.out) if args.out else None
-    if out is not None and out.exists() and not out.is_dir():
-        raise ConfigError(f"{args.out!r} exists and is not a directory", field="--out")
+    out = check_out(args.out) if args.out is not None else None  # refused before the flows are even read
     module = render_module(profile_from_args(args), args.cloud, layers)
     if out is None:
         sys.stdout.write(json.dumps({"cloud": module.cloud, "profile": module.profile, "layers": list(module.layers),
@@ -44,8 +40,9 @@ def _cmd_render(args: argparse.Namespace) -> int:
     try:
         written = write_module(module, out)
     except OSError as e:
-        raise ConfigError(f"{args.out!r}: {e.strerror or e}", field="--out") from None
+        where = f"{e.filename}: " if e.filename and str(e.filename) != args.out else ""
+        raise ConfigError(f"{args.out!r}: {where}{e.strerror or e}", field="--out") from None
     sys.stdout.write(f"{module.cloud}-{module.profile}: {module.resource_count} resources "
                      f"({', '.join(f'{n} {t}' for t, n in module.counts().items())}) -> "
-                     f"{', '.join(str(p) for p in written)}\n")
+                     f"{', '.join(repr(str(p)) if chr(10) in str(p) else str(p) for p in written)}\n")
     return 0

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..profiles import Profile
 from . import aws, azure, gcp
 from .core import Parts, dump_json
 
 __all__ = ["CLOUDS", "LAYERS", "DEFAULT_LAYERS", "TERRAFORM_VERSION", "Module", "render_module", "write_module",
-           "parse_layers"]
+           "parse_layers", "check_out"]
 
 CLOUDS = {"aws": aws, "azure": azure, "gcp": gcp}
 LAYERS = ("rules", "fqdn-firewall", "nat")
@@ -21,6 +23,9 @@ DEFAULT_LAYERS = LAYERS
 #: variable validation, for expressions, optional-attribute-free types
 TERRAFORM_VERSION = ">= 1.5.0"
 FILES = ("README.md", "main.tf.json", "outputs.tf.json", "variables.tf.json", "versions.tf")
+#: the files Terraform (``.tf``, ``.tf.json``) and OpenTofu (also ``.tofu``, ``.tofu.json``) load from a
+#: module's directory: any other one there would become part of the module
+CONFIG_SUFFIXES = (".tf", ".tf.json", ".tofu", ".tofu.json")
 LAYER_TEXT = {
     "aws": {"rules": "security groups with separate ingress/egress rule resources and the Spirit prefix list",
             "fqdn-firewall": "Network Firewall rule groups and policy, Route 53 Resolver DNS Firewall",
@@ -34,13 +39,30 @@ LAYER_TEXT = {
 }
 
 
-def parse_layers(text: str) -> tuple[str, ...]:
-    """``rules,fqdn-firewall`` -> the layers in their canonical order (unknown or empty: one-line error)."""
-    got = [t.strip() for t in text.split(",") if t.strip()]
-    bad = [t for t in got if t not in LAYERS]
-    if bad or not got:
-        raise ConfigError(f"{text!r}: layers are a comma-separated list of {', '.join(LAYERS)}", field="--layers")
-    return tuple(layer for layer in LAYERS if layer in got)
+def parse_layers(text) -> tuple[str, ...]:
+    """``rules,fqdn-firewall`` -> the layers in their canonical order.
+
+    Also a list or tuple of layer names. Unknown, empty (``rules,,nat``, ``,``) or repeated layers
+    are refused in one line naming the value: a typo must not silently drop or double a layer.
+    """
+    if isinstance(text, (list, tuple)) and all(isinstance(t, str) and "," not in t for t in text):
+        given, items = ",".join(text), [t.strip() for t in text]
+    elif isinstance(text, str):
+        given, items = text, [t.strip() for t in text.split(",")]
+    else:
+        raise ConfigError(f"expected a comma-separated string or a list of layer names, got {text!r}",
+                          field="--layers")
+    known = f"layers are a comma-separated list of {', '.join(LAYERS)}"
+    if not any(items):
+        raise ConfigError(f"{given!r}: no layer given ({known})", field="--layers")
+    for t in items:
+        if not t:
+            raise ConfigError(f"{given!r}: an empty layer between commas ({known})", field="--layers")
+        if t not in LAYERS:
+            raise ConfigError(f"{given!r}: {t!r} is not a layer ({known})", field="--layers")
+        if items.count(t) > 1:
+            raise ConfigError(f"{given!r}: {t!r} is given twice", field="--layers")
+    return tuple(layer for layer in LAYERS if layer in items)
 
 
 @dataclass(frozen=True)
@@ -131,9 +153,12 @@ def _readme(cloud: str, profile, layers, parts: Parts, counts: dict[str, int]) -
 
 def render_module(profile, cloud: str, layers: tuple[str, ...] = DEFAULT_LAYERS) -> Module:
     """The Terraform module of ``profile`` on ``cloud`` with ``layers`` (files as text, deterministic)."""
-    if cloud not in CLOUDS:
+    if not isinstance(profile, Profile):
+        raise ConfigError(f"expected a built Profile (spirit_infra.build_profile), got {type(profile).__name__}",
+                          field="profile")
+    if not isinstance(cloud, str) or cloud not in CLOUDS:
         raise ConfigError(f"{cloud!r} is not one of {', '.join(CLOUDS)}", field="--cloud")
-    layers = parse_layers(",".join(layers))
+    layers = parse_layers(layers)
     parts = Parts()
     CLOUDS[cloud].render(profile, layers, parts)
     resources: dict[str, dict] = {}
@@ -155,17 +180,73 @@ def render_module(profile, cloud: str, layers: tuple[str, ...] = DEFAULT_LAYERS)
 def resources_of(profile, cloud: str, layers: tuple[str, ...] = DEFAULT_LAYERS):
     """The :class:`~.core.TfResource` list of a module (addresses, flows and layers), for the tests."""
     parts = Parts()
-    CLOUDS[cloud].render(profile, parse_layers(",".join(layers)), parts)
+    CLOUDS[cloud].render(profile, parse_layers(layers), parts)
     return parts.resources
 
 
-def write_module(module: Module, directory: str | Path) -> list[Path]:
-    """Write the module's files into ``directory`` (created); other files there are left alone."""
+def _ignored(name: str) -> bool:
+    """A file Terraform's loader skips in a module directory (hidden, an editor's backup or autosave)."""
+    return name.startswith(".") or name.endswith("~") or (name.startswith("#") and name.endswith("#"))
+
+
+def check_out(directory) -> Path:
+    """``directory`` as a module's destination, refused in one line before anything is written if it is
+    not one: an empty path, a file, a directory holding a Terraform/OpenTofu file that is not one of
+    the module's (Terraform would load it with them), or one of the module's files that is a directory."""
+    if not isinstance(directory, (str, os.PathLike)) or not str(directory).strip():
+        raise ConfigError(f"{directory!r} is not a directory path", field="--out")
     out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name in FILES:
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{str(directory)!r} exists and is not a directory", field="--out")
+    if not out.is_dir():
+        return out
+    try:
+        entries = sorted(os.listdir(out))
+    except OSError as e:
+        raise ConfigError(f"{str(directory)!r}: {e.strerror or e}", field="--out") from None
+    for name in entries:
         p = out / name
-        p.write_text(module.files[name], encoding="utf-8")
-        written.append(p)
-    return written
+        if name in FILES:
+            if not p.is_symlink() and not p.is_file():  # a link is replaced, never followed
+                raise ConfigError(f"{str(directory)!r}: {name!r} is there and is not a regular file", field="--out")
+        elif name.endswith(CONFIG_SUFFIXES) and not _ignored(name) and not p.is_dir():
+            raise ConfigError(f"{str(directory)!r} holds {name!r}, which is not one of the module's files and "
+                              "Terraform would load it with them: remove it or choose another directory",
+                              field="--out")
+    return out
+
+
+def write_module(module: Module, directory: str | Path) -> list[Path]:
+    """Write the module's files into ``directory`` (created), all or none.
+
+    :func:`check_out` refuses a destination first. Each file is written beside its final name and
+    renamed over it once every file is written (a symbolic link there is replaced, never followed);
+    on any failure the new files and the directories this call created are removed. Files there that
+    Terraform does not load (a ``.terraform.lock.hcl``, notes) are left alone.
+    """
+    out = check_out(directory)
+    created = [p for p in (out, *out.parents) if not p.exists()]
+    temps: dict[str, Path] = {}
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name in FILES:
+            tmp = out / f".{name}.spirit-infra-tmp"
+            if tmp.is_symlink() or tmp.exists():
+                tmp.unlink()
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
+            temps[name] = tmp
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+                f.write(module.files[name])
+        for name, tmp in temps.items():
+            os.replace(tmp, out / name)
+    except BaseException:
+        for tmp in temps.values():
+            if tmp.exists():
+                tmp.unlink()
+        for p in created:  # innermost first
+            try:
+                p.rmdir()
+            except OSError:
+                break
+        raise
+    return [out / name for name in FILES]
