@@ -227,3 +227,53 @@ def test_name_prefix_validation_fits_the_longest_name(cloud, profile):
     assert names
     longest = max(len(n.replace("${var.name_prefix}", "p" * room)) for n in names)
     assert longest == LIMITS[cloud]
+
+
+# ---- what each module's README claims ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("cloud,profile", CASES)
+def test_module_readme_claims_are_true(cloud, profile):
+    """The checked-in README names the packaged catalogue by its real sha256, lists every assumption the
+    profile rests on, the inputs, outputs and resource counts the module really has, and a usage block
+    with every required input."""
+    import hashlib
+
+    from spirit_infra.catalogue.load import DEFAULT_CATALOGUE
+
+    d = ROOT / "terraform" / "modules" / f"{cloud}-{profile}"
+    text = (d / "README.md").read_text(encoding="utf-8")
+    assert f"sha256 {hashlib.sha256(DEFAULT_CATALOGUE.read_bytes()).hexdigest()})" in text
+    prof = _profile(profile)
+    assert prof.assumptions
+    for a in prof.assumptions:
+        assert f"- **{a.id}**: " in text, a.id
+    assert "customer flow" not in text and "additions" not in text  # the packaged catalogue alone
+    main = json.loads((d / "main.tf.json").read_text(encoding="utf-8"))
+    variables = json.loads((d / "variables.tf.json").read_text(encoding="utf-8"))["variable"]
+    outputs = json.loads((d / "outputs.tf.json").read_text(encoding="utf-8"))["output"]
+    assert {f"| `{t}` | {len(by)} |" for t, by in main["resource"].items()} <= set(text.splitlines())
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    assert {r.split("`")[1] for r in rows} == set(main["resource"]) | set(variables) | set(outputs)
+    usage = text.split("```hcl\n", 1)[1].split("```", 1)[0]
+    required = {k for k, v in variables.items() if "default" not in v}
+    assert required and {line.split("=")[0].strip() for line in usage.splitlines()[2:-1]} == required
+
+
+def test_a_customised_modules_readme_says_what_was_added(tmp_path):
+    """Overrides and extra flows are named in the README (file names only), with the flags that built it."""
+    from spirit_infra import SbcPorts
+
+    ov = with_extra_flows(Overrides(extra_spirit_cidrs=(EXTRA_CIDR,), sbc=SbcPorts(sip=((5070, 5071),))),
+                          str(ROOT / "presets" / "sbc-host.yaml"))
+    text = render_module(build_profile("sbc", ov), "gcp", ("rules",)).files["README.md"]
+    assert "--profile sbc --extra-flows sbc-host.yaml --layers rules`" in text
+    assert f"- extra Spirit ranges: {EXTRA_CIDR}" in text and "- the SBC's ports: SIP 5070-5071, media 16384-32767" in text
+    for fid in ("sbc-host-ntp", "sbc-host-dns", "sbc-host-packages"):
+        assert f"- customer flow **{fid}** (" in text and "from `sbc-host.yaml` line " in text
+    assert str(ROOT) not in text  # no local path
+    ov_file = tmp_path / "ov.yaml"
+    ov_file.write_text("ztp_vendors_drop: [ztp.polycom.com]\n", encoding="utf-8")
+    from spirit_infra.profiles import load_overrides
+
+    text = render_module(build_profile("phones", load_overrides(str(ov_file))), "aws").files["README.md"]
+    assert "--overrides ov.yaml" in text and "- ZTP vendors dropped: ztp.polycom.com" in text
