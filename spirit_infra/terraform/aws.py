@@ -27,12 +27,14 @@ from .core import (
     Parts,
     TfResource,
     address,
+    each_matches,
     read_back_bridged,
     ref,
     sentinel_names,
     substitute_prefix,
     tags_expr,
     to_tf,
+    validation,
     var,
 )
 
@@ -60,6 +62,10 @@ RENAMES = {"entries": "entry", "subnetMappings": "subnet_mapping",
 #: the zone label the NAT planner renders with; its resources become ``for_each`` over the zones
 _ZONE = "zone"
 NAME_PATTERN = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
+#: an AWS resource id: its prefix and 8 (older) or 17 hexadecimal digits
+_ID = "^{}-[0-9a-f]{{8}}([0-9a-f]{{9}})?$"
+#: the NAT planner's zone labels (natplan.render_nat refuses any other)
+LABEL_PATTERN = "^[a-z0-9-]{1,32}$"
 
 
 def _convert(specs, profile: str, layer: str, parts: Parts, template: str | None = None) -> None:
@@ -104,7 +110,10 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
     """Add the AWS resources, inputs and outputs of ``layers`` for ``profile`` to ``parts``."""
     pname = profile.name
     parts.variables["vpc_id"] = {"type": "string", "description": "The VPC the security groups (and the DNS "
-                                 "Firewall association) belong to."}
+                                 "Firewall association) belong to.",
+                                 "validation": validation(f'can(regex("{_ID.format("vpc")}", var.vpc_id))',
+                                                          "The vpc_id must be a VPC id: vpc- and 8 or 17 hexadecimal "
+                                                          "digits.")}
     names: list[str] = []
     if "rules" in layers:
         sg = rules.render(profile, rules.SgOptions(name=SENTINEL, fqdn_firewall="fqdn-firewall" in layers))
@@ -144,7 +153,11 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
         parts.variables["nat_public_subnet_ids"] = {
             "type": "map(string)", "default": {},
             "description": "A public subnet per availability zone for the managed NAT, keyed by a stable zone "
-                           "label (e.g. {a = \"subnet-...\"}): one Elastic IP and NAT gateway per key. Empty: no NAT."}
+                           "label (e.g. {a = \"subnet-...\"}): one Elastic IP and NAT gateway per key. Empty: no NAT.",
+            "validation": validation(each_matches("nat_public_subnet_ids", _ID.format("subnet"), LABEL_PATTERN),
+                                     "Each nat_public_subnet_ids key must be a zone label of 1-32 lower-case letters, "
+                                     "digits or '-' (e.g. a), each value a subnet id (subnet- and 8 or 17 "
+                                     "hexadecimal digits).")}
         parts.outputs["nat_gateway_ids"] = {"description": "The NAT gateways by zone label.",
                                             "value": "${{for k, g in aws_nat_gateway.natgw : k => g.id}}"}
         parts.outputs["nat_public_ips"] = {"description": "The NAT gateways' public addresses by zone label "
@@ -159,8 +172,12 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
                                      f"length(var.name_prefix) <= {room}}}",
                         "error_message": f"The name_prefix must be lower-case letters, digits and '-', at most "
                                          f"{room} characters (AWS names are at most {AWS_NAME_MAX})."}]}
-    parts.variables["tags"] = {"type": "map(string)", "default": {},
-                               "description": "Tags added to every taggable resource (the spirit-* marks win)."}
+    parts.variables["tags"] = {
+        "type": "map(string)", "default": {},
+        "description": "Tags added to every taggable resource (the spirit-* marks win).",
+        "validation": validation('alltrue([for k, v in var.tags : length(k) >= 1 && length(k) <= 128 && '
+                                 'length(v) <= 256 && !startswith(lower(k), "aws:")])',
+                                 "AWS tag keys are 1-128 characters and do not start with aws:, values at most 256.")}
 
 
 def read_back(main: dict) -> list[dict]:

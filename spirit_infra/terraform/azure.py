@@ -24,7 +24,7 @@ from __future__ import annotations
 from .. import marks
 from ..azure import firewall_policy, nat_plan, rules
 from ..errors import CapabilityError
-from .core import Parts, TfResource, address, parse_tags_expr, ref, tags_expr, var
+from .core import Parts, TfResource, address, each_matches, parse_tags_expr, ref, tags_expr, validation, var
 
 PROVIDER = ("azurerm", "hashicorp/azurerm", ">= 4.0, < 5.0")
 
@@ -109,6 +109,10 @@ def collection_from_tf(kind: str, block: dict) -> dict:
             "priority": block["priority"], "action": {"type": block["action"]}, "rules": out_rules}
 
 
+#: an Azure resource id of a Microsoft.Network type (case-insensitive, as ARM is)
+_ARM_ID = "(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft.Network/{}/[^/]+$"
+
+
 def _located(extra: dict | None = None) -> dict:
     return {"resource_group_name": var("resource_group_name"), "location": var("location"), **(extra or {})}
 
@@ -116,9 +120,14 @@ def _located(extra: dict | None = None) -> dict:
 def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
     """Add the Azure resources, inputs and outputs of ``layers`` for ``profile`` to ``parts``."""
     pname = profile.name
-    parts.variables["resource_group_name"] = {"type": "string", "description": "The resource group of every "
-                                              "resource the module creates."}
-    parts.variables["location"] = {"type": "string", "description": "The Azure region (e.g. australiaeast)."}
+    parts.variables["resource_group_name"] = {
+        "type": "string", "description": "The resource group of every resource the module creates.",
+        "validation": validation('length(var.resource_group_name) >= 1 && length(var.resource_group_name) <= 90 && '
+                                 '!endswith(var.resource_group_name, ".")',
+                                 "The resource_group_name must be 1-90 characters, not ending with '.'.")}
+    parts.variables["location"] = {"type": "string", "description": "The Azure region (e.g. australiaeast).",
+                                   "validation": validation('length(trimspace(var.location)) > 0',
+                                                            "The location must not be empty.")}
     if "rules" in layers:
         plan = rules.render(profile, rules.NsgOptions())
         parts.add(TfResource(NSG, "nsg", _located({"name": f"${{var.name_prefix}}-{pname}",
@@ -140,7 +149,11 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
             "type": "list(string)", "default": [],
             "description": "Application security groups of the SBC's or clients' NICs: the rules' local side "
                            "(source of outbound, destination of inbound rules). Empty: \"*\", whatever the NSG is "
-                           "attached to."}
+                           "attached to.",
+            "validation": validation(each_matches("application_security_group_ids", _ARM_ID.format(
+                "applicationSecurityGroups")), "Each application_security_group_ids entry must be an application "
+                "security group's resource id (/subscriptions/.../providers/Microsoft.Network/"
+                "applicationSecurityGroups/<name>).")}
         parts.outputs["network_security_group_id"] = {
             "description": "The NSG: associate it with the SBC's or clients' subnet or NICs.",
             "value": ref(NSG, "nsg")}
@@ -194,7 +207,10 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
                            f"timeout is {nat.udp_idle_timeout_seconds} s (fixed by Azure): keep SIP keepalives shorter")
         parts.variables["nat_subnet_ids"] = {
             "type": "map(string)", "default": {},
-            "description": "Subnets to send through the voice NAT gateway, keyed by a stable label. Empty: no NAT."}
+            "description": "Subnets to send through the voice NAT gateway, keyed by a stable label. Empty: no NAT.",
+            "validation": validation(each_matches("nat_subnet_ids", _ARM_ID.format("virtualNetworks/[^/]+/subnets")),
+                                     "Each nat_subnet_ids value must be a subnet's resource id (/subscriptions/.../"
+                                     "providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<name>).")}
         parts.outputs["nat_gateway_ids"] = {"description": "The NAT gateway (empty when there is none).",
                                             "value": "${[for g in azurerm_nat_gateway.natgw : g.id]}"}
     parts.variables["name_prefix"] = {

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from ..errors import ConfigError
 
 __all__ = ["SENTINEL", "VAR_PREFIX", "TfResource", "Parts", "address", "snake", "camel", "ref", "var",
-           "tags_expr", "parse_tags_expr", "substitute_prefix", "dump_json", "REF_RE"]
+           "tags_expr", "parse_tags_expr", "substitute_prefix", "dump_json", "REF_RE", "validation", "each_matches"]
 
 #: the name prefix the renders run with; replaced by ``${var.name_prefix}`` in the module
 SENTINEL = "spiritpfx"
@@ -64,6 +64,18 @@ def ref(tf_type: str, addr: str, attr: str = "id", key: str | None = None) -> st
 
 def var(name: str) -> str:
     return f"${{var.{name}}}"
+
+
+def validation(condition: str, message: str) -> list[dict]:
+    """A variable's ``validation`` block: Terraform refuses a value for which ``condition`` is false."""
+    return [{"condition": "${" + condition + "}", "error_message": message}]
+
+
+def each_matches(name: str, value_re: str, key_re: str | None = None) -> str:
+    """Every element of the collection input ``name`` (a map's keys too, with ``key_re``) matches."""
+    if key_re is None:
+        return f'alltrue([for v in var.{name} : can(regex("{value_re}", v))])'
+    return f'alltrue([for k, v in var.{name} : can(regex("{key_re}", k)) && can(regex("{value_re}", v))])'
 
 
 def tags_expr(tags: dict) -> str:

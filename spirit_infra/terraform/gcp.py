@@ -26,12 +26,14 @@ from .core import (
     Parts,
     TfResource,
     address,
+    each_matches,
     read_back_bridged,
     ref,
     sentinel_names,
     snake,
     substitute_prefix,
     to_tf,
+    validation,
     var,
 )
 
@@ -49,6 +51,8 @@ TYPES = {
 PULUMI_TYPES = {v: k for k, v in TYPES.items()}
 RENAMES = {"allows": "allow", "denies": "deny", "subnetworks": "subnetwork",
            "sourceIpRangesToNats": "source_ip_ranges_to_nat"}
+#: a GCP network tag (RFC 1035 label)
+TAG_PATTERN = "^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
 NAME_PATTERN = "^[a-z]([-a-z0-9]*[a-z0-9])?$"
 _TARGETS = ("targetTags", "targetServiceAccounts")
 
@@ -95,7 +99,9 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
     """Add the GCP resources, inputs and outputs of ``layers`` for ``profile`` to ``parts``."""
     role = f"spirit-{marks.ROLE_FOR_PROFILE[profile.name]}"
     parts.variables["network"] = {"type": "string", "description": "The VPC network (name or self link) the "
-                                  "firewall rules, the policy association and the Cloud Router belong to."}
+                                  "firewall rules, the policy association and the Cloud Router belong to.",
+                                  "validation": validation("length(trimspace(var.network)) > 0",
+                                                           "The network must not be empty.")}
     names: list[str] = []
     if "rules" in layers:
         vpc = rules.render(profile, rules.VpcOptions(name_prefix=SENTINEL))
@@ -106,7 +112,11 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
         parts.variables["target_tags"] = {
             "type": "list(string)", "default": [role],
             "description": "The network tags of the instances the VPC firewall rules apply to (unused when "
-                           "target_service_accounts is set)."}
+                           "target_service_accounts is set).",
+            "validation": validation(f"length(var.target_tags) > 0 && {each_matches('target_tags', TAG_PATTERN)}",
+                                     "The target_tags must not be empty (VPC firewall rules without targets apply to "
+                                     "every instance of the network); each is 1-63 lower-case letters, digits or "
+                                     "'-', starting with a letter.")}
         parts.outputs["firewall_rule_names"] = {
             "description": "The VPC firewall rules' names.",
             "value": [ref("google_compute_firewall", address(s["name"]), "name") for s in vpc.specs]}
@@ -121,7 +131,9 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
     parts.variables["target_service_accounts"] = {
         "type": "list(string)", "default": [],
         "description": "Service accounts of the instances the rules apply to. Empty: the VPC rules use "
-                       "target_tags and the policy rules apply to every instance of the network."}
+                       "target_tags and the policy rules apply to every instance of the network.",
+        "validation": validation(each_matches("target_service_accounts", "^[^@ ]+@[^@ ]+[.][a-z]+$"),
+                                 "Each target_service_accounts entry must be a service account's e-mail address.")}
     if "nat" in layers:
         plan, specs = natcfg.render_nat(natcfg.NatOptions(name_prefix=SENTINEL, profile=profile.name))
         names += _convert(specs, "nat", parts, per_region=True)
@@ -129,7 +141,9 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
         parts.variables["nat_regions"] = {
             "type": "set(string)", "default": [],
             "description": "Regions to run the voice-tuned Cloud NAT in (a router, static address and NAT each). "
-                           "Empty: no NAT."}
+                           "Empty: no NAT.",
+            "validation": validation(each_matches("nat_regions", "^[a-z]+-[a-z]+[0-9]+$"),
+                                     "Each nat_regions entry must be a GCP region (e.g. australia-southeast1).")}
         parts.outputs["nat_addresses"] = {
             "description": "The Cloud NAT static addresses by region (for Spirit's allowlist).",
             "value": "${{for r, a in google_compute_address.nat-ip-0 : r => a.address}}"}

@@ -48,6 +48,8 @@ class Checker:
     def check_refs(self, where: str, text: str) -> None:
         loops = {}
         for m in _FOR_REF.finditer(text):
+            if m.group(2) == "var":  # a loop over an input: its elements are checked by their type
+                continue
             loops[m.group(1)] = m.group(2)
             self._resource(where, m.group(2), m.group(3))
         for m in re.finditer(r"\b([a-z]+)\.([a-z0-9_]+)\b", text):
