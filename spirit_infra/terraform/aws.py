@@ -9,10 +9,11 @@ Pulumi's auto-naming (a security group's ``name_prefix``, a Network Firewall rul
 - **rules**: ``aws_security_group`` (no inline rules: Terraform, like Pulumi, then removes the allow-all
   egress AWS adds), one ``aws_vpc_security_group_egress_rule``/``ingress_rule`` per rule content, and
   ``aws_ec2_managed_prefix_list`` for the Spirit ranges;
-- **fqdn-firewall**: the Network Firewall rule groups and policy, and the Route 53 Resolver DNS
-  Firewall (domain list, rule group, allow rule, VPC association). The firewall itself is not created:
-  it needs endpoint subnets and routes through them, the network owner's (as in the Pulumi component
-  without ``subnet_count``); attach ``network_firewall_policy_arn`` to it;
+- **fqdn-firewall**: the Network Firewall rule groups and policy, a firewall per zone of the
+  ``firewall_subnet_ids`` input (one endpoint each; none while it is empty: then attach
+  ``network_firewall_policy_arn`` to your own), their alert logging to ``firewall_log_group_name`` when
+  given, and the Route 53 Resolver DNS Firewall (domain list, rule group, allow rule, VPC association).
+  Routing egress through the endpoints (``network_firewall_endpoint_ids``) is the network owner's;
 - **nat**: an Elastic IP and a NAT gateway per availability zone, ``for_each`` over the
   ``nat_public_subnet_ids`` input (keys are the zone labels; empty, the default: no NAT).
 """
@@ -56,6 +57,8 @@ TYPES = {
     natplan.TYPE_NAT_GATEWAY: "aws_nat_gateway",
 }
 PULUMI_TYPES = {v: k for k, v in TYPES.items()}
+#: written by this module alone (no Pulumi spec): the firewalls' alert logging
+PULUMI_TYPES["aws_networkfirewall_logging_configuration"] = "aws:networkfirewall/loggingConfiguration:LoggingConfiguration"
 #: Pulumi input -> Terraform block name, where it is not the snake_case
 RENAMES = {"entries": "entry", "subnetMappings": "subnet_mapping",
            "statefulRuleGroupReferences": "stateful_rule_group_reference"}
@@ -93,6 +96,8 @@ def _convert(specs, profile: str, layer: str, parts: Parts, template: str | None
         name = s["name"].removesuffix("-" + template) if template else s["name"]
         inputs = dict(s["inputs"])
         tags = inputs.pop("tags", None)
+        if tf_type == "aws_networkfirewall_firewall":
+            inputs.pop("subnetMappings")  # the render's one placeholder: a dynamic block instead (_firewall)
         body = to_tf(inputs, RENAMES, resolve)
         if tags is not None:
             body["tags"] = tags_expr(tags)
@@ -100,10 +105,25 @@ def _convert(specs, profile: str, layer: str, parts: Parts, template: str | None
             body["name_prefix"] = f"{SENTINEL}-{profile}-{name}-"
         elif tf_type in ("aws_networkfirewall_rule_group", "aws_networkfirewall_firewall_policy"):
             body["name"] = f"{SENTINEL}-{profile}-{name}"
+        elif tf_type == "aws_networkfirewall_firewall":
+            _firewall(body, f"{SENTINEL}-{profile}-{name}")
         if template:
             body["for_each"] = var("nat_public_subnet_ids")
         flows = tuple(sorted({f for f in ((tags or {}).get("spirit-flow") or "").split(",") if f}))
         parts.add(TfResource(tf_type, address(name), substitute_prefix(body), flows, layer))
+
+
+def _firewall(body: dict, name: str) -> None:
+    """The Network Firewall, one per availability zone of the ``firewall_subnet_ids`` input (``for_each``:
+    none while it is empty), each with one endpoint in that zone's subnet. Not one firewall with a
+    ``dynamic "subnet_mapping"`` block: Checkov 3.3.30 fails to add a JSON module holding one to its
+    graph (no CKV2 check runs on the module then) and crashes on the block in its resource checks.
+    AWS bills Network Firewall per endpoint, so a firewall per zone costs the same as one firewall
+    with an endpoint per zone; they share the one policy."""
+    body["name"] = name + "-${each.key}"
+    body["for_each"] = var("firewall_subnet_ids")
+    body["delete_protection"] = var("firewall_delete_protection")
+    body["subnet_mapping"] = [{"subnet_id": "${each.value}"}]
 
 
 def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
@@ -128,14 +148,45 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
             "value": {p["name"]: ref("aws_ec2_managed_prefix_list", address(p["name"])) for p in sg.prefix_lists}}
         names += [p["inputs"]["name"] for p in sg.prefix_lists]
     if "fqdn-firewall" in layers:
-        fw = fqdn.render_firewall(profile, fqdn.FirewallOptions(dns_firewall=True, name=SENTINEL))
+        fw = fqdn.render_firewall(profile, fqdn.FirewallOptions(dns_firewall=True, name=SENTINEL, subnet_count=1))
         _convert(fw.resources, pname, "fqdn-firewall", parts)
         parts.notes.extend(fw.warnings)
         groups = [s for s in fw.resources if s["type"] == fqdn.TYPE_RULE_GROUP]
         parts.outputs["network_firewall_policy_arn"] = {
-            "description": "The Network Firewall policy: give it to your aws_networkfirewall_firewall and route "
-                           "egress through its endpoints.",
+            "description": "The Network Firewall policy (the module's firewall uses it; or give it to your own).",
             "value": ref("aws_networkfirewall_firewall_policy", "nfw-policy", "arn")}
+        parts.outputs["network_firewall_endpoint_ids"] = {
+            "description": "The Network Firewall endpoint by zone label (empty without firewall_subnet_ids): "
+                           "route the SBC's or clients' egress through the one of their zone.",
+            "value": "${{for k, f in aws_networkfirewall_firewall.nfw : "
+                     "k => tolist(f.firewall_status[0].sync_states)[0].attachment[0].endpoint_id}}"}
+        parts.variables["firewall_subnet_ids"] = {
+            "type": "map(string)", "default": {},
+            "description": "The Network Firewall's endpoint subnets, one per availability zone, keyed by a stable "
+                           "zone label (e.g. {a = \"subnet-...\"}; dedicated subnets, not the SBC's or clients'): "
+                           "a firewall with one endpoint per key, all with the module's policy. Empty: none (give "
+                           "network_firewall_policy_arn to your own).",
+            "validation": validation(each_matches("firewall_subnet_ids", _ID.format("subnet"), LABEL_PATTERN),
+                                     "Each firewall_subnet_ids key must be a zone label of 1-32 lower-case letters, "
+                                     "digits or '-' (e.g. a), each value a subnet id (subnet- and 8 or 17 "
+                                     "hexadecimal digits).")}
+        parts.add(TfResource("aws_networkfirewall_logging_configuration", "nfw-alerts", {
+            "for_each": '${{for k, v in var.firewall_subnet_ids : k => v if var.firewall_log_group_name != ""}}',
+            "firewall_arn": ref("aws_networkfirewall_firewall", "nfw", "arn", "each.key"),
+            "logging_configuration": {"log_destination_config": [{
+                "log_destination": {"logGroup": var("firewall_log_group_name")},
+                "log_destination_type": "CloudWatchLogs", "log_type": "ALERT"}]}}, (), "fqdn-firewall"))
+        parts.variables["firewall_log_group_name"] = {
+            "type": "string", "default": "",
+            "description": "An existing CloudWatch Logs group for the Network Firewall's alerts (what the strict "
+                           "policy drops). Empty: no logging.",
+            "validation": validation('var.firewall_log_group_name == "" || can(regex("^[-._/#A-Za-z0-9]{1,512}$", '
+                                     'var.firewall_log_group_name))',
+                                     "The firewall_log_group_name must be a log group name: 1-512 letters, digits "
+                                     "or . _ - / #.")}
+        parts.variables["firewall_delete_protection"] = {
+            "type": "bool", "default": True,
+            "description": "Refuse to delete the Network Firewall (set false before destroying it)."}
         parts.outputs["network_firewall_rule_group_arns"] = {
             "description": "The stateful rule groups by role.",
             "value": {g["name"]: ref("aws_networkfirewall_rule_group", address(g["name"]), "arn") for g in groups}}
@@ -143,7 +194,8 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
             "description": "The Route 53 Resolver DNS Firewall rule group (associated with the VPC).",
             "value": ref("aws_route53_resolver_firewall_rule_group", "dnsfw-group")}
         names += [s["inputs"]["name"] for s in fw.resources if "name" in s["inputs"]]
-        names += [f"{SENTINEL}-{pname}-{g['name']}" for g in groups] + [f"{SENTINEL}-{pname}-nfw-policy"]
+        names += [f"{SENTINEL}-{pname}-{g['name']}" for g in groups] + [f"{SENTINEL}-{pname}-nfw-policy",
+                                                                        f"{SENTINEL}-{pname}-nfw-{'z' * 32}"]
     if "nat" in layers:
         nat = natplan.render_nat(pname, [_ZONE])
         _convert(nat.resources, pname, "nat", parts, template=_ZONE)

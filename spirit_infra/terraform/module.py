@@ -29,7 +29,8 @@ FILES = ("README.md", "main.tf.json", "outputs.tf.json", "variables.tf.json", "v
 CONFIG_SUFFIXES = (".tf", ".tf.json", ".tofu", ".tofu.json")
 LAYER_TEXT = {
     "aws": {"rules": "security groups with separate ingress/egress rule resources and the Spirit prefix list",
-            "fqdn-firewall": "Network Firewall rule groups and policy, Route 53 Resolver DNS Firewall",
+            "fqdn-firewall": "Network Firewall rule groups and policy, a firewall per zone of firewall_subnet_ids, "
+                             "Route 53 Resolver DNS Firewall",
             "nat": "an Elastic IP and NAT gateway per availability zone"},
     "azure": {"rules": "a network security group with separate rule resources",
               "fqdn-firewall": "an Azure Firewall Policy and its rule collection group",

@@ -83,6 +83,5 @@ if __name__ == "__main__":
             doc = json.loads(text)
             for kind in used:
                 used[kind] |= set(doc.get(kind, {}))
-    used["resource"] |= {"aws_networkfirewall_firewall"}
     used["data"] |= {"aws_ec2_managed_prefix_list"}
     main({k: sorted(v) for k, v in used.items()})

@@ -265,7 +265,8 @@ def test_name_prefix_validation_fits_the_longest_name(cloud, profile):
     names = [v for by in module.main["resource"].values() for body in by.values()
              for k, v in body.items() if k in ("name", "rule_name") and "${var.name_prefix}" in v]
     assert names
-    longest = max(len(n.replace("${var.name_prefix}", "p" * room)) for n in names)
+    # a zone label (the firewall's name per zone) at its validated maximum, 32
+    longest = max(len(n.replace("${var.name_prefix}", "p" * room).replace("${each.key}", "z" * 32)) for n in names)
     assert longest == LIMITS[cloud]
 
 

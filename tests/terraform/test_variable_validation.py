@@ -20,9 +20,12 @@ ARM = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/pro
 #: per cloud: the good values, then rounds of bad ones (a variable left out of a round keeps its good value)
 VALUES = {
     "aws": ({"vpc_id": "vpc-0123456789abcdef0", "nat_public_subnet_ids": {"a": "subnet-01234567"},
-             "tags": {"environment": "test"}},
-            [{"vpc_id": "vpc-XYZ", "nat_public_subnet_ids": {"A": "subnet-01234567"}, "tags": {"aws:owner": "x"}},
-             {"vpc_id": "", "nat_public_subnet_ids": {"a": "sub-1"}, "tags": {"k": "v" * 257}}]),
+             "tags": {"environment": "test"}, "firewall_subnet_ids": {"a": "subnet-0123456789abcdef0"},
+             "firewall_log_group_name": "/spirit/nfw-alerts"},
+            [{"vpc_id": "vpc-XYZ", "nat_public_subnet_ids": {"A": "subnet-01234567"}, "tags": {"aws:owner": "x"},
+              "firewall_subnet_ids": {"a b": "subnet-01234567"}, "firewall_log_group_name": "no spaces"},
+             {"vpc_id": "", "nat_public_subnet_ids": {"a": "sub-1"}, "tags": {"k": "v" * 257},
+              "firewall_subnet_ids": {"a": "sn-1"}}]),
     "azure": ({"resource_group_name": "rg-voice", "location": "australiaeast",
                "application_security_group_ids": [ARM + "applicationSecurityGroups/sbc"],
                "nat_subnet_ids": {"voice": ARM + "virtualNetworks/vnet/subnets/sbc"}},
