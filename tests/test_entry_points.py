@@ -50,11 +50,11 @@ def test_python_api(case):
 @pytest.mark.parametrize("case", BAD_CIDRS, ids=IDS)
 def test_component_args(case):
     """What a component receives is the Python API: its Args refuse before anything is registered."""
-    from spirit_infra.aws.components import SpiritSecurityGroupsArgs
+    from spirit_infra.aws.components import AwsSecurityGroupsArgs
 
     _id, values, fragment = case
     with pytest.raises(ConfigError, match="extra_spirit_cidrs"):
-        SpiritSecurityGroupsArgs(vpc_id="vpc-1", profile="phones", overrides=Overrides(extra_spirit_cidrs=tuple(values)))
+        AwsSecurityGroupsArgs(vpc_id="vpc-1", profile="phones", overrides=Overrides(extra_spirit_cidrs=tuple(values)))
 
 
 @pytest.mark.parametrize("case", BAD_CIDRS, ids=IDS)

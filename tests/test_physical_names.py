@@ -10,20 +10,20 @@ import pytest
 
 from spirit_infra import testing
 from spirit_infra.aws.components import (
-    SpiritNetworkFirewall,
-    SpiritNetworkFirewallArgs,
-    SpiritSecurityGroups,
-    SpiritSecurityGroupsArgs,
+    AwsNetworkFirewall,
+    AwsNetworkFirewallArgs,
+    AwsSecurityGroups,
+    AwsSecurityGroupsArgs,
 )
-from spirit_infra.azure.components import NsgArgs, SpiritNsg
+from spirit_infra.azure.components import AzureNsg, AzureNsgArgs
 from spirit_infra.gcp.common import NAME_RE
 from spirit_infra.gcp.components import (
-    FirewallPolicyArgs,
+    GcpCloudNat,
+    GcpCloudNatArgs,
     GcpFirewallPolicy,
-    GcpVoiceNat,
-    GcpVpcFirewallRules,
-    VoiceNatArgs,
-    VpcFirewallArgs,
+    GcpFirewallPolicyArgs,
+    GcpVpcFirewall,
+    GcpVpcFirewallArgs,
 )
 from spirit_infra.naming import fit, join, physical_prefix
 from spirit_infra.preview import load_stack, preview_stack, stack_names
@@ -32,14 +32,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _gcp(component: str, profile: str = "sbc", **kw):
-    GcpVpcFirewallRules(f"{component}-fw", VpcFirewallArgs(network="voice-vpc", profile=profile, **kw))
-    GcpFirewallPolicy(f"{component}-pol", FirewallPolicyArgs(network="voice-vpc", profile=profile, **kw))
-    GcpVoiceNat(f"{component}-nat", VoiceNatArgs(network="voice-vpc", region="australia-southeast1", **kw))
+    GcpVpcFirewall(f"{component}-fw", GcpVpcFirewallArgs(network="voice-vpc", profile=profile, **kw))
+    GcpFirewallPolicy(f"{component}-pol", GcpFirewallPolicyArgs(network="voice-vpc", profile=profile, **kw))
+    GcpCloudNat(f"{component}-nat", GcpCloudNatArgs(network="voice-vpc", region="australia-southeast1", **kw))
 
 
 def _aws(component: str, profile: str = "phones"):
-    SpiritSecurityGroups(component, SpiritSecurityGroupsArgs(vpc_id="vpc-1", profile=profile))
-    SpiritNetworkFirewall(f"{component}-fw", SpiritNetworkFirewallArgs(profile=profile, vpc_id="vpc-1",
+    AwsSecurityGroups(component, AwsSecurityGroupsArgs(vpc_id="vpc-1", profile=profile))
+    AwsNetworkFirewall(f"{component}-fw", AwsNetworkFirewallArgs(profile=profile, vpc_id="vpc-1",
                                                                        subnet_ids=("subnet-a",), dns_firewall=True))
 
 
@@ -87,10 +87,10 @@ def test_the_double_refuses_one_physical_name_twice_in_one_scope():
     assert not rec.errors
     # Azure: two NSGs named alike in one resource group; fine in two groups
     with pytest.raises(testing.EngineError, match="NetworkSecurityGroup 'voice' in azure resourceGroupName rg-1"):
-        testing.run(lambda: (SpiritNsg("a", NsgArgs(profile="sbc", resource_group_name="rg-1", nsg_name="voice")),
-                             SpiritNsg("b", NsgArgs(profile="sbc", resource_group_name="rg-1", nsg_name="voice"))))
-    rec = testing.run(lambda: (SpiritNsg("a", NsgArgs(profile="sbc", resource_group_name="rg-1", nsg_name="voice")),
-                               SpiritNsg("b", NsgArgs(profile="sbc", resource_group_name="rg-2", nsg_name="voice"))))
+        testing.run(lambda: (AzureNsg("a", AzureNsgArgs(profile="sbc", resource_group_name="rg-1", nsg_name="voice")),
+                             AzureNsg("b", AzureNsgArgs(profile="sbc", resource_group_name="rg-1", nsg_name="voice"))))
+    rec = testing.run(lambda: (AzureNsg("a", AzureNsgArgs(profile="sbc", resource_group_name="rg-1", nsg_name="voice")),
+                               AzureNsg("b", AzureNsgArgs(profile="sbc", resource_group_name="rg-2", nsg_name="voice"))))
     assert not rec.errors
     # AWS: two Network Firewall policies with one name in one account and region
     policy = {"stateless_default_actions": ["aws:forward_to_sfe"],

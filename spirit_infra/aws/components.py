@@ -1,10 +1,15 @@
 """Pulumi components for AWS (imports pulumi and pulumi_aws; the render is in the pure modules).
 
-- :class:`SpiritSecurityGroups`: security group(s), the Spirit prefix list and one separate rule resource
+- :class:`AwsSecurityGroups`: security group(s), the Spirit prefix list and one separate rule resource
   per rule, exactly as :func:`spirit_infra.aws.rules.render` planned them (quota-checked, split if needed).
-- :class:`SpiritNetworkFirewall`: Network Firewall rule groups, policy, optional firewall and optional
+- :class:`AwsNetworkFirewall`: Network Firewall rule groups, policy, optional firewall and optional
   Route 53 Resolver DNS Firewall, exactly as :func:`spirit_infra.aws.fqdn.render_firewall` planned them.
-- :class:`SpiritManagedNat` (in :mod:`spirit_infra.aws.nat`): Elastic IPs and NAT gateways.
+- :class:`AwsManagementAccess`: the SBC's management security group.
+- :class:`AwsManagedNat` (in :mod:`spirit_infra.aws.nat`): Elastic IPs and NAT gateways.
+
+Type tokens are ``spirit:index:<class name>``; a renamed component aliases its old token (``Spirit...``)
+so a stack deployed before the rename is not replaced. Args and outputs follow :mod:`spirit_infra.args`
+(real annotations: this module must not use ``from __future__ import annotations``).
 
 The components are thin: they register the specs the pure render returned, in order, resolving
 ``{"$ref": name, "attr": a}`` to the output of the child already created and ``{"$param": ...}`` to an
@@ -13,29 +18,40 @@ are parented to the component and named ``f"{name}-{spec name}"``; no resource i
 ``apply``; ``register_outputs`` comes last.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, NotRequired
 
 import pulumi
 
 from .. import management
+from ..args import (
+    OverridesArgs,
+    ProfileName,
+    args_of,
+    built_profile,
+    component_options,
+    known,
+    planned_management,
+    register_declared,
+    require,
+)
 from ..errors import ConfigError
 from ..extras import sdk
 from ..naming import current_stack, physical_prefix
 from ..planning import planned
-from ..profiles import Overrides, Profile, resolve_args_profile
 from . import fqdn as _fqdn
 from . import rules as _rules
 from .quota import DEFAULT_GROUPS_PER_INTERFACE, DEFAULT_QUOTA
 
 aws = sdk("aws")  # one line naming the extra when it is not installed
 
-__all__ = ["SpiritSecurityGroupsArgs", "SpiritSecurityGroups", "SpiritNetworkFirewallArgs", "SpiritNetworkFirewall",
-           "SpiritManagementAccessArgs", "SpiritManagementAccess", "register_specs", "resolve_profile"]
+__all__ = ["AwsSecurityGroupsArgs", "AwsSecurityGroups", "AwsNetworkFirewallArgs", "AwsNetworkFirewall",
+           "AwsManagementAccessArgs", "AwsManagementAccess", "register_specs",
+           # deprecated names (before the uniform component names)
+           "SpiritSecurityGroupsArgs", "SpiritSecurityGroups", "SpiritNetworkFirewallArgs", "SpiritNetworkFirewall",
+           "SpiritManagementAccessArgs", "SpiritManagementAccess"]
 
 CLASSES = {
     _rules.TYPE_SG: aws.ec2.SecurityGroup,
@@ -115,179 +131,215 @@ def _refs(value: Any) -> set[str]:
     return set()
 
 
-def resolve_profile(profile: str | Profile, overrides: Overrides | None, extra_flows: str | None = None) -> Profile:
-    return resolve_args_profile(profile, overrides, extra_flows)
-
-
-def _require(value: Any, field: str) -> None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise ConfigError("is required", field=field)
+def _warn(component: pulumi.ComponentResource, name: str, lines) -> None:
+    for w in lines:
+        pulumi.log.warn(f"{name}: {w}", component)
 
 
 # ---- security groups ---------------------------------------------------------------------------------
 
 @dataclass
-class SpiritSecurityGroupsArgs:
-    """Security groups for one Spirit profile.
-
-    :param vpc_id: the VPC the groups belong to (an id or an Output).
-    :param profile: ``"phones"``, ``"communicator"``, ``"sbc"`` or a built :class:`~spirit_infra.Profile`.
-    :param overrides: customer overrides (extra Spirit CIDRs, SBC ports, ...) when ``profile`` is a name.
-    :param strict: no allow-all egress (default). ``False`` adds one (reported as a warning).
-    :param fqdn_firewall: ``True`` when you also deploy an FQDN layer (:class:`SpiritNetworkFirewall`) and
-        route this egress through it: the warnings then say the firewall narrows the FQDN flows. Off by
-        default, because this component alone deploys no such layer: the FQDN flows' ports are open to
-        any address and the warnings say the stack is NOT STRICT. It only changes the warnings; the
-        rules are the same either way.
-    :param quota: rules per group, per direction and family (AWS default 60).
-    :param groups_per_interface: at most this many groups (AWS default 5, up to 16).
-    :param prefix_list: reference a customer-managed prefix list for the Spirit ranges where it fits.
-    :param prefix_list_max_entries: the list's size (default: ``max(10, 2 x ranges)``).
-    :param extra_flows: the customer's extra-flow file (the catalogue's format), merged into the profile.
-    """
+class AwsSecurityGroupsArgs:
+    """Security groups for one Spirit profile (validated at construction; rendered by ``plan(name)``)."""
 
     vpc_id: pulumi.Input[str]
-    profile: str | Profile = "sbc"
-    overrides: Overrides | None = None
-    strict: bool = True
-    fqdn_firewall: bool = False
-    quota: int = DEFAULT_QUOTA
-    groups_per_interface: int = DEFAULT_GROUPS_PER_INTERFACE
-    prefix_list: bool = True
+    """The VPC the groups belong to."""
+    profile: NotRequired[ProfileName] = ProfileName.SBC
+    """The Spirit profile (default sbc)."""
+    overrides: NotRequired[OverridesArgs] = None
+    """Customer overrides (extra Spirit CIDRs, ZTP vendors dropped, SBC ports)."""
+    strict: NotRequired[bool] = True
+    """No allow-all egress (default). false adds one (reported as a warning)."""
+    fqdn_firewall: NotRequired[bool] = False
+    """true when an FQDN layer (AwsNetworkFirewall) narrows this egress: only the warnings change (default false:
+    the FQDN flows' ports are open to any address and the warnings say the stack is NOT STRICT)."""
+    quota: NotRequired[int] = DEFAULT_QUOTA
+    """Rules per group, per direction and address family (AWS default 60)."""
+    groups_per_interface: NotRequired[int] = DEFAULT_GROUPS_PER_INTERFACE
+    """At most this many groups (AWS default 5, up to 16)."""
+    prefix_list: NotRequired[bool] = True
+    """Reference a customer-managed prefix list for the Spirit ranges where it fits (default true)."""
     prefix_list_max_entries: int | None = None
+    """The prefix list's size (default max(10, 2 x ranges))."""
     extra_flows: str | None = None
+    """The customer's extra-flow file (the catalogue's format), merged into the profile."""
 
     def __post_init__(self) -> None:
-        _require(self.vpc_id, "vpc_id")
-        self.resolved = resolve_profile(self.profile, self.overrides, self.extra_flows)
-        self.options = _rules.SgOptions(strict=self.strict, fqdn_firewall=self.fqdn_firewall, quota=self.quota,
-                                        groups_per_interface=self.groups_per_interface, prefix_list=self.prefix_list,
-                                        prefix_list_max_entries=self.prefix_list_max_entries)
+        require(self.vpc_id, "vpc_id")
+        built_profile(self)
+        self.options()  # validated here, before any plan
+
+    def options(self) -> _rules.SgOptions:
+        return _rules.SgOptions(strict=self.strict, fqdn_firewall=self.fqdn_firewall, quota=self.quota,
+                                groups_per_interface=self.groups_per_interface, prefix_list=self.prefix_list,
+                                prefix_list_max_entries=self.prefix_list_max_entries)
 
     def plan(self, name: str) -> _rules.SgRender:
         """The render for a component named ``name`` (pure, cached): quota errors surface here, first."""
-        return planned(self, name, lambda: _rules.render(self.resolved, _rules.SgOptions(
-            **{**self.options.__dict__, "name": physical_prefix(current_stack(), name)})))
+        return planned(self, name, lambda: _rules.render(built_profile(self), _rules.SgOptions(
+            **{**self.options().__dict__, "name": physical_prefix(current_stack(), name)})))
 
 
-class SpiritSecurityGroups(pulumi.ComponentResource):
-    """The profile's security groups; attach every id in ``security_group_ids`` to the interface.
+class AwsSecurityGroups(pulumi.ComponentResource):
+    """The profile's security groups, the Spirit prefix list and one rule resource per rule; attach every id in
+    securityGroupIds to the interface."""
 
-    Outputs: ``security_group_ids`` (in group order), ``prefix_list_id`` (or None), ``widened`` and
-    ``warnings`` (lines), ``rule_count`` (rule resources) and ``quota`` (the planner's figures).
-    """
+    security_group_ids: pulumi.Output[list[str]]
+    """The groups' ids, in group order (attach them all)."""
+    prefix_list_id: pulumi.Output[str | None]
+    """The Spirit prefix list's id (absent without one)."""
+    widened: pulumi.Output[list[str]]
+    """One line per widening (a dimension security groups cannot express)."""
+    warnings: pulumi.Output[list[str]]
+    """What the operator should know (not strict, quota placement)."""
+    rule_count: pulumi.Output[int]
+    """Rule resources registered."""
+    quota: pulumi.Output[dict[str, Any]]
+    """The quota planner's figures."""
 
-    def __init__(self, name: str, args: SpiritSecurityGroupsArgs, opts: pulumi.ResourceOptions | None = None):
-        self.render = args.plan(name)  # before anything is registered, this component included
-        super().__init__("spirit:index:SpiritSecurityGroups", name, None, opts)
-        self.resources = register_specs(self, name, self.render.resources, {"vpcId": args.vpc_id})
-        self.security_group_ids = pulumi.Output.all(*[self.resources[g["name"]].id for g in self.render.groups])
-        pls = [self.resources[p["name"]].id for p in self.render.prefix_lists]
+    def __init__(self, name: str, args: AwsSecurityGroupsArgs, opts: pulumi.ResourceOptions | None = None):
+        args = args_of(AwsSecurityGroupsArgs, args)
+        render = args.plan(name)  # before anything is registered, this component included
+        super().__init__("spirit:index:AwsSecurityGroups", name, None, component_options(opts, "SpiritSecurityGroups"))
+        created = register_specs(self, name, render.resources, {"vpcId": args.vpc_id})
+        #: the groups' ids one by one, in group order (for Args that take a list of ids)
+        self.group_ids: list[pulumi.Output[str]] = [created[g["name"]].id for g in render.groups]
+        self.security_group_ids = pulumi.Output.all(*self.group_ids)
+        pls = [created[p["name"]].id for p in render.prefix_lists]
         self.prefix_list_id = pls[0] if pls else None
-        self.widened = [str(w) for w in self.render.widened]
-        self.warnings = list(self.render.warnings)
-        for w in self.warnings:
-            pulumi.log.warn(f"{name}: {w}", self)
-        self.rule_count = len(self.render.rules)
-        self.register_outputs({
-            "security_group_ids": self.security_group_ids,
-            "prefix_list_id": self.prefix_list_id,
-            "widened": self.widened,
-            "warnings": self.warnings,
-            "rule_count": self.rule_count,
-            "quota": self.render.quota,
-        })
+        self.widened = known([str(w) for w in render.widened])
+        self.warnings = known(list(render.warnings))
+        _warn(self, name, render.warnings)
+        self.rule_count = known(len(render.rules))
+        self.quota = known(render.quota)
+        register_declared(self)
 
 
 # ---- network firewall --------------------------------------------------------------------------------
 
 @dataclass
-class SpiritNetworkFirewallArgs:
-    """AWS Network Firewall (and optionally Route 53 Resolver DNS Firewall) for a profile's flows.
+class AwsNetworkFirewallArgs:
+    """AWS Network Firewall (and optionally Route 53 Resolver DNS Firewall) for a profile's flows."""
 
-    :param profile: profile name or built Profile; ``overrides`` as for the security groups.
-    :param vpc_id: needed for the firewall (``subnet_ids``) and the DNS Firewall association.
-    :param subnet_ids: firewall endpoint subnets, one per zone; empty: rule groups and policy only.
-    :param strict: stateful default action drop (default); ``False``: alert only.
-    :param dns_firewall: add a Route 53 Resolver DNS Firewall allow list of the profile's DNS names.
-    :param dns_block_others: the DNS Firewall also blocks every other name (off by default).
-    :param extra_flows: the customer's extra-flow file, merged into the profile.
-    """
-
-    profile: str | Profile = "phones"
-    overrides: Overrides | None = None
-    vpc_id: pulumi.Input[str] | None = None
-    subnet_ids: tuple = ()
-    strict: bool = True
-    dns_firewall: bool = False
-    dns_block_others: bool = False
+    profile: NotRequired[ProfileName] = ProfileName.PHONES
+    """The Spirit profile (default phones)."""
+    overrides: NotRequired[OverridesArgs] = None
+    """Customer overrides, as for the security groups."""
+    vpc_id: NotRequired[pulumi.Input[str]] = None
+    """The VPC: needed with subnetIds (the firewall) or dnsFirewall (its association)."""
+    subnet_ids: NotRequired[list[pulumi.Input[str]]] = field(default_factory=list)
+    """Firewall endpoint subnets, one per zone; empty: rule groups and policy only."""
+    strict: NotRequired[bool] = True
+    """Stateful default action drop (default); false: alert only."""
+    dns_firewall: NotRequired[bool] = False
+    """Add a Route 53 Resolver DNS Firewall allow list of the profile's DNS names."""
+    dns_block_others: NotRequired[bool] = False
+    """The DNS Firewall also blocks every other name (off by default)."""
     extra_flows: str | None = None
+    """The customer's extra-flow file, merged into the profile."""
 
     def __post_init__(self) -> None:
-        self.resolved = resolve_profile(self.profile, self.overrides, self.extra_flows)
-        self.subnet_ids = tuple(self.subnet_ids)
+        if isinstance(self.subnet_ids, str) or not isinstance(self.subnet_ids, list | tuple):
+            raise ConfigError(f"expected a list of subnet ids, got {type(self.subnet_ids).__name__}", field="subnet_ids")
         if (self.subnet_ids or self.dns_firewall) and self.vpc_id is None:
             raise ConfigError("is required with subnet_ids or dns_firewall", field="vpc_id")
-        self.options = _fqdn.FirewallOptions(strict=self.strict, subnet_count=len(self.subnet_ids),
-                                             dns_firewall=self.dns_firewall, dns_block_others=self.dns_block_others)
+        built_profile(self)
+        self.options()
+
+    def options(self) -> _fqdn.FirewallOptions:
+        return _fqdn.FirewallOptions(strict=self.strict, subnet_count=len(self.subnet_ids),
+                                     dns_firewall=self.dns_firewall, dns_block_others=self.dns_block_others)
 
     def plan(self, name: str) -> _fqdn.FirewallRender:
         """The render for a component named ``name`` (pure, cached)."""
-        return planned(self, name, lambda: _fqdn.render_firewall(self.resolved, _fqdn.FirewallOptions(
-            **{**self.options.__dict__, "name": physical_prefix(current_stack(), name)})))
+        return planned(self, name, lambda: _fqdn.render_firewall(built_profile(self), _fqdn.FirewallOptions(
+            **{**self.options().__dict__, "name": physical_prefix(current_stack(), name)})))
 
 
-class SpiritNetworkFirewall(pulumi.ComponentResource):
-    """Outputs: ``firewall_policy_arn``, ``rule_group_arns``, ``firewall_id`` (or None), ``widened``, ``warnings``."""
+class AwsNetworkFirewall(pulumi.ComponentResource):
+    """AWS Network Firewall rule groups and policy for the profile's flows (domain lists for the FQDN flows,
+    Suricata rules for the rest), optionally the firewall itself and a Route 53 Resolver DNS Firewall."""
 
-    def __init__(self, name: str, args: SpiritNetworkFirewallArgs, opts: pulumi.ResourceOptions | None = None):
-        self.render = args.plan(name)
-        super().__init__("spirit:index:SpiritNetworkFirewall", name, None, opts)
-        self.resources = register_specs(self, name, self.render.resources,
-                                        {"vpcId": args.vpc_id, "subnetIds": list(args.subnet_ids)})
-        self.firewall_policy_arn = self.resources["nfw-policy"].arn
-        self.rule_group_arns = [self.resources[n].arn for n in ("nfw-domains", "nfw-rules") if n in self.resources]
-        self.firewall_id = self.resources["nfw"].id if "nfw" in self.resources else None
-        self.widened = [str(w) for w in self.render.widened]
-        self.warnings = list(self.render.warnings)
-        for w in self.warnings:
-            pulumi.log.warn(f"{name}: {w}", self)
-        self.register_outputs({
-            "firewall_policy_arn": self.firewall_policy_arn,
-            "rule_group_arns": self.rule_group_arns,
-            "firewall_id": self.firewall_id,
-            "widened": self.widened,
-            "warnings": self.warnings,
-        })
+    firewall_policy_arn: pulumi.Output[str]
+    """The firewall policy's ARN."""
+    rule_group_arns: pulumi.Output[list[str]]
+    """The stateful rule groups' ARNs."""
+    firewall_id: pulumi.Output[str | None]
+    """The firewall's id (absent without subnetIds)."""
+    firewall_endpoint_ids: pulumi.Output[list[str]]
+    """The firewall's endpoint ids (vpce-...), one per subnet, as AWS reports them (empty without a firewall)."""
+    widened: pulumi.Output[list[str]]
+    """One line per widening."""
+    warnings: pulumi.Output[list[str]]
+    """What the operator should know."""
+
+    def __init__(self, name: str, args: AwsNetworkFirewallArgs, opts: pulumi.ResourceOptions | None = None):
+        args = args_of(AwsNetworkFirewallArgs, args)
+        render = args.plan(name)
+        super().__init__("spirit:index:AwsNetworkFirewall", name, None, component_options(opts, "SpiritNetworkFirewall"))
+        created = register_specs(self, name, render.resources,
+                                 {"vpcId": args.vpc_id, "subnetIds": list(args.subnet_ids)})
+        self.firewall_policy_arn = created["nfw-policy"].arn
+        self.rule_group_arns = pulumi.Output.all(*[created[n].arn for n in ("nfw-domains", "nfw-rules")
+                                                   if n in created])
+        firewall = created.get("nfw")
+        self.firewall_id = firewall.id if firewall is not None else None
+        self.firewall_endpoint_ids = (firewall.firewall_statuses.apply(_endpoint_ids) if firewall is not None
+                                      else known([]))
+        self.widened = known([str(w) for w in render.widened])
+        self.warnings = known(list(render.warnings))
+        _warn(self, name, render.warnings)
+        register_declared(self)
+
+
+def _endpoint_ids(statuses) -> list[str]:
+    """The firewall's endpoint ids (``vpce-...``) from its status (unknown until AWS creates it)."""
+    return [att.endpoint_id for status in statuses or [] for state in getattr(status, "sync_states", None) or []
+            for att in getattr(state, "attachments", None) or [] if getattr(att, "endpoint_id", None)]
 
 
 # ---- management access (SBC) ---------------------------------------------------------------------------
 
 @dataclass
-class SpiritManagementAccessArgs:
+class AwsManagementAccessArgs:
     """Management access for an SBC: a security group of its own admitting the operator's CIDRs on SSH
     (tcp/22) and HTTPS (tcp/443); attach it to the SBC's interface next to the Spirit groups, which it
-    does not touch. Never from the world, never wider than a /16 (IPv6 /48) per CIDR.
-
-    :param vpc_id: the VPC of the SBC.
-    :param management_cidrs: the operator's CIDRs.
-    """
+    does not touch. Never from the world, never wider than a /16 (IPv6 /48) per CIDR."""
 
     vpc_id: pulumi.Input[str]
-    management_cidrs: tuple = ()
+    """The VPC of the SBC."""
+    management_cidrs: NotRequired[list[str]] = field(default_factory=list)
+    """The operator's CIDRs."""
 
     def __post_init__(self) -> None:
-        _require(self.vpc_id, "vpc_id")
-        self.cidrs = management.check_cidrs(self.management_cidrs)
-        self.specs = management.aws_specs(self.cidrs)
+        require(self.vpc_id, "vpc_id")
+        self.plan()
+
+    def plan(self) -> tuple[tuple[str, ...], list]:
+        """(checked CIDRs, specs), cached."""
+        return planned_management(self, management.aws_specs)
 
 
-class SpiritManagementAccess(pulumi.ComponentResource):
-    """Outputs: ``security_group_id`` (the management group), ``cidrs``."""
+class AwsManagementAccess(pulumi.ComponentResource):
+    """The SBC's management security group (SSH and HTTPS from the operator's CIDRs)."""
 
-    def __init__(self, name: str, args: SpiritManagementAccessArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("spirit:index:SpiritManagementAccess", name, None, opts)
-        self.resources = register_specs(self, name, args.specs, {"vpcId": args.vpc_id})
-        self.security_group_id = self.resources["mgmt"].id
-        self.cidrs = list(args.cidrs)
-        self.register_outputs({"security_group_id": self.security_group_id, "cidrs": self.cidrs})
+    security_group_id: pulumi.Output[str]
+    """The management group's id (attach it to the SBC's interface)."""
+    cidrs: pulumi.Output[list[str]]
+    """The CIDRs admitted."""
+
+    def __init__(self, name: str, args: AwsManagementAccessArgs, opts: pulumi.ResourceOptions | None = None):
+        args = args_of(AwsManagementAccessArgs, args)
+        cidrs, specs = args.plan()
+        super().__init__("spirit:index:AwsManagementAccess", name, None,
+                         component_options(opts, "SpiritManagementAccess"))
+        created = register_specs(self, name, specs, {"vpcId": args.vpc_id})
+        self.security_group_id = created["mgmt"].id
+        self.cidrs = known(list(cidrs))
+        register_declared(self)
+
+
+# deprecated names: the classes before the uniform names (same classes; the old type tokens are aliases)
+SpiritSecurityGroupsArgs, SpiritSecurityGroups = AwsSecurityGroupsArgs, AwsSecurityGroups
+SpiritNetworkFirewallArgs, SpiritNetworkFirewall = AwsNetworkFirewallArgs, AwsNetworkFirewall
+SpiritManagementAccessArgs, SpiritManagementAccess = AwsManagementAccessArgs, AwsManagementAccess

@@ -14,8 +14,9 @@ __all__ = ["verify", "NFW_CAPS_TCP", "NFW_CAPS_UDP"]
 NFW_CAPS_TCP = Capabilities("aws network firewall", source_ports=True, fqdn=True, **PLATFORM_CAPS)
 NFW_CAPS_UDP = Capabilities("aws network firewall", source_ports=True, fqdn=False, **PLATFORM_CAPS)
 
-_SG_COMPONENT = "spirit:index:SpiritSecurityGroups$"
-_MGMT_COMPONENT = "spirit:index:SpiritManagementAccess$"
+# the component's type token, and its old one (a stack exported before the rename)
+_SG_COMPONENT = ("spirit:index:AwsSecurityGroups$", "spirit:index:SpiritSecurityGroups$")
+_MGMT_COMPONENT = ("spirit:index:AwsManagementAccess$", "spirit:index:SpiritManagementAccess$")
 _EVERYTHING = AllowedSet(Term("egress", t, Peer.of(["0.0.0.0/0"])) for t in ("tcp", "udp"))
 
 
@@ -23,14 +24,14 @@ def verify(resources: list[dict], profile, cfg) -> list[LayerVerdict]:
     allowed = profile.allowed
     sg = project(allowed, SG_CAPS)
     expected = sg.allowed if cfg.strict else sg.allowed | _EVERYTHING
-    # only the groups the SpiritSecurityGroups component registered (a NAT instance's LAN group is not
+    # only the groups the AwsSecurityGroups component registered (a NAT instance's LAN group is not
     # Spirit egress); a stack without the component is read whole
-    mine = [r for r in resources if _SG_COMPONENT in r.get("urn", "")] or resources
+    mine = [r for r in resources if any(t in r.get("urn", "") for t in _SG_COMPONENT)] or resources
     out = [LayerVerdict("aws security groups", expected, read(mine), sg.widened)]
     if getattr(cfg, "management_cidrs", ()):
         from ..management import allowed as management_allowed
 
-        mgmt = [r for r in resources if _MGMT_COMPONENT in r.get("urn", "")]
+        mgmt = [r for r in resources if any(t in r.get("urn", "") for t in _MGMT_COMPONENT)]
         out.append(LayerVerdict("management access", management_allowed(cfg.management_cidrs), read(mgmt)))
     if cfg.fqdn_firewall:
         udp_names = [t.flow for t in allowed.terms if t.transport == "udp" and t.peer.fqdns]

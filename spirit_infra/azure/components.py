@@ -1,4 +1,4 @@
-"""Azure components: the NSG for a profile and the Azure Firewall Policy for its egress/FQDN flows.
+"""Azure components: :class:`AzureNsg` for a profile and :class:`AzureFirewallPolicy` for its egress/FQDN flows.
 
 Thin: each component renders with the pure modules (:mod:`.rules`, :mod:`.firewall_policy`) while its
 Args are validated, so every limit (band, collisions, 80-character names, rule count) fails *before*
@@ -10,30 +10,41 @@ creates, deletes or updates one resource and the NSG itself is untouched; an inl
 every change a diff of the whole NSG. The two styles must never be mixed: azure-native treats inline
 ``securityRules`` as the complete list and removes separate rules on the next update (and vice versa,
 pulumi-azure-native #1087, #3359), so the NSG registered here never sets ``securityRules``.
+
+Type tokens ``spirit:index:<class name>``, each aliasing its old token (``SpiritNsg``, ...); Args and outputs
+follow :mod:`spirit_infra.args` (real annotations: no ``from __future__ import annotations`` here).
 """
 
-from __future__ import annotations
-
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NotRequired
 
 import pulumi
 
 from .. import management
+from ..args import (
+    OverridesArgs,
+    ProfileName,
+    args_of,
+    built_profile,
+    component_options,
+    known,
+    planned_management,
+    register_declared,
+    require,
+)
 from ..errors import ConfigError
-from ..profiles import Overrides, Profile, resolve_args_profile
+from ..planning import planned
 from . import firewall_policy as fw
 from . import rules as nsg_rules
 from ._register import register
 
-__all__ = ["NsgArgs", "SpiritNsg", "FirewallPolicyArgs", "SpiritFirewallPolicy"]
+__all__ = ["AzureNsgArgs", "AzureNsg", "AzureFirewallPolicyArgs", "AzureFirewallPolicy", "AzureNsgManagementArgs",
+           "AzureNsgManagement",
+           # deprecated names (before the uniform component names)
+           "NsgArgs", "SpiritNsg", "FirewallPolicyArgs", "SpiritFirewallPolicy", "NsgManagementArgs",
+           "SpiritNsgManagement"]
 
 _ASG_PLACEHOLDER = "${spirit-asg}"
-
-
-def _profile(value: Any, overrides: Overrides | None, extra_flows: str | None = None) -> Profile:
-    return resolve_args_profile(value, overrides, extra_flows)
 
 
 def _substitute(value: Any, placeholder: str, replacement: Any) -> Any:
@@ -47,49 +58,54 @@ def _substitute(value: Any, placeholder: str, replacement: Any) -> Any:
 
 
 @dataclass
-class NsgArgs:
-    """Arguments of :class:`SpiritNsg`. Validated (and rendered) at construction: ConfigError/QuotaError."""
+class AzureNsgArgs:
+    """Arguments of :class:`AzureNsg`. Validated (and rendered) at construction: ConfigError/QuotaError."""
 
-    #: "phones" | "communicator" | "sbc", or a built Profile
-    profile: str | Profile
-    #: resource group of the NSG (and ASG)
+    profile: ProfileName
+    """The Spirit profile."""
     resource_group_name: pulumi.Input[str]
-    #: Azure region; None = the provider's location
-    location: pulumi.Input[str] | None = None
-    #: customer overrides (when ``profile`` is a name)
-    overrides: Overrides | None = None
-    #: reserved priority band (start, width); the last priority is the strict deny
-    priority_start: int = 1000
-    priority_width: int = 2000
-    #: deny outbound Internet at the end of the band (default: least privilege)
-    strict: bool = True
-    #: an existing application security group as the rules' local side (follows the SBC/VDI NICs)
-    asg_id: pulumi.Input[str] | None = None
-    #: create an application security group ``<name>-asg`` and use it as the local side
-    create_asg: bool = False
-    #: the user's own rules in this NSG (ExtraRule or "NAME:PRIORITY[:in|out]")
-    extra_rules: Sequence[nsg_rules.ExtraRule | str] = ()
-    #: fixed priorities by rule name (settle a reported collision)
-    priority_pins: Mapping[str, int] = field(default_factory=dict)
-    name_prefix: str = "spirit"
-    #: the NSG's Azure name; None = auto-named
+    """The resource group of the NSG (and ASG)."""
+    location: NotRequired[pulumi.Input[str]] = None
+    """The Azure region (default: the provider's)."""
+    overrides: NotRequired[OverridesArgs] = None
+    """Customer overrides (extra Spirit CIDRs, ZTP vendors dropped, SBC ports)."""
+    priority_start: NotRequired[int] = 1000
+    """First priority of the reserved band (100-4096)."""
+    priority_width: NotRequired[int] = 2000
+    """Width of the band; its last priority holds the strict deny (default band 1000-2999)."""
+    strict: NotRequired[bool] = True
+    """Deny outbound Internet at the end of the band (default: least privilege)."""
+    asg_id: NotRequired[pulumi.Input[str]] = None
+    """An existing application security group as the rules' local side (follows the SBC/VDI NICs)."""
+    create_asg: NotRequired[bool] = False
+    """Create an application security group <name>-asg and use it as the local side."""
+    extra_rules: NotRequired[list[str]] = field(default_factory=list)
+    """The user's own rules in this NSG, as NAME:PRIORITY[:in|out] (their names and priorities must not collide)."""
+    priority_pins: NotRequired[dict[str, int]] = field(default_factory=dict)
+    """Fixed priorities by rule name (settle a reported collision)."""
+    name_prefix: NotRequired[str] = "spirit"
+    """First part of every rule name."""
     nsg_name: str | None = None
-    #: extra tags on the NSG (the spirit-* marks are always set)
-    tags: Mapping[str, str] = field(default_factory=dict)
-    #: the customer's extra-flow file (the catalogue's format), merged into the profile
+    """The NSG's Azure name (default: auto-named)."""
+    tags: NotRequired[dict[str, str]] = field(default_factory=dict)
+    """Extra tags on the NSG (the spirit-* marks are always set)."""
     extra_flows: str | None = None
+    """The customer's extra-flow file (the catalogue's format), merged into the profile."""
 
     def __post_init__(self) -> None:
-        self._profile = _profile(self.profile, self.overrides, self.extra_flows)
+        require(self.resource_group_name, "resource_group_name")
+        built_profile(self)
         if self.create_asg and self.asg_id is not None:
             raise ConfigError("give asg_id or create_asg, not both", field="asg_id")
-        self.extra_rules = tuple(e if isinstance(e, nsg_rules.ExtraRule) else nsg_rules.ExtraRule.parse(str(e),
-                                 "extra_rules") for e in self.extra_rules)
-        self.plan = self.render()
+        self.plan()
 
-    @property
-    def profile_obj(self) -> Profile:
-        return self._profile
+    def parsed_extra_rules(self) -> tuple[nsg_rules.ExtraRule, ...]:
+        """``extra_rules`` as :class:`~spirit_infra.azure.rules.ExtraRule` (an ExtraRule is taken as it is)."""
+        if isinstance(self.extra_rules, str) or not isinstance(self.extra_rules, list | tuple):
+            raise ConfigError(f"expected a list of NAME:PRIORITY[:in|out], got {self.extra_rules!r}",
+                              field="extra_rules")
+        return tuple(e if isinstance(e, nsg_rules.ExtraRule) else nsg_rules.ExtraRule.parse(str(e), "extra_rules")
+                     for e in self.extra_rules)
 
     def options(self) -> nsg_rules.NsgOptions:
         asg = None
@@ -98,24 +114,33 @@ class NsgArgs:
         elif self.asg_id is not None:
             asg = self.asg_id
         return nsg_rules.NsgOptions(priority_start=self.priority_start, priority_width=self.priority_width,
-                                    strict=self.strict, asg_id=asg, extra_rules=tuple(self.extra_rules),
+                                    strict=self.strict, asg_id=asg, extra_rules=self.parsed_extra_rules(),
                                     priority_pins=dict(self.priority_pins), name_prefix=self.name_prefix)
 
-    def render(self) -> nsg_rules.NsgPlan:
-        return nsg_rules.render(self._profile, self.options())
+    def plan(self, name: str | None = None) -> nsg_rules.NsgPlan:
+        """The NSG's render (pure, cached; the same for every component name)."""
+        return planned(self, "nsg", lambda: nsg_rules.render(built_profile(self), self.options()))
 
 
-class SpiritNsg(pulumi.ComponentResource):
-    """The NSG of a profile: one NetworkSecurityGroup, optional ApplicationSecurityGroup, one
-    SecurityRule per (flow, transport), plus the strict deny.
+class AzureNsg(pulumi.ComponentResource):
+    """The NSG of a profile: one NetworkSecurityGroup, optional ApplicationSecurityGroup, one SecurityRule per
+    (flow, transport), plus the strict deny."""
 
-    Outputs: ``nsg_id``, ``nsg_name``, ``asg_id``, ``priorities`` (rule name -> priority),
-    ``widened`` (one line per widening: the FQDN flows opened to 0.0.0.0/0 on an IP-only NSG).
-    """
+    nsg_id: pulumi.Output[str]
+    """The NSG's id (associate it with the site subnets)."""
+    nsg_name: pulumi.Output[str]
+    """The NSG's Azure name."""
+    asg_id: pulumi.Output[str | None]
+    """The application security group used as the local side (absent without one)."""
+    priorities: pulumi.Output[dict[str, int]]
+    """Rule name -> priority."""
+    widened: pulumi.Output[list[str]]
+    """One line per widening (the FQDN flows opened to 0.0.0.0/0 on an IP-only NSG)."""
 
-    def __init__(self, name: str, args: NsgArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("spirit:index:SpiritNsg", name, None, opts)
-        plan = args.plan
+    def __init__(self, name: str, args: AzureNsgArgs, opts: pulumi.ResourceOptions | None = None):
+        args = args_of(AzureNsgArgs, args)
+        plan = args.plan(name)
+        super().__init__("spirit:index:AzureNsg", name, None, component_options(opts, "SpiritNsg"))
         child = pulumi.ResourceOptions(parent=self)
         asg_id: Any = args.asg_id
         if args.create_asg:
@@ -125,55 +150,64 @@ class SpiritNsg(pulumi.ComponentResource):
             asg_id = asg.id
         nsg_inputs = dict(plan.nsg_inputs)
         nsg_inputs["tags"] = {**dict(args.tags), **nsg_inputs.get("tags", {})}
-        self.nsg = register(nsg_rules.NSG_TYPE, f"{name}-nsg", nsg_inputs, child,
-                            resource_group_name=args.resource_group_name, location=args.location,
-                            network_security_group_name=args.nsg_name)
-        self.rules: dict[str, pulumi.CustomResource] = {}
+        nsg = register(nsg_rules.NSG_TYPE, f"{name}-nsg", nsg_inputs, child,
+                       resource_group_name=args.resource_group_name, location=args.location,
+                       network_security_group_name=args.nsg_name)
         for r in plan.rules:
             inputs = _substitute(r.inputs, _ASG_PLACEHOLDER, asg_id)
-            self.rules[r.name] = register(nsg_rules.SECURITY_RULE_TYPE, f"{name}-{r.name}", inputs, child,
-                                          resource_group_name=args.resource_group_name,
-                                          network_security_group_name=self.nsg.name)
+            register(nsg_rules.SECURITY_RULE_TYPE, f"{name}-{r.name}", inputs, child,
+                     resource_group_name=args.resource_group_name, network_security_group_name=nsg.name)
         for w in plan.widened:
             pulumi.log.info(f"spirit: {w}", resource=self)
-        self.nsg_id = self.nsg.id
-        self.nsg_name = self.nsg.name
-        self.asg_id = asg_id
-        self.priorities = {r.name: r.priority for r in plan.rules}
-        self.widened = [str(w) for w in plan.widened]
-        self.register_outputs({"nsgId": self.nsg_id, "nsgName": self.nsg_name, "asgId": asg_id,
-                               "priorities": self.priorities, "widened": self.widened})
+        self.nsg_id = nsg.id
+        self.nsg_name = nsg.name
+        self.asg_id = asg_id if asg_id is None or isinstance(asg_id, pulumi.Output) else known(asg_id)
+        self.priorities = known({r.name: r.priority for r in plan.rules})
+        self.widened = known([str(w) for w in plan.widened])
+        register_declared(self)
 
 
 @dataclass
-class FirewallPolicyArgs:
-    """Arguments of :class:`SpiritFirewallPolicy` (validated and rendered at construction)."""
+class AzureFirewallPolicyArgs:
+    """Arguments of :class:`AzureFirewallPolicy` (validated and rendered at construction)."""
 
-    profile: str | Profile
+    profile: ProfileName
+    """The Spirit profile."""
     resource_group_name: pulumi.Input[str]
-    location: pulumi.Input[str] | None = None
-    overrides: Overrides | None = None
-    #: priority of the rule collection group (100-65000)
-    group_priority: int = 1000
-    #: band of the rule collection priorities
-    priority_start: int = 10000
-    priority_width: int = 10000
-    priority_pins: Mapping[str, int] = field(default_factory=dict)
-    #: the clients' addresses (source of every rule)
-    source_addresses: Sequence[str] = ("*",)
-    #: also carry the IP flows (when all egress is routed through the firewall)
-    include_ip_flows: bool = True
-    tier: str = "Standard"
-    name_prefix: str = "spirit"
-    #: the policy's Azure name; None = auto-named
+    """The resource group of the policy."""
+    location: NotRequired[pulumi.Input[str]] = None
+    """The Azure region (default: the provider's)."""
+    overrides: NotRequired[OverridesArgs] = None
+    """Customer overrides."""
+    group_priority: NotRequired[int] = 1000
+    """Priority of the rule collection group (100-65000)."""
+    priority_start: NotRequired[int] = 10000
+    """First priority of the rule collections' band."""
+    priority_width: NotRequired[int] = 10000
+    """Width of the rule collections' band."""
+    priority_pins: NotRequired[dict[str, int]] = field(default_factory=dict)
+    """Fixed collection priorities by collection name (settle a reported collision)."""
+    source_addresses: NotRequired[list[str]] = field(default_factory=lambda: ["*"])
+    """The clients' addresses (source of every rule; "*" = whatever the firewall sees)."""
+    include_ip_flows: NotRequired[bool] = True
+    """Also carry the IP flows (when all egress is routed through the firewall)."""
+    tier: NotRequired[str] = "Standard"
+    """Standard or Premium (Basic has no DNS proxy)."""
+    name_prefix: NotRequired[str] = "spirit"
+    """First part of every collection name."""
     policy_name: str | None = None
-    tags: Mapping[str, str] = field(default_factory=dict)
-    #: the customer's extra-flow file (the catalogue's format), merged into the profile
+    """The policy's Azure name (default: auto-named)."""
+    tags: NotRequired[dict[str, str]] = field(default_factory=dict)
+    """Extra tags on the policy (the spirit-* marks are always set)."""
     extra_flows: str | None = None
+    """The customer's extra-flow file (the catalogue's format), merged into the profile."""
 
     def __post_init__(self) -> None:
-        self._profile = _profile(self.profile, self.overrides, self.extra_flows)
-        self.plan = fw.render(self._profile, self.options())
+        require(self.resource_group_name, "resource_group_name")
+        built_profile(self)
+        if isinstance(self.source_addresses, str) or not isinstance(self.source_addresses, list | tuple):
+            raise ConfigError(f"expected a list of addresses, got {self.source_addresses!r}", field="source_addresses")
+        self.plan()
 
     def options(self) -> fw.FirewallOptions:
         return fw.FirewallOptions(group_priority=self.group_priority, priority_start=self.priority_start,
@@ -182,64 +216,89 @@ class FirewallPolicyArgs:
                                   include_ip_flows=self.include_ip_flows, tier=self.tier,
                                   name_prefix=self.name_prefix)
 
+    def plan(self, name: str | None = None) -> Any:
+        """The policy's render (pure, cached; the same for every component name)."""
+        return planned(self, "policy", lambda: fw.render(built_profile(self), self.options()))
 
-class SpiritFirewallPolicy(pulumi.ComponentResource):
-    """An Azure Firewall Policy (DNS proxy on) with one rule collection group holding the profile's
-    egress flows: network rules for IP flows and non-HTTP FQDN flows, application rules for HTTP/HTTPS
-    FQDN flows. Attach ``policy_id`` to an Azure Firewall (``firewallPolicy.id``), route the clients'
-    egress to it and point the VNet's DNS at the firewall.
 
-    Outputs: ``policy_id``, ``group_id``, ``priorities`` (collection name -> priority), ``widened``.
-    """
+class AzureFirewallPolicy(pulumi.ComponentResource):
+    """An Azure Firewall Policy (DNS proxy on) with one rule collection group holding the profile's egress flows:
+    network rules for IP flows and non-HTTP FQDN flows, application rules for HTTP/HTTPS FQDN flows. Attach
+    policyId to an Azure Firewall (firewallPolicy.id), route the clients' egress to it and point the VNet's DNS
+    at the firewall."""
 
-    def __init__(self, name: str, args: FirewallPolicyArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("spirit:index:SpiritFirewallPolicy", name, None, opts)
-        plan = args.plan
+    policy_id: pulumi.Output[str]
+    """The policy's id."""
+    group_id: pulumi.Output[str]
+    """The rule collection group's id."""
+    priorities: pulumi.Output[dict[str, int]]
+    """Collection name -> priority."""
+    widened: pulumi.Output[list[str]]
+    """One line per widening."""
+
+    def __init__(self, name: str, args: AzureFirewallPolicyArgs, opts: pulumi.ResourceOptions | None = None):
+        args = args_of(AzureFirewallPolicyArgs, args)
+        plan = args.plan(name)
+        super().__init__("spirit:index:AzureFirewallPolicy", name, None, component_options(opts, "SpiritFirewallPolicy"))
         child = pulumi.ResourceOptions(parent=self)
         policy_inputs = dict(plan.policy_inputs)
         policy_inputs["tags"] = {**dict(args.tags), **policy_inputs.get("tags", {})}
-        self.policy = register(fw.POLICY_TYPE, f"{name}-policy", policy_inputs, child,
-                               resource_group_name=args.resource_group_name, location=args.location,
-                               firewall_policy_name=args.policy_name)
-        self.group = register(fw.GROUP_TYPE, f"{name}-rules", plan.group_inputs,
-                              pulumi.ResourceOptions(parent=self),
-                              resource_group_name=args.resource_group_name,
-                              firewall_policy_name=self.policy.name,
-                              rule_collection_group_name=f"{args.name_prefix}-rules")
-        self.policy_id = self.policy.id
-        self.group_id = self.group.id
-        self.priorities = {c["name"]: c["priority"] for c in plan.collections}
-        self.widened = [str(w) for w in plan.widened]
-        self.register_outputs({"policyId": self.policy_id, "groupId": self.group_id,
-                               "priorities": self.priorities, "widened": self.widened})
+        policy = register(fw.POLICY_TYPE, f"{name}-policy", policy_inputs, child,
+                          resource_group_name=args.resource_group_name, location=args.location,
+                          firewall_policy_name=args.policy_name)
+        group = register(fw.GROUP_TYPE, f"{name}-rules", plan.group_inputs, pulumi.ResourceOptions(parent=self),
+                         resource_group_name=args.resource_group_name, firewall_policy_name=policy.name,
+                         rule_collection_group_name=f"{args.name_prefix}-rules")
+        self.policy_id = policy.id
+        self.group_id = group.id
+        self.priorities = known({c["name"]: c["priority"] for c in plan.collections})
+        self.widened = known([str(w) for w in plan.widened])
+        register_declared(self)
 
 
 # ---- management access (SBC) ---------------------------------------------------------------------------
 
 @dataclass
-class NsgManagementArgs:
-    """Management access for an SBC on Azure: inbound SSH and HTTPS from the operator's CIDRs, as rules in
-    the Spirit NSG but in a priority band of their own (3000-3099: ``mgmt-ssh`` 3010, ``mgmt-https`` 3020),
-    never in the Spirit band. Never from the world, never wider than a /16 (IPv6 /48) per CIDR."""
+class AzureNsgManagementArgs:
+    """Management access for an SBC on Azure: inbound SSH and HTTPS from the operator's CIDRs, as rules in the
+    Spirit NSG but in a priority band of their own (3000-3099: mgmt-ssh 3010, mgmt-https 3020), never in the
+    Spirit band. Never from the world, never wider than a /16 (IPv6 /48) per CIDR."""
 
     resource_group_name: pulumi.Input[str]
+    """The NSG's resource group."""
     network_security_group_name: pulumi.Input[str]
-    management_cidrs: tuple = ()
+    """The Spirit NSG's name (AzureNsg's nsgName)."""
+    management_cidrs: NotRequired[list[str]] = field(default_factory=list)
+    """The operator's CIDRs."""
 
     def __post_init__(self) -> None:
-        self.cidrs = management.check_cidrs(self.management_cidrs)
-        self.rules = management.azure_rules(self.cidrs)
+        self.plan()
+
+    def plan(self) -> tuple[tuple[str, ...], list]:
+        """(checked CIDRs, rule inputs), cached."""
+        return planned_management(self, management.azure_rules)
 
 
-class SpiritNsgManagement(pulumi.ComponentResource):
-    """Outputs: ``priorities`` (rule name -> priority)."""
+class AzureNsgManagement(pulumi.ComponentResource):
+    """The SBC's management rules (SSH and HTTPS from the operator's CIDRs) in the Spirit NSG."""
 
-    def __init__(self, name: str, args: NsgManagementArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("spirit:index:SpiritNsgManagement", name, None, opts)
+    priorities: pulumi.Output[dict[str, int]]
+    """Rule name -> priority."""
+
+    def __init__(self, name: str, args: AzureNsgManagementArgs, opts: pulumi.ResourceOptions | None = None):
+        args = args_of(AzureNsgManagementArgs, args)
+        _cidrs, rules = args.plan()
+        super().__init__("spirit:index:AzureNsgManagement", name, None, component_options(opts, "SpiritNsgManagement"))
         child = pulumi.ResourceOptions(parent=self)
-        self.rules = {r["securityRuleName"]: register(nsg_rules.SECURITY_RULE_TYPE, f"{name}-{r['securityRuleName']}",
-                                                      r, child, resource_group_name=args.resource_group_name,
-                                                      network_security_group_name=args.network_security_group_name)
-                      for r in args.rules}
-        self.priorities = {r["securityRuleName"]: r["priority"] for r in args.rules}
-        self.register_outputs({"priorities": self.priorities})
+        for r in rules:
+            register(nsg_rules.SECURITY_RULE_TYPE, f"{name}-{r['securityRuleName']}", r, child,
+                     resource_group_name=args.resource_group_name,
+                     network_security_group_name=args.network_security_group_name)
+        self.priorities = known({r["securityRuleName"]: r["priority"] for r in rules})
+        register_declared(self)
+
+
+# deprecated names (before the uniform component names; the old type tokens are aliases)
+NsgArgs, SpiritNsg = AzureNsgArgs, AzureNsg
+FirewallPolicyArgs, SpiritFirewallPolicy = AzureFirewallPolicyArgs, AzureFirewallPolicy
+NsgManagementArgs, SpiritNsgManagement = AzureNsgManagementArgs, AzureNsgManagement

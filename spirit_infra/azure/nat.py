@@ -1,23 +1,26 @@
 """Managed NAT for Azure: a NAT Gateway (Standard) with static public IP(s) and/or a prefix, on a subnet.
 
-The plan (and every check) is pure (:mod:`.nat_plan`); this component registers it. Outputs:
-``public_ips`` (the static addresses Spirit allowlists), ``public_ip_prefix`` (when a prefix is
-used), ``tcp_idle_timeout_minutes`` and ``udp_idle_timeout_seconds`` (always 240: Azure's fixed UDP
-idle timeout), and ``warnings``; a SIP keepalive of 240 s or more is also logged as a warning.
+The plan (and every check) is pure (:mod:`.nat_plan`); :class:`AzureNatGateway` registers it. Outputs:
+``publicIps`` (the static addresses Spirit allowlists), ``publicIpPrefix`` (when a prefix is used),
+``tcpIdleTimeoutMinutes`` and ``udpIdleTimeoutSeconds`` (always 240: Azure's fixed UDP idle timeout), and
+``warnings``; a SIP keepalive of 240 s or more is also logged as a warning.
 
 Subnet association: in azure-native the association is a property of the subnet, so the component
 registers the ``Subnet`` (``natGateway.id``) when ``subnet`` is given. That resource then owns the
 subnet's settings: pass the subnet's NSG and route table ids too, or they would be detached.
+Real annotations (no ``from __future__ import annotations``): Pulumi's schema analyzer reads them.
 """
 
-from __future__ import annotations
-
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NotRequired
 
+import netaddr
 import pulumi
 
+from ..args import ProfileName, args_of, component_options, known, profile_name, register_declared, require
 from ..errors import ConfigError
+from ..planning import planned
 from ._register import register
 from .nat_plan import (
     NAT_GATEWAY_TYPE,
@@ -26,10 +29,11 @@ from .nat_plan import (
     SUBNET_TYPE,
     UDP_IDLE_TIMEOUT_SECONDS,
     NatOptions,
+    NatPlan,
     plan_nat,
 )
 
-__all__ = ["SubnetAssociation", "NatGatewayArgs", "SpiritNatGateway"]
+__all__ = ["SubnetAssociation", "AzureNatGatewayArgs", "AzureNatGateway", "NatGatewayArgs", "SpiritNatGateway"]
 
 
 @dataclass
@@ -37,15 +41,17 @@ class SubnetAssociation:
     """The subnet to put behind the gateway (registered as a Subnet resource that this stack owns)."""
 
     virtual_network_name: pulumi.Input[str]
+    """The subnet's virtual network."""
     address_prefix: str
+    """The subnet's CIDR."""
     subnet_name: str | None = None
-    #: keep these attached (the Subnet resource owns all of the subnet's associations)
-    network_security_group_id: pulumi.Input[str] | None = None
-    route_table_id: pulumi.Input[str] | None = None
+    """The subnet's Azure name (default: auto-named)."""
+    network_security_group_id: NotRequired[pulumi.Input[str]] = None
+    """Keep this NSG attached (the Subnet resource owns all of the subnet's associations)."""
+    route_table_id: NotRequired[pulumi.Input[str]] = None
+    """Keep this route table attached."""
 
     def __post_init__(self) -> None:
-        import netaddr
-
         try:
             netaddr.IPNetwork(self.address_prefix)
         except (netaddr.AddrFormatError, ValueError, TypeError):
@@ -53,35 +59,63 @@ class SubnetAssociation:
 
 
 @dataclass
-class NatGatewayArgs:
-    """Arguments of :class:`SpiritNatGateway`; validated at construction (ConfigError)."""
+class AzureNatGatewayArgs:
+    """Arguments of :class:`AzureNatGateway`; validated at construction (ConfigError)."""
 
     resource_group_name: pulumi.Input[str]
-    location: pulumi.Input[str] | None = None
-    #: TCP idle timeout, 4-120 minutes
-    tcp_idle_timeout_minutes: int = 4
-    #: Standard static public IPs (0-16)
-    public_ip_count: int = 1
-    #: a public IP prefix /28-/31 as well (or instead, with public_ip_count=0)
+    """The resource group of the gateway and its addresses."""
+    location: NotRequired[pulumi.Input[str]] = None
+    """The Azure region (default: the provider's)."""
+    tcp_idle_timeout_minutes: NotRequired[int] = 4
+    """TCP idle timeout, 4-120 minutes."""
+    public_ip_count: NotRequired[int] = 1
+    """Standard static public IPs (0-16)."""
     public_ip_prefix_length: int | None = None
-    zones: Sequence[str] = ()
-    #: the SIP keepalive interval behind the gateway; >= 240 s warns (fixed UDP idle timeout)
-    sip_keepalive_seconds: int = 30
-    #: profile name for the spirit-* tags (None = no marks)
-    profile: str | None = None
+    """A public IP prefix /28-/31 as well (or instead, with publicIpCount 0)."""
+    zones: NotRequired[list[str]] = field(default_factory=list)
+    """At most one availability zone (empty: regional)."""
+    sip_keepalive_seconds: NotRequired[int] = 30
+    """The SIP keepalive interval behind the gateway; 240 s or more warns (fixed UDP idle timeout)."""
+    profile: ProfileName | None = None
+    """The Spirit profile, for the spirit-* tags (absent: no marks)."""
     subnet: SubnetAssociation | None = None
-    tags: dict[str, str] = field(default_factory=dict)
+    """The subnet to put behind the gateway."""
+    tags: NotRequired[dict[str, str]] = field(default_factory=dict)
+    """Extra tags (the spirit-* marks are always set)."""
 
     def __post_init__(self) -> None:
-        self.plan = plan_nat(NatOptions(self.tcp_idle_timeout_minutes, self.public_ip_count,
-                                        self.public_ip_prefix_length, tuple(self.zones),
-                                        self.sip_keepalive_seconds, self.profile))
+        require(self.resource_group_name, "resource_group_name")
+        if isinstance(self.subnet, Mapping):
+            self.subnet = args_of(SubnetAssociation, self.subnet, "subnet")
+        self.plan()
+
+    def plan(self) -> NatPlan:
+        """The gateway, its addresses and their checks (pure, cached)."""
+        return planned(self, "nat", lambda: plan_nat(NatOptions(
+            self.tcp_idle_timeout_minutes, self.public_ip_count, self.public_ip_prefix_length, tuple(self.zones),
+            self.sip_keepalive_seconds, profile_name(self.profile) if self.profile is not None else None)))
 
 
-class SpiritNatGateway(pulumi.ComponentResource):
-    def __init__(self, name: str, args: NatGatewayArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("spirit:index:SpiritNatGateway", name, None, opts)
-        plan = args.plan
+class AzureNatGateway(pulumi.ComponentResource):
+    """A NAT Gateway (Standard) with static public IP(s) and/or a prefix, optionally on a subnet."""
+
+    nat_gateway_id: pulumi.Output[str]
+    """The NAT gateway's id (associate it with the site subnets)."""
+    public_ips: pulumi.Output[list[str]]
+    """The static public addresses (what Spirit allowlists)."""
+    public_ip_prefix: pulumi.Output[str | None]
+    """The public IP prefix (absent without one)."""
+    tcp_idle_timeout_minutes: pulumi.Output[int]
+    """The TCP idle timeout."""
+    udp_idle_timeout_seconds: pulumi.Output[int]
+    """Azure's fixed UDP idle timeout (240 s)."""
+    warnings: pulumi.Output[list[str]]
+    """What the operator should know (a keepalive not below the UDP idle timeout)."""
+
+    def __init__(self, name: str, args: AzureNatGatewayArgs, opts: pulumi.ResourceOptions | None = None):
+        args = args_of(AzureNatGatewayArgs, args)
+        plan = args.plan()
+        super().__init__("spirit:index:AzureNatGateway", name, None, component_options(opts, "SpiritNatGateway"))
         child = pulumi.ResourceOptions(parent=self)
         common = {"resource_group_name": args.resource_group_name, "location": args.location}
 
@@ -98,30 +132,27 @@ class SpiritNatGateway(pulumi.ComponentResource):
             elif spec["type"] == PUBLIC_IP_PREFIX_TYPE:
                 prefix = register(PUBLIC_IP_PREFIX_TYPE, f"{name}-{spec['name']}", inputs(spec), child, **common)
         gw_spec = next(s for s in plan.resources if s["type"] == NAT_GATEWAY_TYPE)
-        self.gateway = register(NAT_GATEWAY_TYPE, f"{name}-{gw_spec['name']}", inputs(gw_spec), child,
-                                public_ip_addresses=[{"id": ip.id} for ip in ips] or None,
-                                public_ip_prefixes=[{"id": prefix.id}] if prefix is not None else None,
-                                **common)
-        self.subnet = None
+        gateway = register(NAT_GATEWAY_TYPE, f"{name}-{gw_spec['name']}", inputs(gw_spec), child,
+                           public_ip_addresses=[{"id": ip.id} for ip in ips] or None,
+                           public_ip_prefixes=[{"id": prefix.id}] if prefix is not None else None, **common)
         if args.subnet is not None:
             s = args.subnet
-            self.subnet = register(SUBNET_TYPE, f"{name}-subnet", {"addressPrefix": s.address_prefix}, child,
-                                   resource_group_name=args.resource_group_name,
-                                   virtual_network_name=s.virtual_network_name, subnet_name=s.subnet_name,
-                                   nat_gateway={"id": self.gateway.id},
-                                   network_security_group={"id": s.network_security_group_id}
-                                   if s.network_security_group_id is not None else None,
-                                   route_table={"id": s.route_table_id} if s.route_table_id is not None else None)
+            register(SUBNET_TYPE, f"{name}-subnet", {"addressPrefix": s.address_prefix}, child,
+                     resource_group_name=args.resource_group_name, virtual_network_name=s.virtual_network_name,
+                     subnet_name=s.subnet_name, nat_gateway={"id": gateway.id},
+                     network_security_group={"id": s.network_security_group_id}
+                     if s.network_security_group_id is not None else None,
+                     route_table={"id": s.route_table_id} if s.route_table_id is not None else None)
         for w in plan.warnings:
             pulumi.log.warn(w, resource=self)
-        self.nat_gateway_id = self.gateway.id
-        self.public_ips = pulumi.Output.all(*[ip.ip_address for ip in ips]) if ips else pulumi.Output.from_input([])
+        self.nat_gateway_id = gateway.id
+        self.public_ips = pulumi.Output.all(*[ip.ip_address for ip in ips]) if ips else known([])
         self.public_ip_prefix = prefix.ip_prefix if prefix is not None else None
-        self.tcp_idle_timeout_minutes = plan.tcp_idle_timeout_minutes
-        self.udp_idle_timeout_seconds = UDP_IDLE_TIMEOUT_SECONDS
-        self.warnings = list(plan.warnings)
-        self.register_outputs({"natGatewayId": self.nat_gateway_id, "publicIps": self.public_ips,
-                               "publicIpPrefix": self.public_ip_prefix,
-                               "tcpIdleTimeoutMinutes": self.tcp_idle_timeout_minutes,
-                               "udpIdleTimeoutSeconds": self.udp_idle_timeout_seconds,
-                               "warnings": self.warnings})
+        self.tcp_idle_timeout_minutes = known(plan.tcp_idle_timeout_minutes)
+        self.udp_idle_timeout_seconds = known(UDP_IDLE_TIMEOUT_SECONDS)
+        self.warnings = known(list(plan.warnings))
+        register_declared(self)
+
+
+# deprecated names (before the uniform component names; the old type token is an alias)
+NatGatewayArgs, SpiritNatGateway = AzureNatGatewayArgs, AzureNatGateway

@@ -2,8 +2,8 @@
 
 Pure (no pulumi): :func:`render` / :func:`render_policy` / :func:`render_nat` / :func:`plan_nat` and the
 reader :func:`read` (VPC firewall rules and firewall policy rules, also of stacks spirit-infra did not
-build). The Pulumi components (:class:`GcpVpcFirewallRules`, :class:`GcpFirewallPolicy`,
-:class:`GcpVoiceNat` and their Args) are loaded on first use, so importing this package never imports
+build). The Pulumi components (:class:`GcpVpcFirewall`, :class:`GcpFirewallPolicy`,
+:class:`GcpCloudNat` and their Args) are loaded on first use, so importing this package never imports
 pulumi or pulumi_gcp.
 """
 
@@ -16,8 +16,10 @@ from .policy import POLICY_CAPS, PolicyOptions, render_policy
 from .reader import read
 from .rules import VPC_CAPS, Rendered, VpcOptions, render
 
-_COMPONENTS = ("GcpVpcFirewallRules", "VpcFirewallArgs", "GcpFirewallPolicy", "FirewallPolicyArgs", "GcpVoiceNat",
-               "VoiceNatArgs")
+_COMPONENTS = ("GcpVpcFirewall", "GcpVpcFirewallArgs", "GcpFirewallPolicy", "GcpFirewallPolicyArgs", "GcpCloudNat",
+               "GcpCloudNatArgs", "GcpManagementFirewall", "GcpManagementFirewallArgs",
+               # deprecated names
+               "GcpVpcFirewallRules", "VpcFirewallArgs", "FirewallPolicyArgs", "GcpVoiceNat", "VoiceNatArgs")
 
 __all__ = ["VPC_CAPS", "POLICY_CAPS", "VpcOptions", "PolicyOptions", "NatOptions", "NatPlan", "Rendered", "render",
            "render_policy", "render_nat", "plan_nat", "read", *_COMPONENTS]

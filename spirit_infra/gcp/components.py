@@ -5,33 +5,51 @@ Thin by design: each component renders its resources with the pure modules (:mod
 ``f"{name}-{spec name}"``. Inputs stay as rendered (camelCase on the wire); ``refs`` are filled in from
 the Args (``arg:network``) or from sibling resources (``res:policy.name``), never inside ``apply``.
 
-- :class:`GcpVpcFirewallRules` (``spirit:index:GcpVpcFirewallRules``): VPC firewall rules for a profile.
+- :class:`GcpVpcFirewall` (``spirit:index:GcpVpcFirewall``, was ``GcpVpcFirewallRules``): VPC firewall
+  rules for a profile.
 - :class:`GcpFirewallPolicy` (``spirit:index:GcpFirewallPolicy``): a global network firewall policy with
   its rules (DNS names as ``destFqdns``) and its association with the VPC.
-- :class:`GcpVoiceNat` (``spirit:index:GcpVoiceNat``): Cloud Router + Cloud NAT tuned for SIP/RTP, with
-  static NAT addresses output as ``nat_ips`` for Spirit's allowlist.
+- :class:`GcpCloudNat` (``spirit:index:GcpCloudNat``, was ``GcpVoiceNat``): Cloud Router + Cloud NAT tuned
+  for SIP/RTP, with static NAT addresses output as ``natIps`` for Spirit's allowlist.
+- :class:`GcpManagementFirewall`: the SBC's management rule.
+
+A renamed component aliases its old type token, so a deployed stack is not replaced. Args and outputs follow
+:mod:`spirit_infra.args` (real annotations: no ``from __future__ import annotations`` here).
 """
 
-from __future__ import annotations
-
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
+from typing import Any, NotRequired
 
 import pulumi
 
 from .. import management
+from ..args import (
+    OverridesArgs,
+    ProfileName,
+    args_of,
+    built_profile,
+    component_options,
+    known,
+    planned_management,
+    profile_name,
+    register_declared,
+)
 from ..errors import ConfigError
 from ..extras import sdk
 from ..naming import current_stack, physical_prefix
-from ..profiles import PROFILES, Overrides, build_profile, with_extra_flows
-from .natcfg import NatOptions, render_nat
+from ..planning import planned
+from .natcfg import NatOptions, NatPlan, render_nat
 from .policy import PolicyOptions, render_policy
-from .rules import VpcOptions, render
+from .rules import Rendered, VpcOptions, render
 
 gcp = sdk("gcp")  # one line naming the extra when it is not installed
 
-__all__ = ["VpcFirewallArgs", "GcpVpcFirewallRules", "FirewallPolicyArgs", "GcpFirewallPolicy", "VoiceNatArgs",
-           "GcpVoiceNat"]
+__all__ = ["GcpVpcFirewallArgs", "GcpVpcFirewall", "GcpFirewallPolicyArgs", "GcpFirewallPolicy", "GcpCloudNatArgs",
+           "GcpCloudNat", "GcpManagementFirewallArgs", "GcpManagementFirewall",
+           # deprecated names (before the uniform component names)
+           "VpcFirewallArgs", "GcpVpcFirewallRules", "FirewallPolicyArgs", "VoiceNatArgs", "GcpVoiceNat",
+           "ManagementFirewallArgs"]
 
 _CLASSES = {
     "gcp:compute/firewall:Firewall": gcp.compute.Firewall,
@@ -49,19 +67,14 @@ def _snake(key: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
 
 
-def _prefix(explicit: str | None, component: str) -> str:
+def _prefix(explicit: str | None, component: str | None) -> str:
     """The name prefix: the caller's, else ``<stack>-<component>`` (unique per stack and component)."""
-    return explicit if explicit is not None else physical_prefix(current_stack(), component)
+    return explicit if explicit is not None else physical_prefix(current_stack(), component or "spirit")
 
 
 def _check_network(network) -> None:
     if network is None or (isinstance(network, str) and not network.strip()):
         raise ConfigError("the VPC network (name, id or self link) is required", field="network")
-
-
-def _check_profile(profile: str) -> None:
-    if profile not in PROFILES:
-        raise ConfigError(f"unknown profile {profile!r} (allowed: {', '.join(PROFILES)})", field="profile")
 
 
 def _register(parent: pulumi.ComponentResource, name: str, specs, args: dict) -> dict[str, pulumi.CustomResource]:
@@ -98,179 +111,278 @@ def _register(parent: pulumi.ComponentResource, name: str, specs, args: dict) ->
 
 
 @dataclass
-class VpcFirewallArgs:
-    """Args of :class:`GcpVpcFirewallRules` (validated at construction, ConfigError on bad values).
+class GcpVpcFirewallArgs:
+    """Args of :class:`GcpVpcFirewall` (validated and rendered at construction: one-line ConfigError).
 
-    ``network``: the VPC (name or self link; an Output is fine). ``profile``: phones | communicator | sbc.
-    ``overrides``: customer overrides. The rest as :class:`~spirit_infra.gcp.rules.VpcOptions`:
-    targets default to the network tag ``spirit-<role>``; strict egress (deny-all at 65534) is on.
-    """
+    Targets default to the network tag spirit-<role>; strict egress (deny-all at 65534) is on."""
 
     network: pulumi.Input[str]
-    profile: str = "sbc"
-    overrides: Overrides | None = None
-    target_tags: tuple[str, ...] = ()
-    target_service_accounts: tuple[str, ...] = ()
-    priority_base: int = 1000
-    deny_priority: int = 65534
-    strict: bool = True
-    max_ranges: int = 5000
-    #: first part of every GCP name; default: derived from the stack's and the component's names
+    """The VPC network (name, id or self link)."""
+    profile: NotRequired[ProfileName] = ProfileName.SBC
+    """The Spirit profile (default sbc)."""
+    overrides: NotRequired[OverridesArgs] = None
+    """Customer overrides (extra Spirit CIDRs, ZTP vendors dropped, SBC ports)."""
+    target_tags: NotRequired[list[str]] = field(default_factory=list)
+    """Network tags of the instances the rules apply to (default spirit-<role>)."""
+    target_service_accounts: NotRequired[list[str]] = field(default_factory=list)
+    """Service accounts of the instances the rules apply to (instead of tags)."""
+    priority_base: NotRequired[int] = 1000
+    """Priority of the allow rules (0-65535, lower wins)."""
+    deny_priority: NotRequired[int] = 65534
+    """Priority of the strict deny-all egress rules."""
+    strict: NotRequired[bool] = True
+    """Deny-all egress after the allow rules (default)."""
+    max_ranges: NotRequired[int] = 5000
+    """Source/destination ranges allowed per rule (a quota)."""
     name_prefix: str | None = None
-    enable_logging: bool = False
-    #: the customer's extra-flow file (the catalogue's format), merged into the profile
+    """First part of every GCP name (default: derived from the stack's and the component's names)."""
+    enable_logging: NotRequired[bool] = False
+    """Firewall rule logging."""
     extra_flows: str | None = None
+    """The customer's extra-flow file (the catalogue's format), merged into the profile."""
 
     def __post_init__(self) -> None:
         _check_network(self.network)
-        _check_profile(self.profile)
-        self.overrides = with_extra_flows(self.overrides, self.extra_flows)
+        built_profile(self)
         self.options().validate()
-        self.rendered = render(build_profile(self.profile, self.overrides), self.options())  # plan first
+        self.plan(None)  # plan first
 
-    def options(self, component: str = "spirit") -> VpcOptions:
+    def options(self, component: str | None = None) -> VpcOptions:
         return VpcOptions(tuple(self.target_tags), tuple(self.target_service_accounts), self.priority_base,
                           self.deny_priority, self.strict, self.max_ranges, _prefix(self.name_prefix, component),
-                          None, self.enable_logging, self.profile)
+                          None, self.enable_logging, profile_name(self.profile))
+
+    def plan(self, name: str | None) -> Rendered:
+        """The rules under the physical names of a component named ``name`` (pure, cached)."""
+        return planned(self, ("vpc", name), lambda: render(built_profile(self), self.options(name)))
 
 
-class GcpVpcFirewallRules(pulumi.ComponentResource):
-    """VPC firewall rules for one Spirit profile. Outputs: ``rule_names``, ``widened``."""
+class GcpVpcFirewall(pulumi.ComponentResource):
+    """VPC firewall rules for one Spirit profile."""
 
-    def __init__(self, name: str, args: VpcFirewallArgs, opts: pulumi.ResourceOptions | None = None):
-        # checked by the Args already; rendered again under this component's physical names, still before
-        # anything is registered
-        rendered = self.rendered = render(build_profile(args.profile, args.overrides), args.options(name))
-        super().__init__("spirit:index:GcpVpcFirewallRules", name, None, opts)
-        self.rules = _register(self, name, rendered.specs, {"network": args.network})
-        self.rule_names = [s["inputs"]["name"] for s in rendered.specs]
-        self.widened = [str(w) for w in rendered.widened]
-        self.register_outputs({"ruleNames": self.rule_names, "widened": self.widened})
+    rule_names: pulumi.Output[list[str]]
+    """The rules' GCP names."""
+    widened: pulumi.Output[list[str]]
+    """One line per widening."""
+
+    def __init__(self, name: str, args: GcpVpcFirewallArgs, opts: pulumi.ResourceOptions | None = None):
+        args = args_of(GcpVpcFirewallArgs, args)
+        rendered = args.plan(name)  # under this component's physical names, before anything is registered
+        super().__init__("spirit:index:GcpVpcFirewall", name, None, component_options(opts, "GcpVpcFirewallRules"))
+        _register(self, name, rendered.specs, {"network": args.network})
+        self.rule_names = known([s["inputs"]["name"] for s in rendered.specs])
+        self.widened = known([str(w) for w in rendered.widened])
+        register_declared(self)
 
 
 @dataclass
-class FirewallPolicyArgs:
-    """Args of :class:`GcpFirewallPolicy`; fields as :class:`~spirit_infra.gcp.policy.PolicyOptions`.
+class GcpFirewallPolicyArgs:
+    """Args of :class:`GcpFirewallPolicy`.
 
-    Without ``target_service_accounts`` or ``target_secure_tags`` the rules (and the strict deny-all
-    egress) apply to every instance of ``network``: associate the policy with the voice VPC only.
-    """
+    Without targetServiceAccounts or targetSecureTags the rules (and the strict deny-all egress) apply to every
+    instance of network: associate the policy with the voice VPC only."""
 
     network: pulumi.Input[str]
-    profile: str = "sbc"
-    overrides: Overrides | None = None
+    """The VPC network the policy is associated with."""
+    profile: NotRequired[ProfileName] = ProfileName.SBC
+    """The Spirit profile (default sbc)."""
+    overrides: NotRequired[OverridesArgs] = None
+    """Customer overrides."""
     policy_name: str | None = None
-    #: first part of every GCP name; default: derived from the stack's and the component's names
+    """The policy's GCP name (default <namePrefix>-<profile>)."""
     name_prefix: str | None = None
-    priority_base: int = 1000
-    priority_slots: int = 10000
-    slot_width: int = 10
-    deny_priority: int = 2000000000
-    strict: bool = True
-    target_service_accounts: tuple[str, ...] = ()
-    target_secure_tags: tuple[str, ...] = ()
-    max_ranges: int = 5000
-    max_fqdns: int = 100
-    enable_logging: bool = False
-    #: flow id -> priority slot, to resolve a hash collision without renumbering anything else
-    slot_pins: dict[str, int] = field(default_factory=dict)
-    #: the customer's extra-flow file (the catalogue's format), merged into the profile
+    """First part of every GCP name (default: derived from the stack's and the component's names)."""
+    priority_base: NotRequired[int] = 1000
+    """First priority of the band."""
+    priority_slots: NotRequired[int] = 10000
+    """Slots in the band (each flow owns one, by a hash of its id)."""
+    slot_width: NotRequired[int] = 10
+    """Priorities per slot."""
+    deny_priority: NotRequired[int] = 2000000000
+    """Priority of the strict deny-all egress rules (after the band)."""
+    strict: NotRequired[bool] = True
+    """Deny-all egress after the allow rules (default)."""
+    target_service_accounts: NotRequired[list[str]] = field(default_factory=list)
+    """Service accounts of the instances the rules apply to."""
+    target_secure_tags: NotRequired[list[str]] = field(default_factory=list)
+    """Secure tags (tagValues/...) of the instances the rules apply to."""
+    max_ranges: NotRequired[int] = 5000
+    """Ranges per rule (a quota)."""
+    max_fqdns: NotRequired[int] = 100
+    """DNS names per rule (a quota)."""
+    enable_logging: NotRequired[bool] = False
+    """Firewall rule logging."""
+    slot_pins: NotRequired[dict[str, int]] = field(default_factory=dict)
+    """Flow id -> priority slot, to resolve a hash collision without renumbering anything else."""
     extra_flows: str | None = None
+    """The customer's extra-flow file (the catalogue's format), merged into the profile."""
 
     def __post_init__(self) -> None:
         _check_network(self.network)
-        _check_profile(self.profile)
-        self.overrides = with_extra_flows(self.overrides, self.extra_flows)
+        built_profile(self)
         self.options().validate()
-        self.rendered = render_policy(build_profile(self.profile, self.overrides), self.options())  # plan first
+        self.plan(None)  # plan first
 
-    def options(self, component: str = "spirit") -> PolicyOptions:
-        return PolicyOptions(self.policy_name, _prefix(self.name_prefix, component), self.priority_base, self.priority_slots,
-                             self.slot_width, self.deny_priority, self.strict, tuple(self.target_service_accounts),
-                             tuple(self.target_secure_tags), self.max_ranges, self.max_fqdns, self.enable_logging,
-                             None, self.profile, tuple(sorted(self.slot_pins.items())))
+    def options(self, component: str | None = None) -> PolicyOptions:
+        return PolicyOptions(self.policy_name, _prefix(self.name_prefix, component), self.priority_base,
+                             self.priority_slots, self.slot_width, self.deny_priority, self.strict,
+                             tuple(self.target_service_accounts), tuple(self.target_secure_tags), self.max_ranges,
+                             self.max_fqdns, self.enable_logging, None, profile_name(self.profile),
+                             tuple(sorted(self.slot_pins.items())))
+
+    def plan(self, name: str | None) -> Rendered:
+        """The policy under the physical names of a component named ``name`` (pure, cached)."""
+        return planned(self, ("policy", name), lambda: render_policy(built_profile(self), self.options(name)))
 
 
 class GcpFirewallPolicy(pulumi.ComponentResource):
-    """A global network firewall policy for one profile. Outputs: ``policy_name``, ``rule_names``, ``widened``."""
+    """A global network firewall policy for one profile (DNS names as destFqdns), associated with the VPC."""
 
-    def __init__(self, name: str, args: FirewallPolicyArgs, opts: pulumi.ResourceOptions | None = None):
-        rendered = self.rendered = render_policy(build_profile(args.profile, args.overrides), args.options(name))
+    policy_name: pulumi.Output[str]
+    """The policy's GCP name."""
+    rule_names: pulumi.Output[list[str]]
+    """The rules' names."""
+    widened: pulumi.Output[list[str]]
+    """One line per widening."""
+
+    def __init__(self, name: str, args: GcpFirewallPolicyArgs, opts: pulumi.ResourceOptions | None = None):
+        args = args_of(GcpFirewallPolicyArgs, args)
+        rendered = args.plan(name)
         super().__init__("spirit:index:GcpFirewallPolicy", name, None, opts)
-        self.resources = _register(self, name, rendered.specs, {"network": args.network})
-        self.policy = self.resources["policy"]
-        self.policy_name = self.policy.name
-        self.rule_names = [s["inputs"]["ruleName"] for s in rendered.specs if "ruleName" in s["inputs"]]
-        self.widened = [str(w) for w in rendered.widened]
-        self.register_outputs({"policyName": self.policy_name, "ruleNames": self.rule_names,
-                               "widened": self.widened})
+        created = _register(self, name, rendered.specs, {"network": args.network})
+        self.policy_name = created["policy"].name
+        self.rule_names = known([s["inputs"]["ruleName"] for s in rendered.specs if "ruleName" in s["inputs"]])
+        self.widened = known([str(w) for w in rendered.widened])
+        register_declared(self)
 
 
-@dataclass(frozen=True, kw_only=True)
-class VoiceNatArgs(NatOptions):
-    """Args of :class:`GcpVoiceNat`: every :class:`~spirit_infra.gcp.natcfg.NatOptions` field, plus ``network``.
+@dataclass(kw_only=True)
+class GcpCloudNatArgs:
+    """Args of :class:`GcpCloudNat`: Cloud Router + Cloud NAT for SIP/RTP.
 
-    Secure, voice-safe defaults: endpoint-independent mapping on, dynamic port allocation off, UDP idle
-    timeout ``max(2 x keepalive, 300)``, min ports per VM sized for ``expected_calls``, one static
-    NAT address, error logging. Validated at construction (ConfigError).
-    """
+    Secure, voice-safe defaults: endpoint-independent mapping on, dynamic port allocation off, UDP idle timeout
+    max(2 x keepalive, 300), min ports per VM sized for expectedCalls, one static NAT address, error logging.
+    Validated at construction (ConfigError)."""
 
     network: pulumi.Input[str]
-    #: first part of every GCP name; default: derived from the stack's and the component's names
+    """The VPC network (name, id or self link)."""
+    sip_keepalive_sec: NotRequired[int] = 30
+    """The longest interval at which the SBC/clients send SIP keepalives through the NAT."""
+    udp_idle_timeout_sec: int | None = None
+    """UDP idle timeout (default max(2 x keepalive, 300))."""
+    tcp_established_idle_timeout_sec: int | None = None
+    """TCP established idle timeout (default max(1200, 2 x keepalive))."""
+    endpoint_independent_mapping: NotRequired[bool] = True
+    """Endpoint-independent mapping (default on; GCP rejects it with dynamic port allocation)."""
+    dynamic_port_allocation: NotRequired[bool] = False
+    """Dynamic port allocation (default off)."""
+    expected_calls: NotRequired[int] = 100
+    """Concurrent calls per VM, to size minPortsPerVm."""
+    ports_per_call: NotRequired[int] = 4
+    """Ports per call (RTP+RTCP audio and video = 4)."""
+    headroom: NotRequired[float] = 2.0
+    """Headroom factor on the ports."""
+    min_ports_per_vm: int | None = None
+    """Minimum ports per VM (default: sized for expectedCalls; rounded up to a power of two)."""
+    max_ports_per_vm: int | None = None
+    """Maximum ports per VM (only with dynamic port allocation)."""
+    nat_ip_count: NotRequired[int] = 1
+    """Manual static NAT addresses (their IPs go on Spirit's allowlist)."""
+    logging: NotRequired[str] = "errors"
+    """off, errors (default: port exhaustion and dropped packets), translations or all."""
+    region: str | None = None
+    """The router's region (default: the provider's)."""
+    subnetworks: NotRequired[list[str]] = field(default_factory=list)
+    """NAT only these subnetworks (self links or names); default every subnetwork range of the network."""
     name_prefix: str | None = None
+    """First part of every GCP name (default: derived from the stack's and the component's names)."""
+    profile: NotRequired[ProfileName] = ProfileName.SBC
+    """The Spirit profile (for the marks)."""
 
     def __post_init__(self) -> None:
         _check_network(self.network)
-        plan, specs = render_nat(self.options())
-        object.__setattr__(self, "plan", plan)
-        object.__setattr__(self, "specs", specs)
+        profile_name(self.profile)
+        self.plan(None)
 
-    def options(self, component: str = "spirit") -> NatOptions:
-        return NatOptions(**{f.name: getattr(self, f.name) for f in fields(NatOptions)
-                             if f.name != "name_prefix"}, name_prefix=_prefix(self.name_prefix, component))
+    def options(self, component: str | None = None) -> NatOptions:
+        return NatOptions(self.sip_keepalive_sec, self.udp_idle_timeout_sec, self.tcp_established_idle_timeout_sec,
+                          self.endpoint_independent_mapping, self.dynamic_port_allocation, self.expected_calls,
+                          self.ports_per_call, self.headroom, self.min_ports_per_vm, self.max_ports_per_vm,
+                          self.nat_ip_count, self.logging, self.region, tuple(self.subnetworks),
+                          _prefix(self.name_prefix, component), profile_name(self.profile))
+
+    def plan(self, name: str | None) -> tuple[NatPlan, list]:
+        """(settings and reasons, specs) under the physical names of a component named ``name`` (cached)."""
+        return planned(self, ("nat", name), lambda: render_nat(self.options(name)))
 
 
-class GcpVoiceNat(pulumi.ComponentResource):
-    """Cloud Router + Cloud NAT for SIP/RTP. Outputs: ``nat_ips`` (Spirit's allowlist), ``settings``, ``reasons``."""
+class GcpCloudNat(pulumi.ComponentResource):
+    """Cloud Router + Cloud NAT for SIP/RTP, with static NAT addresses for Spirit's allowlist."""
 
-    def __init__(self, name: str, args: VoiceNatArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("spirit:index:GcpVoiceNat", name, None, opts)
-        _, specs = render_nat(args.options(name))  # the names now carry the stack's and this component's
-        self.resources = _register(self, name, specs, {"network": args.network})
-        self.router = self.resources["router"]
-        self.nat = self.resources["nat"]
-        self.addresses = [r for k, r in sorted(self.resources.items()) if k.startswith("nat-ip-")]
-        self.nat_ips = pulumi.Output.all(*[a.address for a in self.addresses])
-        self.settings = args.plan.settings
-        self.reasons = args.plan.reasons
-        self.register_outputs({"natIps": self.nat_ips, "settings": self.settings, "reasons": self.reasons})
+    nat_ips: pulumi.Output[list[str]]
+    """The static NAT addresses (Spirit's allowlist)."""
+    settings: pulumi.Output[dict[str, Any]]
+    """The RouterNat settings chosen."""
+    reasons: pulumi.Output[dict[str, str]]
+    """One reason per setting."""
+
+    def __init__(self, name: str, args: GcpCloudNatArgs, opts: pulumi.ResourceOptions | None = None):
+        args = args_of(GcpCloudNatArgs, args)
+        plan, specs = args.plan(name)  # the names carry the stack's and this component's
+        super().__init__("spirit:index:GcpCloudNat", name, None, component_options(opts, "GcpVoiceNat"))
+        created = _register(self, name, specs, {"network": args.network})
+        self.nat_ips = pulumi.Output.all(*[r.address for k, r in sorted(created.items()) if k.startswith("nat-ip-")])
+        self.settings = known(plan.settings)
+        self.reasons = known(plan.reasons)
+        register_declared(self)
 
 
 # ---- management access (SBC) ---------------------------------------------------------------------------
 
 @dataclass
-class ManagementFirewallArgs:
-    """Management access for an SBC on GCP: one VPC firewall rule, ingress from the operator's CIDRs on
-    tcp 22 and 443, targeting a network tag of its own (default ``spirit-mgmt``): tag the SBC with it.
-    Never from the world, never wider than a /16 (IPv6 /48) per CIDR."""
+class GcpManagementFirewallArgs:
+    """Management access for an SBC on GCP: one VPC firewall rule, ingress from the operator's CIDRs on tcp 22
+    and 443, targeting a network tag of its own (default spirit-mgmt): tag the SBC with it. Never from the world,
+    never wider than a /16 (IPv6 /48) per CIDR."""
 
     network: pulumi.Input[str]
-    management_cidrs: tuple = ()
-    target_tag: str = management.DEFAULT_GCP_TAG
-    name: str = "spirit-mgmt"
+    """The VPC network."""
+    management_cidrs: NotRequired[list[str]] = field(default_factory=list)
+    """The operator's CIDRs."""
+    target_tag: NotRequired[str] = management.DEFAULT_GCP_TAG
+    """The network tag the rule targets (put it on the SBC)."""
+    name: NotRequired[str] = "spirit-mgmt"
+    """The rule's GCP name."""
 
     def __post_init__(self) -> None:
         _check_network(self.network)
-        self.cidrs = management.check_cidrs(self.management_cidrs)
-        self.spec = management.gcp_spec(self.cidrs, self.target_tag, self.name)
+        self.plan()
+
+    def plan(self) -> tuple[tuple[str, ...], dict]:
+        """(checked CIDRs, the rule's spec), cached."""
+        return planned_management(self, lambda cidrs: management.gcp_spec(cidrs, self.target_tag, self.name))
 
 
 class GcpManagementFirewall(pulumi.ComponentResource):
-    """Outputs: ``target_tag`` (put it on the SBC instance), ``rule_name``."""
+    """The SBC's management rule (SSH and HTTPS from the operator's CIDRs to a tag of its own)."""
 
-    def __init__(self, name: str, args: ManagementFirewallArgs, opts: pulumi.ResourceOptions | None = None):
+    target_tag: pulumi.Output[str]
+    """The tag to put on the SBC instance."""
+    rule_name: pulumi.Output[str]
+    """The rule's GCP name."""
+
+    def __init__(self, name: str, args: GcpManagementFirewallArgs, opts: pulumi.ResourceOptions | None = None):
+        args = args_of(GcpManagementFirewallArgs, args)
+        _cidrs, spec = args.plan()
         super().__init__("spirit:index:GcpManagementFirewall", name, None, opts)
-        self.rules = _register(self, name, [args.spec], {"network": args.network})
-        self.target_tag = args.target_tag
-        self.rule_name = args.spec["inputs"]["name"]
-        self.register_outputs({"targetTag": self.target_tag, "ruleName": self.rule_name})
+        _register(self, name, [spec], {"network": args.network})
+        self.target_tag = known(args.target_tag)
+        self.rule_name = known(spec["inputs"]["name"])
+        register_declared(self)
+
+
+# deprecated names (before the uniform component names; the old type tokens are aliases)
+VpcFirewallArgs, GcpVpcFirewallRules = GcpVpcFirewallArgs, GcpVpcFirewall
+FirewallPolicyArgs = GcpFirewallPolicyArgs
+VoiceNatArgs, GcpVoiceNat = GcpCloudNatArgs, GcpCloudNat
+ManagementFirewallArgs = GcpManagementFirewallArgs

@@ -21,7 +21,8 @@ def verify(resources: list[dict], profile, cfg) -> list[LayerVerdict]:
     v = project(allowed, VPC_CAPS)
     vpc = [r for r in resources if r["type"] == FIREWALL_TYPE]
     # the rules the component registered (a NAT instance's LAN rule is not Spirit traffic)
-    vpc = [r for r in vpc if "spirit:index:GcpVpcFirewallRules$" in r.get("urn", "")] or vpc
+    vpc = [r for r in vpc if any(t in r.get("urn", "") for t in ("spirit:index:GcpVpcFirewall$",
+                                                              "spirit:index:GcpVpcFirewallRules$"))] or vpc
     expected = v.allowed if cfg.strict else v.allowed | _EVERYTHING
     out = [LayerVerdict("gcp vpc firewall rules", expected, read(vpc), v.widened)]
     if cfg.fqdn_firewall:

@@ -9,14 +9,14 @@ from __future__ import annotations
 import pulumi
 
 from ..aws.components import (
-    SpiritManagementAccess,
-    SpiritManagementAccessArgs,
-    SpiritNetworkFirewall,
-    SpiritNetworkFirewallArgs,
-    SpiritSecurityGroups,
-    SpiritSecurityGroupsArgs,
+    AwsManagementAccess,
+    AwsManagementAccessArgs,
+    AwsNetworkFirewall,
+    AwsNetworkFirewallArgs,
+    AwsSecurityGroups,
+    AwsSecurityGroupsArgs,
 )
-from ..aws.nat import SpiritManagedNat, SpiritManagedNatArgs
+from ..aws.nat import AwsManagedNat, AwsManagedNatArgs
 from ..aws.network import AwsFirewallRouting, AwsFirewallRoutingArgs, AwsNetwork, AwsNetworkArgs
 from ..aws.qos_nat import AwsQosNat, AwsQosNatArgs
 from ..aws.quota import DEFAULT_GROUPS_PER_INTERFACE
@@ -46,16 +46,16 @@ def compose(cfg: StackConfig) -> None:
     # the QoS NAT instance's interface carries its LAN group plus every Spirit group: leave it one slot
     per_interface = {"groups_per_interface": DEFAULT_GROUPS_PER_INTERFACE - 1} if cfg.nat == "qos-instance" else {}
     with blame(cfg, "overrides", "profile"):
-        sg_args = SpiritSecurityGroupsArgs(
+        sg_args = AwsSecurityGroupsArgs(
             vpc_id=PENDING if own_net else cfg.network_id, profile=cfg.profile, overrides=cfg.overrides,
             strict=cfg.strict, fqdn_firewall=cfg.fqdn_firewall, **per_interface)
         sg_plan = sg_args.plan(_SG)
     fw_args = routing_args = nat_args = qos_args = None
     if cfg.fqdn_firewall:
         with blame(cfg, "overrides", "firewallLayers"):
-            fw_args = SpiritNetworkFirewallArgs(
+            fw_args = AwsNetworkFirewallArgs(
                 profile=cfg.profile, overrides=cfg.overrides, vpc_id=PENDING if own_net else cfg.network_id,
-                strict=cfg.strict, subnet_ids=(PENDING,) if own_net else (), dns_firewall=True)
+                strict=cfg.strict, subnet_ids=[PENDING] if own_net else [], dns_firewall=True)
             fw_args.plan(_FW)
         if routed:
             routing_args = AwsFirewallRoutingArgs(
@@ -63,7 +63,7 @@ def compose(cfg: StackConfig) -> None:
                 site_cidrs=dict(sites), edge_route_table_id=PENDING)
     if cfg.nat == "managed":
         with blame(cfg, "sipKeepaliveSeconds", "nat"):
-            nat_args = SpiritManagedNatArgs(
+            nat_args = AwsManagedNatArgs(
                 public_subnets={"a": PENDING}, one_per_zone=False, route_tables=dict.fromkeys(nat_labels, PENDING),
                 sip_keepalive_seconds=cfg.sip_keepalive_seconds, profile=cfg.profile)
     elif cfg.nat == "qos-instance":
@@ -77,18 +77,18 @@ def compose(cfg: StackConfig) -> None:
     # ---- register: exactly what was planned ----
     net = AwsNetwork("spirit-net", net_args) if net_args else None
     vpc_id = net.vpc_id if net else cfg.network_id
-    sgs = SpiritSecurityGroups(_SG, bind(sg_args, vpc_id=vpc_id) if net else sg_args)
+    sgs = AwsSecurityGroups(_SG, bind(sg_args, vpc_id=vpc_id) if net else sg_args)
     pulumi.export("securityGroupIds", sgs.security_group_ids)
     pulumi.export("prefixListId", sgs.prefix_list_id)
-    warnings = list(sgs.warnings)
+    warnings = list(sg_plan.warnings)
     nat_route_tables = dict(net.site_route_table_ids) if net else {}
     if fw_args:
-        fw = SpiritNetworkFirewall(_FW, bind(fw_args, vpc_id=vpc_id, subnet_ids=(net.firewall_subnet_id,))
+        fw = AwsNetworkFirewall(_FW, bind(fw_args, vpc_id=vpc_id, subnet_ids=[net.firewall_subnet_id])
                                    if net else fw_args)
         pulumi.export("firewallPolicyArn", fw.firewall_policy_arn)
-        warnings += fw.warnings
+        warnings += fw_args.plan(_FW).warnings
         if routing_args:
-            endpoint = fw.resources["nfw"].firewall_statuses.apply(_endpoint_id)
+            endpoint = fw.firewall_endpoint_ids.apply(lambda ids: ids[0] if ids else None)
             AwsFirewallRouting("spirit-fw-routes", bind(
                 routing_args, endpoint_id=endpoint, site_route_tables=dict(net.site_route_table_ids),
                 edge_route_table_id=net.edge_route_table_id))
@@ -97,18 +97,18 @@ def compose(cfg: StackConfig) -> None:
             warnings.append("the Network Firewall is deployed but not in the path: with nat: none the sites "
                             "route straight to the internet gateway (use nat: managed or qos-instance)")
     if nat_args:
-        nat = SpiritManagedNat("spirit-nat", bind(nat_args, public_subnets={"a": net.edge_subnet_id},
+        nat = AwsManagedNat("spirit-nat", bind(nat_args, public_subnets={"a": net.edge_subnet_id},
                                                   route_tables=nat_route_tables))
         pulumi.export("natPublicIps", nat.public_ips)
         pulumi.export("natIdleTimeoutSeconds", nat.idle_timeout_seconds)
-        warnings += nat.warnings
+        warnings += nat_args.plan().warnings
     elif qos_args:
         qos = AwsQosNat("spirit-qos-nat", bind(
             qos_args, subnet_id=net.edge_subnet_id, route_tables=nat_route_tables,
-            security_group_ids=[net.lan_security_group_id, *(sgs.resources[g["name"]].id for g in sgs.render.groups)]))
+            security_group_ids=[net.lan_security_group_id, *sgs.group_ids]))
         pulumi.export("natPublicIps", [qos.eip.public_ip])
     if cfg.management_cidrs:
-        mgmt = SpiritManagementAccess("spirit-mgmt", SpiritManagementAccessArgs(
+        mgmt = AwsManagementAccess("spirit-mgmt", AwsManagementAccessArgs(
             vpc_id=vpc_id, management_cidrs=cfg.management_cidrs))
         pulumi.export("managementSecurityGroupId", mgmt.security_group_id)
     if net:
@@ -116,12 +116,3 @@ def compose(cfg: StackConfig) -> None:
         pulumi.export("siteSubnetIds", net.site_subnet_ids)
     pulumi.export("warnings", sorted(set(warnings)))
 
-
-def _endpoint_id(statuses) -> str | None:
-    """The firewall's endpoint id (``vpce-...``) from its status (unknown until AWS creates it)."""
-    for status in statuses or []:
-        for state in getattr(status, "sync_states", None) or []:
-            for att in getattr(state, "attachments", None) or []:
-                if getattr(att, "endpoint_id", None):
-                    return att.endpoint_id
-    return None

@@ -10,14 +10,14 @@ from __future__ import annotations
 import pulumi
 
 from ..azure.components import (
-    FirewallPolicyArgs,
-    NsgArgs,
-    NsgManagementArgs,
-    SpiritFirewallPolicy,
-    SpiritNsg,
-    SpiritNsgManagement,
+    AzureFirewallPolicy,
+    AzureFirewallPolicyArgs,
+    AzureNsg,
+    AzureNsgArgs,
+    AzureNsgManagement,
+    AzureNsgManagementArgs,
 )
-from ..azure.nat import NatGatewayArgs, SpiritNatGateway
+from ..azure.nat import AzureNatGateway, AzureNatGatewayArgs
 from ..azure.network import AzureNetwork, AzureNetworkArgs, AzureSiteSubnets, AzureSiteSubnetsArgs
 from ..azure.qos_nat import AzureQosNat, AzureQosNatArgs
 from ..extras import sdk
@@ -42,16 +42,16 @@ def compose(cfg: StackConfig) -> None:
         net_args = AzureNetworkArgs(resource_group_name=rg, cidr=cfg.network_cidr, profile=cfg.profile,
                                     location=location, edge_subnet=cfg.nat == "qos-instance") if own_net else None
     with blame(cfg, "overrides", "profile"):
-        nsg_args = NsgArgs(profile=cfg.profile, resource_group_name=rg, location=location, overrides=cfg.overrides,
+        nsg_args = AzureNsgArgs(profile=cfg.profile, resource_group_name=rg, location=location, overrides=cfg.overrides,
                            strict=cfg.strict)
     pol_args = nat_args = qos_args = sub_args = None
     if cfg.fqdn_firewall:
         with blame(cfg, "overrides", "firewallLayers"):
-            pol_args = FirewallPolicyArgs(profile=cfg.profile, resource_group_name=rg, location=location,
+            pol_args = AzureFirewallPolicyArgs(profile=cfg.profile, resource_group_name=rg, location=location,
                                           overrides=cfg.overrides)
     if cfg.nat == "managed":
         with blame(cfg, "sipKeepaliveSeconds", "nat"):
-            nat_args = NatGatewayArgs(resource_group_name=rg, location=location,
+            nat_args = AzureNatGatewayArgs(resource_group_name=rg, location=location,
                                       sip_keepalive_seconds=cfg.sip_keepalive_seconds, profile=cfg.profile)
     elif cfg.nat == "qos-instance":
         with blame(cfg, "overrides", "natSshPublicKey", "nat"):
@@ -74,27 +74,27 @@ def compose(cfg: StackConfig) -> None:
             if args is not None:
                 bind(args, resource_group_name=rg)
     net = AzureNetwork("spirit-net", net_args) if net_args else None
-    nsg = SpiritNsg("spirit-nsg", nsg_args)
+    nsg = AzureNsg("spirit-nsg", nsg_args)
     pulumi.export("nsgId", nsg.nsg_id)
     if cfg.management_cidrs:
-        mgmt = SpiritNsgManagement("spirit-mgmt", NsgManagementArgs(
+        mgmt = AzureNsgManagement("spirit-mgmt", AzureNsgManagementArgs(
             resource_group_name=rg, network_security_group_name=nsg.nsg_name, management_cidrs=cfg.management_cidrs))
         pulumi.export("managementPriorities", mgmt.priorities)
     pulumi.export("nsgPriorities", nsg.priorities)
     warnings: list[str] = []
     if pol_args:
-        pol = SpiritFirewallPolicy("spirit-fw", pol_args)
+        pol = AzureFirewallPolicy("spirit-fw", pol_args)
         pulumi.export("firewallPolicyId", pol.policy_id)
         warnings.append("the Azure Firewall Policy is created but not enforced: spirit-infra deploys no Azure "
                         "Firewall; attach firewallPolicyId to one and route the sites through it (a UDR to its "
                         "private IP), else the FQDN flows are only as narrow as the NSG")
     nat_gateway_id = route_table_id = None
     if nat_args:
-        nat = SpiritNatGateway("spirit-nat", nat_args)
+        nat = AzureNatGateway("spirit-nat", nat_args)
         nat_gateway_id = nat.nat_gateway_id
         pulumi.export("natPublicIps", nat.public_ips)
         pulumi.export("natUdpIdleTimeoutSeconds", nat.udp_idle_timeout_seconds)
-        warnings += nat.warnings
+        warnings += nat_args.plan().warnings
     elif qos_args:
         qos = AzureQosNat("spirit-qos-nat", bind(qos_args, subnet_id=net.edge_subnet_id))
         route_table_id = qos.route_table.id

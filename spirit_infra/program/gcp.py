@@ -10,14 +10,14 @@ from __future__ import annotations
 import pulumi
 
 from ..gcp.components import (
-    FirewallPolicyArgs,
+    GcpCloudNat,
+    GcpCloudNatArgs,
     GcpFirewallPolicy,
+    GcpFirewallPolicyArgs,
     GcpManagementFirewall,
-    GcpVoiceNat,
-    GcpVpcFirewallRules,
-    ManagementFirewallArgs,
-    VoiceNatArgs,
-    VpcFirewallArgs,
+    GcpManagementFirewallArgs,
+    GcpVpcFirewall,
+    GcpVpcFirewallArgs,
 )
 from ..gcp.network import GcpNetwork, GcpNetworkArgs
 from ..gcp.qos_nat import GcpQosNat, GcpQosNatArgs
@@ -42,16 +42,16 @@ def compose(cfg: StackConfig) -> None:
                                   nat_tag=NAT_TAG if cfg.nat == "qos-instance" else None,
                                   policy_first=cfg.fqdn_firewall) if own_net else None
     with blame(cfg, "overrides", "targetTags", "profile"):
-        fw_args = VpcFirewallArgs(network=network, profile=cfg.profile, overrides=cfg.overrides,
-                                  target_tags=cfg.target_tags, strict=cfg.strict)
+        fw_args = GcpVpcFirewallArgs(network=network, profile=cfg.profile, overrides=cfg.overrides,
+                                  target_tags=list(cfg.target_tags), strict=cfg.strict)
     pol_args = nat_args = qos_args = None
     if cfg.fqdn_firewall:
         with blame(cfg, "overrides", "firewallLayers"):
-            pol_args = FirewallPolicyArgs(network=network, profile=cfg.profile, overrides=cfg.overrides,
+            pol_args = GcpFirewallPolicyArgs(network=network, profile=cfg.profile, overrides=cfg.overrides,
                                           strict=cfg.strict)
     if cfg.nat == "managed":
         with blame(cfg, "expectedCalls", "sipKeepaliveSeconds", "nat"):
-            nat_args = VoiceNatArgs(network=network, region=region, sip_keepalive_sec=cfg.sip_keepalive_seconds,
+            nat_args = GcpCloudNatArgs(network=network, region=region, sip_keepalive_sec=cfg.sip_keepalive_seconds,
                                     expected_calls=cfg.expected_calls, profile=cfg.profile)
     elif cfg.nat == "qos-instance":
         with blame(cfg, "overrides", "natInstanceType", "nat"):
@@ -68,12 +68,12 @@ def compose(cfg: StackConfig) -> None:
         for args in (fw_args, pol_args, nat_args):
             if args is not None:
                 bind(args, network=network)
-    fw = GcpVpcFirewallRules("spirit-fw", fw_args)
+    fw = GcpVpcFirewall("spirit-fw", fw_args)
     if pol_args:
         pol = GcpFirewallPolicy("spirit-policy", pol_args)
         pulumi.export("firewallPolicy", pol.urn)
     if nat_args:
-        nat = GcpVoiceNat("spirit-nat", nat_args)
+        nat = GcpCloudNat("spirit-nat", nat_args)
         pulumi.export("natIps", nat.nat_ips)
         pulumi.export("natSettings", nat.settings)
     elif qos_args:
@@ -81,7 +81,7 @@ def compose(cfg: StackConfig) -> None:
         pulumi.export("natIps", [qos.address.address])
     pulumi.export("firewallRules", fw.urn)
     if cfg.management_cidrs:
-        mgmt = GcpManagementFirewall("spirit-mgmt", ManagementFirewallArgs(
+        mgmt = GcpManagementFirewall("spirit-mgmt", GcpManagementFirewallArgs(
             network=network, management_cidrs=cfg.management_cidrs, target_tag=cfg.management_tag))
         pulumi.export("managementTag", mgmt.target_tag)
     if net:

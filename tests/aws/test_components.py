@@ -12,13 +12,13 @@ import yaml
 from spirit_infra import Capabilities, ConfigError, Overrides, build_profile, project, testing
 from spirit_infra.aws import SG_CAPS, read, read_groups
 from spirit_infra.aws.components import (
-    SpiritNetworkFirewall,
-    SpiritNetworkFirewallArgs,
-    SpiritSecurityGroups,
-    SpiritSecurityGroupsArgs,
+    AwsNetworkFirewall,
+    AwsNetworkFirewallArgs,
+    AwsSecurityGroups,
+    AwsSecurityGroupsArgs,
 )
 from spirit_infra.aws.fqdn import NFW_TARGET, FirewallOptions, read_firewall, render_firewall
-from spirit_infra.aws.nat import SpiritManagedNat, SpiritManagedNatArgs
+from spirit_infra.aws.nat import AwsManagedNat, AwsManagedNatArgs
 from spirit_infra.aws.rules import TYPE_EGRESS, TYPE_INGRESS, TYPE_SG
 
 PROFILES = ("phones", "communicator", "sbc")
@@ -26,7 +26,7 @@ CATALOGUE = Path(__file__).resolve().parents[2] / "spirit_infra" / "catalogue" /
 
 
 def _sg_stack(profile, **kw):
-    return testing.run(lambda: SpiritSecurityGroups("spirit", SpiritSecurityGroupsArgs(vpc_id="vpc-0abc", profile=profile,
+    return testing.run(lambda: AwsSecurityGroups("spirit", AwsSecurityGroupsArgs(vpc_id="vpc-0abc", profile=profile,
                                                                                       **kw)))
 
 
@@ -41,7 +41,7 @@ def test_registered_inputs_read_back_exactly(name):
     proj = project(prof.allowed, SG_CAPS)
     assert read(_as_dicts(rec)) == proj.allowed
     comp = rec.get("spirit")
-    assert comp.type == "spirit:index:SpiritSecurityGroups"
+    assert comp.type == "spirit:index:AwsSecurityGroups"
     # children parented to the component, named <name>-<suffix>, tagged
     for r in rec.resources:
         if r.custom:
@@ -57,8 +57,8 @@ def test_registered_inputs_read_back_exactly(name):
     fqdn = {f.id for f in prof.flows if f.peer_fqdns}
     for w in proj.widened:
         assert w.dimension == "source_ports" or (w.dimension == "destination" and w.flow in fqdn)
-    assert comp.outputs["security_group_ids"] == [g.id for g in rec.by_type(TYPE_SG)]
-    assert comp.outputs["rule_count"] == len(rec.by_type(TYPE_EGRESS)) + len(rec.by_type(TYPE_INGRESS))
+    assert comp.outputs["securityGroupIds"] == [g.id for g in rec.by_type(TYPE_SG)]
+    assert comp.outputs["ruleCount"] == len(rec.by_type(TYPE_EGRESS)) + len(rec.by_type(TYPE_INGRESS))
 
 
 def test_split_groups_read_per_group():
@@ -75,7 +75,7 @@ def test_sbc_prefix_list_and_outputs():
     rec = _sg_stack("sbc")
     pl = rec.get("spirit-spirit-ipv4")
     assert pl.inputs["maxEntries"] == 10 and pl.inputs["addressFamily"] == "IPv4"
-    assert rec.get("spirit").outputs["prefix_list_id"] == pl.id
+    assert rec.get("spirit").outputs["prefixListId"] == pl.id
     refs = [r for r in rec.by_type(TYPE_EGRESS) + rec.by_type(TYPE_INGRESS) if r.inputs.get("prefixListId") == pl.id]
     assert len(refs) == 6
 
@@ -93,9 +93,9 @@ def test_no_fqdn_firewall_warns_in_output_and_log(kw):
 
 def test_with_a_network_firewall_the_warning_says_it_narrows():
     rec = testing.run(lambda: (
-        SpiritSecurityGroups("spirit", SpiritSecurityGroupsArgs(vpc_id="vpc-0abc", profile="phones",
+        AwsSecurityGroups("spirit", AwsSecurityGroupsArgs(vpc_id="vpc-0abc", profile="phones",
                                                                 fqdn_firewall=True)),
-        SpiritNetworkFirewall("fw", SpiritNetworkFirewallArgs(profile="phones", vpc_id="vpc-0abc",
+        AwsNetworkFirewall("fw", AwsNetworkFirewallArgs(profile="phones", vpc_id="vpc-0abc",
                                                               subnet_ids=("subnet-a",)))))
     warnings = rec.get("spirit").outputs["warnings"]
     assert len(warnings) == 2 and all("the Network Firewall narrows it" in w for w in warnings)
@@ -104,17 +104,17 @@ def test_with_a_network_firewall_the_warning_says_it_narrows():
 
 def test_args_are_validated_at_construction():
     with pytest.raises(ConfigError, match="vpc_id"):
-        SpiritSecurityGroupsArgs(vpc_id="", profile="sbc")
+        AwsSecurityGroupsArgs(vpc_id="", profile="sbc")
     with pytest.raises(ConfigError, match="profile"):
-        SpiritSecurityGroupsArgs(vpc_id="vpc-1", profile="desk")
+        AwsSecurityGroupsArgs(vpc_id="vpc-1", profile="desk")
     with pytest.raises(ConfigError, match="quota"):
-        SpiritSecurityGroupsArgs(vpc_id="vpc-1", quota=-1)
+        AwsSecurityGroupsArgs(vpc_id="vpc-1", quota=-1)
     with pytest.raises(ConfigError, match="vpc_id"):
-        SpiritNetworkFirewallArgs(profile="phones", subnet_ids=("subnet-1",))
+        AwsNetworkFirewallArgs(profile="phones", subnet_ids=("subnet-1",))
     with pytest.raises(ConfigError, match="public_subnets"):
-        SpiritManagedNatArgs(public_subnets={})
+        AwsManagedNatArgs(public_subnets={})
     with pytest.raises(ConfigError, match="public_subnets"):
-        SpiritManagedNatArgs(public_subnets={"Zone A": "subnet-1"})
+        AwsManagedNatArgs(public_subnets={"Zone A": "subnet-1"})
 
 
 @pytest.mark.parametrize("name", PROFILES)
@@ -122,8 +122,8 @@ def test_golden(name, golden):
     prof = build_profile(name)
     fw = render_firewall(prof, FirewallOptions(dns_firewall=True, subnet_count=2))
     rec = testing.run(lambda: (
-        SpiritSecurityGroups("spirit", SpiritSecurityGroupsArgs(vpc_id="vpc-0abc", profile=name, fqdn_firewall=True)),
-        SpiritNetworkFirewall("fw", SpiritNetworkFirewallArgs(profile=name, vpc_id="vpc-0abc",
+        AwsSecurityGroups("spirit", AwsSecurityGroupsArgs(vpc_id="vpc-0abc", profile=name, fqdn_firewall=True)),
+        AwsNetworkFirewall("fw", AwsNetworkFirewallArgs(profile=name, vpc_id="vpc-0abc",
                                                               subnet_ids=("subnet-a", "subnet-b"), dns_firewall=True))))
     golden(f"aws/{name}", {
         "registered": [{"type": r.type, "name": r.name, "inputs": r.inputs} for r in rec.resources],
@@ -137,7 +137,7 @@ def test_golden(name, golden):
 @pytest.mark.parametrize("name", PROFILES)
 def test_firewall_registered_reads_back(name):
     prof = build_profile(name)
-    rec = testing.run(lambda: SpiritNetworkFirewall("fw", SpiritNetworkFirewallArgs(profile=name)))
+    rec = testing.run(lambda: AwsNetworkFirewall("fw", AwsNetworkFirewallArgs(profile=name)))
     got = read_firewall(_as_dicts(rec))
     fw = render_firewall(prof)
     assert got == fw.projected
@@ -155,7 +155,7 @@ def test_firewall_registered_reads_back(name):
 
 
 def test_phones_firewall_domain_list_and_dns_firewall():
-    rec = testing.run(lambda: SpiritNetworkFirewall("fw", SpiritNetworkFirewallArgs(
+    rec = testing.run(lambda: AwsNetworkFirewall("fw", AwsNetworkFirewallArgs(
         profile="phones", vpc_id="vpc-1", subnet_ids=("subnet-a",), dns_firewall=True)))
     src = rec.get("fw-nfw-domains").inputs["ruleGroup"]["rulesSource"]["rulesSourceList"]
     assert src["targetTypes"] == ["HTTP_HOST", "TLS_SNI"] and len(src["targets"]) == 5
@@ -170,18 +170,18 @@ def test_phones_firewall_domain_list_and_dns_firewall():
 # ---- managed NAT ----------------------------------------------------------------------------------------
 
 def test_managed_nat_per_zone_outputs_and_keepalive_warning():
-    rec = testing.run(lambda: SpiritManagedNat("nat", SpiritManagedNatArgs(
+    rec = testing.run(lambda: AwsManagedNat("nat", AwsManagedNatArgs(
         public_subnets={"b": "subnet-b", "a": "subnet-a"}, sip_keepalive_seconds=30)))
     out = rec.get("nat").outputs
     eips = {r.name: r for r in rec.by_type("aws:ec2/eip:Eip")}
     assert sorted(eips) == ["nat-eip-a", "nat-eip-b"]
-    assert out["public_ips"] == [testing.default_outputs("aws:ec2/eip:Eip", n, {})["publicIp"]
+    assert out["publicIps"] == [testing.default_outputs("aws:ec2/eip:Eip", n, {})["publicIp"]
                                  for n in ("nat-eip-a", "nat-eip-b")]
     gws = {r.name: r for r in rec.by_type("aws:ec2/natGateway:NatGateway")}
     assert gws["nat-natgw-a"].inputs["subnetId"] == "subnet-a"
     assert gws["nat-natgw-a"].inputs["allocationId"].startswith("eipalloc-")
-    assert out["idle_timeout_seconds"] == 350 and out["warnings"] == []
-    one = testing.run(lambda: SpiritManagedNat("nat", SpiritManagedNatArgs(
+    assert out["idleTimeoutSeconds"] == 350 and out["warnings"] == []
+    one = testing.run(lambda: AwsManagedNat("nat", AwsManagedNatArgs(
         public_subnets={"b": "subnet-b", "a": "subnet-a"}, one_per_zone=False, sip_keepalive_seconds=350)))
     assert [r.name for r in one.by_type("aws:ec2/natGateway:NatGateway")] == ["nat-natgw-a"]
     assert "350 s" in one.get("nat").outputs["warnings"][0] and any("keepalive" in x for x in one.logs)
@@ -190,8 +190,9 @@ def test_managed_nat_per_zone_outputs_and_keepalive_warning():
 # ---- churn ----------------------------------------------------------------------------------------------
 
 def _names(profile, catalogue):
-    prof = build_profile(profile, Overrides(catalogue=str(catalogue)))
-    rec = testing.run(lambda: SpiritSecurityGroups("spirit", SpiritSecurityGroupsArgs(vpc_id="vpc-1", profile=prof)))
+    ov = Overrides(catalogue=str(catalogue))
+    rec = testing.run(lambda: AwsSecurityGroups("spirit", AwsSecurityGroupsArgs(vpc_id="vpc-1", profile=profile,
+                                                                                overrides=ov)))
     return {r.name: r for r in rec.resources if r.custom}
 
 

@@ -11,7 +11,7 @@ from spirit_infra import PROFILES, build_profile, project
 from spirit_infra.azure import firewall_policy as fw
 from spirit_infra.azure import rules
 from spirit_infra.azure._register import sdk_class, snake
-from spirit_infra.azure.components import FirewallPolicyArgs, NsgArgs, SpiritFirewallPolicy, SpiritNsg
+from spirit_infra.azure.components import AzureFirewallPolicy, AzureFirewallPolicyArgs, AzureNsg, AzureNsgArgs
 from spirit_infra.errors import QuotaError
 
 from .helpers import as_reader_input, golden_view, run_components
@@ -29,8 +29,8 @@ def _record(profile: str, nsg_items: tuple):
     nsg_kw = dict(nsg_items)
 
     def build():
-        SpiritNsg("edge", NsgArgs(profile, "rg", location="australiaeast", **nsg_kw))
-        SpiritFirewallPolicy("fw", FirewallPolicyArgs(profile, "rg", location="australiaeast"))
+        AzureNsg("edge", AzureNsgArgs(profile, "rg", location="australiaeast", **nsg_kw))
+        AzureFirewallPolicy("fw", AzureFirewallPolicyArgs(profile, "rg", location="australiaeast"))
     return run_components(build)
 
 
@@ -99,7 +99,7 @@ def test_one_rule_style_separate_rules_parented_and_marked(profile):
     assert "securityRules" not in nsg.inputs                  # never inline
     assert nsg.inputs["tags"]["spirit-profile"] == profile
     comp = rec.get("edge")
-    assert comp.type == "spirit:index:SpiritNsg" and nsg.parent == comp.urn
+    assert comp.type == "spirit:index:AzureNsg" and nsg.parent == comp.urn
     prof = build_profile(profile)
     srules = rec.by_type(RULE_T)
     # augmented rules: one per (flow, transport) plus the strict deny, far inside 1000
@@ -139,13 +139,13 @@ def test_non_strict_reads_as_open_egress_with_default_rules():
 
 
 def test_asg_is_the_local_side_when_created_or_given():
-    rec = run_components(lambda: SpiritNsg("vdi", NsgArgs("communicator", "rg", create_asg=True)))
+    rec = run_components(lambda: AzureNsg("vdi", AzureNsgArgs("communicator", "rg", create_asg=True)))
     asg = rec.get("vdi-asg")
     assert asg.type == "azure-native:network:ApplicationSecurityGroup"
     for r in rec.by_type(RULE_T):
         assert r.inputs["sourceApplicationSecurityGroups"] == [{"id": "vdi-asg-id"}]
         assert "sourceAddressPrefix" not in r.inputs
-    rec2 = run_components(lambda: SpiritNsg("sbc", NsgArgs("sbc", "rg", asg_id="/subs/x/asg/sbc")))
+    rec2 = run_components(lambda: AzureNsg("sbc", AzureNsgArgs("sbc", "rg", asg_id="/subs/x/asg/sbc")))
     for r in rec2.by_type(RULE_T):
         side = "source" if r.inputs["direction"] == "Outbound" else "destination"
         assert r.inputs[f"{side}ApplicationSecurityGroups"] == [{"id": "/subs/x/asg/sbc"}]
@@ -157,12 +157,12 @@ def test_constraint_errors_happen_before_anything_is_registered():
 
     def build():
         registered.append(1)
-        SpiritNsg("edge", NsgArgs("sbc", "rg", priority_width=3))
+        AzureNsg("edge", AzureNsgArgs("sbc", "rg", priority_width=3))
 
     with pytest.raises(QuotaError, match="too small"):
         run_components(build)
     with pytest.raises(QuotaError, match="80"):
-        NsgArgs("sbc", "rg", name_prefix="p" * 70)
+        AzureNsgArgs("sbc", "rg", name_prefix="p" * 70)
 
 
 def test_every_registered_input_is_a_real_sdk_argument():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from spirit_infra.azure.nat import NatGatewayArgs, SpiritNatGateway, SubnetAssociation
+from spirit_infra.azure.nat import AzureNatGateway, AzureNatGatewayArgs, SubnetAssociation
 from spirit_infra.azure.nat_plan import UDP_IDLE_TIMEOUT_SECONDS, NatOptions, plan_nat
 from spirit_infra.errors import ConfigError
 
@@ -37,7 +37,7 @@ def test_timeouts_and_warning():
 
 def test_component_registers_gateway_ips_prefix_and_subnet():
     def build():
-        SpiritNatGateway("nat", NatGatewayArgs("rg", location="australiaeast", tcp_idle_timeout_minutes=30,
+        AzureNatGateway("nat", AzureNatGatewayArgs("rg", location="australiaeast", tcp_idle_timeout_minutes=30,
                                                public_ip_count=2, public_ip_prefix_length=31,
                                                sip_keepalive_seconds=300, profile="communicator",
                                                subnet=SubnetAssociation("vnet", "10.51.1.0/24",
@@ -68,6 +68,6 @@ def test_component_registers_gateway_ips_prefix_and_subnet():
 
 def test_bad_args_fail_before_registration():
     with pytest.raises(ConfigError, match="4-120"):
-        NatGatewayArgs("rg", tcp_idle_timeout_minutes=200)
+        AzureNatGatewayArgs("rg", tcp_idle_timeout_minutes=200)
     with pytest.raises(ConfigError, match="CIDR"):
         SubnetAssociation("vnet", "nope")

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from spirit_infra import Overrides, build_profile
-from spirit_infra.azure.components import FirewallPolicyArgs, NsgArgs, SpiritFirewallPolicy, SpiritNsg
+from spirit_infra.azure.components import AzureFirewallPolicy, AzureFirewallPolicyArgs, AzureNsg, AzureNsgArgs
 from spirit_infra.catalogue.load import DEFAULT_CATALOGUE
 
 from .helpers import collection_layout, rule_layout, run_components
@@ -27,11 +27,11 @@ def _catalogue(tmp_path: Path, name: str, edit) -> str:
 
 @functools.cache
 def _record(profile: str, catalogue: str | None):
-    prof = build_profile(profile, Overrides(catalogue=catalogue))
+    ov = Overrides(catalogue=catalogue)
 
     def build():
-        SpiritNsg("edge", NsgArgs(prof, "rg"))
-        SpiritFirewallPolicy("fw", FirewallPolicyArgs(prof, "rg"))
+        AzureNsg("edge", AzureNsgArgs(profile, "rg", overrides=ov))
+        AzureFirewallPolicy("fw", AzureFirewallPolicyArgs(profile, "rg", overrides=ov))
 
     rec = run_components(build)
     return rule_layout(rec), collection_layout(rec)

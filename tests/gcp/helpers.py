@@ -8,10 +8,10 @@ import yaml
 
 from spirit_infra.catalogue.load import DEFAULT_CATALOGUE
 from spirit_infra.gcp.components import (
-    FirewallPolicyArgs,
     GcpFirewallPolicy,
-    GcpVpcFirewallRules,
-    VpcFirewallArgs,
+    GcpFirewallPolicyArgs,
+    GcpVpcFirewall,
+    GcpVpcFirewallArgs,
 )
 from spirit_infra.testing import run
 
@@ -25,11 +25,11 @@ def registered(rec, prefix: str = "") -> list[dict]:
 
 
 def run_vpc(**kw):
-    return run(lambda: GcpVpcFirewallRules("fw", VpcFirewallArgs(network="voice-vpc", **kw)))
+    return run(lambda: GcpVpcFirewall("fw", GcpVpcFirewallArgs(network="voice-vpc", **kw)))
 
 
 def run_policy(**kw):
-    return run(lambda: GcpFirewallPolicy("pol", FirewallPolicyArgs(network="voice-vpc", **kw)))
+    return run(lambda: GcpFirewallPolicy("pol", GcpFirewallPolicyArgs(network="voice-vpc", **kw)))
 
 
 def catalogue_copy(tmp_path: Path, edit=None) -> str:

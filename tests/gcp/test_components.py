@@ -7,10 +7,10 @@ import pytest
 from spirit_infra import Overrides, build_profile, project
 from spirit_infra.errors import ConfigError
 from spirit_infra.gcp.components import (
-    FirewallPolicyArgs,
-    GcpVoiceNat,
-    VoiceNatArgs,
-    VpcFirewallArgs,
+    GcpCloudNat,
+    GcpCloudNatArgs,
+    GcpFirewallPolicyArgs,
+    GcpVpcFirewallArgs,
 )
 from spirit_infra.gcp.policy import ASSOCIATION_TYPE, POLICY_CAPS, POLICY_RULE_TYPE, POLICY_TYPE
 from spirit_infra.gcp.reader import read
@@ -27,7 +27,7 @@ def test_vpc_exact_on_registered_inputs(name):
     assert {r["type"] for r in res} == {FIREWALL_TYPE}
     assert read(res) == project(build_profile(name).allowed, VPC_CAPS).allowed
     comp = rec.get("fw")
-    assert comp.type == "spirit:index:GcpVpcFirewallRules"
+    assert comp.type == "spirit:index:GcpVpcFirewall"
     for r in rec.resources:
         if r.custom:
             assert r.parent == comp.urn and r.name.startswith("fw-")
@@ -113,24 +113,24 @@ def test_stability_edit_fqdn_flow_policy(tmp_path):
 
 def test_args_validated_at_construction():
     with pytest.raises(ConfigError, match="network"):
-        VpcFirewallArgs(network="")
+        GcpVpcFirewallArgs(network="")
     with pytest.raises(ConfigError, match="profile"):
-        VpcFirewallArgs(network="n", profile="desk")
+        GcpVpcFirewallArgs(network="n", profile="desk")
     with pytest.raises(ConfigError, match="name_prefix"):
-        VpcFirewallArgs(network="n", name_prefix="Bad")
+        GcpVpcFirewallArgs(network="n", name_prefix="Bad")
     with pytest.raises(ConfigError, match="max_ranges"):
-        FirewallPolicyArgs(network="n", max_ranges=0)
+        GcpFirewallPolicyArgs(network="n", max_ranges=0)
     with pytest.raises(ConfigError, match="dynamic_port_allocation"):
-        VoiceNatArgs(network="n", dynamic_port_allocation=True)
+        GcpCloudNatArgs(network="n", dynamic_port_allocation=True)
     with pytest.raises(ConfigError, match="udp_idle_timeout_sec"):
-        VoiceNatArgs(network="n", sip_keepalive_sec=120, udp_idle_timeout_sec=90)
+        GcpCloudNatArgs(network="n", sip_keepalive_sec=120, udp_idle_timeout_sec=90)
 
 
 def test_voice_nat_registered_and_outputs():
     def program():
         import pulumi
 
-        nat = GcpVoiceNat("voice", VoiceNatArgs(network="voice-vpc", region="australia-southeast1", nat_ip_count=2,
+        nat = GcpCloudNat("voice", GcpCloudNatArgs(network="voice-vpc", region="australia-southeast1", nat_ip_count=2,
                                                 sip_keepalive_sec=30, expected_calls=200))
         pulumi.export("natIps", nat.nat_ips)
 

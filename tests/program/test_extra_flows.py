@@ -222,12 +222,12 @@ def test_components_take_extra_flows(tmp_path):
     import pulumi
 
     from spirit_infra import testing
-    from spirit_infra.aws.components import SpiritSecurityGroups, SpiritSecurityGroupsArgs
+    from spirit_infra.aws.components import AwsSecurityGroups, AwsSecurityGroupsArgs
     from spirit_infra.aws.rules import read
-    from spirit_infra.azure.components import NsgArgs, SpiritNsg
+    from spirit_infra.azure.components import AzureNsg, AzureNsgArgs
     from spirit_infra.azure.rules import read as read_nsg
     from spirit_infra.errors import ConfigError
-    from spirit_infra.gcp.components import GcpVpcFirewallRules, VpcFirewallArgs
+    from spirit_infra.gcp.components import GcpVpcFirewall, GcpVpcFirewallArgs
     from spirit_infra.gcp.reader import read as read_gcp
     from spirit_infra.profiles import build_profile
 
@@ -235,9 +235,9 @@ def test_components_take_extra_flows(tmp_path):
     extra.write_text(yaml.safe_dump({"version": 1, "flows": GENERIC}))
 
     def program():
-        SpiritSecurityGroups("sg", SpiritSecurityGroupsArgs(vpc_id="vpc-1", profile="sbc", extra_flows=str(extra)))
-        SpiritNsg("nsg", NsgArgs(profile="sbc", resource_group_name="rg", extra_flows=str(extra)))
-        GcpVpcFirewallRules("fw", VpcFirewallArgs(network="net", profile="sbc", extra_flows=str(extra)))
+        AwsSecurityGroups("sg", AwsSecurityGroupsArgs(vpc_id="vpc-1", profile="sbc", extra_flows=str(extra)))
+        AzureNsg("nsg", AzureNsgArgs(profile="sbc", resource_group_name="rg", extra_flows=str(extra)))
+        GcpVpcFirewall("fw", GcpVpcFirewallArgs(network="net", profile="sbc", extra_flows=str(extra)))
         pulumi.export("ok", True)
 
     rec = testing.run(program)
@@ -246,8 +246,9 @@ def test_components_take_extra_flows(tmp_path):
     for reader, typ in ((read, "aws:"), (read_nsg, "azure-native:"), (read_gcp, "gcp:")):
         got = reader([r for r in rs if r["type"].startswith(typ)])
         assert {"cust-app", "cust-mirror", "cust-ntp"} <= set(got.flow_ids), typ
-    with pytest.raises(ConfigError, match="extra_flows"):
-        SpiritSecurityGroupsArgs(vpc_id="vpc-1", profile=build_profile("sbc"), extra_flows=str(extra))
+    # Args take the profile's name (serialisable), never a built Profile
+    with pytest.raises(ConfigError, match="^profile: expected a profile name"):
+        AwsSecurityGroupsArgs(vpc_id="vpc-1", profile=build_profile("sbc"), extra_flows=str(extra))
 
 
 @pytest.mark.parametrize("name", sorted(__import__("hostile").HAZARDS))
@@ -258,7 +259,7 @@ def test_hostile_extra_flow_files_are_one_line_and_register_nothing(tmp_path, ca
     from pulumi import RunError
 
     from spirit_infra import testing
-    from spirit_infra.aws.components import SpiritSecurityGroupsArgs
+    from spirit_infra.aws.components import AwsSecurityGroupsArgs
     from spirit_infra.cli import main as cli_main
     from spirit_infra.errors import InputError
     from spirit_infra.program import main
@@ -281,5 +282,5 @@ def test_hostile_extra_flow_files_are_one_line_and_register_nothing(tmp_path, ca
                     outputs_for=lambda t, n, i: seen.append(n))
     assert seen == [] and str(e.value).startswith(f"{extra}:") and "\n" not in str(e.value)
     with pytest.raises(InputError) as e:
-        SpiritSecurityGroupsArgs(vpc_id="vpc-1", profile="sbc", extra_flows=str(extra))
+        AwsSecurityGroupsArgs(vpc_id="vpc-1", profile="sbc", extra_flows=str(extra))
     assert str(e.value).startswith(f"{extra}:") and "\n" not in str(e.value)

@@ -96,20 +96,20 @@ def test_management_access_is_for_an_sbc(tmp_path):
 
 
 def test_components_refuse_the_world_before_registering():
-    from spirit_infra.aws.components import SpiritManagementAccessArgs
-    from spirit_infra.azure.components import NsgManagementArgs
+    from spirit_infra.aws.components import AwsManagementAccessArgs
+    from spirit_infra.azure.components import AzureNsgManagementArgs
     from spirit_infra.errors import ConfigError
-    from spirit_infra.gcp.components import ManagementFirewallArgs
+    from spirit_infra.gcp.components import GcpManagementFirewallArgs
 
-    for make in (lambda c: SpiritManagementAccessArgs(vpc_id="vpc-1", management_cidrs=c),
-                 lambda c: NsgManagementArgs(resource_group_name="rg", network_security_group_name="n",
+    for make in (lambda c: AwsManagementAccessArgs(vpc_id="vpc-1", management_cidrs=c),
+                 lambda c: AzureNsgManagementArgs(resource_group_name="rg", network_security_group_name="n",
                                              management_cidrs=c),
-                 lambda c: ManagementFirewallArgs(network="net", management_cidrs=c)):
+                 lambda c: GcpManagementFirewallArgs(network="net", management_cidrs=c)):
         for bad in (["0.0.0.0/0"], [], ["0.0.0.0/1", "128.0.0.0/1"], "203.0.113.0/28"):
             with pytest.raises(ConfigError) as e:
                 make(bad)
             assert "\n" not in str(e.value)
-        assert make(CIDRS).cidrs == ("198.51.100.7/32", "203.0.113.0/28")
+        assert make(CIDRS).plan()[0] == ("198.51.100.7/32", "203.0.113.0/28")
 
 
 @pytest.mark.parametrize("name", ["aws-sbc", "azure-sbc", "gcp-sbc"])

@@ -144,13 +144,13 @@ def test_the_same_stacks_without_the_bad_part_register(tmp_path):
 # ---- the components themselves: a refusal registers nothing, not even the component ----
 
 def _component_refusals():
-    from spirit_infra.aws.components import SpiritSecurityGroups, SpiritSecurityGroupsArgs
-    from spirit_infra.gcp.components import GcpFirewallPolicy, GcpVpcFirewallRules
+    from spirit_infra.aws.components import AwsSecurityGroups, AwsSecurityGroupsArgs
+    from spirit_infra.gcp.components import GcpFirewallPolicy, GcpVpcFirewall
 
-    yield "aws-security-groups-quota", lambda: SpiritSecurityGroups(
-        "sg", SpiritSecurityGroupsArgs(vpc_id="vpc-1", profile="phones", quota=2))
-    yield "gcp-vpc-rules-ranges", lambda: GcpVpcFirewallRules("fw", _gcp_args("VpcFirewallArgs"))
-    yield "gcp-policy-ranges", lambda: GcpFirewallPolicy("pol", _gcp_args("FirewallPolicyArgs"))
+    yield "aws-security-groups-quota", lambda: AwsSecurityGroups(
+        "sg", AwsSecurityGroupsArgs(vpc_id="vpc-1", profile="phones", quota=2))
+    yield "gcp-vpc-rules-ranges", lambda: GcpVpcFirewall("fw", _gcp_args("GcpVpcFirewallArgs"))
+    yield "gcp-policy-ranges", lambda: GcpFirewallPolicy("pol", _gcp_args("GcpFirewallPolicyArgs"))
 
 
 def _gcp_args(cls: str):
@@ -193,17 +193,17 @@ def test_qos_nat_args_refuse_an_oversized_cloud_init_at_construction(cloud):
 
 def test_plan_is_the_registration(tmp_path):
     """Binding outputs after planning changes nothing the render saw: the registered rules are the plan's."""
-    from spirit_infra.aws.components import SpiritSecurityGroupsArgs
+    from spirit_infra.aws.components import AwsSecurityGroupsArgs
     from spirit_infra.planning import PENDING, bind
 
-    args = SpiritSecurityGroupsArgs(vpc_id=PENDING, profile="sbc")
+    args = AwsSecurityGroupsArgs(vpc_id=PENDING, profile="sbc")
     plan = args.plan("spirit")
     bind(args, vpc_id="vpc-real")
     assert args.plan("spirit") is plan
     with pytest.raises(TypeError, match="was not planned as PENDING"):
         bind(args, vpc_id="vpc-other")
     with pytest.raises(TypeError, match="planned"):
-        bind(SpiritSecurityGroupsArgs(vpc_id="v", profile="sbc"), vpc_id="w")
+        bind(AwsSecurityGroupsArgs(vpc_id="v", profile="sbc"), vpc_id="w")
 
 
 def test_the_malformed_catalogues_in_the_corpus_exist():

@@ -32,43 +32,43 @@ def _program(cfg):
 
     def aws():
         from spirit_infra.aws.components import (
-            SpiritNetworkFirewall,
-            SpiritNetworkFirewallArgs,
-            SpiritSecurityGroups,
-            SpiritSecurityGroupsArgs,
+            AwsNetworkFirewall,
+            AwsNetworkFirewallArgs,
+            AwsSecurityGroups,
+            AwsSecurityGroupsArgs,
         )
-        from spirit_infra.aws.nat import SpiritManagedNat, SpiritManagedNatArgs
+        from spirit_infra.aws.nat import AwsManagedNat, AwsManagedNatArgs
 
-        SpiritSecurityGroups("spirit", SpiritSecurityGroupsArgs(vpc_id="vpc-0123", profile=cfg.profile, overrides=ov,
+        AwsSecurityGroups("spirit", AwsSecurityGroupsArgs(vpc_id="vpc-0123", profile=cfg.profile, overrides=ov,
                                                                 strict=cfg.strict, fqdn_firewall=cfg.fqdn_firewall))
         if cfg.fqdn_firewall:
-            SpiritNetworkFirewall("spirit-fw", SpiritNetworkFirewallArgs(profile=cfg.profile, overrides=ov,
+            AwsNetworkFirewall("spirit-fw", AwsNetworkFirewallArgs(profile=cfg.profile, overrides=ov,
                                                                         vpc_id="vpc-0123"))
         if cfg.nat == "managed":
-            SpiritManagedNat("spirit-nat", SpiritManagedNatArgs(public_subnets={"a": "subnet-a"}, profile=cfg.profile,
+            AwsManagedNat("spirit-nat", AwsManagedNatArgs(public_subnets={"a": "subnet-a"}, profile=cfg.profile,
                                                                 sip_keepalive_seconds=cfg.sip_keepalive_seconds))
 
     def azure():
-        from spirit_infra.azure.components import NsgArgs, SpiritNsg
+        from spirit_infra.azure.components import AzureNsg, AzureNsgArgs
 
-        SpiritNsg("spirit", NsgArgs(cfg.profile, resource_group_name="rg", overrides=ov, strict=cfg.strict))
+        AzureNsg("spirit", AzureNsgArgs(cfg.profile, resource_group_name="rg", overrides=ov, strict=cfg.strict))
 
     def gcp():
         from spirit_infra.gcp.components import (
-            FirewallPolicyArgs,
+            GcpCloudNat,
+            GcpCloudNatArgs,
             GcpFirewallPolicy,
-            GcpVoiceNat,
-            GcpVpcFirewallRules,
-            VoiceNatArgs,
-            VpcFirewallArgs,
+            GcpFirewallPolicyArgs,
+            GcpVpcFirewall,
+            GcpVpcFirewallArgs,
         )
 
-        GcpVpcFirewallRules("spirit", VpcFirewallArgs(network="net", profile=cfg.profile, overrides=ov,
+        GcpVpcFirewall("spirit", GcpVpcFirewallArgs(network="net", profile=cfg.profile, overrides=ov,
                                                       target_tags=cfg.target_tags, strict=cfg.strict))
         if cfg.fqdn_firewall:
-            GcpFirewallPolicy("spirit-fqdn", FirewallPolicyArgs(network="net", profile=cfg.profile, overrides=ov))
+            GcpFirewallPolicy("spirit-fqdn", GcpFirewallPolicyArgs(network="net", profile=cfg.profile, overrides=ov))
         if cfg.nat == "managed":
-            GcpVoiceNat("spirit-nat", VoiceNatArgs(network="net", sip_keepalive_sec=cfg.sip_keepalive_seconds,
+            GcpCloudNat("spirit-nat", GcpCloudNatArgs(network="net", sip_keepalive_sec=cfg.sip_keepalive_seconds,
                                                    profile=cfg.profile))
 
     return {"aws": aws, "azure": azure, "gcp": gcp}[cfg.cloud]
