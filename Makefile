@@ -27,7 +27,7 @@ DEFAULT_STACK ?= aws-sbc
 CHECKOV := $(VENV)/checkov/bin/checkov
 CHECKOV_VERSION := checkov>=3.2,<4
 
-.PHONY: preview test setup setup-test debs validator-debs venv-debs chrony bench clean lint
+.PHONY: preview test setup setup-test debs validator-debs venv-debs chrony bench clean lint components-schema
 
 # install the Debian packages named in $(1) that are not installed yet (one apt-get run; needs root)
 define apt_install
@@ -111,6 +111,10 @@ test: setup-test debs chrony
 
 lint: setup-test
 	$(VENV)/bin/ruff check .
+
+# the component package's schema golden (tests/components/test_host.py keeps it equal to what the host serves)
+components-schema: setup
+	$(PY) -m spirit_infra.package schema > components/schema.json
 
 bench: setup-test debs chrony
 	@for b in bench/*; do [ -x "$$b" ] && { echo "== $$b"; $(PY) $$b || exit 1; }; done

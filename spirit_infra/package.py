@@ -1,0 +1,176 @@
+"""The Spirit component package: every public component, served to any Pulumi language (``components/``).
+
+``components/__main__.py`` runs :func:`serve` the way Pulumi's ``component_provider_host`` does (the engine
+starts ``python components/ <engine address>``, reads the port printed on stdout and speaks the
+ResourceProvider protocol): the schema is inferred from the components' annotations by Pulumi's analyzer
+(``pulumi.provider.experimental.analyzer``) and ``Construct`` builds the very classes the Python API uses.
+
+:class:`SpiritComponentProvider` is Pulumi's ``ComponentProvider`` with two additions, each closing a gap
+of the experimental host:
+
+- a refused input (a :class:`~spirit_infra.errors.SpiritError` from an Args, a missing required input, a
+  value outside an enum) comes back as one gRPC ``INVALID_ARGUMENT`` status carrying the same one line as
+  the Python API, never the host's ``<message>:\\n<traceback>``;
+- the analyzer writes no defaults into the schema: each input's default (a plain bool, number, string or
+  enum value of the Args dataclass) is added as the property's ``default``; descriptions lose the
+  docstrings' source indentation;
+- integers arrive as floats on the wire and the host's own conversion is overwritten (its ``int()`` falls
+  through to the raw value): integral floats of integer inputs (also in maps and lists) are made ints here,
+  so ``quota: 60`` from TypeScript is the Python API's ``quota=60`` (a non-integral one stays refused).
+
+``python -m spirit_infra.package schema`` prints the schema (``components/schema.json`` is that output,
+kept equal by a test).
+"""
+
+import dataclasses
+import inspect
+import json
+import sys
+from enum import Enum
+from importlib import metadata
+from typing import Any
+
+from pulumi.errors import InputPropertiesError, InputPropertyError
+from pulumi.provider import main as _provider_main
+from pulumi.provider.experimental.analyzer import PropertyType
+from pulumi.provider.experimental.component import ComponentProvider
+from pulumi.provider.server import ComponentInitError
+
+from .args import camel
+from .errors import ConfigError, SpiritError
+
+__all__ = ["NAME", "components", "SpiritComponentProvider", "schema", "serve"]
+
+NAME = "spirit"
+
+
+def components() -> list[type]:
+    """Every public component of every cloud (imports the three cloud SDKs)."""
+    from .aws.components import AwsManagementAccess, AwsNetworkFirewall, AwsSecurityGroups
+    from .aws.nat import AwsManagedNat
+    from .azure.components import AzureFirewallPolicy, AzureNsg, AzureNsgManagement
+    from .azure.nat import AzureNatGateway
+    from .gcp.components import GcpCloudNat, GcpFirewallPolicy, GcpManagementFirewall, GcpVpcFirewall
+
+    return [AwsSecurityGroups, AwsNetworkFirewall, AwsManagedNat, AwsManagementAccess,
+            AzureNsg, AzureFirewallPolicy, AzureNatGateway, AzureNsgManagement,
+            GcpVpcFirewall, GcpFirewallPolicy, GcpCloudNat, GcpManagementFirewall]
+
+
+def _version() -> str:
+    try:
+        return metadata.version("spirit-infra")
+    except metadata.PackageNotFoundError:  # pragma: no cover - run from a checkout that was never installed
+        return "0.0.0"
+
+
+def args_class(component: type) -> type:
+    """The Args dataclass a component's ``__init__`` takes (its ``args`` annotation)."""
+    return inspect.get_annotations(component.__init__)["args"]
+
+
+def _plain_default(f: dataclasses.Field) -> Any:
+    """A field's default as the schema writes it (None: no default the schema can hold)."""
+    value = f.default
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, bool | int | float | str) and value != "":
+        return value
+    return None
+
+
+def _add_defaults(properties: dict, cls: type) -> None:
+    by_name = {camel(f.name): f for f in dataclasses.fields(cls)}
+    for key, prop in properties.items():
+        f = by_name.get(key)
+        default = _plain_default(f) if f is not None else None
+        if default is not None:
+            prop["default"] = default
+
+
+def _clean_descriptions(value: Any) -> Any:
+    """Docstrings as descriptions without their source indentation (the analyzer keeps it)."""
+    if isinstance(value, dict):
+        return {k: inspect.cleandoc(v) if k == "description" and isinstance(v, str) else _clean_descriptions(v)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean_descriptions(v) for v in value]
+    return value
+
+
+class SpiritComponentProvider(ComponentProvider):
+    """Pulumi's ComponentProvider for the Spirit components: one-line errors, defaults in the schema."""
+
+    def __init__(self, components: list[type], name: str = NAME, namespace: str | None = None,
+                 version: str | None = None) -> None:
+        super().__init__(components, name, namespace, version or _version())
+        spec = json.loads(self.schema)
+        for component in components:
+            res = spec["resources"][f"{name}:index:{component.__name__}"]
+            _add_defaults(res.get("inputProperties", {}), args_class(component))
+        for token, typ in spec.get("types", {}).items():
+            py = self._type_defs[token.rsplit(":", 1)[1]].python_type
+            if dataclasses.is_dataclass(py):
+                _add_defaults(typ.get("properties", {}), py)
+        self.schema = json.dumps(_clean_descriptions(spec), sort_keys=True, indent=2) + "\n"
+
+    def map_input_properties(self, inputs, properties, mapping, component_name, property_path):
+        mapped = super().map_input_properties(inputs, properties, mapping, component_name, property_path)
+        for schema_name, prop in properties.items():
+            py = mapping[schema_name]
+            if py in mapped:
+                mapped[py] = _integers(mapped[py], prop)
+        return mapped
+
+    def construct(self, name, resource_type, inputs, options=None):
+        component = resource_type.rsplit(":", 1)[-1]
+        try:
+            return super().construct(name, resource_type, inputs, options)
+        except ComponentInitError as e:
+            if isinstance(e.inner, SpiritError):
+                raise _invalid(e.inner) from None
+            raise
+        except SpiritError as e:  # an enum value (ProfileName) refused while the inputs were mapped
+            raise _invalid(e) from None
+        except InputPropertyError as e:  # a required input missing: the Python API's own line for it
+            definition = self._component_defs.get(component)
+            py = definition.inputs_mapping.get(e.property_path, e.property_path) if definition else e.property_path
+            if e.reason.startswith("Missing required input"):
+                raise _invalid(ConfigError("is required", field=py)) from None
+            raise
+
+
+def _integers(value: Any, prop: Any) -> Any:
+    """``value`` with the integral floats of an integer property (or of its items / map values) as ints."""
+    if prop.type == PropertyType.INTEGER and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if prop.type == PropertyType.ARRAY and prop.items is not None and isinstance(value, list):
+        return [_integers(v, prop.items) for v in value]
+    if prop.type == PropertyType.OBJECT and prop.additional_properties is not None and isinstance(value, dict):
+        return {k: _integers(v, prop.additional_properties) for k, v in value.items()}
+    return value
+
+
+def _invalid(error: SpiritError) -> InputPropertiesError:
+    """One ``INVALID_ARGUMENT`` status: the one line as its message, the field (camelCase) as its property."""
+    line = str(error)
+    field = getattr(error, "field", None) or ""
+    path = ".".join(camel(part) for part in field.split("."))
+    return InputPropertiesError(line, [{"property_path": path, "reason": line}])
+
+
+def schema() -> str:
+    """The package's schema as the host serves it (sorted JSON, one trailing newline)."""
+    return SpiritComponentProvider(components()).schema
+
+
+def serve(argv: list[str] | None = None) -> None:
+    """Run the provider as the engine starts it: ``<plugin dir> <engine address> [flags]`` (prints the port)."""
+    _provider_main(SpiritComponentProvider(components()), list(sys.argv[1:] if argv is None else argv))
+
+
+if __name__ == "__main__":  # python -m spirit_infra.package schema
+    if sys.argv[1:] == ["schema"]:
+        sys.stdout.write(schema())
+    else:
+        sys.exit("usage: python -m spirit_infra.package schema")
