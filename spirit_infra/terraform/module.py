@@ -12,7 +12,7 @@ from ..catalogue.load import DEFAULT_CATALOGUE
 from ..errors import ConfigError
 from ..profiles import Profile, SbcPorts
 from . import aws, azure, gcp
-from .core import Parts, dump_json
+from .core import SENTINEL, Parts, dump_json
 
 __all__ = ["CLOUDS", "LAYERS", "DEFAULT_LAYERS", "TERRAFORM_VERSION", "Module", "render_module", "write_module",
            "parse_layers", "check_out"]
@@ -189,6 +189,22 @@ def _readme(cloud: str, profile, layers, parts: Parts, counts: dict[str, int]) -
     return "\n".join(lines) + "\n"
 
 
+def _check_sentinel(profile) -> None:
+    """The renders run with the name prefix :data:`~.core.SENTINEL`, then replaced by the
+    ``name_prefix`` input everywhere it occurs: a flow that holds it would be rewritten too."""
+    for f in profile.flows:
+        for what, values in (("id", (f.id,)), ("dns", f.peer_fqdns), ("platform", f.peer_platform)):
+            bad = next((v for v in values if SENTINEL in v), None)
+            if bad is None:
+                continue
+            file, line = (profile.catalogue.path or None), None
+            if f.customer:
+                table, _, row = f.provenance.rpartition(":")
+                file, line = table.partition(":")[2], int(row)
+            raise ConfigError(f"{bad!r} (flow {f.id}) holds {SENTINEL!r}, which the Terraform generator reserves "
+                              "for the name_prefix input: rename it", file=file, line=line, field=what)
+
+
 def render_module(profile, cloud: str, layers: tuple[str, ...] = DEFAULT_LAYERS) -> Module:
     """The Terraform module of ``profile`` on ``cloud`` with ``layers`` (files as text, deterministic)."""
     if not isinstance(profile, Profile):
@@ -197,6 +213,7 @@ def render_module(profile, cloud: str, layers: tuple[str, ...] = DEFAULT_LAYERS)
     if not isinstance(cloud, str) or cloud not in CLOUDS:
         raise ConfigError(f"{cloud!r} is not one of {', '.join(CLOUDS)}", field="--cloud")
     layers = parse_layers(layers)
+    _check_sentinel(profile)
     parts = Parts()
     CLOUDS[cloud].render(profile, layers, parts)
     resources: dict[str, dict] = {}

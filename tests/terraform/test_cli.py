@@ -219,3 +219,50 @@ def test_every_malformed_file_is_refused_as_by_the_other_commands(tmp_path, caps
         want = f"error: {path}{expect}" if expect.startswith(":") else f"error: {path.parent / expect}"
         assert err.startswith(want), (path.name, err)
     assert not (tmp_path / "out").exists()
+
+
+HOSTILE_FLOWS = """version: 1
+source: '${file("/etc/passwd")}'
+assumptions:
+  - id: inj-a
+    text: '%{ for x in ["a"] }${x}%{ endfor } ${file("/etc/hostname")}'
+flows:
+  - id: FLOWID
+    application: '${file("/etc/passwd")} | %{ if true }x%{ endif }'
+    protocols: [HTTPS]
+    transports: [tcp]
+    dscp: "0"
+    client_ports: null
+    dns: [{name: DNSNAME, type: A/CNAME}]
+    server_cidrs: null
+    server_ports: [[443, 443]]
+    assumptions: [inj-a]
+"""
+
+
+@pytest.mark.parametrize("cloud", ["aws", "azure", "gcp"])
+def test_template_text_in_a_flow_file_never_reaches_terraform(cloud, tmp_path, capsys):
+    """A Terraform template (${...}, %{...}) in an extra-flow file's free text would be evaluated by
+    Terraform (file() reads the machine's files) if it reached a .tf.json file: it reaches only the
+    module's README, which nothing evaluates."""
+    path = tmp_path / "hostile.yaml"
+    path.write_text(HOSTILE_FLOWS.replace("FLOWID", "inj").replace("DNSNAME", "example.com"), encoding="utf-8")
+    out = tmp_path / "mod"
+    code, _, err = _run(["--cloud", cloud, "--profile", "phones", "--extra-flows", str(path), "--out", str(out)], capsys)
+    assert code == 0, err
+    assert "file(" in (out / "README.md").read_text(encoding="utf-8")  # the text did get that far
+    for name in ("main.tf.json", "variables.tf.json", "outputs.tf.json", "versions.tf"):
+        text = (out / name).read_text(encoding="utf-8")
+        assert "file(" not in text and "%{" not in text, name
+
+
+@pytest.mark.parametrize("flow_id,dns,field", [("spiritpfx-x", "example.com", "id"),
+                                                ("inj", "spiritpfx.example.com", "dns")])
+def test_a_flow_holding_the_reserved_prefix_is_refused(flow_id, dns, field, tmp_path, capsys):
+    """The renders run with the name prefix 'spiritpfx', then replaced by ${var.name_prefix} everywhere: a
+    flow id or name holding it would be rewritten (a flow's marks and names, a domain of the firewall)."""
+    path = tmp_path / "x.yaml"
+    path.write_text(HOSTILE_FLOWS.replace("FLOWID", flow_id).replace("DNSNAME", dns), encoding="utf-8")
+    err = _refused([*A, "--extra-flows", str(path), "--out", str(tmp_path / "out")], capsys,
+                   f"{path}:7: {field}: ", "'spiritpfx'", "rename it")
+    assert not (tmp_path / "out").exists(), err
