@@ -85,10 +85,10 @@ def _convert(specs, profile: str, layer: str, parts: Parts, template: str | None
             return var("vpc_id")
         if v.get("$param") == "subnetIds" and template and v.get("key") == template:
             return "${each.value}"
-        if "$managedPrefixList" in v:
-            raise CapabilityError(f"terraform: a rule referencing the AWS-managed prefix list "
-                                  f"{v['$managedPrefixList']} is not rendered as Terraform yet (use the Pulumi "
-                                  "component)")
+        if "$managedPrefixList" in v:  # looked up by name, as the Pulumi component does (get_managed_prefix_list)
+            name = v["$managedPrefixList"]
+            parts.data.setdefault("aws_ec2_managed_prefix_list", {})[address(name)] = {"name": name}
+            return f"${{data.aws_ec2_managed_prefix_list.{address(name)}.id}}"
         raise CapabilityError(f"terraform: cannot render the reference {v!r}")  # pragma: no cover
 
     for s in specs:

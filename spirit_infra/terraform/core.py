@@ -134,6 +134,8 @@ class Parts:
     variables: dict[str, dict] = field(default_factory=dict)
     outputs: dict[str, dict] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: data sources: ``{<type>: {<address>: <body>}}`` (an AWS-managed prefix list looked up by name)
+    data: dict[str, dict[str, dict]] = field(default_factory=dict)
 
     def add(self, r: TfResource) -> None:
         self.resources.append(r)

@@ -222,7 +222,7 @@ def render_module(profile, cloud: str, layers: tuple[str, ...] = DEFAULT_LAYERS)
         if r.address in by_type:
             raise ConfigError(f"two resources would share the address {r.type}.{r.address}", field="terraform")
         by_type[r.address] = r.body
-    main = {"resource": resources}
+    main = {"resource": resources, **({"data": parts.data} if parts.data else {})}
     variables = {"variable": parts.variables}
     outputs = {"output": parts.outputs}
     counts = {t: len(v) for t, v in sorted(resources.items())}

@@ -119,7 +119,8 @@ def _only(resources, *types):
 
 
 EXACT = ([(c, p, None) for c, p in CASES] + [(c, "sbc", "sbc-host.yaml") for c in CLOUDS]
-         + [(c, "phones", "extra-cidr") for c in CLOUDS])
+         + [(c, "phones", "extra-cidr") for c in CLOUDS]
+         + [("aws", "phones", "workspaces.yaml")])  # an AWS-managed prefix list, by a data source
 
 
 @pytest.mark.parametrize("cloud,profile,extra", EXACT)
@@ -129,6 +130,9 @@ def test_read_back_is_exact(cloud, profile, extra):
     prof = _profile(profile, extra)
     if extra == "extra-cidr":
         assert EXTRA_CIDR in json.dumps(render_module(prof, cloud).main)
+    if extra == "workspaces.yaml":
+        assert render_module(prof, cloud).main["data"] == {"aws_ec2_managed_prefix_list": {
+            "com_amazonaws_ap-southeast-2_s3": {"name": "com.amazonaws.ap-southeast-2.s3"}}}
     res = read_back(cloud, render_module(prof, cloud).main)
     if cloud == "aws":
         rules = _only(res, "aws:ec2/securityGroup:SecurityGroup", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",

@@ -24,6 +24,7 @@ UNKNOWN = "unknown"  # an expression whose type this check does not infer (a con
 _RES_REF = re.compile(r"\b([a-z][a-z0-9]*_[a-z0-9_]+)\.([A-Za-z_][A-Za-z0-9_-]*)(\[[^\]]*\])?\.([a-z0-9_]+)")
 _FOR_REF = re.compile(r"for (?:[a-z]+, )?([a-z]+) in ([a-z][a-z0-9_]+)\.([A-Za-z_][A-Za-z0-9_-]*) :")
 _VAR_REF = re.compile(r"\bvar\.([a-z0-9_]+)")
+_DATA_REF = re.compile(r"\bdata\.([a-z0-9_]+)\.([A-Za-z_][A-Za-z0-9_-]*)\.([a-z0-9_]+)")
 
 
 def parse_type(text: str):
@@ -39,13 +40,19 @@ class Checker:
         self.problems: list[str] = []
         self.typed = self.untyped = 0
 
-    def attr_type(self, tf_type: str, attr: str):
-        entry = self.schema["resources"].get(tf_type)
+    def attr_type(self, tf_type: str, attr: str, kind: str = "resources"):
+        entry = self.schema[kind].get(tf_type)
         a = (entry or {}).get("attributes", {}).get(attr)
         return a["type"] if a else None
 
     # ---- references -----------------------------------------------------------------------------------
     def check_refs(self, where: str, text: str) -> None:
+        for m in _DATA_REF.finditer(text):
+            if m.group(2) not in self.main.get("data", {}).get(m.group(1), {}):
+                self.problems.append(f"{where}: data.{m.group(1)}.{m.group(2)} is not a data source of the module")
+            elif not self.attr_type(m.group(1), m.group(3), "data"):
+                self.problems.append(f"{where}: data source {m.group(1)} has no attribute {m.group(3)}")
+        text = _DATA_REF.sub("", text)
         loops = {}
         for m in _FOR_REF.finditer(text):
             if m.group(2) == "var":  # a loop over an input: its elements are checked by their type
@@ -80,6 +87,9 @@ class Checker:
         if re.fullmatch(r"var\.[a-z0-9_]+", e):
             v = self.variables.get(e[4:])
             return parse_type(v["type"]) if v else UNKNOWN
+        d = _DATA_REF.fullmatch(e)
+        if d:
+            return self.attr_type(d.group(1), d.group(3), "data") or UNKNOWN
         r = _RES_REF.fullmatch(e)
         if r:
             return self.attr_type(r.group(1), r.group(4)) or UNKNOWN
@@ -179,6 +189,13 @@ class Checker:
                     t = self.expr_type(body["for_each"], None)
                     each = t[1] if isinstance(t, list) and t[0] in ("map", "set") else None
                 self.check_block(f"{tf_type}.{addr}", entry, body, True, each)
+        for tf_type, by_addr in sorted(self.main.get("data", {}).items()):
+            entry = self.schema["data"].get(tf_type)
+            if entry is None:
+                self.problems.append(f"data {tf_type}: not a data source of the provider")
+                continue
+            for addr, body in sorted(by_addr.items()):
+                self.check_block(f"data.{tf_type}.{addr}", entry, body, True, None)
         for name, out in sorted(outputs.items()):
             self.check_refs(f"output {name}", json.dumps(out["value"]))
         for name, v in sorted(self.variables.items()):
@@ -296,3 +313,23 @@ def test_the_schema_check_bites():
     got, _ = problems_of(main, variables, outputs, DATA["providers"]["azurerm"][0])
     assert any(".priority: '${length(var.nat_subnet_ids) > 0 ? var.tags : null}' is map(string), the attribute is "
                "number" in p for p in got), got
+
+
+def test_a_module_with_an_aws_managed_prefix_list_matches_the_schema():
+    """An extra flow to an AWS-managed prefix list (presets/workspaces.yaml) becomes a data source looked up
+    by name; the data source, its attribute and the rules' references to it are the provider's."""
+    from spirit_infra import Overrides, build_profile
+    from spirit_infra.profiles import with_extra_flows
+    from spirit_infra.terraform import render_module
+
+    prof = build_profile("phones", with_extra_flows(Overrides(), str(ROOT / "presets" / "workspaces.yaml")))
+    m = render_module(prof, "aws")
+    main, variables, outputs = m.main, m.variables["variable"], m.outputs["output"]
+    assert "data.aws_ec2_managed_prefix_list." in json.dumps(main["resource"])
+    for release in DATA["providers"]["aws"]:
+        problems, c = problems_of(main, variables, outputs, release)
+        assert problems == [] and c.untyped == 0
+    main["data"]["aws_ec2_managed_prefix_list"] = {"other": {"nmae": "x"}}
+    problems, _ = problems_of(main, variables, outputs, DATA["providers"]["aws"][1])
+    assert any("is not a data source of the module" in p for p in problems), problems
+    assert any("data.aws_ec2_managed_prefix_list.other.nmae: not an argument" in p for p in problems), problems

@@ -243,3 +243,23 @@ def test_readme_explains_every_failed_checkov_check():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     for check in EXPLAINED:
         assert f"`{check}`" in text, check
+
+
+def test_terraform_loads_a_module_with_a_managed_prefix_list(tmp_path):
+    """The data source an AWS-managed prefix list becomes (presets/workspaces.yaml) loads in Terraform's
+    own config loader, and its expressions parse."""
+    from spirit_infra import Overrides, build_profile
+    from spirit_infra.profiles import with_extra_flows
+    from spirit_infra.terraform import render_module, write_module
+
+    prof = build_profile("phones", with_extra_flows(Overrides(), str(ROOT / "presets" / "workspaces.yaml")))
+    write_module(render_module(prof, "aws"), tmp_path / "mod")
+    mod, diags = _load(tmp_path / "mod")
+    assert not _errors(diags), diags
+    assert set(mod["DataResources"]) == {"data.aws_ec2_managed_prefix_list.com_amazonaws_ap-southeast-2_s3"}
+    templates: list[str] = []
+    _templates(json.loads((tmp_path / "mod" / "main.tf.json").read_text(encoding="utf-8")), templates)
+    (tmp_path / "expr").mkdir()
+    (tmp_path / "expr" / "expressions.tf").write_text(expressions_as_hcl(templates), encoding="utf-8")
+    got = _fmt(tmp_path / "expr")
+    assert got.retcode == 0, got.error
