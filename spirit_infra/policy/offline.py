@@ -1,6 +1,6 @@
 """Run a policy pack on an offline preview, as ``pulumi preview --policy-pack DIR`` would.
 
-The pack is started like the CLI starts it (:class:`~spirit_infra.policy.harness.PolicyPackServer`), sent the
+The pack is started like the CLI starts it (:class:`~spirit_infra.policy.runner.PolicyPackServer`), sent the
 policy config derived from the stack (profile, keepalive, extra Spirit CIDRs, ZTP vendors dropped, SBC
 ports: only the keys each policy's schema declares), then ``Analyze`` per resource and ``AnalyzeStack``
 on all. Property dependencies are rebuilt from the recorded inputs: a top-level input whose value is
@@ -15,7 +15,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from .harness import PolicyPackServer, Violation
+from .runner import PolicyPackServer, Violation
 
 __all__ = ["PackRun", "run_pack", "run_pack_report", "pack_config", "property_dependencies", "stack_config"]
 

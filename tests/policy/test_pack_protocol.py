@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from spirit_infra.policy.harness import PolicyPackServer
 from spirit_infra.policy.offline import pack_config, run_resources
+from spirit_infra.policy.runner import PolicyPackServer
 from spirit_infra.policy.spec import POLICIES
 
 from .corpus import foreign, mutations, stacks
@@ -138,7 +138,7 @@ def test_profile_falls_back_to_stack_config():
 
 def test_preview_unknowns_do_not_break_stack_policies(pack):
     """In a real preview, ids are unknown: rules find their group and prefix list through property dependencies."""
-    from spirit_infra.policy.harness import UNKNOWN
+    from spirit_infra.policy.runner import UNKNOWN
 
     pack.configure(pack_config(stacks.config("aws-sbc")))
     items = []

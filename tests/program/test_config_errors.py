@@ -12,7 +12,8 @@ import yaml
 from spirit_infra import testing
 from spirit_infra.cli import main
 from spirit_infra.errors import ConfigError, SpiritError
-from spirit_infra.preview import _project_defaults, _pulumi_config, find_project
+from spirit_infra.preview import find_project
+from spirit_infra.preview.stack import _project_defaults, _pulumi_config
 
 from . import ROOT, cli, stderr_lines
 
@@ -119,14 +120,16 @@ CASES = [
 def registrations(monkeypatch):
     """Every resource registration any mock run makes in this test (the root stack excluded)."""
     seen: list[str] = []
-    original = testing._Monitor.RegisterResource
+    from spirit_infra.preview.engine import RecordingMonitor
+
+    original = RecordingMonitor.RegisterResource
 
     def spy(self, request):
         if request.type != "pulumi:pulumi:Stack":
             seen.append(f"{request.type}::{request.name}")
         return original(self, request)
 
-    monkeypatch.setattr(testing._Monitor, "RegisterResource", spy)
+    monkeypatch.setattr(RecordingMonitor, "RegisterResource", spy)
     return seen
 
 

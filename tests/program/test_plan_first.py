@@ -18,7 +18,8 @@ from hostile import BAD_CIDRS
 
 from spirit_infra import testing
 from spirit_infra.errors import InputError, QuotaError, SpiritError
-from spirit_infra.preview import _project_defaults, _pulumi_config, find_project
+from spirit_infra.preview import find_project
+from spirit_infra.preview.stack import _project_defaults, _pulumi_config
 from spirit_infra.program import main as program
 from spirit_infra.yamlsrc import load_yaml
 

@@ -6,10 +6,22 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from spirit_infra import readme
 from spirit_infra.cli import main
 
 from . import ROOT, preview, stack_names
+
+
+def _script(name: str):
+    """A repository script of scripts/ (not a package), loaded by path."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"_scripts_{name}", ROOT / "scripts" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+readme = _script("readme")
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -25,7 +37,7 @@ def _blocks(text: str, lang: str) -> list[str]:
 
 
 def test_generated_sections_are_current():
-    """`python -m spirit_infra.readme` would change nothing."""
+    """`python scripts/readme.py` would change nothing."""
     assert readme.render(README) == README
 
 
@@ -36,6 +48,22 @@ def test_generated_sections_equal_the_cli(capsys):
         assert main(["catalogue", "--format", fmt]) == 0
         assert m.group(1) == capsys.readouterr().out, name
     assert "```mermaid" in README
+
+
+def test_the_script_rewrites_a_stale_readme(tmp_path):
+    """``python scripts/readme.py FILE``, as a maintainer runs it (the library does not ship it)."""
+    import subprocess
+    import sys
+
+    stale = tmp_path / "README.md"
+    stale.write_text(README.replace("| Call signalling |", "| Call signaling |", 1), encoding="utf-8")
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "readme.py"), str(stale)], capture_output=True,
+                       text=True, timeout=120)
+    assert (r.returncode, r.stdout, r.stderr) == (0, f"updated {stale}\n", "")
+    assert stale.read_text(encoding="utf-8") == README
+    import spirit_infra
+
+    assert not (Path(spirit_infra.__file__).parent / "readme.py").exists()
 
 
 def test_render_replaces_a_stale_section():

@@ -1,7 +1,7 @@
-"""Sample CrossGuard pack for the harness tests: one resource policy, one stack policy.
+"""Sample CrossGuard pack for the runner tests (spirit_infra.policy.runner): one resource policy, one stack policy.
 
 ``no-open-sip`` takes the SIP port only from its config: the CLI always sends schema defaults through
-``Configure``, so the pack relies on that (and the harness tests prove the harness does the same).
+``Configure``, so the pack relies on that (and the runner tests prove the runner does the same).
 """
 
 from pulumi_policy import (

@@ -1,6 +1,8 @@
-"""Run a Python CrossGuard policy pack the way the Pulumi CLI does, and drive it over the analyzer protocol.
+"""The policy pack's offline runner: start a Python CrossGuard pack the way the Pulumi CLI does and drive it
+over the analyzer protocol.
 
-Test and CI tooling: no Pulumi CLI, no cloud account, no network beyond 127.0.0.1.
+``spirit-infra preview --policy-pack DIR`` runs on it (through :mod:`.offline`), and so do the pack's tests:
+no Pulumi CLI, no cloud account, no network beyond 127.0.0.1.
 
 What the CLI does, and what :class:`PolicyPackServer` imitates:
 
@@ -328,7 +330,7 @@ def _load_pack_project(pack_dir: Path) -> dict[str, Any]:
     else:
         name, options = runtime, {}
     if name != "python":
-        raise PolicyPackError(f"{path}: runtime is {name!r}; this harness runs Python packs only")
+        raise PolicyPackError(f"{path}: runtime is {name!r}; this runner runs Python packs only")
     version = data.get("version")
     return {"options": options, "version": "" if version is None else str(version)}
 

@@ -1,6 +1,8 @@
+#!/usr/bin/env python3
 """Keep README.md's generated sections (catalogue tables, mermaid diagram) equal to what the CLI prints.
 
-``python -m spirit_infra.readme`` rewrites them; ``tests/program/test_readme.py`` fails when they drift.
+A repository script, not part of the library: ``python scripts/readme.py [README.md]`` rewrites them;
+``tests/program/test_readme.py`` fails when they drift.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ _MARK = re.compile(r"(<!-- BEGIN GENERATED: (?P<name>[a-z-]+) -->\n)(?P<body>.*?
 
 
 def generated_sections() -> dict[str, str]:
-    from .catalogue import load_catalogue
-    from .catalogue.formats import to_markdown, to_mermaid
-    from .profiles import PROFILES, build_profile
+    from spirit_infra.catalogue import load_catalogue
+    from spirit_infra.catalogue.formats import to_markdown, to_mermaid
+    from spirit_infra.profiles import PROFILES, build_profile
 
     cat = load_catalogue()
     return {
@@ -46,5 +48,5 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":  # pragma: no cover
+if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

@@ -1,4 +1,4 @@
-"""The policy-pack harness: a real pack process, driven over the Pulumi analyzer gRPC protocol on 127.0.0.1.
+"""The policy pack's offline runner (spirit_infra/policy/runner.py): a real pack process, driven over the Pulumi analyzer gRPC protocol on 127.0.0.1.
 
 The sample pack (tests/policy/sample_pack) is started once for the module; each test starts from the config the
 CLI would send by default. Packs written into tmp_path cover the process edges (environment, crashes, stdout).
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from spirit_infra.errors import SpiritError
-from spirit_infra.policy.harness import (
+from spirit_infra.policy.runner import (
     UNKNOWN,
     PolicyConfigError,
     PolicyPackError,

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, SpiritError
-from .profiles import Profile, build_profile
-from .stackconfig import StackConfig, load_stack_file
-from .verdict import LayerVerdict
+from ..errors import ConfigError, SpiritError
+from ..profiles import Profile, build_profile
+from ..stackconfig import StackConfig, load_stack_file
+from ..verdict import LayerVerdict
 
 __all__ = ["ProgramError", "PreviewResult", "find_project", "stack_names", "load_stack", "preview_stack", "render_text"]
 
@@ -55,7 +55,7 @@ def find_project(start: Path | None = None, *, explicit: bool = False) -> Path:
 
 
 def _project_file(project: Path) -> dict:
-    from .yamlsrc import load_yaml
+    from ..yamlsrc import load_yaml
 
     doc = load_yaml(project / "Pulumi.yaml", ConfigError)
     if not isinstance(doc.data, dict):
@@ -148,7 +148,7 @@ class PreviewResult:
 
 
 def _verify(cfg: StackConfig, profile: Profile, resources: list[dict]) -> list[LayerVerdict]:
-    from .registry import cloud
+    from ..registry import cloud
 
     return list(cloud(cfg.cloud).load("verify").verify(resources, profile, cfg))
 
@@ -157,8 +157,8 @@ def preview_stack(project: Path, name: str, cfg: StackConfig, merged: dict[str, 
     """Run ``__main__.py`` under the mock runtime and judge what it registered."""
     from pulumi import RunError
 
-    from . import program
-    from .testing import run
+    from .. import program
+    from .engine import run
 
     main = project / "__main__.py"
     sys_path_added = str(project) not in sys.path
