@@ -15,7 +15,9 @@ Pulumi's auto-naming (a security group's ``name_prefix``, a Network Firewall rul
   given, and the Route 53 Resolver DNS Firewall (domain list, rule group, allow rule, VPC association).
   Routing egress through the endpoints (``network_firewall_endpoint_ids``) is the network owner's;
 - **nat**: an Elastic IP and a NAT gateway per availability zone, ``for_each`` over the
-  ``nat_public_subnet_ids`` input (keys are the zone labels; empty, the default: no NAT).
+  ``nat_public_subnet_ids`` input (keys are the zone labels; empty, the default: no NAT), and the
+  planner's default route for each private route table of ``nat_private_route_tables`` (label ->
+  route table id and zone) to the gateway of its zone.
 """
 
 from __future__ import annotations
@@ -57,8 +59,9 @@ TYPES = {
     natplan.TYPE_NAT_GATEWAY: "aws_nat_gateway",
 }
 PULUMI_TYPES = {v: k for k, v in TYPES.items()}
-#: written by this module alone (no Pulumi spec): the firewalls' alert logging
+#: written by this module alone (no Pulumi spec): the firewalls' alert logging, the NAT routes
 PULUMI_TYPES["aws_networkfirewall_logging_configuration"] = "aws:networkfirewall/loggingConfiguration:LoggingConfiguration"
+PULUMI_TYPES["aws_route"] = natplan.TYPE_ROUTE
 #: Pulumi input -> Terraform block name, where it is not the snake_case
 RENAMES = {"entries": "entry", "subnetMappings": "subnet_mapping",
            "statefulRuleGroupReferences": "stateful_rule_group_reference"}
@@ -113,6 +116,14 @@ def _convert(specs, profile: str, layer: str, parts: Parts, template: str | None
         parts.add(TfResource(tf_type, address(name), substitute_prefix(body), flows, layer))
 
 
+def _subnets_by_zone(name: str, description: str) -> dict:
+    """An input of subnet ids keyed by zone label (empty by default), both validated."""
+    return {"type": "map(string)", "default": {}, "description": description,
+            "validation": validation(each_matches(name, _ID.format("subnet"), LABEL_PATTERN),
+                                     f"Each {name} key must be a zone label of 1-32 lower-case letters, digits or '-' "
+                                     "(e.g. a), each value a subnet id (subnet- and 8 or 17 hexadecimal digits).")}
+
+
 def _firewall(body: dict, name: str) -> None:
     """The Network Firewall, one per availability zone of the ``firewall_subnet_ids`` input (``for_each``:
     none while it is empty), each with one endpoint in that zone's subnet. Not one firewall with a
@@ -160,16 +171,11 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
                            "route the SBC's or clients' egress through the one of their zone.",
             "value": "${{for k, f in aws_networkfirewall_firewall.nfw : "
                      "k => tolist(f.firewall_status[0].sync_states)[0].attachment[0].endpoint_id}}"}
-        parts.variables["firewall_subnet_ids"] = {
-            "type": "map(string)", "default": {},
-            "description": "The Network Firewall's endpoint subnets, one per availability zone, keyed by a stable "
-                           "zone label (e.g. {a = \"subnet-...\"}; dedicated subnets, not the SBC's or clients'): "
-                           "a firewall with one endpoint per key, all with the module's policy. Empty: none (give "
-                           "network_firewall_policy_arn to your own).",
-            "validation": validation(each_matches("firewall_subnet_ids", _ID.format("subnet"), LABEL_PATTERN),
-                                     "Each firewall_subnet_ids key must be a zone label of 1-32 lower-case letters, "
-                                     "digits or '-' (e.g. a), each value a subnet id (subnet- and 8 or 17 "
-                                     "hexadecimal digits).")}
+        parts.variables["firewall_subnet_ids"] = _subnets_by_zone(
+            "firewall_subnet_ids", "The Network Firewall's endpoint subnets, one per availability zone, keyed by a "
+            "stable zone label (e.g. {a = \"subnet-...\"}; dedicated subnets, not the SBC's or clients'): a firewall "
+            "with one endpoint per key, all with the module's policy. Empty: none (give network_firewall_policy_arn "
+            "to your own).")
         parts.add(TfResource("aws_networkfirewall_logging_configuration", "nfw-alerts", {
             "for_each": '${{for k, v in var.firewall_subnet_ids : k => v if var.firewall_log_group_name != ""}}',
             "firewall_arn": ref("aws_networkfirewall_firewall", "nfw", "arn", "each.key"),
@@ -197,19 +203,32 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
         names += [f"{SENTINEL}-{pname}-{g['name']}" for g in groups] + [f"{SENTINEL}-{pname}-nfw-policy",
                                                                         f"{SENTINEL}-{pname}-nfw-{'z' * 32}"]
     if "nat" in layers:
-        nat = natplan.render_nat(pname, [_ZONE])
-        _convert(nat.resources, pname, "nat", parts, template=_ZONE)
+        nat = natplan.render_nat(pname, [_ZONE], route_tables={_ZONE: _ZONE})
+        route = next(r for r in nat.resources if r["type"] == natplan.TYPE_ROUTE)
+        _convert([r for r in nat.resources if r is not route], pname, "nat", parts, template=_ZONE)
+        # the planner's route, per private route table of the input, to the gateway of the table's zone
+        parts.add(TfResource("aws_route", "route", {
+            "for_each": var("nat_private_route_tables"), "route_table_id": "${each.value.route_table_id}",
+            "destination_cidr_block": route["inputs"]["destinationCidrBlock"],
+            "nat_gateway_id": ref("aws_nat_gateway", "natgw", "id", "each.value.zone")}, (), "nat"))
+        parts.variables["nat_private_route_tables"] = {
+            "type": "map(object({route_table_id = string, zone = string}))", "default": {},
+            "description": "Private route tables to send to the internet through the NAT gateway of their zone, "
+                           "keyed by a stable label (e.g. {app-a = {route_table_id = \"rtb-...\", zone = \"a\"}}): "
+                           "a 0.0.0.0/0 route each. A zone must be a key of nat_public_subnet_ids (Terraform "
+                           "refuses the plan otherwise: no gateway by that key). Empty: no routes.",
+            "validation": validation(
+                "alltrue([for k, rt in var.nat_private_route_tables : "
+                f'can(regex("{LABEL_PATTERN}", k)) && can(regex("{LABEL_PATTERN}", rt.zone)) && '
+                f'can(regex("{_ID.format("rtb")}", rt.route_table_id))])',
+                "Each nat_private_route_tables key and zone must be a label of 1-32 lower-case letters, digits or "
+                "'-', each route_table_id a route table id (rtb- and 8 or 17 hexadecimal digits).")}
         parts.notes.extend(nat.warnings)
         parts.notes.append(f"the NAT gateway's idle timeout is {natplan.NAT_IDLE_TIMEOUT_SECONDS} s (fixed by "
                            "AWS): keep SIP keepalives shorter (30 s is typical)")
-        parts.variables["nat_public_subnet_ids"] = {
-            "type": "map(string)", "default": {},
-            "description": "A public subnet per availability zone for the managed NAT, keyed by a stable zone "
-                           "label (e.g. {a = \"subnet-...\"}): one Elastic IP and NAT gateway per key. Empty: no NAT.",
-            "validation": validation(each_matches("nat_public_subnet_ids", _ID.format("subnet"), LABEL_PATTERN),
-                                     "Each nat_public_subnet_ids key must be a zone label of 1-32 lower-case letters, "
-                                     "digits or '-' (e.g. a), each value a subnet id (subnet- and 8 or 17 "
-                                     "hexadecimal digits).")}
+        parts.variables["nat_public_subnet_ids"] = _subnets_by_zone(
+            "nat_public_subnet_ids", "A public subnet per availability zone for the managed NAT, keyed by a stable "
+            "zone label (e.g. {a = \"subnet-...\"}): one Elastic IP and NAT gateway per key. Empty: no NAT.")
         parts.outputs["nat_gateway_ids"] = {"description": "The NAT gateways by zone label.",
                                             "value": "${{for k, g in aws_nat_gateway.natgw : k => g.id}}"}
         parts.outputs["nat_public_ips"] = {"description": "The NAT gateways' public addresses by zone label "

@@ -28,8 +28,12 @@ _DATA_REF = re.compile(r"\bdata\.([a-z0-9_]+)\.([A-Za-z_][A-Za-z0-9_-]*)\.([a-z0
 
 
 def parse_type(text: str):
-    """A variable's type constraint (``string``, ``map(string)``, ``set(string)``...) as a schema type."""
+    """A variable's type constraint (``string``, ``map(string)``, ``set(string)``, ``object({a = string})``
+    of primitive attributes...) as a schema type."""
     text = text.strip()
+    m = re.fullmatch(r"object\(\{(.*)\}\)", text)
+    if m:
+        return ["object", {k.strip(): parse_type(t) for k, t in (a.split("=") for a in m.group(1).split(","))}]
     m = re.fullmatch(r"(list|set|map)\((.+)\)", text)
     return [m.group(1), parse_type(m.group(2))] if m else text
 
@@ -103,6 +107,9 @@ class Checker:
             return "string"
         if e == "each.value":
             return each or UNKNOWN
+        attr = re.fullmatch(r"each\.value\.([a-z0-9_]+)", e)
+        if attr and isinstance(each, list) and each[0] == "object":
+            return each[1].get(attr.group(1), UNKNOWN)
         return UNKNOWN
 
     def _branch(self, b: str, each):
