@@ -148,11 +148,6 @@ ANY_PORTS = PortSet(((PORT_MIN, PORT_MAX),))
 NO_PORTS = PortSet(())
 
 
-def _cidr_key(cidr: str) -> tuple[int, int, int]:
-    net = netaddr.IPNetwork(cidr)
-    return (net.version, int(net.first), net.prefixlen)
-
-
 def compact_cidrs(cidrs: Iterable[str | netaddr.IPNetwork]) -> tuple[str, ...]:
     """Minimal CIDR list covering exactly the union (IPv4 before IPv6, in address order)."""
     nets = [c if isinstance(c, netaddr.IPNetwork) else netaddr.IPNetwork(str(c)) for c in cidrs]

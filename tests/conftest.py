@@ -27,20 +27,24 @@ def canonical_json(data) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def _compare(request, path: Path, text: str) -> None:
+    if request.config.getoption("--update-golden"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return
+    assert path.exists(), f"golden file {path} is missing: run pytest --update-golden once and review it"
+    expected = path.read_text(encoding="utf-8")
+    assert text == expected, f"output differs from golden file {path} (rerun with --update-golden if intended)"
+
+
 @pytest.fixture
 def golden(request):
     """``golden("aws/sbc", data)``: compare sorted JSON with tests/golden/aws/sbc.json."""
-    update = request.config.getoption("--update-golden")
+    return lambda name, data: _compare(request, GOLDEN_DIR / f"{name}.json", canonical_json(data))
 
-    def check(name: str, data) -> None:
-        path = GOLDEN_DIR / f"{name}.json"
-        text = canonical_json(data)
-        if update:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-            return
-        assert path.exists(), f"golden file {path} is missing: run pytest --update-golden once and review it"
-        expected = path.read_text(encoding="utf-8")
-        assert text == expected, f"output differs from golden file {path} (rerun with --update-golden if intended)"
 
-    return check
+@pytest.fixture
+def golden_text(request):
+    """``golden_text("nat/sbc.nft", text)``: compare text in its native form with tests/golden/nat/sbc.nft
+    (an nftables ruleset ``nft -c -f`` reads, a cloud-config YAML document), byte for byte."""
+    return lambda name, text: _compare(request, GOLDEN_DIR / name, text)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -10,21 +9,12 @@ import sys
 import pytest
 
 CORE = ["spirit_infra", "spirit_infra.catalogue", "spirit_infra.flows", "spirit_infra.profiles",
-        "spirit_infra.cli", "spirit_infra.extras"]
-#: pure cloud modules, checked when they exist (they are written alongside the core)
-OPTIONAL_PURE = ["spirit_infra.aws.rules", "spirit_infra.azure.rules", "spirit_infra.gcp.rules", "spirit_infra.registry",
+        "spirit_infra.cli", "spirit_infra.extras", "spirit_infra.values"]
+#: the pure cloud modules (a missing one fails: it would no longer be checked)
+PURE = ["spirit_infra.aws.rules", "spirit_infra.azure.rules", "spirit_infra.gcp.rules", "spirit_infra.registry",
                  "spirit_infra.aws.layers", "spirit_infra.azure.layers", "spirit_infra.gcp.layers", "spirit_infra.gcp.reader",
                  "spirit_infra.nat.ruleset"]
 
-
-def _exists(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
-
-
-PRESENT = [m for m in OPTIONAL_PURE if _exists(m)]
 
 PROBE = r"""
 import importlib, json, sys
@@ -44,7 +34,7 @@ def _heavy_modules(name: str, build: bool = False) -> list[str]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("name", CORE + PRESENT)
+@pytest.mark.parametrize("name", CORE + PURE)
 def test_no_pulumi_on_import(name):
     assert _heavy_modules(name) == [], f"importing {name} pulled in pulumi"
 

@@ -48,6 +48,7 @@ from .. import marks
 from ..errors import ConfigError
 from ..flows import ANY_IPV4, AllowedSet, Capabilities, Peer, PortSet, Term, Widening, project
 from ..naming import join
+from ..values import is_int
 from .rules import PARAM_VPC, ref
 
 __all__ = ["NFW_TARGET", "TYPE_RULE_GROUP", "TYPE_POLICY", "TYPE_FIREWALL", "TYPE_DNS_DOMAIN_LIST",
@@ -92,7 +93,7 @@ class FirewallOptions:
     name: str = "spirit"
 
     def __post_init__(self) -> None:
-        if isinstance(self.subnet_count, bool) or not isinstance(self.subnet_count, int) or self.subnet_count < 0:
+        if not is_int(self.subnet_count) or self.subnet_count < 0:
             raise ConfigError(f"must be a non-negative integer, not {self.subnet_count!r}", field="subnet_count")
         if self.dns_block_others and not self.dns_firewall:
             raise ConfigError("needs dns_firewall", field="dns_block_others")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from .. import marks
 from ..errors import ConfigError
+from ..values import is_int
 from .rules import ref
 
 __all__ = ["NAT_IDLE_TIMEOUT_SECONDS", "TYPE_EIP", "TYPE_NAT_GATEWAY", "TYPE_ROUTE", "NatRender", "render_nat", "nat_warnings"]
@@ -62,7 +63,7 @@ def render_nat(profile: str, labels: list[str] | tuple[str, ...], *, one_per_zon
         if not isinstance(lab, str) or not _LABEL.match(lab):
             raise ConfigError(f"label {lab!r} must be 1-32 lower-case letters, digits or '-' (e.g. the zone "
                               "letter)", field="public_subnets")
-    if (isinstance(sip_keepalive_seconds, bool) or not isinstance(sip_keepalive_seconds, int)
+    if (not is_int(sip_keepalive_seconds)
             or sip_keepalive_seconds < 1):
         raise ConfigError(f"must be a positive integer, not {sip_keepalive_seconds!r}", field="sip_keepalive_seconds")
     chosen = sorted(set(labels)) if one_per_zone else sorted(set(labels))[:1]

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import ConfigError
+from ..values import is_int
 
 __all__ = ["DEFAULT_QUOTA", "DEFAULT_GROUPS_PER_INTERFACE", "MAX_GROUPS_PER_INTERFACE", "MAX_RULES_PER_INTERFACE",
            "QuotaItem", "pack", "check_limits", "dims_total", "overflow_notes"]
@@ -48,9 +49,9 @@ class QuotaItem:
 
 def check_limits(quota: int, groups_per_interface: int) -> None:
     """Validate the two quota parameters (ConfigError naming the option)."""
-    if isinstance(quota, bool) or not isinstance(quota, int) or quota < 1:
+    if not is_int(quota) or quota < 1:
         raise ConfigError(f"must be a positive integer, not {quota!r}", field="quota")
-    if (isinstance(groups_per_interface, bool) or not isinstance(groups_per_interface, int)
+    if (not is_int(groups_per_interface)
             or not 1 <= groups_per_interface <= MAX_GROUPS_PER_INTERFACE):
         raise ConfigError(f"must be 1-{MAX_GROUPS_PER_INTERFACE} (AWS allows at most "
                           f"{MAX_GROUPS_PER_INTERFACE} groups per network interface), not {groups_per_interface!r}",

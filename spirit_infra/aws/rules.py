@@ -71,6 +71,7 @@ from ..flows import (
     project,
 )
 from ..naming import join
+from ..values import is_int
 from .quota import (
     DEFAULT_GROUPS_PER_INTERFACE,
     DEFAULT_QUOTA,
@@ -165,7 +166,7 @@ class SgOptions:
     def __post_init__(self) -> None:
         check_limits(self.quota, self.groups_per_interface)
         m = self.prefix_list_max_entries
-        if m is not None and (isinstance(m, bool) or not isinstance(m, int)
+        if m is not None and (not is_int(m)
                               or not 1 <= m <= MAX_PREFIX_LIST_ENTRIES):
             raise ConfigError(f"must be 1-{MAX_PREFIX_LIST_ENTRIES}, not {m!r}", field="prefix_list_max_entries")
         if not self.name or not all(c.isalnum() or c in "-_." for c in self.name):

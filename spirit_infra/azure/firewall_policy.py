@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from .. import marks
 from ..errors import CapabilityError, ConfigError
 from ..flows import ANY_IPV4, ANY_IPV6, AllowedSet, Capabilities, Peer, PortSet, Term, Widening, project
+from ..values import is_int
 from .common import (
     NAME_RE,
     addresses_and_tags,
@@ -95,7 +96,7 @@ class FirewallOptions:
     def validate(self) -> None:
         for f in ("group_priority", "priority_start", "priority_width"):
             v = getattr(self, f)
-            if isinstance(v, bool) or not isinstance(v, int):
+            if not is_int(v):
                 raise ConfigError(f"must be an integer, not {v!r}", field=f)
         if not FW_PRIORITY_MIN <= self.group_priority <= FW_PRIORITY_MAX:
             raise ConfigError(f"{self.group_priority} is outside {FW_PRIORITY_MIN}-{FW_PRIORITY_MAX}",

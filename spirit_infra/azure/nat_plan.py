@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from .. import marks
 from ..errors import ConfigError
+from ..values import is_int
 
 __all__ = ["UDP_IDLE_TIMEOUT_SECONDS", "NatOptions", "NatPlan", "plan_nat", "NAT_GATEWAY_TYPE",
            "PUBLIC_IP_TYPE", "PUBLIC_IP_PREFIX_TYPE", "SUBNET_TYPE"]
@@ -45,7 +46,7 @@ class NatOptions:
     def validate(self) -> None:
         for f in ("tcp_idle_timeout_minutes", "public_ip_count", "sip_keepalive_seconds"):
             v = getattr(self, f)
-            if isinstance(v, bool) or not isinstance(v, int):
+            if not is_int(v):
                 raise ConfigError(f"must be an integer, not {v!r}", field=f)
         if not TCP_IDLE_MIN <= self.tcp_idle_timeout_minutes <= TCP_IDLE_MAX:
             raise ConfigError(f"{self.tcp_idle_timeout_minutes} is outside {TCP_IDLE_MIN}-{TCP_IDLE_MAX} minutes",
@@ -55,7 +56,7 @@ class NatOptions:
         if not 0 <= self.public_ip_count <= MAX_PUBLIC_IPS:
             raise ConfigError(f"{self.public_ip_count} is outside 0-{MAX_PUBLIC_IPS}", field="public_ip_count")
         plen = self.public_ip_prefix_length
-        if plen is not None and (isinstance(plen, bool) or not isinstance(plen, int) or not 28 <= plen <= 31):
+        if plen is not None and (not is_int(plen) or not 28 <= plen <= 31):
             raise ConfigError(f"{plen!r} is not a prefix length 28-31", field="public_ip_prefix_length")
         total = self.public_ip_count + (2 ** (32 - plen) if plen is not None else 0)
         if total == 0:

@@ -59,6 +59,7 @@ from dataclasses import dataclass, field
 from .. import marks
 from ..errors import CapabilityError, ConfigError, QuotaError
 from ..flows import ANY_IPV4, ANY_IPV6, AllowedSet, Capabilities, Peer, PortSet, Term, Widening, project
+from ..values import is_int
 from .common import (
     NAME_RE,
     addresses_and_tags,
@@ -168,7 +169,7 @@ class NsgOptions:
     def validate(self) -> None:
         for f in ("priority_start", "priority_width", "max_rules"):
             v = getattr(self, f)
-            if isinstance(v, bool) or not isinstance(v, int):
+            if not is_int(v):
                 raise ConfigError(f"must be an integer, not {v!r}", field=f)
         if not isinstance(self.strict, bool):
             raise ConfigError(f"must be true or false, not {self.strict!r}", field="strict")

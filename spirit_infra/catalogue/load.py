@@ -17,6 +17,7 @@ from pathlib import Path
 import netaddr
 
 from ..errors import CatalogueError
+from ..values import is_int
 from ..yamlsrc import Document, check_schema, load_yaml
 from .model import PLATFORM_TYPES, Assumption, Catalogue, DnsName, Flow, PlatformName, Provenance
 
@@ -77,7 +78,7 @@ def parse_ranges(doc: Document, path: tuple, value, cls=CatalogueError) -> tuple
     for i, r in enumerate(value):
         lo, hi = r
         for j, p in enumerate((lo, hi)):
-            if isinstance(p, bool) or not isinstance(p, int):
+            if not is_int(p):
                 raise doc.error(cls, path + (i, j), f"port {p!r} must be an integer")
             if not 1 <= p <= 65535:
                 raise doc.error(cls, path + (i, j), f"port {p!r} is out of range 1-65535")

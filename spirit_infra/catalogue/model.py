@@ -80,15 +80,6 @@ class Flow:
     #: the row's line in its catalogue file (errors found later, e.g. by a profile, name it)
     line: int | None = field(default=None, compare=False, repr=False)
 
-    @property
-    def dscp_value(self) -> int:
-        return DSCP_VALUES[self.dscp]
-
-    @property
-    def fqdn_destination(self) -> bool:
-        """True when the guideline gives names but no address range for the servers."""
-        return self.server_cidrs is None
-
     def to_json(self) -> dict:
         return {
             "id": self.id,

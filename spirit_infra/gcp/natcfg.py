@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from .. import marks
 from ..errors import ConfigError
 from ..profiles import PROFILES
+from ..values import is_int, is_number
 from .rules import check_prefix, physical
 
 __all__ = ["NatOptions", "NatPlan", "plan_nat", "render_nat", "ADDRESS_TYPE", "ROUTER_TYPE", "ROUTER_NAT_TYPE",
@@ -45,7 +46,7 @@ def _is_pow2(n: int) -> bool:
 
 
 def _int(v, field_name: str, lo: int, hi: int) -> int:
-    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+    if not is_int(v) or not lo <= v <= hi:
         raise ConfigError(f"{v!r} must be an integer from {lo} to {hi}", field=field_name)
     return v
 
@@ -159,7 +160,7 @@ def plan_nat(o: NatOptions) -> NatPlan:
     if o.min_ports_per_vm is None:
         calls = _int(o.expected_calls, "expected_calls", 1, 10_000_000)
         ppc = _int(o.ports_per_call, "ports_per_call", 1, 64)
-        if isinstance(o.headroom, bool) or not isinstance(o.headroom, (int, float)) or not 1 <= o.headroom <= 10:
+        if not is_number(o.headroom) or not 1 <= o.headroom <= 10:
             raise ConfigError(f"{o.headroom!r} must be a number from 1 to 10", field="headroom")
         need = math.ceil(calls * ppc * o.headroom)
         if need > MIN_PORTS_CEIL:

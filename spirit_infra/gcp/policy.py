@@ -32,6 +32,7 @@ from .. import marks
 from ..errors import ConfigError, QuotaError
 from ..flows import ANY_IPV4, ANY_IPV6, AllowedSet, Capabilities, Peer, project
 from ..profiles import Profile
+from ..values import is_int
 from .common import PLATFORM_REFUSED, Rule, check_name
 from .rules import (
     KIND_TEXT,
@@ -108,14 +109,14 @@ class PolicyOptions:
 
     def validate(self) -> PolicyOptions:
         for flow, slot in self.slot_pins:
-            if isinstance(slot, bool) or not isinstance(slot, int) or not 0 <= slot < self.priority_slots:
+            if not is_int(slot) or not 0 <= slot < self.priority_slots:
                 raise ConfigError(f"{flow}={slot!r}: a slot is 0..{self.priority_slots - 1}", field="slot_pins")
         check_prefix(self.name_prefix)
         if self.policy_name is not None:
             check_name(self.policy_name, field="policy_name")
         for f in ("priority_base", "priority_slots", "slot_width", "deny_priority", "max_ranges", "max_fqdns"):
             v = getattr(self, f)
-            if isinstance(v, bool) or not isinstance(v, int) or v < (0 if f == "priority_base" else 1):
+            if not is_int(v) or v < (0 if f == "priority_base" else 1):
                 raise ConfigError(f"{v!r} must be a {'non-negative' if f == 'priority_base' else 'positive'} "
                                   "integer", field=f)
         top = self.priority_base + self.priority_slots * self.slot_width - 1

@@ -49,6 +49,7 @@ from ..flows import (
 )
 from ..naming import fit
 from ..profiles import PROFILES, Profile
+from ..values import is_int
 from .common import (
     NAME_MAX,
     NAME_RE,
@@ -154,12 +155,12 @@ class VpcOptions:
         check_prefix(self.name_prefix)
         for field_name in ("priority_base", "deny_priority"):
             v = getattr(self, field_name)
-            if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= PRIORITY_MAX:
+            if not is_int(v) or not 0 <= v <= PRIORITY_MAX:
                 raise ConfigError(f"{v!r} is not a priority (0-{PRIORITY_MAX})", field=field_name)
         if self.strict and self.deny_priority <= self.priority_base:
             raise ConfigError(f"the strict deny-all egress ({self.deny_priority}) must have a larger number (lower "
                               f"precedence) than the allow rules ({self.priority_base})", field="deny_priority")
-        if isinstance(self.max_ranges, bool) or not isinstance(self.max_ranges, int) or self.max_ranges < 1:
+        if not is_int(self.max_ranges) or self.max_ranges < 1:
             raise ConfigError(f"{self.max_ranges!r} must be a positive integer", field="max_ranges")
         if self.target_tags and self.target_service_accounts:
             raise ConfigError("GCP rules take target tags or target service accounts, not both",

@@ -24,12 +24,12 @@ from dataclasses import dataclass
 
 import netaddr
 
+from ..catalogue.model import DSCP_VALUES
 from ..flows import PORT_MAX, PORT_MIN, AllowedSet, Term
 
 __all__ = ["DSCP_VALUES", "Decision", "Box", "classify", "fixed", "keep"]
 
-#: DSCP code points of the catalogue's classes (RFC 4594): the order of "lowest" is numeric.
-DSCP_VALUES = {"0": 0, "CS3": 24, "AF41": 34, "EF": 46}
+# DSCP_VALUES: the catalogue's classes' code points (RFC 4594); the order of "lowest" is numeric
 
 Range = tuple[int, int]
 

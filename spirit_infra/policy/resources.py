@@ -35,7 +35,6 @@ AWS_RULE_TYPES = ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
                   "aws:ec2/securityGroupRule:SecurityGroupRule")
 AWS_PREFIX_TYPES = ("aws:ec2/managedPrefixList:ManagedPrefixList",
                     "aws:ec2/managedPrefixListEntry:ManagedPrefixListEntry")
-AWS_NFW_GROUP = "aws:networkfirewall/ruleGroup:RuleGroup"
 AZURE_NSG = "azure-native:network:NetworkSecurityGroup"
 AZURE_RULE = "azure-native:network:SecurityRule"
 AZURE_FW_POLICY = "azure-native:network:FirewallPolicy"

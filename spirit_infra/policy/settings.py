@@ -32,6 +32,7 @@ from ..profiles import (
     parse_port_text,
     with_extra_flows,
 )
+from ..values import is_int, is_number
 
 __all__ = ["Settings", "settings_from", "DEFAULT_KEEPALIVE", "DEFAULT_QUOTA", "parse_ports", "MEDIA_DSCP"]
 
@@ -71,7 +72,7 @@ class Settings:
             raise ConfigError(f"unknown profile {self.profile!r} (allowed: {', '.join(PROFILES)})", field="profile")
         for name in ("sip_keepalive_seconds", "quota"):
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            if not is_int(v) or v < 1:
                 raise ConfigError(f"must be a positive integer, not {v!r}", field=name)
 
     def overrides(self) -> Overrides:
@@ -140,7 +141,7 @@ def settings_from(props: dict[str, Any] | None, stack_config: dict[str, Any] | N
     s = Settings()
 
     def num(v: Any, field: str) -> int:
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or int(v) != v:
+        if not is_number(v) or int(v) != v:
             raise ConfigError(f"must be an integer, not {v!r}", field=field)
         return int(v)
 

@@ -39,14 +39,15 @@ def decision_at(profile: str, dst: str, proto: str, sport: int, dport: int):
 
 
 @pytest.mark.parametrize("profile", PROFILES)
-def test_ruleset_golden_deterministic_and_never_a_helper(profile, golden):
+def test_ruleset_golden_deterministic_and_never_a_helper(profile, golden_text):
     prof = build_profile(profile)
     text = render_ruleset(prof, OPTS)
     assert text == render_ruleset(build_profile(profile), OPTS)
     assert "helper" not in statements(text)
     for opts in (NatOptions("eth1", "eth0", strict=False), NatOptions("eth0", "eth0", snat_address="192.0.2.7")):
         assert "helper" not in statements(render_ruleset(prof, opts))
-    golden(f"nat/{profile}", {"ruleset": text.splitlines(), "cloud_init": render_cloud_init(prof, OPTS).splitlines()})
+    golden_text(f"nat/{profile}.nft", text)  # native forms: the ruleset nft reads, the cloud-config document
+    golden_text(f"nat/{profile}.cloud-init.yaml", render_cloud_init(prof, OPTS))
 
 
 @pytest.mark.parametrize("profile", PROFILES)
