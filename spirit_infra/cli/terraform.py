@@ -25,11 +25,18 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from ..errors import ConfigError
     from ..terraform.module import check_out, parse_layers, render_module, write_module
     from .args import profile_from_args
 
     layers = parse_layers(args.layers)
+    for flag, value in (("--catalogue", args.catalogue), ("--overrides", args.overrides),
+                        ("--extra-flows", args.extra_flows)):
+        if args.out is not None and value is not None and Path(value).resolve() == Path(args.out).resolve():
+            raise ConfigError(f"{args.out!r} is also given as {flag}: the module needs a directory of its own",
+                              field="--out")
     out = check_out(args.out) if args.out is not None else None  # refused before the flows are even read
     module = render_module(profile_from_args(args), args.cloud, layers)
     if out is None:

@@ -85,13 +85,16 @@ A = ["--cloud", "aws", "--profile", "sbc"]
     (A + ["--catalogue", "DIR"], ["--catalogue", "is a directory"]),
     (A + ["--extra-flows", "BAD"], ["bad.yaml:1", "version: required key is missing"]),
     (A + ["--extra-flows", "/dev/null"], ["/dev/null", "empty"]),
+    (A + ["--out", "DIR", "--overrides", "DIR"], ["--out", "is also given as --overrides"]),
+    (A + ["--out", "DIR/x/..", "--catalogue", "DIR"], ["--out", "is also given as --catalogue"]),
 ])
 def test_bad_flags_are_one_line_and_exit_2(argv, needles, tmp_path, capsys):
     a_file = tmp_path / "file"
     a_file.write_text("x")
     bad = tmp_path / "bad.yaml"
     bad.write_text("flows: [{id: 1}]\n")
-    subst = {"FILE": str(a_file), "FILE/sub": f"{a_file}/sub", "BAD": str(bad), "DIR": str(tmp_path)}
+    subst = {"FILE": str(a_file), "FILE/sub": f"{a_file}/sub", "BAD": str(bad), "DIR": str(tmp_path),
+             "DIR/x/..": f"{tmp_path}/x/.."}
     _refused([subst.get(a, a) for a in argv] + ([] if "--out" in argv else ["--out", str(tmp_path / "out")]),
              capsys, *needles)
     assert not (tmp_path / "out").exists()
