@@ -55,6 +55,10 @@ RENAMES = {"allows": "allow", "denies": "deny", "subnetworks": "subnetwork",
 TAG_PATTERN = "^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
 NAME_PATTERN = "^[a-z]([-a-z0-9]*[a-z0-9])?$"
 _TARGETS = ("targetTags", "targetServiceAccounts")
+#: the policy is associated with the network (its rules, the deny-all egress too, then apply) only for
+#: named service accounts, or for every instance of the network when the caller says so
+_ASSOCIATE_WHEN = ('${length(var.target_service_accounts) > 0 || var.firewall_policy_for_every_instance ? '
+                   'toset(["policy"]) : toset([])}')
 
 
 def _convert(specs, layer: str, parts: Parts, per_region: bool = False) -> list[str]:
@@ -83,6 +87,8 @@ def _convert(specs, layer: str, parts: Parts, per_region: bool = False) -> list[
         if per_region:
             body["for_each"] = var("nat_regions")
             body["region"] = "${each.key}"
+        if tf_type == "google_compute_network_firewall_policy_association":
+            body["for_each"] = _ASSOCIATE_WHEN
         for k in ("name", "rule_name"):
             if k in body:
                 names.append(body[k])
@@ -126,12 +132,20 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
         parts.notes.extend(f"{w.flow}: {w.dimension} {w.before} is widened to {w.after} on the firewall policy"
                            for w in pol.widened)
         parts.outputs["firewall_policy_id"] = {
-            "description": "The global network firewall policy (associated with the network).",
+            "description": "The global network firewall policy (associated with the network when "
+                           "target_service_accounts is set or firewall_policy_for_every_instance is true).",
             "value": ref("google_compute_network_firewall_policy", "policy")}
+        parts.variables["firewall_policy_for_every_instance"] = {
+            "type": "bool", "default": False,
+            "description": "Without target_service_accounts the firewall policy's rules, its deny-all egress "
+                           "too, would apply to every instance of the network (network firewall policies take "
+                           "no network tags): it is associated with the network only when this is true (a "
+                           "network of Spirit clients only) or target_service_accounts is set."}
     parts.variables["target_service_accounts"] = {
         "type": "list(string)", "default": [],
         "description": "Service accounts of the instances the rules apply to. Empty: the VPC rules use "
-                       "target_tags and the policy rules apply to every instance of the network.",
+                       "target_tags, and the firewall policy is associated with the network only if "
+                       "firewall_policy_for_every_instance is true (its rules then apply to every instance).",
         "validation": validation(each_matches("target_service_accounts", "^[^@ ]+@[^@ ]+[.][a-z]+$"),
                                  "Each target_service_accounts entry must be a service account's e-mail address.")}
     if "nat" in layers:

