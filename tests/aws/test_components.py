@@ -117,16 +117,28 @@ def test_args_are_validated_at_construction():
         AwsManagedNatArgs(public_subnets={"Zone A": "subnet-1"})
 
 
+def _suricata_out(registered: list[dict], file: str) -> str:
+    """The Suricata rules of the one stateful rule group, replaced in ``registered`` by the golden file's name."""
+    rules = [r["inputs"]["ruleGroup"]["rulesSource"] for r in registered
+             if "rulesString" in r["inputs"].get("ruleGroup", {}).get("rulesSource", {})]
+    assert len(rules) == 1, rules
+    text, rules[0]["rulesString"] = rules[0]["rulesString"], f"<{file}>"
+    return text + "\n"
+
+
 @pytest.mark.parametrize("name", PROFILES)
-def test_golden(name, golden):
+def test_golden(name, golden, golden_text):
+    """The registered resources as JSON, their Suricata rules in native form (aws/<profile>.rules)."""
     prof = build_profile(name)
     fw = render_firewall(prof, FirewallOptions(dns_firewall=True, subnet_count=2))
     rec = testing.run(lambda: (
         AwsSecurityGroups("spirit", AwsSecurityGroupsArgs(vpc_id="vpc-0abc", profile=name, fqdn_firewall=True)),
         AwsNetworkFirewall("fw", AwsNetworkFirewallArgs(profile=name, vpc_id="vpc-0abc",
                                                               subnet_ids=("subnet-a", "subnet-b"), dns_firewall=True))))
+    registered = [{"type": r.type, "name": r.name, "inputs": r.inputs} for r in rec.resources]
+    golden_text(f"aws/{name}.rules", _suricata_out(registered, f"tests/golden/aws/{name}.rules"))
     golden(f"aws/{name}", {
-        "registered": [{"type": r.type, "name": r.name, "inputs": r.inputs} for r in rec.resources],
+        "registered": registered,
         "outputs": {r.name: r.outputs for r in rec.resources if not r.custom},
         "firewall_widened": [w.to_json() for w in fw.widened],
     })
