@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from ..errors import ConfigError
 from ..flows import AllowedSet, Capabilities, PortSet, Widening, project
 from ..profiles import Profile
+from ..values import is_int
 from .classify import DSCP_VALUES, Box, Decision, allowed_boxes, classify, fixed
 
 __all__ = ["NatOptions", "render_ruleset", "fqdn_sets", "TABLE", "DROP_COUNTER", "UDP_TIMEOUT_OBJECT",
@@ -97,17 +98,17 @@ class NatOptions:
                 raise ConfigError(f"{self.snat_address} cannot be a source address", field="snat_address")
             object.__setattr__(self, "snat_address", str(addr))
         ka = self.sip_keepalive_seconds
-        if isinstance(ka, bool) or not isinstance(ka, int) or not KEEPALIVE_RANGE[0] <= ka <= KEEPALIVE_RANGE[1]:
+        if not is_int(ka) or not KEEPALIVE_RANGE[0] <= ka <= KEEPALIVE_RANGE[1]:
             raise ConfigError(f"{ka!r} is out of range ({KEEPALIVE_RANGE[0]}-{KEEPALIVE_RANGE[1]} seconds)",
                               field="sip_keepalive_seconds")
         if self.udp_timeout is None:
             object.__setattr__(self, "udp_timeout", max(MIN_UDP_TIMEOUT, 2 * ka))
         ut = self.udp_timeout
-        if isinstance(ut, bool) or not isinstance(ut, int) or not ka < ut <= UDP_TIMEOUT_MAX:
+        if not is_int(ut) or not ka < ut <= UDP_TIMEOUT_MAX:
             raise ConfigError(f"{ut!r} must outlive the SIP keepalive ({ka} s) and be at most {UDP_TIMEOUT_MAX}",
                               field="udp_timeout")
         fr = self.fqdn_refresh_seconds
-        if isinstance(fr, bool) or not isinstance(fr, int) or not 10 <= fr <= 86400:
+        if not is_int(fr) or not 10 <= fr <= 86400:
             raise ConfigError(f"{fr!r} is out of range (10-86400 seconds)", field="fqdn_refresh_seconds")
 
 
