@@ -13,7 +13,8 @@ import pytest
 from imports import PACKAGE, imports
 
 from spirit_infra.cli import app
-from spirit_infra.cli.console import Progress, table
+from spirit_infra.cli.console import Progress
+from spirit_infra.text import table, tree
 
 #: a standalone program, not the library: cloud-init installs it verbatim on the QoS NAT instance
 #: (/usr/local/sbin/spirit-nat-resolver), where it parses its own two flags with the standard library
@@ -103,3 +104,9 @@ def test_progress_on_a_terminal_is_a_rich_bar_redrawn_in_place(transient):
         assert out.endswith("\x1b[1A\x1b[2K"), repr(out)
     else:  # the last frame stays, ending its line
         assert out.endswith("phone-ntp\n\x1b[?25h"), repr(out)
+
+
+def test_tree_draws_rich_guides_without_trailing_spaces():
+    text = tree("Resources (3):", [("a  one", [("b  two", []), ("c  three" + "x" * 300, [])]), ("d  four", [])])
+    assert text == ("Resources (3):\n├── a  one\n│   ├── b  two\n│   └── c  three" + "x" * 300 + "\n└── d  four\n")
+    assert tree("Resources (0):", []) == "Resources (0):\n"

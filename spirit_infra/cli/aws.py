@@ -8,8 +8,8 @@ import sys
 from dataclasses import replace
 
 from ..errors import ConfigError
+from ..text import table
 from .args import ascii_int
-from .console import table
 
 __all__ = ["register"]
 

@@ -1,42 +1,11 @@
-"""Tables and progress for the CLI, drawn by ``rich``.
-
-Output must stay the same on a terminal, in a pipe and in a CI log (tests compare it), so tables are
-rendered without colour, borders or wrapping, at a width that never folds a row, with no trailing
-spaces. Progress is a rich bar redrawn in place on a terminal; anywhere else one plain line per step.
-"""
+"""Progress for the CLI, drawn by ``rich``: a bar redrawn in place on a terminal; anywhere else (a pipe, a CI
+log) one plain line per step. Tables and trees are :mod:`spirit_infra.text`'s."""
 
 from __future__ import annotations
 
-import io
 import sys
-from collections.abc import Iterable, Sequence
 
-__all__ = ["table", "Progress"]
-
-#: wide enough that no row of ours is folded or cut (rich shrinks columns to the console width)
-_WIDTH = 10_000
-
-
-def table(columns: Sequence[str], rows: Iterable[Sequence[object]], *, indent: str = "  ",
-          right: Sequence[str] = (), header: bool = True) -> str:
-    """``rows`` under ``columns`` as aligned plain text, each line starting with ``indent``.
-
-    Columns named in ``right`` are right-aligned (numbers); cells are ``str()`` of the values.
-    """
-    from rich.console import Console
-    from rich.table import Table
-
-    t = Table(box=None, show_header=header, header_style=None, show_edge=False, pad_edge=False,
-              padding=(0, 1, 0, 0))
-    for c in columns:
-        t.add_column(c, justify="right" if c in right else "left", no_wrap=True)
-    for row in rows:
-        t.add_row(*(str(v) for v in row))
-    buf = io.StringIO()
-    Console(file=buf, width=_WIDTH, color_system=None, force_terminal=False, highlight=False,
-            emoji=False, markup=False).print(t)
-    return "".join(f"{indent}{line.rstrip()}\n" for line in buf.getvalue().splitlines())
-
+__all__ = ["Progress"]
 
 class Progress:
     """``with Progress(n, "preview") as p: p.step(i, name)``; ``p.step(n, "done")`` at the end.

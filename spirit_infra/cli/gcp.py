@@ -7,8 +7,8 @@ import json
 import sys
 
 from ..errors import ConfigError
+from ..text import table
 from .args import ascii_int
-from .console import table
 
 __all__ = ["register"]
 

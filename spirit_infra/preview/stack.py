@@ -21,6 +21,7 @@ from typing import Any
 from ..errors import ConfigError, SpiritError
 from ..profiles import Profile, build_profile
 from ..stackconfig import StackConfig, load_stack_file
+from ..text import Node, table, tree
 from ..verdict import LayerVerdict
 
 __all__ = ["ProgramError", "PreviewResult", "find_project", "stack_names", "load_stack", "preview_stack", "render_text"]
@@ -187,38 +188,24 @@ def preview_stack(project: Path, name: str, cfg: StackConfig, merged: dict[str, 
 
 # ---- terminal rendering ----------------------------------------------------------------------------
 
-def _tree(resources: list[dict]) -> list[str]:
+def _tree(resources: list[dict]) -> list[Node]:
+    """The resources as a tree: components above their children, siblings by type then name."""
     children: dict[str | None, list[dict]] = {}
     urns = {r["urn"] for r in resources}
     for r in resources:
-        parent = r["parent"] if r["parent"] in urns else None
-        children.setdefault(parent, []).append(r)
-    lines: list[str] = []
+        children.setdefault(r["parent"] if r["parent"] in urns else None, []).append(r)
 
-    def walk(parent: str | None, prefix: str) -> None:
-        kids = sorted(children.get(parent, []), key=lambda r: (r["type"], r["name"]))
-        for i, r in enumerate(kids):
-            last = i == len(kids) - 1
-            lines.append(f"{prefix}{'└─ ' if last else '├─ '}{r['type']}  {r['name']}")
-            walk(r["urn"], prefix + ("   " if last else "│  "))
+    def nodes(parent: str | None) -> list[Node]:
+        return [(f"{r['type']}  {r['name']}", nodes(r["urn"]))
+                for r in sorted(children.get(parent, []), key=lambda r: (r["type"], r["name"]))]
 
-    walk(None, "")
-    return lines
-
-
-def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
-    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(),
-           "  ".join("-" * w for w in widths)]
-    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    return out
+    return nodes(None)
 
 
 def render_text(res: PreviewResult) -> str:
     out = [f"Previewing stack {res.stack!r} offline (mock runtime): cloud {res.config.cloud}, "
            f"profile {res.config.profile}, nat {res.config.nat}, strict {str(res.config.strict).lower()}", ""]
-    out.append(f"Resources ({len(res.resources)}):")
-    out += ["  " + line for line in _tree(res.resources)]
+    out += tree(f"Resources ({len(res.resources)}):", _tree(res.resources)).splitlines()
     customer = {f.id: f.provenance for f in res.profile.customer_flows}
     if customer:
         out += ["", "Customer flows (spirit:extraFlows; not Spirit's, marked + below):"]
@@ -227,7 +214,7 @@ def render_text(res: PreviewResult) -> str:
         out += ["", f"Rules: {v.layer}"]
         rows = [(("+" if t.flow in customer else "") + (t.flow or "-"), t.direction, t.transport, str(t.peer),
                  str(t.src_ports), str(t.dst_ports)) for t in v.actual.terms]
-        out += ["  " + line for line in _table(("flow", "dir", "proto", "peer", "sport", "dport"), rows)]
+        out += table(("flow", "dir", "proto", "peer", "sport", "dport"), rows).splitlines()
     out += ["", "Outputs (placeholders where the cloud assigns the value: ids '<name>-id', account 123456789012, "
             "public addresses from 203.0.113.0/24, '<computed>'; not real addresses to allowlist):"]
     for k in sorted(res.outputs):
