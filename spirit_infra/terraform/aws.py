@@ -36,6 +36,7 @@ from .core import (
     sentinel_names,
     substitute_prefix,
     tags_expr,
+    tags_variable,
     to_tf,
     validation,
     var,
@@ -243,12 +244,9 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
                                      f"length(var.name_prefix) <= {room}}}",
                         "error_message": f"The name_prefix must be lower-case letters, digits and '-', at most "
                                          f"{room} characters (AWS names are at most {AWS_NAME_MAX})."}]}
-    parts.variables["tags"] = {
-        "type": "map(string)", "default": {},
-        "description": "Tags added to every taggable resource (the spirit-* marks win).",
-        "validation": validation('alltrue([for k, v in var.tags : length(k) >= 1 && length(k) <= 128 && '
-                                 'length(v) <= 256 && !startswith(lower(k), "aws:")])',
-                                 "AWS tag keys are 1-128 characters and do not start with aws:, values at most 256.")}
+    parts.variables["tags"] = tags_variable(
+        'length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:")',
+        "AWS tag keys are 1-128 characters and do not start with aws:, values at most 256.")
 
 
 def read_back(main: dict) -> list[dict]:

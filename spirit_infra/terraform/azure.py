@@ -24,7 +24,18 @@ from __future__ import annotations
 from .. import marks
 from ..azure import firewall_policy, nat_plan, rules
 from ..errors import CapabilityError
-from .core import Parts, TfResource, address, each_matches, parse_tags_expr, ref, tags_expr, validation, var
+from .core import (
+    Parts,
+    TfResource,
+    address,
+    each_matches,
+    parse_tags_expr,
+    ref,
+    tags_expr,
+    tags_variable,
+    validation,
+    var,
+)
 
 PROVIDER = ("azurerm", "hashicorp/azurerm", ">= 4.0, < 5.0")
 
@@ -220,8 +231,9 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
                                      "var.name_prefix))}",
                         "error_message": "The name_prefix must be 1-40 letters, digits, '_', '.' or '-', starting "
                                          "with a letter or digit and not ending with '.' or '-'."}]}
-    parts.variables["tags"] = {"type": "map(string)", "default": {},
-                               "description": "Tags added to every taggable resource (the spirit-* marks win)."}
+    parts.variables["tags"] = tags_variable(
+        'length(k) >= 1 && length(k) <= 512 && length(v) <= 256 && !can(regex("[<>%&?/]", k))',
+        "Azure tag names are 1-512 characters without < > % & ? /, values at most 256.")
 
 
 def read_back(main: dict) -> list[dict]:

@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from ..errors import ConfigError
 
 __all__ = ["SENTINEL", "VAR_PREFIX", "TfResource", "Parts", "address", "snake", "camel", "ref", "var",
-           "tags_expr", "parse_tags_expr", "substitute_prefix", "dump_json", "REF_RE", "validation", "each_matches"]
+           "tags_expr", "parse_tags_expr", "substitute_prefix", "dump_json", "REF_RE", "validation", "each_matches",
+           "tags_variable"]
 
 #: the name prefix the renders run with; replaced by ``${var.name_prefix}`` in the module
 SENTINEL = "spiritpfx"
@@ -69,6 +70,13 @@ def var(name: str) -> str:
 def validation(condition: str, message: str) -> list[dict]:
     """A variable's ``validation`` block: Terraform refuses a value for which ``condition`` is false."""
     return [{"condition": "${" + condition + "}", "error_message": message}]
+
+
+def tags_variable(limits: str, message: str) -> dict:
+    """The ``tags`` input (merged under each resource's spirit-* marks), ``limits`` a condition on ``k, v``."""
+    return {"type": "map(string)", "default": {},
+            "description": "Tags added to every taggable resource (the spirit-* marks win).",
+            "validation": validation(f"alltrue([for k, v in var.tags : {limits}])", message)}
 
 
 def each_matches(name: str, value_re: str, key_re: str | None = None) -> str:
