@@ -29,9 +29,13 @@ _EXAMPLE_INPUTS = {
                                                 "(empty: none).")}},
     "gcp": {"provider": 'provider "google" {\n  project = var.project\n}\n',
             "variables": {"project": "The GCP project.", "network": "The VPC network (name or self link)."},
-            "extra": {"sbc": {"nat_regions": "var.nat_regions"}},
+            "extra": {"sbc": {"nat_regions": "var.nat_regions",
+                              "target_service_accounts": "var.sbc_service_accounts"}},
             "extra_vars": {"nat_regions": ("set(string)", "[]", "Regions of the SBC's voice Cloud NAT "
-                                           "(empty: none).")}},
+                                           "(empty: none)."),
+                           "sbc_service_accounts": ("list(string)", "[]", "Service accounts of the SBC's "
+                                                    "instances: the firewall policy applies to them (empty: "
+                                                    "the policy is not associated).")}},
 }
 
 

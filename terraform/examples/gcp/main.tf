@@ -30,11 +30,18 @@ variable "nat_regions" {
   description = "Regions of the SBC's voice Cloud NAT (empty: none)."
 }
 
+variable "sbc_service_accounts" {
+  type        = list(string)
+  default     = []
+  description = "Service accounts of the SBC's instances: the firewall policy applies to them (empty: the policy is not associated)."
+}
+
 module "spirit_sbc" {
-  source      = "../../modules/gcp-sbc"
-  network     = var.network
-  name_prefix = "spirit-sbc"
-  nat_regions = var.nat_regions
+  source                  = "../../modules/gcp-sbc"
+  network                 = var.network
+  name_prefix             = "spirit-sbc"
+  nat_regions             = var.nat_regions
+  target_service_accounts = var.sbc_service_accounts
 }
 
 module "spirit_phones" {
