@@ -192,27 +192,30 @@ class RecordingMonitor(_pmocks.MockMonitor):
             options["additional_secret_outputs"] = sorted(request.additionalSecretOutputs)
         first = self._record(request, urn, custom=bool(request.custom), options=options,
                              inputs_struct=request.object)
-        try:
-            response = super().RegisterResource(request)
-        finally:
-            close_thread_loop(_THREAD_NAME)
-        if first:
-            with self._lock:
-                self.records[urn]["id"] = response.id or None
+        response = self._forward(super().RegisterResource, request)
+        self._set_id(urn, first, response.id)
         return response
 
     def ReadResource(self, request):
         urn = self.make_urn(request.parent, request.type, request.name)
         first = self._record(request, urn, custom=True, options={"read_id": request.id},
                              inputs_struct=request.properties)
+        response = self._forward(super().ReadResource, request)
+        self._set_id(urn, first, request.id)
+        return response
+
+    @staticmethod
+    def _forward(call, request):
+        """Pulumi's mock monitor answers; then its executor thread's loop is closed (pulumi_gaps, gap 3)."""
         try:
-            response = super().ReadResource(request)
+            return call(request)
         finally:
             close_thread_loop(_THREAD_NAME)
-        if first:
+
+    def _set_id(self, urn: str, first: bool, rid: str) -> None:
+        if first:  # a duplicate URN keeps the first registration's record
             with self._lock:
-                self.records[urn]["id"] = request.id or None
-        return response
+                self.records[urn]["id"] = rid or None
 
     def RegisterResourceOutputs(self, request):
         outputs, _ = struct_to_plain(request.outputs)
@@ -221,10 +224,7 @@ class RecordingMonitor(_pmocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
     def Invoke(self, request):
-        try:
-            response = super().Invoke(request)
-        finally:
-            close_thread_loop(_THREAD_NAME)
+        response = self._forward(super().Invoke, request)
         if request.tok != "pulumi:pulumi:getResource":
             args, _ = struct_to_plain(request.args)
             result, _ = struct_to_plain(response.__getattribute__("return"))
