@@ -22,16 +22,17 @@ import re
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from enum import StrEnum
-from typing import Any, NotRequired, TypeVar
-
-import pulumi
+from typing import TYPE_CHECKING, Any, NotRequired, TypeVar
 
 from .errors import ConfigError
 from .planning import planned
 from .profiles import PROFILES, Overrides, Profile, SbcPorts, parse_port_text, resolve_args_profile
 
+if TYPE_CHECKING:  # the pure modules (nat.instance) import this one: pulumi only where a component needs it
+    import pulumi
+
 __all__ = ["ProfileName", "OverridesArgs", "profile_name", "overrides_of", "built_profile", "args_of",
-           "component_options", "planned_management", "register_declared", "camel", "output_names", "require", "known"]
+           "component_options", "planned_management", "register_declared", "camel", "output_names", "require", "known", "site_map"]
 
 T = TypeVar("T")
 
@@ -126,9 +127,11 @@ def planned_management(args: Any, specs_of: Any) -> tuple[tuple[str, ...], Any]:
     return planned(args, "mgmt", render)
 
 
-def component_options(opts: pulumi.ResourceOptions | None, old: str) -> pulumi.ResourceOptions:
+def component_options(opts: "pulumi.ResourceOptions | None", old: str) -> "pulumi.ResourceOptions":
     """The caller's options plus the alias of a renamed component's old type token (``spirit:index:<old>``),
     so a stack deployed under the old name keeps its resources (the engine aliases the children too)."""
+    import pulumi
+
     return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=f"spirit:index:{old}")]))
 
 
@@ -147,6 +150,19 @@ def args_of(cls: type[T], value: Any, what: str = "args") -> T:
     if missing:
         raise ConfigError("is required", field=missing[0])
     return cls(**value)
+
+
+def site_map(sites: Any) -> dict[str, str]:
+    """Sites as the Args hold them: site name -> CIDR (a sequence of (name, CIDR) pairs is taken too)."""
+    if isinstance(sites, Mapping):
+        return dict(sites)
+    try:
+        pairs = [(name, cidr) for name, cidr in sites]
+    except (TypeError, ValueError):
+        raise ConfigError(f"expected a mapping of site name to CIDR, got {sites!r}"[:200], field="sites") from None
+    if len({name for name, _ in pairs}) != len(pairs):
+        raise ConfigError("two sites have the same name", field="sites")
+    return dict(pairs)
 
 
 def require(value: Any, field: str) -> None:
@@ -173,12 +189,14 @@ def output_names(component: type) -> list[str]:
     return names
 
 
-def register_declared(component: pulumi.ComponentResource) -> None:
+def register_declared(component: "pulumi.ComponentResource") -> None:
     """``register_outputs`` with every declared output under its camelCase name (None stays absent)."""
     component.register_outputs({camel(k): getattr(component, k) for k in output_names(type(component))
                                 if getattr(component, k, None) is not None})
 
 
-def known(value: Any) -> pulumi.Output:
+def known(value: Any) -> "pulumi.Output":
     """A plain value as the Output a declared output holds."""
+    import pulumi
+
     return pulumi.Output.from_input(value)

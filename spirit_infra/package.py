@@ -13,7 +13,8 @@ of the experimental host:
   the Python API, never the host's ``<message>:\\n<traceback>``;
 - the analyzer writes no defaults into the schema: each input's default (a plain bool, number, string or
   enum value of the Args dataclass) is added as the property's ``default``; descriptions lose the
-  docstrings' source indentation;
+  docstrings' source indentation, and a field documented by a ``#:`` comment or a row of its class
+  docstring's table (the analyzer reads attribute docstrings only) gets that text;
 - integers arrive as floats on the wire and the host's own conversion is overwritten (its ``int()`` falls
   through to the raw value): integral floats of integer inputs (also in maps and lists) are made ints here,
   so ``quota: 60`` from TypeScript is the Python API's ``quota=60`` (a non-integral one stays refused).
@@ -25,6 +26,7 @@ kept equal by a test).
 import dataclasses
 import inspect
 import json
+import re
 import sys
 from enum import Enum
 from importlib import metadata
@@ -48,13 +50,21 @@ def components() -> list[type]:
     """Every public component of every cloud (imports the three cloud SDKs)."""
     from .aws.components import AwsManagementAccess, AwsNetworkFirewall, AwsSecurityGroups
     from .aws.nat import AwsManagedNat
+    from .aws.network import AwsFirewallRouting, AwsNetwork
+    from .aws.qos_nat import AwsQosNat
     from .azure.components import AzureFirewallPolicy, AzureNsg, AzureNsgManagement
     from .azure.nat import AzureNatGateway
+    from .azure.network import AzureNetwork, AzureSiteSubnets
+    from .azure.qos_nat import AzureQosNat
     from .gcp.components import GcpCloudNat, GcpFirewallPolicy, GcpManagementFirewall, GcpVpcFirewall
+    from .gcp.network import GcpNetwork
+    from .gcp.qos_nat import GcpQosNat
 
-    return [AwsSecurityGroups, AwsNetworkFirewall, AwsManagedNat, AwsManagementAccess,
-            AzureNsg, AzureFirewallPolicy, AzureNatGateway, AzureNsgManagement,
-            GcpVpcFirewall, GcpFirewallPolicy, GcpCloudNat, GcpManagementFirewall]
+    return [AwsSecurityGroups, AwsNetworkFirewall, AwsManagedNat, AwsQosNat, AwsNetwork, AwsFirewallRouting,
+            AwsManagementAccess,
+            AzureNsg, AzureFirewallPolicy, AzureNatGateway, AzureQosNat, AzureNetwork, AzureSiteSubnets,
+            AzureNsgManagement,
+            GcpVpcFirewall, GcpFirewallPolicy, GcpCloudNat, GcpQosNat, GcpNetwork, GcpManagementFirewall]
 
 
 def _version() -> str:
@@ -79,13 +89,46 @@ def _plain_default(f: dataclasses.Field) -> Any:
     return None
 
 
+_TABLE_ROW = re.compile(r"^\s+(\w+)\s{2,}(\S.*)$")
+_FIELD_LINE = re.compile(r"^\s+(\w+)\s*:")
+
+
+def field_docs(cls: type) -> dict[str, str]:
+    """Each field's documentation where it is not an attribute docstring (which the analyzer reads): the
+    ``#:`` comment lines above the field, or the field's row in the class docstring's table."""
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__[:-1]):
+        for line in (klass.__doc__ or "").splitlines():
+            m = _TABLE_ROW.match(line)
+            if m:
+                docs[m.group(1)] = m.group(2).strip()
+        try:
+            lines = inspect.getsource(klass).splitlines()
+        except (OSError, TypeError):
+            continue
+        comment: list[str] = []
+        for line in lines:
+            stripped = line.strip()
+            if stripped.startswith("#:"):
+                comment.append(stripped[2:].strip())
+                continue
+            m = _FIELD_LINE.match(line)
+            if m and comment:
+                docs[m.group(1)] = " ".join(comment)
+            comment = []
+    return docs
+
+
 def _add_defaults(properties: dict, cls: type) -> None:
     by_name = {camel(f.name): f for f in dataclasses.fields(cls)}
+    docs = {camel(k): v for k, v in field_docs(cls).items()}
     for key, prop in properties.items():
         f = by_name.get(key)
         default = _plain_default(f) if f is not None else None
         if default is not None:
             prop["default"] = default
+        if not prop.get("description") and key in docs:
+            prop["description"] = docs[key]
 
 
 def _clean_descriptions(value: Any) -> Any:

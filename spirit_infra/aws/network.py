@@ -5,14 +5,13 @@ NAT gateways or the QoS NAT instance. Site subnets are private (their default ro
 NAT component) unless ``public_sites`` is set, as for an SBC with its own Elastic IP.
 """
 
-from __future__ import annotations
-
-from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NotRequired
 
 import netaddr
 import pulumi
 
+from ..args import ProfileName, args_of, register_declared, site_map
 from ..errors import ConfigError
 from ..extras import sdk
 from ..marks import tags as spirit_tags
@@ -29,28 +28,29 @@ class AwsNetworkArgs:
     #: the VPC's IPv4 CIDR
     cidr: str
     #: (name, cidr) of each site subnet (VDI subnets, phone-site hub, the SBC's subnet)
-    sites: Sequence[tuple[str, str]]
+    sites: dict[str, str]
     #: the deployment profile (for tags)
-    profile: str
+    profile: ProfileName
     #: route the site subnets straight to the internet gateway (an SBC with its own public IP)
-    public_sites: bool = False
+    public_sites: NotRequired[bool] = False
     #: availability zone suffixes; sites are spread over them in order
-    zones: Sequence[str] = ("a", "b")
-    region: str = "ap-southeast-2"
+    zones: NotRequired[list[str]] = field(default_factory=lambda: list(("a", "b")))
+    region: NotRequired[str] = "ap-southeast-2"
     #: a security group admitting all traffic from the site subnets (for a NAT instance's interface)
-    lan_security_group: bool = False
+    lan_security_group: NotRequired[bool] = False
     #: a subnet for AWS Network Firewall endpoints, with its own route table (see AwsFirewallRouting)
-    firewall_subnet: bool = False
-    tags: dict[str, str] = field(default_factory=dict)
+    firewall_subnet: NotRequired[bool] = False
+    tags: NotRequired[dict[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.sites = site_map(self.sites)
         try:
             net = netaddr.IPNetwork(self.cidr)
         except (netaddr.AddrFormatError, ValueError, TypeError):
             raise ConfigError(f"{self.cidr!r} is not a CIDR", field="cidr") from None
         if not self.sites:
             raise ConfigError("at least one site is needed", field="sites")
-        for name, cidr in self.sites:
+        for name, cidr in self.sites.items():
             if netaddr.IPNetwork(cidr) not in net:
                 raise ConfigError(f"site {name!r} {cidr} is outside {net}", field="sites")
 
@@ -68,9 +68,30 @@ class AwsNetworkArgs:
 
 
 class AwsNetwork(pulumi.ComponentResource):
-    """Outputs: ``vpc_id``, ``edge_subnet_id``, ``site_subnet_ids``, ``site_route_table_ids``."""
+    """A minimal VPC for a Spirit deployment: an internet gateway, a subnet and route table per site and a public
+    edge subnet (NAT)."""
+
+    vpc_id: pulumi.Output[str]
+    """The VPC's id."""
+    edge_subnet_id: pulumi.Output[str]
+    """The public edge subnet (NAT gateway, QoS NAT instance)."""
+    edge_route_table_id: pulumi.Output[str]
+    """The edge subnet's route table."""
+    internet_gateway_id: pulumi.Output[str]
+    """The internet gateway."""
+    site_subnet_ids: dict[str, pulumi.Output[str]]
+    """Site name -> subnet id."""
+    site_route_table_ids: dict[str, pulumi.Output[str]]
+    """Site name -> route table id."""
+    lan_security_group_id: pulumi.Output[str | None]
+    """The group admitting the sites' traffic into a NAT instance (absent without lanSecurityGroup)."""
+    firewall_subnet_id: pulumi.Output[str | None]
+    """The Network Firewall endpoint subnet (absent without firewallSubnet)."""
+    firewall_route_table_id: pulumi.Output[str | None]
+    """The firewall subnet's route table (absent without firewallSubnet)."""
 
     def __init__(self, name: str, args: AwsNetworkArgs, opts: pulumi.ResourceOptions | None = None):
+        args = args_of(AwsNetworkArgs, args)
         super().__init__("spirit:index:AwsNetwork", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         t = {**args.tags, **spirit_tags(args.profile)}
@@ -88,7 +109,7 @@ class AwsNetwork(pulumi.ComponentResource):
         self.site_subnet_ids: dict[str, pulumi.Output[str]] = {}
         self.site_route_table_ids: dict[str, pulumi.Output[str]] = {}
         self.site_zones: dict[str, str] = {}
-        for i, (site, cidr) in enumerate(args.sites):
+        for i, (site, cidr) in enumerate(args.sites.items()):
             zone = f"{args.region}{args.zones[i % len(args.zones)]}"
             sn = aws.ec2.Subnet(f"{name}-{site}", vpc_id=vpc.id, cidr_block=cidr, availability_zone=zone,
                                 tags={**t, "Name": f"{name}-{site}"}, opts=child)
@@ -115,7 +136,7 @@ class AwsNetwork(pulumi.ComponentResource):
             lan = aws.ec2.SecurityGroup(f"{name}-lan", vpc_id=vpc.id, description="traffic from the site subnets "
                                         "to the NAT instance (forwarded, filtered by the NAT ruleset)",
                                         tags={**args.tags, "Name": f"{name}-lan"}, opts=child)
-            for site, cidr in args.sites:
+            for site, cidr in args.sites.items():
                 aws.vpc.SecurityGroupIngressRule(f"{name}-lan-{site}", security_group_id=lan.id, ip_protocol="-1",
                                                  cidr_ipv4=cidr, description=f"from site {site}", opts=child)
             self.lan_security_group_id = lan.id
@@ -123,11 +144,7 @@ class AwsNetwork(pulumi.ComponentResource):
         self.edge_subnet_id = edge.id
         self.edge_route_table_id = edge_rt.id
         self.internet_gateway_id = igw.id
-        self.register_outputs({"vpcId": vpc.id, "edgeSubnetId": edge.id,
-                               "siteSubnetIds": self.site_subnet_ids,
-                               "siteRouteTableIds": self.site_route_table_ids,
-                               "lanSecurityGroupId": self.lan_security_group_id,
-                               "firewallSubnetId": self.firewall_subnet_id})
+        register_declared(self)
 
 
 @dataclass
@@ -154,9 +171,10 @@ class AwsFirewallRoutingArgs:
 
 
 class AwsFirewallRouting(pulumi.ComponentResource):
-    """Registers the routes of :class:`AwsFirewallRoutingArgs` (no outputs beyond the routes)."""
+    """Routes that put AWS Network Firewall in the path (sites -> firewall endpoint -> NAT -> internet, and back)."""
 
     def __init__(self, name: str, args: AwsFirewallRoutingArgs, opts: pulumi.ResourceOptions | None = None):
+        args = args_of(AwsFirewallRoutingArgs, args)
         super().__init__("spirit:index:AwsFirewallRouting", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         for site in sorted(args.site_route_tables):
@@ -164,4 +182,4 @@ class AwsFirewallRouting(pulumi.ComponentResource):
                           destination_cidr_block="0.0.0.0/0", vpc_endpoint_id=args.endpoint_id, opts=child)
             aws.ec2.Route(f"{name}-{site}-return", route_table_id=args.edge_route_table_id,
                           destination_cidr_block=args.site_cidrs[site], vpc_endpoint_id=args.endpoint_id, opts=child)
-        self.register_outputs({})
+        register_declared(self)

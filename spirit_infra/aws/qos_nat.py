@@ -6,15 +6,14 @@ to the instance's network interface in each given route table (keyed by a stable
 removing one table never renames the others).
 """
 
-from __future__ import annotations
-
 import re
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NotRequired
 
 import pulumi
 
 from .. import marks
+from ..args import ProfileName, args_of, register_declared
 from ..errors import ConfigError
 from ..extras import sdk
 from ..nat.instance import QosNatSettings
@@ -50,14 +49,14 @@ class AwsQosNatArgs(QosNatSettings):
     tags                    extra tags (the spirit-* marks are always set)
     """
 
-    profile: str
+    profile: ProfileName
     subnet_id: pulumi.Input[str]
-    route_tables: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    security_group_ids: Sequence[pulumi.Input[str]] = ()
-    instance_type: str = DEFAULT_INSTANCE_TYPE
-    ami: str = DEFAULT_AMI
-    interface: str = "ens5"
-    tags: Mapping[str, str] = field(default_factory=dict)
+    route_tables: NotRequired[dict[str, pulumi.Input[str]]] = field(default_factory=dict)
+    security_group_ids: NotRequired[list[pulumi.Input[str]]] = field(default_factory=list)
+    instance_type: NotRequired[str] = DEFAULT_INSTANCE_TYPE
+    ami: NotRequired[str] = DEFAULT_AMI
+    interface: NotRequired[str] = "ens5"
+    tags: NotRequired[dict[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.subnet_id:
@@ -81,11 +80,17 @@ class AwsQosNatArgs(QosNatSettings):
 class AwsQosNat(pulumi.ComponentResource):
     """A QoS NAT gateway instance with an EIP, and the private route tables' default route pointing at it."""
 
-    instance: aws.ec2.Instance
-    eip: aws.ec2.Eip
-    routes: dict[str, aws.ec2.Route]
+    instance_id: pulumi.Output[str]
+    """The NAT instance's id."""
+    network_interface_id: pulumi.Output[str]
+    """The instance's network interface (the private route tables' next hop)."""
+    private_ip: pulumi.Output[str]
+    """The instance's private address."""
+    public_ip: pulumi.Output[str]
+    """The Elastic IP (what Spirit allowlists)."""
 
     def __init__(self, name: str, args: AwsQosNatArgs, opts: pulumi.ResourceOptions | None = None):
+        args = args_of(AwsQosNatArgs, args)
         _spec, user_data = args.plan()
         super().__init__("spirit:index:AwsQosNat", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -114,10 +119,8 @@ class AwsQosNat(pulumi.ComponentResource):
             )
             for label, rt in sorted(args.route_tables.items())
         }
+        self.instance_id = self.instance.id
+        self.network_interface_id = self.instance.primary_network_interface_id
+        self.private_ip = self.instance.private_ip
         self.public_ip = self.eip.public_ip
-        self.register_outputs({
-            "instanceId": self.instance.id,
-            "networkInterfaceId": self.instance.primary_network_interface_id,
-            "privateIp": self.instance.private_ip,
-            "publicIp": self.eip.public_ip,
-        })
+        register_declared(self)

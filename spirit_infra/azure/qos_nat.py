@@ -8,15 +8,14 @@ Associate the route table with the private subnets by setting their ``route_tabl
 subnets here would fight whoever owns the virtual network).
 """
 
-from __future__ import annotations
-
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NotRequired
 
 import pulumi
 
 from .. import marks
+from ..args import ProfileName, args_of, register_declared
 from ..errors import ConfigError
 from ..extras import sdk
 from ..nat.instance import QosNatSettings
@@ -51,17 +50,17 @@ class AzureQosNatArgs(QosNatSettings):
     tags                 extra tags (the spirit-* marks are always set)
     """
 
-    profile: str
+    profile: ProfileName
     resource_group_name: pulumi.Input[str]
     subnet_id: pulumi.Input[str]
     ssh_public_key: str
-    location: pulumi.Input[str] | None = None
-    vm_size: str = DEFAULT_VM_SIZE
-    image: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_IMAGE))
-    admin_username: str = "spiritadmin"
-    network_security_group_id: pulumi.Input[str] | None = None
-    interface: str = "eth0"
-    tags: Mapping[str, str] = field(default_factory=dict)
+    location: NotRequired[pulumi.Input[str]] = None
+    vm_size: NotRequired[str] = DEFAULT_VM_SIZE
+    image: NotRequired[dict[str, str]] = field(default_factory=lambda: dict(DEFAULT_IMAGE))
+    admin_username: NotRequired[str] = "spiritadmin"
+    network_security_group_id: NotRequired[pulumi.Input[str]] = None
+    interface: NotRequired[str] = "eth0"
+    tags: NotRequired[dict[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.resource_group_name:
@@ -87,13 +86,23 @@ class AzureQosNatArgs(QosNatSettings):
 class AzureQosNat(pulumi.ComponentResource):
     """A QoS NAT VM with a static public IP, and a route table sending 0.0.0.0/0 to it."""
 
+    public_ip: pulumi.Output[str]
+    """The static public address (what Spirit allowlists)."""
+    private_ip: pulumi.Output[str]
+    """The NIC's private address (the route's next hop)."""
+    route_table_id: pulumi.Output[str]
+    """The route table sending 0.0.0.0/0 to the VM: associate it with the private subnets."""
+    vm_id: pulumi.Output[str]
+    """The VM's id."""
+
     def __init__(self, name: str, args: AzureQosNatArgs, opts: pulumi.ResourceOptions | None = None):
+        args = args_of(AzureQosNatArgs, args)
         _spec, custom_data = args.plan()
         super().__init__("spirit:index:AzureQosNat", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = {**dict(args.tags), **marks.tags(args.profile)}
         rg, loc = args.resource_group_name, args.location
-        self.public_ip = azure.network.PublicIPAddress(
+        self.public_ip_address = azure.network.PublicIPAddress(
             f"{name}-pip", resource_group_name=rg, location=loc,
             sku=azure.network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
             public_ip_allocation_method="Static", public_ip_address_version="IPv4", tags=tags, opts=child)
@@ -103,7 +112,7 @@ class AzureQosNat(pulumi.ComponentResource):
             ip_configurations=[azure.network.NetworkInterfaceIPConfigurationArgs(
                 name="ipconfig1", primary=True, private_ip_allocation_method="Dynamic",
                 subnet=azure.network.SubnetArgs(id=args.subnet_id),
-                public_ip_address=azure.network.PublicIPAddressArgs(id=self.public_ip.id))],
+                public_ip_address=azure.network.PublicIPAddressArgs(id=self.public_ip_address.id))],
             network_security_group=(azure.network.NetworkSecurityGroupArgs(id=args.network_security_group_id)
                                     if args.network_security_group_id else None),
             tags=tags, opts=child)
@@ -134,9 +143,8 @@ class AzureQosNat(pulumi.ComponentResource):
             f"{name}-default", resource_group_name=rg, route_table_name=self.route_table.name,
             route_name="spirit-qos-nat-default", address_prefix="0.0.0.0/0",
             next_hop_type="VirtualAppliance", next_hop_ip_address=private_ip, opts=child)
-        self.register_outputs({
-            "publicIp": self.public_ip.ip_address,
-            "privateIp": private_ip,
-            "routeTableId": self.route_table.id,
-            "vmId": self.vm.id,
-        })
+        self.private_ip = private_ip
+        self.route_table_id = self.route_table.id
+        self.vm_id = self.vm.id
+        self.public_ip = self.public_ip_address.ip_address
+        register_declared(self)

@@ -6,15 +6,14 @@ cloud-init of :mod:`spirit_infra.nat` as ``user-data`` metadata (Ubuntu images r
 those tags send their Internet traffic through the gateway (the gateway's own tag must not be one).
 """
 
-from __future__ import annotations
-
 import re
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NotRequired
 
 import pulumi
 
 from .. import marks
+from ..args import ProfileName, args_of, register_declared
 from ..errors import ConfigError
 from ..extras import sdk
 from ..nat.instance import QosNatSettings
@@ -49,17 +48,17 @@ class GcpQosNatArgs(QosNatSettings):
     labels           extra labels (the spirit-* marks are always set)
     """
 
-    profile: str
+    profile: ProfileName
     network: pulumi.Input[str]
     subnetwork: pulumi.Input[str]
     zone: str
-    route_tags: Sequence[str]
-    machine_type: str = DEFAULT_MACHINE_TYPE
-    image: str = DEFAULT_IMAGE
-    nat_tag: str = "spirit-qos-nat"
-    route_priority: int = 800
-    interface: str = "ens4"
-    labels: Mapping[str, str] = field(default_factory=dict)
+    route_tags: list[str]
+    machine_type: NotRequired[str] = DEFAULT_MACHINE_TYPE
+    image: NotRequired[str] = DEFAULT_IMAGE
+    nat_tag: NotRequired[str] = "spirit-qos-nat"
+    route_priority: NotRequired[int] = 800
+    interface: NotRequired[str] = "ens4"
+    labels: NotRequired[dict[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.zone, str) or not _ZONE.match(self.zone):
@@ -92,7 +91,15 @@ class GcpQosNatArgs(QosNatSettings):
 class GcpQosNat(pulumi.ComponentResource):
     """A QoS NAT instance with a static external IP, and a tag-scoped default route through it."""
 
+    external_ip: pulumi.Output[str]
+    """The static external address (what Spirit allowlists)."""
+    instance_self_link: pulumi.Output[str]
+    """The NAT instance (the route's next hop)."""
+    route_name: pulumi.Output[str]
+    """The tag-scoped default route through the instance."""
+
     def __init__(self, name: str, args: GcpQosNatArgs, opts: pulumi.ResourceOptions | None = None):
+        args = args_of(GcpQosNatArgs, args)
         _spec, user_data = args.plan()
         super().__init__("spirit:index:GcpQosNat", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -118,8 +125,7 @@ class GcpQosNat(pulumi.ComponentResource):
             next_hop_instance_zone=args.zone,
             description=marks.description(args.profile, text="default route through the Spirit QoS NAT"),
             opts=child)
-        self.register_outputs({
-            "externalIp": self.address.address,
-            "instance": self.instance.self_link,
-            "route": self.route.name,
-        })
+        self.external_ip = self.address.address
+        self.instance_self_link = self.instance.self_link
+        self.route_name = self.route.name
+        register_declared(self)

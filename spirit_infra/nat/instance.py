@@ -1,11 +1,11 @@
 """What every cloud's QoS NAT component shares (pure): validated common Args and the instance's user data."""
 
-from __future__ import annotations
-
 import base64
 import gzip
 from dataclasses import dataclass
+from typing import NotRequired
 
+from ..args import OverridesArgs, overrides_of
 from ..errors import ConfigError, QuotaError
 from ..planning import planned
 from ..profiles import PROFILES, Overrides, Profile, build_profile, with_extra_flows
@@ -59,12 +59,18 @@ class QosNatSettings:
     udp_timeout             conntrack UDP timeout (default max(300, 2 x keepalive))
     """
 
-    overrides: Overrides | None = None
+    overrides: NotRequired[OverridesArgs] = None
+    """Customer overrides for the profile (extra Spirit CIDRs, ZTP vendors dropped, SBC ports)."""
     extra_flows: str | None = None
+    """The customer's extra-flow file (the catalogue's format), merged into the profile."""
     snat_address: str | None = None
-    strict: bool = True
-    sip_keepalive_seconds: int = DEFAULT_SIP_KEEPALIVE
+    """SNAT to this address instead of masquerading."""
+    strict: NotRequired[bool] = True
+    """Forward only the profile's flows (default true)."""
+    sip_keepalive_seconds: NotRequired[int] = DEFAULT_SIP_KEEPALIVE
+    """The clients' SIP keepalive; UDP conntrack timeouts outlive it."""
     udp_timeout: int | None = None
+    """Conntrack UDP timeout (default max(300, 2 x keepalive))."""
 
     def plan_user_data(self, profile: str, interface: str, *, gzipped: bool, limit: int, what: str
                        ) -> tuple[NatInstanceSpec, str]:
@@ -78,7 +84,7 @@ class QosNatSettings:
 
     def instance_spec(self, profile: str, interface: str) -> NatInstanceSpec:
         """Profile, options and cloud-init of this instance (validated: ConfigError)."""
-        return nat_instance_spec(profile, interface=interface, overrides=with_extra_flows(self.overrides,
+        return nat_instance_spec(profile, interface=interface, overrides=with_extra_flows(overrides_of(self.overrides),
                                                                                           self.extra_flows),
                                  snat_address=self.snat_address, strict=self.strict,
                                  sip_keepalive_seconds=self.sip_keepalive_seconds, udp_timeout=self.udp_timeout)

@@ -106,7 +106,7 @@ def compose(cfg: StackConfig) -> None:
         qos = AwsQosNat("spirit-qos-nat", bind(
             qos_args, subnet_id=net.edge_subnet_id, route_tables=nat_route_tables,
             security_group_ids=[net.lan_security_group_id, *sgs.group_ids]))
-        pulumi.export("natPublicIps", [qos.eip.public_ip])
+        pulumi.export("natPublicIps", [qos.public_ip])
     if cfg.management_cidrs:
         mgmt = AwsManagementAccess("spirit-mgmt", AwsManagementAccessArgs(
             vpc_id=vpc_id, management_cidrs=cfg.management_cidrs))

@@ -97,8 +97,8 @@ def compose(cfg: StackConfig) -> None:
         warnings += nat_args.plan().warnings
     elif qos_args:
         qos = AzureQosNat("spirit-qos-nat", bind(qos_args, subnet_id=net.edge_subnet_id))
-        route_table_id = qos.route_table.id
-        pulumi.export("natPublicIps", [qos.public_ip.ip_address])
+        route_table_id = qos.route_table_id
+        pulumi.export("natPublicIps", [qos.public_ip])
     if net:
         bind(sub_args, virtual_network_name=net.vnet_name, network_security_group_id=nsg.nsg_id)
         if nat_gateway_id is not None:

@@ -78,7 +78,7 @@ def compose(cfg: StackConfig) -> None:
         pulumi.export("natSettings", nat.settings)
     elif qos_args:
         qos = GcpQosNat("spirit-qos-nat", bind(qos_args, network=network, subnetwork=subnets[sites[0][0]]))
-        pulumi.export("natIps", [qos.address.address])
+        pulumi.export("natIps", [qos.external_ip])
     pulumi.export("firewallRules", fw.urn)
     if cfg.management_cidrs:
         mgmt = GcpManagementFirewall("spirit-mgmt", GcpManagementFirewallArgs(

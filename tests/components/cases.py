@@ -30,6 +30,23 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "GcpCloudNat": ("cnat", {"network": "voice-vpc", "region": "australia-southeast1", "nat_ip_count": 2,
                              "expected_calls": 200}),
     "GcpManagementFirewall": ("mgmt", {"network": "voice-vpc", "management_cidrs": [CIDR]}),
+    "AwsQosNat": ("qos", {"profile": "phones", "subnet_id": "subnet-edge", "route_tables": {"site-a": "rtb-1"},
+                          "security_group_ids": ["sg-1", "sg-2"], "sip_keepalive_seconds": 25}),
+    "AzureQosNat": ("qos", {"profile": "sbc", "resource_group_name": "rg", "subnet_id": "/subs/x/subnets/edge",
+                            "ssh_public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB0spirit test@example",
+                            "location": "australiaeast"}),
+    "GcpQosNat": ("qos", {"profile": "communicator", "network": "voice-vpc", "subnetwork": "sites",
+                          "zone": "australia-southeast1-a", "route_tags": ["spirit-vdi"]}),
+    "AwsNetwork": ("net", {"cidr": "10.20.0.0/16", "sites": {"site-a": "10.20.1.0/24"},
+                           "profile": "phones", "lan_security_group": True, "firewall_subnet": True}),
+    "AwsFirewallRouting": ("routes", {"endpoint_id": "vpce-1", "site_route_tables": {"site-a": "rtb-1"},
+                                      "site_cidrs": {"site-a": "10.20.1.0/24"}, "edge_route_table_id": "rtb-edge"}),
+    "AzureNetwork": ("net", {"resource_group_name": "rg", "cidr": "10.30.0.0/16", "profile": "sbc",
+                             "edge_subnet": True}),
+    "AzureSiteSubnets": ("sites", {"resource_group_name": "rg", "virtual_network_name": "vnet",
+                                   "network_cidr": "10.30.0.0/16", "sites": {"sbc": "10.30.1.0/24"},
+                                   "network_security_group_id": "/subs/x/nsg"}),
+    "GcpNetwork": ("net", {"cidr": "10.40.0.0/16", "sites": {"site-a": "10.40.1.0/24"}, "nat_tag": "spirit-qos-nat"}),
 }
 
 
@@ -41,4 +58,5 @@ def camel_inputs(value: Any) -> Any:
 
 
 #: map-valued inputs whose keys are data (labels, tag names), not property names
-_DATA_MAPS = {"public_subnets", "route_tables", "route_zones", "tags", "priority_pins", "slot_pins"}
+_DATA_MAPS = {"public_subnets", "route_tables", "route_zones", "tags", "priority_pins", "slot_pins", "sites",
+              "site_route_tables", "site_cidrs", "labels"}
