@@ -16,6 +16,7 @@ follow :mod:`spirit_infra.args` (real annotations: no ``from __future__ import a
 """
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, NotRequired
 
 import pulumi
@@ -39,7 +40,7 @@ from . import rules as nsg_rules
 from ._register import register
 
 __all__ = ["AzureNsgArgs", "AzureNsg", "AzureFirewallPolicyArgs", "AzureFirewallPolicy", "AzureNsgManagementArgs",
-           "AzureNsgManagement",
+           "AzureNsgManagement", "FirewallTier",
            # deprecated names (before the uniform component names)
            "NsgArgs", "SpiritNsg", "FirewallPolicyArgs", "SpiritFirewallPolicy", "NsgManagementArgs",
            "SpiritNsgManagement"]
@@ -167,6 +168,19 @@ class AzureNsg(pulumi.ComponentResource):
         register_declared(self)
 
 
+class FirewallTier(StrEnum):
+    """The Azure Firewall Policy's tier (Basic has no DNS proxy, which FQDN network rules need)."""
+
+    STANDARD = "Standard"
+    """Standard (the default)."""
+    PREMIUM = "Premium"
+    """Premium."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> "FirewallTier":
+        raise ConfigError(f"{value!r} is not Standard or Premium (Basic has no DNS proxy)", field="tier")
+
+
 @dataclass
 class AzureFirewallPolicyArgs:
     """Arguments of :class:`AzureFirewallPolicy` (validated and rendered at construction)."""
@@ -191,7 +205,7 @@ class AzureFirewallPolicyArgs:
     """The clients' addresses (source of every rule; "*" = whatever the firewall sees)."""
     include_ip_flows: NotRequired[bool] = True
     """Also carry the IP flows (when all egress is routed through the firewall)."""
-    tier: NotRequired[str] = "Standard"
+    tier: NotRequired[FirewallTier] = FirewallTier.STANDARD
     """Standard or Premium (Basic has no DNS proxy)."""
     name_prefix: NotRequired[str] = "spirit"
     """First part of every collection name."""

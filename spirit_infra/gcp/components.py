@@ -19,6 +19,7 @@ A renamed component aliases its old type token, so a deployed stack is not repla
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, NotRequired
 
 import pulumi
@@ -39,14 +40,14 @@ from ..errors import ConfigError
 from ..extras import sdk
 from ..naming import current_stack, physical_prefix
 from ..planning import planned
-from .natcfg import NatOptions, NatPlan, render_nat
+from .natcfg import LOG_FILTERS, NatOptions, NatPlan, render_nat
 from .policy import PolicyOptions, render_policy
 from .rules import Rendered, VpcOptions, render
 
 gcp = sdk("gcp")  # one line naming the extra when it is not installed
 
 __all__ = ["GcpVpcFirewallArgs", "GcpVpcFirewall", "GcpFirewallPolicyArgs", "GcpFirewallPolicy", "GcpCloudNatArgs",
-           "GcpCloudNat", "GcpManagementFirewallArgs", "GcpManagementFirewall",
+           "GcpCloudNat", "CloudNatLogging", "GcpManagementFirewallArgs", "GcpManagementFirewall",
            # deprecated names (before the uniform component names)
            "VpcFirewallArgs", "GcpVpcFirewallRules", "FirewallPolicyArgs", "VoiceNatArgs", "GcpVoiceNat",
            "ManagementFirewallArgs"]
@@ -256,6 +257,26 @@ class GcpFirewallPolicy(pulumi.ComponentResource):
         register_declared(self)
 
 
+class CloudNatLogging(StrEnum):
+    """What Cloud NAT logs."""
+
+    OFF = "off"
+    """Nothing."""
+    ERRORS = "errors"
+    """Port exhaustion and dropped packets (the default)."""
+    TRANSLATIONS = "translations"
+    """Every translation."""
+    ALL = "all"
+    """Errors and translations."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> "CloudNatLogging":
+        raise ConfigError(f"{value!r} is not one of {', '.join(LOG_FILTERS)}", field="logging")
+
+
+assert tuple(CloudNatLogging) == tuple(LOG_FILTERS)
+
+
 @dataclass(kw_only=True)
 class GcpCloudNatArgs:
     """Args of :class:`GcpCloudNat`: Cloud Router + Cloud NAT for SIP/RTP.
@@ -288,7 +309,7 @@ class GcpCloudNatArgs:
     """Maximum ports per VM (only with dynamic port allocation)."""
     nat_ip_count: NotRequired[int] = 1
     """Manual static NAT addresses (their IPs go on Spirit's allowlist)."""
-    logging: NotRequired[str] = "errors"
+    logging: NotRequired[CloudNatLogging] = CloudNatLogging.ERRORS
     """off, errors (default: port exhaustion and dropped packets), translations or all."""
     region: str | None = None
     """The router's region (default: the provider's)."""

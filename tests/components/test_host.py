@@ -129,6 +129,9 @@ BAD = [
     ("bad-subnet-cidr", "AzureNatGateway", {"resourceGroupName": "rg", "subnet": {"virtualNetworkName": "v",
                                                                                  "addressPrefix": "nope"}},
      {"resource_group_name": "rg", "subnet": {"virtual_network_name": "v", "address_prefix": "nope"}}),
+    ("wrong-tier", "AzureFirewallPolicy", {"profile": "sbc", "resourceGroupName": "rg", "tier": "Basic"},
+     {"profile": "sbc", "resource_group_name": "rg", "tier": "Basic"}),
+    ("wrong-logging", "GcpCloudNat", {"network": "n", "logging": "verbose"}, {"network": "n", "logging": "verbose"}),
     ("quota", "AwsSecurityGroups", {"vpcId": "vpc-1", "profile": "phones", "quota": 2},
      {"vpc_id": "vpc-1", "profile": "phones", "quota": 2}),
 ]
