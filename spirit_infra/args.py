@@ -10,6 +10,9 @@ schema analyzer (``pulumi.provider.experimental.analyzer``) reads the same class
 - closed sets are str Enums (:class:`ProfileName`), lists are ``list[...]``, maps ``dict[str, ...]``;
   no unions, tuples or sets.
 
+Every Args or component change shows in ``components/schema.json`` (``make components-schema``; the
+package's test compares it with what the host serves).
+
 A component given a mapping (what the component host passes, keyed by the Python field names) builds its
 Args from it (:func:`args_of`), so the package and the Python API run the same validation and render.
 

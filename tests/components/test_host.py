@@ -57,7 +57,9 @@ def test_plugin_info_and_schema_equal_the_golden(host):
 
     assert package.stub.GetPluginInfo(empty_pb2.Empty()).version == metadata.version("spirit-infra")
     served = package.stub.GetSchema(provider_pb2.GetSchemaRequest(version=0)).schema
-    assert served == (PACKAGE / "schema.json").read_text(encoding="utf-8")
+    assert served == (PACKAGE / "schema.json").read_text(encoding="utf-8"), (
+        "the schema the package serves differs from components/schema.json: a component's Args or outputs "
+        "changed; review and run `make components-schema` (python -m spirit_infra.package schema)")
     spec = json.loads(served)
     assert sorted(spec["resources"]) == sorted(f"spirit:index:{n}" for n in COMPONENTS)
 
