@@ -11,14 +11,14 @@ Type tokens are ``spirit:index:<class name>``; a renamed component aliases its o
 so a stack deployed before the rename is not replaced. Args and outputs follow :mod:`spirit_infra.args`
 (real annotations: this module must not use ``from __future__ import annotations``).
 
-The components are thin: they register the specs the pure render returned, in order, resolving
-``{"$ref": name, "attr": a}`` to the output of the child already created and ``{"$param": ...}`` to an
-Args value, and converting the camelCase wire keys to the SDK's snake_case keyword arguments. Children
-are parented to the component and named ``f"{name}-{spec name}"``; no resource is created inside an
-``apply``; ``register_outputs`` comes last.
+The components are thin: the pure render's spec dicts become a :class:`~spirit_infra.plan.Plan` in this
+cloud's one adapter (:func:`as_plan`: ``{"$ref": name, "attr": a}`` is a :class:`~spirit_infra.plan.Ref`,
+``{"$param": ...}`` a :class:`~spirit_infra.plan.Param`, ``{"$managedPrefixList": n}`` a
+:class:`~spirit_infra.plan.Lookup`) and the one binder (:mod:`spirit_infra.binder`) registers it with
+:data:`CLASSES`. Children are parented to the component and named ``f"{name}-{spec name}"``; no resource
+is created inside an ``apply``; ``register_outputs`` comes last.
 """
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NotRequired
@@ -37,9 +37,11 @@ from ..args import (
     register_declared,
     require,
 )
+from ..binder import bind
 from ..errors import ConfigError
 from ..extras import sdk
 from ..naming import current_stack, physical_prefix
+from ..plan import Lookup, Param, Plan, Ref, ResourceSpec
 from ..planning import planned
 from . import fqdn as _fqdn
 from . import rules as _rules
@@ -69,66 +71,35 @@ CLASSES = {
     "aws:ec2/natGateway:NatGateway": aws.ec2.NatGateway,
     "aws:ec2/route:Route": aws.ec2.Route,
 }
-#: map-valued inputs whose keys are data, not property names
-_DATA_MAPS = {"tags"}
-_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
+LOOKUPS = {  # an AWS-managed prefix list, by name: the data source finds its id
+    "managedPrefixList": lambda name: aws.ec2.get_managed_prefix_list_output(name=name).id,
+}
 
 
-def _snake(key: str) -> str:
-    return _CAMEL.sub(lambda m: "_" + m.group(1).lower(), key)
-
-
-def _convert(value: Any, created: Mapping[str, pulumi.CustomResource], params: Mapping[str, Any]) -> Any:
+def _typed(value: Any) -> Any:
+    """The render's ``{"$ref"}``/``{"$param"}``/``{"$managedPrefixList"}`` markers as the plan IR's values."""
     if isinstance(value, dict):
         if "$ref" in value:
-            return getattr(created[value["$ref"]], value.get("attr", "id"))
-        if "$managedPrefixList" in value:  # an AWS-managed prefix list, by name: the data source finds its id
-            return aws.ec2.get_managed_prefix_list_output(name=value["$managedPrefixList"]).id
+            return Ref(value["$ref"], value.get("attr", "id"))
+        if "$managedPrefixList" in value:
+            return Lookup("managedPrefixList", value["$managedPrefixList"])
         if "$param" in value:
-            v = params[value["$param"]]
-            if "index" in value:
-                return v[value["index"]]
-            if "key" in value:
-                return v[value["key"]]
-            return v
-        return {(k if k in _DATA_MAPS else _snake(k)): (dict(v) if k in _DATA_MAPS else _convert(v, created, params))
-                for k, v in value.items()}
+            return Param(value["$param"], value.get("index", value.get("key")))
+        return {k: _typed(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_convert(v, created, params) for v in value]
+        return [_typed(v) for v in value]
     return value
 
 
+def as_plan(specs, widened=(), warnings=()) -> Plan:
+    """The AWS renders' spec dicts as a :class:`~spirit_infra.plan.Plan` (the one adapter of this cloud)."""
+    return Plan(tuple(ResourceSpec(s["type"], s["name"], _typed(dict(s["inputs"])), tuple(s.get("aliases", ())))
+                      for s in specs), tuple(widened), tuple(warnings))
+
+
 def register_specs(parent: pulumi.Resource, name: str, specs, params: Mapping[str, Any]) -> dict[str, pulumi.CustomResource]:
-    """Register ``specs`` (already in dependency order: referenced specs come first) as children."""
-    created: dict[str, pulumi.CustomResource] = {}
-    pending = list(specs)
-    while pending:
-        progressed = False
-        for spec in list(pending):
-            deps = _refs(spec["inputs"])
-            if not deps <= created.keys():
-                continue
-            cls = CLASSES[spec["type"]]
-            kwargs = {_snake(k): (dict(v) if k in _DATA_MAPS else _convert(v, created, params))
-                      for k, v in spec["inputs"].items()}
-            aliases = [pulumi.Alias(name=f"{name}-{a}") for a in spec.get("aliases", ())]
-            created[spec["name"]] = cls(f"{name}-{spec['name']}", **kwargs,
-                                        opts=pulumi.ResourceOptions(parent=parent, aliases=aliases or None))
-            pending.remove(spec)
-            progressed = True
-        if not progressed:  # pragma: no cover - the renders never emit cycles
-            raise ValueError(f"unresolvable references in {[s['name'] for s in pending]}")
-    return created
-
-
-def _refs(value: Any) -> set[str]:
-    if isinstance(value, dict):
-        if "$ref" in value:
-            return {value["$ref"]}
-        return set().union(*(_refs(v) for v in value.values())) if value else set()
-    if isinstance(value, list):
-        return set().union(*(_refs(v) for v in value)) if value else set()
-    return set()
+    """Register the AWS render's ``specs`` as children of ``parent`` through the one binder."""
+    return bind(as_plan(specs), parent, name, CLASSES, params, LOOKUPS)
 
 
 def _warn(component: pulumi.ComponentResource, name: str, lines) -> None:
