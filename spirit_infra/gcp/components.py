@@ -17,7 +17,6 @@ A renamed component aliases its old type token, so a deployed stack is not repla
 :mod:`spirit_infra.args` (real annotations: no ``from __future__ import annotations`` here).
 """
 
-import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NotRequired
@@ -36,9 +35,11 @@ from ..args import (
     profile_name,
     register_declared,
 )
+from ..binder import bind
 from ..errors import ConfigError
 from ..extras import sdk
 from ..naming import current_stack, physical_prefix
+from ..plan import Param, Plan, Ref, ResourceSpec
 from ..planning import planned
 from .natcfg import LOG_FILTERS, NatOptions, NatPlan, render_nat
 from .policy import PolicyOptions, render_policy
@@ -52,7 +53,7 @@ __all__ = ["GcpVpcFirewallArgs", "GcpVpcFirewall", "GcpFirewallPolicyArgs", "Gcp
            "VpcFirewallArgs", "GcpVpcFirewallRules", "FirewallPolicyArgs", "VoiceNatArgs", "GcpVoiceNat",
            "ManagementFirewallArgs"]
 
-_CLASSES = {
+CLASSES = {
     "gcp:compute/firewall:Firewall": gcp.compute.Firewall,
     "gcp:compute/networkFirewallPolicy:NetworkFirewallPolicy": gcp.compute.NetworkFirewallPolicy,
     "gcp:compute/networkFirewallPolicyRule:NetworkFirewallPolicyRule": gcp.compute.NetworkFirewallPolicyRule,
@@ -62,10 +63,6 @@ _CLASSES = {
     "gcp:compute/router:Router": gcp.compute.Router,
     "gcp:compute/routerNat:RouterNat": gcp.compute.RouterNat,
 }
-
-
-def _snake(key: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
 
 
 def _prefix(explicit: str | None, component: str | None) -> str:
@@ -78,37 +75,28 @@ def _check_network(network) -> None:
         raise ConfigError("the VPC network (name, id or self link) is required", field="network")
 
 
+def _typed(ref: str | list) -> Ref | Param | list:
+    """A render's ``refs`` value (``"res:<spec>.<output>"``, ``"arg:<name>"`` or a list) as the plan IR's."""
+    if isinstance(ref, list):
+        return [_typed(r) for r in ref]
+    kind, _, target = ref.partition(":")
+    if kind == "arg":
+        return Param(target)
+    spec, _, output = target.rpartition(".")
+    return Ref(spec, output)
+
+
+def as_plan(specs, widened=()) -> Plan:
+    """The GCP renders' spec dicts (inputs plus ``refs``) as a :class:`~spirit_infra.plan.Plan` (this cloud's
+    one adapter)."""
+    return Plan(tuple(ResourceSpec(s["type"], s["name"], {**s["inputs"], **{k: _typed(v) for k, v in
+                                                                             s.get("refs", {}).items()}})
+                      for s in specs), tuple(widened))
+
+
 def _register(parent: pulumi.ComponentResource, name: str, specs, args: dict) -> dict[str, pulumi.CustomResource]:
-    """Register ``specs`` as children of ``parent``; resolve refs; return resources by spec name."""
-    created: dict[str, pulumi.CustomResource] = {}
-
-    def resolve(ref):
-        if isinstance(ref, list):
-            return [resolve(r) for r in ref]
-        kind, _, target = ref.partition(":")
-        if kind == "arg":
-            return args[target]
-        res, _, attr = target.rpartition(".")
-        return getattr(created[res], _snake(attr))
-
-    pending = list(specs)
-    while pending:
-        progressed = False
-        for spec in list(pending):
-            refs = spec.get("refs", {})
-            needed = {r.partition(":")[2].rpartition(".")[0] for v in refs.values()
-                      for r in (v if isinstance(v, list) else [v]) if r.startswith("res:")}
-            if not needed <= created.keys():
-                continue
-            kwargs = {_snake(k): v for k, v in spec["inputs"].items()}
-            kwargs.update({_snake(k): resolve(v) for k, v in refs.items()})
-            created[spec["name"]] = _CLASSES[spec["type"]](f"{name}-{spec['name']}", **kwargs,
-                                                          opts=pulumi.ResourceOptions(parent=parent))
-            pending.remove(spec)
-            progressed = True
-        if not progressed:  # pragma: no cover - a render bug
-            raise RuntimeError(f"unresolvable refs in {[s['name'] for s in pending]}")
-    return created
+    """Register ``specs`` as children of ``parent`` through the one binder; the resources by spec name."""
+    return bind(as_plan(specs), parent, name, CLASSES, args)
 
 
 @dataclass
