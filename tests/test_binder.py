@@ -5,6 +5,7 @@ before anything is registered."""
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 
 import pulumi
@@ -96,7 +97,8 @@ def test_unbindable_plans_register_nothing(plan, params, message):
 # ---- one camelCase -> snake_case rule, checked against the SDKs' own names --------------------------
 
 #: the classes our renders register, from the three clouds' tables
-_TABLES = [("spirit_infra.aws.components", "CLASSES")]
+_TABLES = [("spirit_infra.aws.components", "CLASSES"), ("spirit_infra.gcp.components", "CLASSES"),
+           ("spirit_infra.azure.components", "CLASSES")]
 
 
 def _sdk_names(cls) -> list[tuple[str, str]]:
@@ -117,6 +119,16 @@ def _all_names() -> list[tuple[str, str, str]]:
 
 def test_snake_is_every_sdk_keyword_of_every_class_we_register():
     names = _all_names()
-    assert len(names) > 100  # every class of the tables, not a handful
+    assert len(names) > 300  # every class of the three tables, not a handful
     wrong = [(t, w, py, snake(w)) for t, w, py in names if snake(w) != py]
     assert wrong == []
+    # the acronym cases are among them (the ones the former converters got wrong)
+    assert ("publicIPAllocationMethod", "public_ip_allocation_method") in {(w, py) for _t, w, py in names}
+def test_the_former_converters_bite_on_the_same_names():
+    names = _all_names()
+    former = [lambda k: re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "_" + m.group(1).lower(), k),  # AWS's
+              lambda k: re.sub(r"(?<!^)(?=[A-Z])", "_", k).lower()]  # GCP's
+    for convert in former:
+        assert [w for _t, w, py in names if convert(w) != py], "the check would not catch a wrong converter"
+    assert snake("publicIPAllocationMethod") == "public_ip_allocation_method"
+    assert snake("cidrIpv4") == "cidr_ipv4" and snake("destFqdns") == "dest_fqdns" and snake("name") == "name"

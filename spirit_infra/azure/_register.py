@@ -1,26 +1,31 @@
-"""Register a pure resource spec with its azure-native class (imports pulumi; used by the components).
+"""Azure's SDK classes for the one binder (imports pulumi; used by the components).
 
-The pure renderers emit camelCase inputs, exactly as Pulumi registers them. The SDK classes take
-snake_case keyword arguments for the top level and pass nested dicts through unchanged, so only the
-top-level keys are converted here; nested values stay camelCase (which is what the SDK would send).
+The pure renderers emit camelCase inputs, exactly as Pulumi registers them; :func:`spirit_infra.binder.bind`
+turns the top-level keys into the SDK's snake_case keywords (:func:`~spirit_infra.binder.snake`) and sends
+nested values as they are. :data:`CLASSES` is this cloud's ``type -> class`` table; the azure-native SDK is
+imported when a class is first looked up, so importing the components does not load it.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from collections.abc import Iterator, Mapping
 
-import pulumi
+from ..binder import snake
 
-__all__ = ["snake", "register", "sdk_class"]
+__all__ = ["snake", "sdk_class", "CLASSES", "TYPES"]
 
-_A = re.compile(r"([A-Z]+)([A-Z][a-z])")
-_B = re.compile(r"([a-z0-9])([A-Z])")
-
-
-def snake(key: str) -> str:
-    """``publicIPAllocationMethod`` -> ``public_ip_allocation_method``."""
-    return _B.sub(r"\1_\2", _A.sub(r"\1_\2", key)).lower()
+#: every azure-native type the Azure components register
+TYPES = (
+    "azure-native:network:ApplicationSecurityGroup",
+    "azure-native:network:NetworkSecurityGroup",
+    "azure-native:network:SecurityRule",
+    "azure-native:network:FirewallPolicy",
+    "azure-native:network:FirewallPolicyRuleCollectionGroup",
+    "azure-native:network:PublicIPAddress",
+    "azure-native:network:PublicIPPrefix",
+    "azure-native:network:NatGateway",
+    "azure-native:network:Subnet",
+)
 
 
 def sdk_class(type_token: str):
@@ -32,9 +37,22 @@ def sdk_class(type_token: str):
     return getattr(getattr(azure_native, module), cls)
 
 
-def register(type_token: str, name: str, inputs: dict[str, Any], opts: pulumi.ResourceOptions,
-             **extra: Any) -> pulumi.CustomResource:
-    """Create the SDK resource for ``type_token`` with ``inputs`` (camelCase) plus ``extra`` (snake)."""
-    kwargs = {snake(k): v for k, v in inputs.items()}
-    kwargs.update({k: v for k, v in extra.items() if v is not None})
-    return sdk_class(type_token)(name, opts=opts, **kwargs)
+class _Classes(Mapping):
+    """:data:`TYPES` -> their SDK classes, imported on first use."""
+
+    def __getitem__(self, type_token: str) -> type:
+        if type_token not in TYPES:
+            raise KeyError(type_token)
+        return sdk_class(type_token)
+
+    def __contains__(self, type_token: object) -> bool:  # without importing the SDK
+        return type_token in TYPES
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(TYPES)
+
+    def __len__(self) -> int:
+        return len(TYPES)
+
+
+CLASSES: Mapping[str, type] = _Classes()

@@ -33,14 +33,16 @@ from ..args import (
     register_declared,
     require,
 )
+from ..binder import bind
 from ..errors import ConfigError
+from ..plan import Param, Plan, Ref, ResourceSpec
 from ..planning import planned
 from . import firewall_policy as fw
 from . import rules as nsg_rules
-from ._register import register
+from ._register import CLASSES
 
-__all__ = ["AzureNsgArgs", "AzureNsg", "AzureFirewallPolicyArgs", "AzureFirewallPolicy", "AzureNsgManagementArgs",
-           "AzureNsgManagement", "FirewallTier",
+__all__ = ["CLASSES", "nsg_plan", "AzureNsgArgs", "AzureNsg", "AzureFirewallPolicyArgs", "AzureFirewallPolicy",
+           "AzureNsgManagementArgs", "AzureNsgManagement", "FirewallTier",
            # deprecated names (before the uniform component names)
            "NsgArgs", "SpiritNsg", "FirewallPolicyArgs", "SpiritFirewallPolicy", "NsgManagementArgs",
            "SpiritNsgManagement"]
@@ -56,6 +58,26 @@ def _substitute(value: Any, placeholder: str, replacement: Any) -> Any:
     if isinstance(value, list):
         return [_substitute(v, placeholder, replacement) for v in value]
     return value
+
+
+#: the resource group and region of a resource, bound from the component's Args (an absent location: unset)
+_RG_LOCATION = {"resourceGroupName": Param("resourceGroupName"), "location": Param("location")}
+
+
+def nsg_plan(args: "AzureNsgArgs", plan: nsg_rules.NsgPlan) -> Plan:
+    """The NSG render as a :class:`~spirit_infra.plan.Plan`: the ASG (with createAsg), the NSG and one
+    SecurityRule per rule; the ``${spirit-asg}`` placeholder becomes the ASG's id (a Ref to the ASG created
+    here, or the asgId parameter)."""
+    asg = Ref("asg") if args.create_asg else Param("asgId")
+    specs = [ResourceSpec("azure-native:network:ApplicationSecurityGroup", "asg",
+                          {"tags": dict(plan.nsg_inputs.get("tags", {})), **_RG_LOCATION})] if args.create_asg else []
+    specs.append(ResourceSpec(nsg_rules.NSG_TYPE, "nsg", {
+        **plan.nsg_inputs, "tags": {**dict(args.tags), **plan.nsg_inputs.get("tags", {})}, **_RG_LOCATION,
+        "networkSecurityGroupName": Param("nsgName")}))
+    specs += [ResourceSpec(nsg_rules.SECURITY_RULE_TYPE, r.name, {
+        **_substitute(r.inputs, _ASG_PLACEHOLDER, asg), "resourceGroupName": Param("resourceGroupName"),
+        "networkSecurityGroupName": Ref("nsg", "name")}) for r in plan.rules]
+    return Plan(tuple(specs), tuple(plan.widened))
 
 
 @dataclass
@@ -142,22 +164,11 @@ class AzureNsg(pulumi.ComponentResource):
         args = args_of(AzureNsgArgs, args)
         plan = args.plan(name)
         super().__init__("spirit:index:AzureNsg", name, None, component_options(opts, "SpiritNsg"))
-        child = pulumi.ResourceOptions(parent=self)
-        asg_id: Any = args.asg_id
-        if args.create_asg:
-            asg = register("azure-native:network:ApplicationSecurityGroup", f"{name}-asg",
-                           {"tags": dict(plan.nsg_inputs.get("tags", {}))}, child,
-                           resource_group_name=args.resource_group_name, location=args.location)
-            asg_id = asg.id
-        nsg_inputs = dict(plan.nsg_inputs)
-        nsg_inputs["tags"] = {**dict(args.tags), **nsg_inputs.get("tags", {})}
-        nsg = register(nsg_rules.NSG_TYPE, f"{name}-nsg", nsg_inputs, child,
-                       resource_group_name=args.resource_group_name, location=args.location,
-                       network_security_group_name=args.nsg_name)
-        for r in plan.rules:
-            inputs = _substitute(r.inputs, _ASG_PLACEHOLDER, asg_id)
-            register(nsg_rules.SECURITY_RULE_TYPE, f"{name}-{r.name}", inputs, child,
-                     resource_group_name=args.resource_group_name, network_security_group_name=nsg.name)
+        created = bind(nsg_plan(args, plan), self, name, CLASSES,
+                       {"resourceGroupName": args.resource_group_name, "location": args.location,
+                        "nsgName": args.nsg_name, "asgId": args.asg_id})
+        nsg = created["nsg"]
+        asg_id: Any = created["asg"].id if args.create_asg else args.asg_id
         for w in plan.widened:
             pulumi.log.info(f"spirit: {w}", resource=self)
         self.nsg_id = nsg.id
@@ -254,15 +265,16 @@ class AzureFirewallPolicy(pulumi.ComponentResource):
         args = args_of(AzureFirewallPolicyArgs, args)
         plan = args.plan(name)
         super().__init__("spirit:index:AzureFirewallPolicy", name, None, component_options(opts, "SpiritFirewallPolicy"))
-        child = pulumi.ResourceOptions(parent=self)
-        policy_inputs = dict(plan.policy_inputs)
-        policy_inputs["tags"] = {**dict(args.tags), **policy_inputs.get("tags", {})}
-        policy = register(fw.POLICY_TYPE, f"{name}-policy", policy_inputs, child,
-                          resource_group_name=args.resource_group_name, location=args.location,
-                          firewall_policy_name=args.policy_name)
-        group = register(fw.GROUP_TYPE, f"{name}-rules", plan.group_inputs, pulumi.ResourceOptions(parent=self),
-                         resource_group_name=args.resource_group_name, firewall_policy_name=policy.name,
-                         rule_collection_group_name=f"{args.name_prefix}-rules")
+        created = bind(Plan((
+            ResourceSpec(fw.POLICY_TYPE, "policy", {
+                **plan.policy_inputs, "tags": {**dict(args.tags), **plan.policy_inputs.get("tags", {})},
+                **_RG_LOCATION, "firewallPolicyName": Param("policyName")}),
+            ResourceSpec(fw.GROUP_TYPE, "rules", {
+                **plan.group_inputs, "resourceGroupName": Param("resourceGroupName"),
+                "firewallPolicyName": Ref("policy", "name"), "ruleCollectionGroupName": f"{args.name_prefix}-rules"}),
+        ), tuple(plan.widened)), self, name, CLASSES, {"resourceGroupName": args.resource_group_name,
+                                                       "location": args.location, "policyName": args.policy_name})
+        policy, group = created["policy"], created["rules"]
         self.policy_id = policy.id
         self.group_id = group.id
         self.priorities = known({c["name"]: c["priority"] for c in plan.collections})
@@ -303,11 +315,10 @@ class AzureNsgManagement(pulumi.ComponentResource):
         args = args_of(AzureNsgManagementArgs, args)
         _cidrs, rules = args.plan()
         super().__init__("spirit:index:AzureNsgManagement", name, None, component_options(opts, "SpiritNsgManagement"))
-        child = pulumi.ResourceOptions(parent=self)
-        for r in rules:
-            register(nsg_rules.SECURITY_RULE_TYPE, f"{name}-{r['securityRuleName']}", r, child,
-                     resource_group_name=args.resource_group_name,
-                     network_security_group_name=args.network_security_group_name)
+        bind(Plan(tuple(ResourceSpec(nsg_rules.SECURITY_RULE_TYPE, r["securityRuleName"], {
+            **r, "resourceGroupName": Param("resourceGroupName"), "networkSecurityGroupName": Param("nsgName")})
+            for r in rules)), self, name, CLASSES,
+             {"resourceGroupName": args.resource_group_name, "nsgName": args.network_security_group_name})
         self.priorities = known({r["securityRuleName"]: r["priority"] for r in rules})
         register_declared(self)
 

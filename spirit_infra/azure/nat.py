@@ -19,9 +19,11 @@ import netaddr
 import pulumi
 
 from ..args import ProfileName, args_of, component_options, known, profile_name, register_declared, require
+from ..binder import bind
 from ..errors import ConfigError
+from ..plan import Param, Plan, Ref, ResourceSpec
 from ..planning import planned
-from ._register import register
+from ._register import CLASSES
 from .nat_plan import (
     NAT_GATEWAY_TYPE,
     PUBLIC_IP_PREFIX_TYPE,
@@ -96,6 +98,36 @@ class AzureNatGatewayArgs:
             self.sip_keepalive_seconds, profile_name(self.profile) if self.profile is not None else None)))
 
 
+def nat_plan(args: AzureNatGatewayArgs, plan: NatPlan) -> Plan:
+    """The gateway's render as a :class:`~spirit_infra.plan.Plan`: the public IPs and prefix, the gateway
+    (referencing them) and, with a subnet, the Subnet that associates it."""
+    common = {"resourceGroupName": Param("resourceGroupName"), "location": Param("location")}
+
+    def inputs(spec: dict) -> dict:
+        out = dict(spec["inputs"])
+        if args.tags:
+            out["tags"] = {**args.tags, **out.get("tags", {})}
+        return {**out, **common}
+
+    addresses = [sp for sp in plan.resources if sp["type"] in (PUBLIC_IP_TYPE, PUBLIC_IP_PREFIX_TYPE)]
+    specs = [ResourceSpec(sp["type"], sp["name"], inputs(sp)) for sp in addresses]
+    gw = next(sp for sp in plan.resources if sp["type"] == NAT_GATEWAY_TYPE)
+    links = {}
+    if ips := [{"id": Ref(sp["name"])} for sp in addresses if sp["type"] == PUBLIC_IP_TYPE]:
+        links["publicIpAddresses"] = ips
+    if prefixes := [{"id": Ref(sp["name"])} for sp in addresses if sp["type"] == PUBLIC_IP_PREFIX_TYPE]:
+        links["publicIpPrefixes"] = prefixes[:1]
+    specs.append(ResourceSpec(NAT_GATEWAY_TYPE, gw["name"], {**inputs(gw), **links}))
+    if (s := args.subnet) is not None:
+        specs.append(ResourceSpec(SUBNET_TYPE, "subnet", {
+            "addressPrefix": s.address_prefix, "resourceGroupName": Param("resourceGroupName"),
+            "virtualNetworkName": Param("virtualNetworkName"), "subnetName": Param("subnetName"),
+            "natGateway": {"id": Ref(gw["name"])},
+            **({"networkSecurityGroup": {"id": Param("nsgId")}} if s.network_security_group_id is not None else {}),
+            **({"routeTable": {"id": Param("routeTableId")}} if s.route_table_id is not None else {})}))
+    return Plan(tuple(specs), warnings=tuple(plan.warnings))
+
+
 class AzureNatGateway(pulumi.ComponentResource):
     """A NAT Gateway (Standard) with static public IP(s) and/or a prefix, optionally on a subnet."""
 
@@ -116,33 +148,14 @@ class AzureNatGateway(pulumi.ComponentResource):
         args = args_of(AzureNatGatewayArgs, args)
         plan = args.plan()
         super().__init__("spirit:index:AzureNatGateway", name, None, component_options(opts, "SpiritNatGateway"))
-        child = pulumi.ResourceOptions(parent=self)
-        common = {"resource_group_name": args.resource_group_name, "location": args.location}
-
-        def inputs(spec: dict) -> dict:
-            out = dict(spec["inputs"])
-            if args.tags:
-                out["tags"] = {**args.tags, **out.get("tags", {})}
-            return out
-
-        ips, prefix = [], None
-        for spec in plan.resources:
-            if spec["type"] == PUBLIC_IP_TYPE:
-                ips.append(register(PUBLIC_IP_TYPE, f"{name}-{spec['name']}", inputs(spec), child, **common))
-            elif spec["type"] == PUBLIC_IP_PREFIX_TYPE:
-                prefix = register(PUBLIC_IP_PREFIX_TYPE, f"{name}-{spec['name']}", inputs(spec), child, **common)
-        gw_spec = next(s for s in plan.resources if s["type"] == NAT_GATEWAY_TYPE)
-        gateway = register(NAT_GATEWAY_TYPE, f"{name}-{gw_spec['name']}", inputs(gw_spec), child,
-                           public_ip_addresses=[{"id": ip.id} for ip in ips] or None,
-                           public_ip_prefixes=[{"id": prefix.id}] if prefix is not None else None, **common)
-        if args.subnet is not None:
-            s = args.subnet
-            register(SUBNET_TYPE, f"{name}-subnet", {"addressPrefix": s.address_prefix}, child,
-                     resource_group_name=args.resource_group_name, virtual_network_name=s.virtual_network_name,
-                     subnet_name=s.subnet_name, nat_gateway={"id": gateway.id},
-                     network_security_group={"id": s.network_security_group_id}
-                     if s.network_security_group_id is not None else None,
-                     route_table={"id": s.route_table_id} if s.route_table_id is not None else None)
+        s = args.subnet
+        created = bind(nat_plan(args, plan), self, name, CLASSES, {
+            "resourceGroupName": args.resource_group_name, "location": args.location,
+            **({"virtualNetworkName": s.virtual_network_name, "subnetName": s.subnet_name,
+                "nsgId": s.network_security_group_id, "routeTableId": s.route_table_id} if s is not None else {})})
+        ips = [created[sp["name"]] for sp in plan.resources if sp["type"] == PUBLIC_IP_TYPE]
+        prefix = next((created[sp["name"]] for sp in plan.resources if sp["type"] == PUBLIC_IP_PREFIX_TYPE), None)
+        gateway = created[next(sp["name"] for sp in plan.resources if sp["type"] == NAT_GATEWAY_TYPE)]
         for w in plan.warnings:
             pulumi.log.warn(w, resource=self)
         self.nat_gateway_id = gateway.id
