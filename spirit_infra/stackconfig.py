@@ -22,6 +22,7 @@ import netaddr
 from .errors import ConfigError
 from .profiles import PROFILES, Overrides, SbcPorts, build_profile, overrides_from_mapping, parse_port_text
 from .registry import CLOUDS as _REGISTRY
+from .zones import default_zone, edge_cidr, firewall_cidr, is_zone
 
 __all__ = ["KEYS", "Key", "StackConfig", "Site", "parse", "load_stack_file", "read_stack_file", "CLOUDS", "NAT_MODES", "LAYERS"]
 
@@ -49,8 +50,19 @@ KEYS: tuple[Key, ...] = (
         "Empty: create a minimal network from networkCidr.", ""),
     Key("networkCidr", "string", "Address space of the network created when networkId is empty.", "10.40.0.0/16"),
     Key("resourceGroupName", "string", "Azure only: the resource group to deploy into (created when empty).", ""),
-    Key("sites", "array", "The VDI subnets or phone sites this stack serves: a list of {name, cidr}. "
-        "Empty: one site, 'site-a', the first /24 of networkCidr.", []),
+    Key("sites", "array", "The VDI subnets or phone sites this stack serves: a list of {name, cidr} (aws: "
+        "optionally zone, a letter of spirit:zones; default: a stable hash of the name). Sites are keyed by "
+        "name: adding, removing or reordering one changes nothing of another. Empty: one site, 'site-a', "
+        "the first /24 of networkCidr.", []),
+    Key("zones", "array", "aws, gcp: the region's zone suffixes that sites and the NAT may use (a letter each, "
+        "e.g. [a, b, c]; GCP us-east1 and europe-west1: [b, c, d]). Read from config, never from the cloud, so "
+        "a preview needs no account and a zone the cloud adds later moves nothing.", ["a", "b", "c"]),
+    Key("natZone", "string", "aws, gcp: the zone (a letter of spirit:zones) of the QoS NAT instance, and on "
+        "aws of a single NAT gateway. The NAT has an edge subnet of its own, never a site's. Empty: the "
+        "alphabetically first of spirit:zones.", ""),
+    Key("natGatewayPerZone", "boolean", "aws, nat managed: one NAT gateway (and Elastic IP) per zone in use, "
+        "each zone's sites routed to their own zone's gateway (high availability). false: one gateway in "
+        "spirit:natZone for every site (cheaper; that zone's outage stops all egress).", True),
     Key("firewallLayers", "array", "Firewall layers: 'rules' (security group / NSG / VPC firewall rules) and "
         "optionally 'fqdn-firewall' (AWS Network Firewall, Azure Firewall Policy, GCP firewall policy with FQDNs).",
         ["rules"], LAYERS),
@@ -85,6 +97,8 @@ _BY_NAME = {k.name: k for k in KEYS}
 class Site:
     name: str
     cidr: str
+    #: the zone suffix (aws: the subnet's availability zone); "" where subnets are regional (azure, gcp)
+    zone: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,6 +120,10 @@ class StackConfig:
     nat_ssh_public_key: str = ""
     management_cidrs: tuple[str, ...] = ()
     management_tag: str = "spirit-mgmt"
+    #: aws, gcp: the zone suffixes in use; the NAT's zone; aws managed NAT: one gateway per zone in use
+    zones: tuple[str, ...] = ("a", "b", "c")
+    nat_zone: str = "a"
+    nat_gateway_per_zone: bool = True
     extra: dict = field(default_factory=dict)  # provider keys (aws:region, ...), passed through
     #: where the config came from, and the line of each key in it: errors found later (a render's quota,
     #: a cloud-init too big) still name the file, line and key
@@ -123,6 +141,16 @@ class StackConfig:
     @property
     def fqdn_firewall(self) -> bool:
         return "fqdn-firewall" in self.firewall_layers
+
+    @property
+    def edge_zones(self) -> tuple[str, ...]:
+        """aws: the zones that get an edge (public) subnet: every site's zone with a NAT gateway per zone,
+        else the NAT's zone only. Sorted: a function of the set of zones, never of the site order."""
+        if self.cloud != "aws":
+            return ()
+        if self.nat == "managed" and self.nat_gateway_per_zone and not self.fqdn_firewall:
+            return tuple(sorted({s.zone for s in self.sites}))
+        return (self.nat_zone,)
 
 
 def _err(file: str, lines: dict, key: str, what: str) -> ConfigError:
@@ -209,60 +237,16 @@ def parse(raw: dict[str, Any], *, file: str = "(config)", lines: dict[str, int] 
     except (netaddr.AddrFormatError, ValueError, TypeError):
         raise _err(file, lines, "networkCidr", f"{values['networkCidr']!r} is not an IPv4 network CIDR") from None
     _cross_checks(values, net, file, lines)
-    sites: list[Site] = []
-    spans: list[tuple[int, int, int]] = []
-    seen = set()
-    # the network spirit-infra creates keeps its last /28 for the edge subnet (aws always; azure for the NAT VM)
-    edge = None
-    if not values["networkId"] and (values["cloud"] == "aws" or values["cloud"] == "azure"
-                                    and values["nat"] == "qos-instance"):
-        edge = netaddr.IPNetwork(f"{netaddr.IPAddress(net.last - 15)}/28").cidr
-    for i, s in enumerate(values["sites"]):
-        if not isinstance(s, dict) or set(s) != {"name", "cidr"}:
-            raise _site_err(file, lines, i, f"item {i} must be a mapping with exactly 'name' and 'cidr'")
-        name = s["name"]
-        if not isinstance(name, str):  # `name: true` would become 'True'
-            raise _site_err(file, lines, i, f"item {i}: name must be a string, got {_kind(name)} {name!r}")
-        if not name or not name.isascii() or not all(c.isalnum() or c == "-" for c in name) \
-                or not name[0].isalpha() or len(name) > 24:
-            raise _site_err(file, lines, i, f"item {i}: name {name!r} must be 1-24 ASCII letters, digits or '-', "
-                            "starting with a letter")
-        if values["cloud"] == "gcp" and not _gcp_name(name):
-            raise _site_err(file, lines, i, f"item {i}: name {name!r}: on gcp a site name is part of resource names "
-                            "(RFC 1035): lower-case letters, digits and '-', ending with a letter or digit")
-        if not isinstance(s["cidr"], str):
-            raise _site_err(file, lines, i, f"item {i}: cidr must be a string, got {_kind(s['cidr'])} {s['cidr']!r}")
-        if name in seen:
-            raise _site_err(file, lines, i, f"item {i}: duplicate site name {name!r}")
-        seen.add(name)
-        try:
-            c = netaddr.IPNetwork(str(s["cidr"]))
-            if c.ip != c.network or c.version != 4:
-                raise ValueError
-        except (netaddr.AddrFormatError, ValueError, TypeError):
-            raise _site_err(file, lines, i, f"item {i}: {s['cidr']!r} is not an IPv4 network CIDR") from None
-        if c.prefixlen > MIN_SUBNET[values["cloud"]]:
-            raise _site_err(file, lines, i, f"item {i}: {c} is smaller than the smallest {values['cloud']} subnet "
-                            f"(/{MIN_SUBNET[values['cloud']]})")
-        if not values["networkId"] and c not in net:
-            raise _site_err(file, lines, i, f"item {i}: {c} is outside networkCidr {net}")
-        # earlier sites as sorted, disjoint integer intervals: one bisect per site (n sites: O(n log n))
-        at = bisect.bisect_left(spans, (c.first,))
-        for j in (at - 1, at):
-            if 0 <= j < len(spans) and c.first <= spans[j][1] and spans[j][0] <= c.last:
-                other = sites[spans[j][2]]
-                raise _site_err(file, lines, i, f"item {i}: {c} overlaps site {other.name!r} {other.cidr}")
-        spans.insert(at, (c.first, c.last, len(sites)))
-        if edge is not None and c.first <= edge.last and edge.first <= c.last:
-            raise _site_err(file, lines, i, f"item {i}: {c} overlaps {edge}, the last /28 of networkCidr, which "
-                            "is the edge subnet (NAT) spirit-infra creates")
-        sites.append(Site(name, str(c)))
+    zones, nat_zone = _zones(values, values_given, file, lines)
+    sites = _sites(values, net, zones, file, lines)
     if not sites:
         if net.prefixlen > 24:
             raise _err(file, lines, "networkCidr", f"{net} with no spirit:sites is smaller than the default site "
                        "(its first /24): "
                        f"list spirit:sites, e.g. [{{name: site-a, cidr: {net.network}/{min(net.prefixlen + 1, 28)}}}]")
-        sites.append(Site("site-a", str(next(net.subnet(24)))))
+        first = str(next(net.subnet(24)))
+        sites.append(Site("site-a", first, default_zone("site-a", zones) if values["cloud"] == "aws" else ""))
+    _check_reserved(values, net, sites, nat_zone, file, lines)
     if "sbc" in values["overrides"]:
         raise ConfigError("a stack sets the SBC's ports with spirit:sbcSipPorts and spirit:sbcMediaPorts, not here",
                           file=file, line=lines.get("overrides"), field="spirit:overrides.sbc")
@@ -308,7 +292,8 @@ def parse(raw: dict[str, Any], *, file: str = "(config)", lines: dict[str, int] 
         nat=values["nat"], strict=values["strict"], sip_keepalive_seconds=values["sipKeepaliveSeconds"],
         overrides=ov, target_tags=tuple(values["targetTags"]), expected_calls=values["expectedCalls"],
         nat_instance_type=values["natInstanceType"], nat_ssh_public_key=values["natSshPublicKey"],
-        management_cidrs=mgmt, management_tag=values["managementTag"], extra=extra,
+        management_cidrs=mgmt, management_tag=values["managementTag"], zones=zones, nat_zone=nat_zone,
+        nat_gateway_per_zone=values["natGatewayPerZone"], extra=extra,
         file=file, lines=dict(lines), given=frozenset(values_given),
     )
 
@@ -353,6 +338,121 @@ def _platform_checks(cloud: str, ov: Overrides) -> None:
                 except CapabilityError as e:
                     raise ConfigError(str(e), file=f.provenance.table.partition(":")[2], line=f.provenance.row,
                                       field="platform") from None
+
+
+def _zones(values: dict[str, Any], given: set[str], file: str, lines: dict) -> tuple[tuple[str, ...], str]:
+    """``spirit:zones`` and ``spirit:natZone``: letters, no repeats, and only where zones apply."""
+    cloud = values["cloud"]
+    # a key that does not apply may carry its default (Pulumi.yaml sets every default), nothing else
+    explicit = {k for k in given if values[k] != _BY_NAME[k].default}
+    if cloud == "azure":
+        for key in ("zones", "natZone"):
+            if key in explicit:
+                raise _err(file, lines, key, f"{values[key]!r} does not apply on azure (subnets span the region's "
+                           "zones; the QoS NAT VM is regional): remove it")
+    if cloud != "aws" and "natGatewayPerZone" in explicit:
+        raise _err(file, lines, "natGatewayPerZone", f"{values['natGatewayPerZone']!r} applies to aws only (the "
+                   f"{cloud} managed NAT is regional): remove it")
+    zones = values["zones"]
+    for i, z in enumerate(zones):
+        if not is_zone(z):
+            raise _err(file, lines, "zones", f"item {i}: {z!r} is not a zone suffix (one lower-case letter, "
+                       "e.g. 'a' for ap-southeast-2a)")
+        if z in zones[:i]:
+            raise _err(file, lines, "zones", f"item {i}: zone {z!r} is listed twice")
+    if not zones:
+        raise _err(file, lines, "zones", "[] has no zone: at least one is needed")
+    nat_zone = values["natZone"] or min(zones)
+    if nat_zone not in zones:
+        raise _err(file, lines, "natZone", f"{nat_zone!r} is not one of spirit:zones ({', '.join(zones)})")
+    return tuple(zones), nat_zone
+
+
+def _sites(values: dict[str, Any], net: netaddr.IPNetwork, zones: tuple[str, ...], file: str,
+           lines: dict) -> list[Site]:
+    """``spirit:sites``: names unique, CIDRs inside the network and disjoint, zones valid (aws only)."""
+    sites: list[Site] = []
+    spans: list[tuple[int, int, int]] = []
+    seen = set()
+    cloud = values["cloud"]
+    for i, s in enumerate(values["sites"]):
+        if not isinstance(s, dict) or not {"name", "cidr"} <= set(s) or not set(s) <= {"name", "cidr", "zone"}:
+            raise _site_err(file, lines, i, f"item {i} must be a mapping with 'name', 'cidr' and optionally 'zone'")
+        name = s["name"]
+        if not isinstance(name, str):  # `name: true` would become 'True'
+            raise _site_err(file, lines, i, f"item {i}: name must be a string, got {_kind(name)} {name!r}")
+        if not name or not name.isascii() or not all(c.isalnum() or c == "-" for c in name) \
+                or not name[0].isalpha() or len(name) > 24:
+            raise _site_err(file, lines, i, f"item {i}: name {name!r} must be 1-24 ASCII letters, digits or '-', "
+                            "starting with a letter")
+        if cloud == "gcp" and not _gcp_name(name):
+            raise _site_err(file, lines, i, f"item {i}: name {name!r}: on gcp a site name is part of resource names "
+                            "(RFC 1035): lower-case letters, digits and '-', ending with a letter or digit")
+        if not isinstance(s["cidr"], str):
+            raise _site_err(file, lines, i, f"item {i}: cidr must be a string, got {_kind(s['cidr'])} {s['cidr']!r}")
+        if name in seen:
+            raise _site_err(file, lines, i, f"item {i}: duplicate site name {name!r}")
+        seen.add(name)
+        try:
+            c = netaddr.IPNetwork(str(s["cidr"]))
+            if c.ip != c.network or c.version != 4:
+                raise ValueError
+        except (netaddr.AddrFormatError, ValueError, TypeError):
+            raise _site_err(file, lines, i, f"item {i}: {s['cidr']!r} is not an IPv4 network CIDR") from None
+        if c.prefixlen > MIN_SUBNET[cloud]:
+            raise _site_err(file, lines, i, f"item {i}: {c} is smaller than the smallest {cloud} subnet "
+                            f"(/{MIN_SUBNET[cloud]})")
+        if not values["networkId"] and c not in net:
+            raise _site_err(file, lines, i, f"item {i}: {c} is outside networkCidr {net}")
+        # earlier sites as sorted, disjoint integer intervals: one bisect per site (n sites: O(n log n))
+        at = bisect.bisect_left(spans, (c.first,))
+        for j in (at - 1, at):
+            if 0 <= j < len(spans) and c.first <= spans[j][1] and spans[j][0] <= c.last:
+                other = sites[spans[j][2]]
+                raise _site_err(file, lines, i, f"item {i}: {c} overlaps site {other.name!r} {other.cidr}")
+        spans.insert(at, (c.first, c.last, len(sites)))
+        zone = ""
+        if "zone" in s:
+            if cloud != "aws":
+                raise _site_err(file, lines, i, f"item {i}: zone {s['zone']!r} does not apply on {cloud} (its "
+                                "subnets are regional; the NAT's zone is spirit:natZone): remove it")
+            zone = s["zone"]
+            if not isinstance(zone, str) or zone not in zones:
+                raise _site_err(file, lines, i, f"item {i}: zone {zone!r} is not one of spirit:zones "
+                                f"({', '.join(zones)})")
+        elif cloud == "aws":
+            zone = default_zone(name, zones)
+        sites.append(Site(name, str(c), zone))
+    return sites
+
+
+def _check_reserved(values: dict[str, Any], net: netaddr.IPNetwork, sites: list[Site], nat_zone: str,
+                    file: str, lines: dict) -> None:
+    """The subnets spirit-infra carves from the top of the network it creates must fit and miss every site."""
+    if values["networkId"]:
+        return
+    cloud, nat = values["cloud"], values["nat"]
+    reserved: list[tuple[str, str]] = []  # (cidr, what)
+    if cloud == "aws":
+        per_zone = nat == "managed" and values["natGatewayPerZone"] and "fqdn-firewall" not in values["firewallLayers"]
+        for z in sorted({s.zone for s in sites} if per_zone else {nat_zone}):
+            try:
+                reserved.append((edge_cidr(str(net), z), f"the edge subnet (NAT) of zone {z!r}"))
+            except ValueError:
+                raise _err(file, lines, "networkCidr", f"{net} has no room for the edge subnet of zone {z!r} (a "
+                           f"/28 at the top, {32 * (ord(z) - 97) + 16} addresses down): use a larger network "
+                           "or other zones") from None
+        if "fqdn-firewall" in values["firewallLayers"]:
+            reserved.append((firewall_cidr(str(net)), "the Network Firewall subnet"))
+    elif nat == "qos-instance":  # azure, gcp: the NAT VM's own subnet
+        reserved.append((edge_cidr(str(net)), "the edge subnet (NAT)"))
+    for cidr, what in reserved:
+        r = netaddr.IPNetwork(cidr)
+        for i, s in enumerate(sites):
+            c = netaddr.IPNetwork(s.cidr)
+            if c.first <= r.last and r.first <= c.last:
+                raise _site_err(file, lines, i, f"item {i}: {c} overlaps {r}, {what}, which spirit-infra "
+                                "creates at the top of networkCidr")
 
 
 def _gcp_name(name: str) -> bool:

@@ -1,8 +1,13 @@
 """A minimal VPC for a Spirit deployment (used when the stack does not attach to an existing one).
 
-One VPC, an internet gateway, one subnet and route table per site, and an ``edge`` public subnet for
-NAT gateways or the QoS NAT instance. Site subnets are private (their default route is added by the
-NAT component) unless ``public_sites`` is set, as for an SBC with its own Elastic IP.
+One VPC, an internet gateway, one subnet and route table per site, and an ``edge`` public subnet per
+zone that needs one (NAT gateways, the QoS NAT instance). Site subnets are private (their default route
+is added by the NAT component) unless ``public_sites`` is set, as for an SBC with its own Elastic IP.
+
+Everything is keyed by names: a site's subnet, route table and zone derive from its name (its zone from
+``site_zones`` or a stable hash of the name, :func:`spirit_infra.zones.default_zone`), an edge subnet's
+CIDR from its zone letter (:func:`spirit_infra.zones.edge_cidr`), so adding, removing or reordering a site
+changes no other site's resources.
 """
 
 from dataclasses import dataclass, field
@@ -15,6 +20,7 @@ from ..args import ProfileName, args_of, register_declared, site_map
 from ..errors import ConfigError
 from ..extras import sdk
 from ..marks import tags as spirit_tags
+from ..zones import DEFAULT_ZONES, default_zone, edge_cidr, firewall_cidr, is_zone
 
 aws = sdk("aws")  # one line naming the extra when it is not installed
 
@@ -33,8 +39,15 @@ class AwsNetworkArgs:
     profile: ProfileName
     #: route the site subnets straight to the internet gateway (an SBC with its own public IP)
     public_sites: NotRequired[bool] = False
-    #: availability zone suffixes; sites are spread over them in order
-    zones: NotRequired[list[str]] = field(default_factory=lambda: list(("a", "b")))
+    #: availability zone suffixes (letters) sites may use; a site not in ``site_zones`` gets
+    #: :func:`~spirit_infra.zones.default_zone` of its name over them (never its list position)
+    zones: NotRequired[list[str]] = field(default_factory=lambda: list(DEFAULT_ZONES))
+    #: site name -> zone suffix, for sites that name their zone
+    site_zones: NotRequired[dict[str, str]] = field(default_factory=dict)
+    #: the zones that get an edge (public) subnet; default: the NAT's zone only
+    edge_zones: NotRequired[list[str]] = field(default_factory=list)
+    #: the zone of the QoS NAT instance's edge subnet and of the Network Firewall subnet (default: min(zones))
+    nat_zone: NotRequired[str] = ""
     region: NotRequired[str] = "ap-southeast-2"
     #: a security group admitting all traffic from the site subnets (for a NAT instance's interface)
     lan_security_group: NotRequired[bool] = False
@@ -50,21 +63,41 @@ class AwsNetworkArgs:
             raise ConfigError(f"{self.cidr!r} is not a CIDR", field="cidr") from None
         if not self.sites:
             raise ConfigError("at least one site is needed", field="sites")
+        self.zones = list(self.zones)
+        if not self.zones or not all(is_zone(z) for z in self.zones):
+            raise ConfigError(f"{self.zones!r}: zones are one lower-case letter each, at least one", field="zones")
+        self.nat_zone = self.nat_zone or min(self.zones)
+        self.edge_zones = sorted(set(self.edge_zones or (self.nat_zone,)))
+        self.site_zones = dict(self.site_zones)
+        for what, z in [("nat_zone", self.nat_zone), *(("edge_zones", z) for z in self.edge_zones),
+                        *(("site_zones", z) for z in self.site_zones.values())]:
+            if z not in self.zones:
+                raise ConfigError(f"zone {z!r} is not one of zones ({', '.join(self.zones)})", field=what)
+        for site in self.site_zones:
+            if site not in self.sites:
+                raise ConfigError(f"{site!r} is not a site", field="site_zones")
         for name, cidr in self.sites.items():
             if netaddr.IPNetwork(cidr) not in net:
                 raise ConfigError(f"site {name!r} {cidr} is outside {net}", field="sites")
+        for z in self.edge_zones:
+            try:
+                edge_cidr(self.cidr, z)
+            except ValueError as e:
+                raise ConfigError(str(e), field="edge_zones") from None
+
+    def site_zone(self, site: str) -> str:
+        """A site's zone suffix: named in ``site_zones``, else a stable hash of its name."""
+        return self.site_zones.get(site) or default_zone(site, self.zones)
 
     @property
     def edge_cidr(self) -> str:
-        """The last /28 of the VPC: the public edge subnet (NAT gateways, the QoS NAT instance)."""
-        net = netaddr.IPNetwork(self.cidr)
-        return str(netaddr.IPNetwork(f"{netaddr.IPAddress(net.last - 15)}/28").cidr)
+        """The NAT zone's edge subnet (public: NAT gateway, the QoS NAT instance)."""
+        return edge_cidr(self.cidr, self.nat_zone)
 
     @property
     def firewall_cidr(self) -> str:
-        """The /28 below the edge subnet: the Network Firewall endpoint subnet."""
-        net = netaddr.IPNetwork(self.cidr)
-        return str(netaddr.IPNetwork(f"{netaddr.IPAddress(net.last - 31)}/28").cidr)
+        """The Network Firewall endpoint subnet (the /28 below the zone-``a`` edge subnet)."""
+        return firewall_cidr(self.cidr)
 
 
 class AwsNetwork(pulumi.ComponentResource):
@@ -74,7 +107,9 @@ class AwsNetwork(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     """The VPC's id."""
     edge_subnet_id: pulumi.Output[str]
-    """The public edge subnet (NAT gateway, QoS NAT instance)."""
+    """The NAT zone's public edge subnet (a single NAT gateway, the QoS NAT instance)."""
+    edge_subnet_ids: dict[str, pulumi.Output[str]]
+    """Zone letter -> public edge subnet, one per zone that needs one (a NAT gateway per zone)."""
     edge_route_table_id: pulumi.Output[str]
     """The edge subnet's route table."""
     internet_gateway_id: pulumi.Output[str]
@@ -98,19 +133,27 @@ class AwsNetwork(pulumi.ComponentResource):
         vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=args.cidr, enable_dns_support=True, enable_dns_hostnames=True,
                           tags={**t, "Name": f"{name}-vpc"}, opts=child)
         igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags={**t, "Name": f"{name}-igw"}, opts=child)
-        edge = aws.ec2.Subnet(f"{name}-edge", vpc_id=vpc.id, cidr_block=args.edge_cidr,
-                              availability_zone=f"{args.region}{args.zones[0]}", map_public_ip_on_launch=False,
-                              tags={**t, "Name": f"{name}-edge"}, opts=child)
         edge_rt = aws.ec2.RouteTable(f"{name}-edge-rt", vpc_id=vpc.id, tags={**t, "Name": f"{name}-edge-rt"},
                                      opts=child)
         aws.ec2.Route(f"{name}-edge-default", route_table_id=edge_rt.id, destination_cidr_block="0.0.0.0/0",
                       gateway_id=igw.id, opts=child)
-        aws.ec2.RouteTableAssociation(f"{name}-edge-rta", subnet_id=edge.id, route_table_id=edge_rt.id, opts=child)
+        #: zone suffix -> edge subnet id. Zone a's subnet keeps the name it had when there was one edge.
+        self.edge_subnet_ids: dict[str, pulumi.Output[str]] = {}
+        for z in args.edge_zones:
+            sub = f"{name}-edge-{z}"
+            old = [pulumi.Alias(name=f"{name}-edge")] if z == "a" else []
+            old_rta = [pulumi.Alias(name=f"{name}-edge-rta")] if z == "a" else []
+            edge = aws.ec2.Subnet(sub, vpc_id=vpc.id, cidr_block=edge_cidr(args.cidr, z),
+                                  availability_zone=f"{args.region}{z}", map_public_ip_on_launch=False,
+                                  tags={**t, "Name": sub}, opts=pulumi.ResourceOptions(parent=self, aliases=old))
+            aws.ec2.RouteTableAssociation(f"{sub}-rta", subnet_id=edge.id, route_table_id=edge_rt.id,
+                                          opts=pulumi.ResourceOptions(parent=self, aliases=old_rta))
+            self.edge_subnet_ids[z] = edge.id
         self.site_subnet_ids: dict[str, pulumi.Output[str]] = {}
         self.site_route_table_ids: dict[str, pulumi.Output[str]] = {}
         self.site_zones: dict[str, str] = {}
-        for i, (site, cidr) in enumerate(args.sites.items()):
-            zone = f"{args.region}{args.zones[i % len(args.zones)]}"
+        for site, cidr in args.sites.items():
+            zone = f"{args.region}{args.site_zone(site)}"
             sn = aws.ec2.Subnet(f"{name}-{site}", vpc_id=vpc.id, cidr_block=cidr, availability_zone=zone,
                                 tags={**t, "Name": f"{name}-{site}"}, opts=child)
             rt = aws.ec2.RouteTable(f"{name}-{site}-rt", vpc_id=vpc.id, tags={**t, "Name": f"{name}-{site}-rt"},
@@ -125,7 +168,7 @@ class AwsNetwork(pulumi.ComponentResource):
         self.firewall_subnet_id = self.firewall_route_table_id = None
         if args.firewall_subnet:
             fw = aws.ec2.Subnet(f"{name}-fw", vpc_id=vpc.id, cidr_block=args.firewall_cidr,
-                                availability_zone=f"{args.region}{args.zones[0]}",
+                                availability_zone=f"{args.region}{args.nat_zone}",
                                 tags={**t, "Name": f"{name}-fw"}, opts=child)
             fw_rt = aws.ec2.RouteTable(f"{name}-fw-rt", vpc_id=vpc.id, tags={**t, "Name": f"{name}-fw-rt"},
                                        opts=child)
@@ -141,7 +184,8 @@ class AwsNetwork(pulumi.ComponentResource):
                                                  cidr_ipv4=cidr, description=f"from site {site}", opts=child)
             self.lan_security_group_id = lan.id
         self.vpc_id = vpc.id
-        self.edge_subnet_id = edge.id
+        #: the NAT zone's edge subnet (the QoS NAT instance, a single NAT gateway)
+        self.edge_subnet_id = self.edge_subnet_ids.get(args.nat_zone)
         self.edge_route_table_id = edge_rt.id
         self.internet_gateway_id = igw.id
         register_declared(self)

@@ -41,8 +41,9 @@ def compose(cfg: StackConfig) -> None:
     with blame(cfg, "sites", "networkCidr"):
         net_args = AwsNetworkArgs(
             cidr=cfg.network_cidr, sites=sites, profile=cfg.profile, public_sites=cfg.profile == "sbc",
-            region=region, lan_security_group=cfg.nat == "qos-instance",
-            firewall_subnet=cfg.fqdn_firewall) if own_net else None
+            region=region, lan_security_group=cfg.nat == "qos-instance", firewall_subnet=cfg.fqdn_firewall,
+            zones=cfg.zones, site_zones={s.name: s.zone for s in cfg.sites}, edge_zones=cfg.edge_zones,
+            nat_zone=cfg.nat_zone) if own_net else None
     # the QoS NAT instance's interface carries its LAN group plus every Spirit group: leave it one slot
     per_interface = {"groups_per_interface": DEFAULT_GROUPS_PER_INTERFACE - 1} if cfg.nat == "qos-instance" else {}
     with blame(cfg, "overrides", "profile"):
@@ -61,10 +62,18 @@ def compose(cfg: StackConfig) -> None:
             routing_args = AwsFirewallRoutingArgs(
                 endpoint_id=PENDING, site_route_tables={name: PENDING for name, _ in sites},
                 site_cidrs=dict(sites), edge_route_table_id=PENDING)
+    warnings: list[str] = []
     if cfg.nat == "managed":
-        with blame(cfg, "sipKeepaliveSeconds", "nat"):
+        # one gateway per zone in use, each site routed to its own zone's gateway (or one, in the NAT zone);
+        # with the Network Firewall, egress leaves through its one endpoint's subnet in the NAT zone
+        route_zones = {"firewall": cfg.nat_zone} if routed else {s.name: s.zone for s in cfg.sites}
+        if cfg.fqdn_firewall and cfg.nat_gateway_per_zone and len({s.zone for s in cfg.sites}) > 1:
+            warnings.append(f"one NAT gateway (zone {cfg.nat_zone}): with the fqdn-firewall layer every site's "
+                            "egress passes the Network Firewall's one endpoint, in that zone")
+        with blame(cfg, "natGatewayPerZone", "zones", "sipKeepaliveSeconds", "nat"):
             nat_args = AwsManagedNatArgs(
-                public_subnets={"a": PENDING}, one_per_zone=False, route_tables=dict.fromkeys(nat_labels, PENDING),
+                public_subnets=dict.fromkeys(cfg.edge_zones, PENDING), one_per_zone=cfg.nat_gateway_per_zone,
+                route_tables=dict.fromkeys(nat_labels, PENDING), route_zones=route_zones,
                 sip_keepalive_seconds=cfg.sip_keepalive_seconds, profile=cfg.profile)
     elif cfg.nat == "qos-instance":
         with blame(cfg, "overrides", "natInstanceType", "nat"):
@@ -80,7 +89,7 @@ def compose(cfg: StackConfig) -> None:
     sgs = AwsSecurityGroups(_SG, bind(sg_args, vpc_id=vpc_id) if net else sg_args)
     pulumi.export("securityGroupIds", sgs.security_group_ids)
     pulumi.export("prefixListId", sgs.prefix_list_id)
-    warnings = list(sg_plan.warnings)
+    warnings += sg_plan.warnings
     nat_route_tables = dict(net.site_route_table_ids) if net else {}
     if fw_args:
         fw = AwsNetworkFirewall(_FW, bind(fw_args, vpc_id=vpc_id, subnet_ids=[net.firewall_subnet_id])
@@ -97,7 +106,7 @@ def compose(cfg: StackConfig) -> None:
             warnings.append("the Network Firewall is deployed but not in the path: with nat: none the sites "
                             "route straight to the internet gateway (use nat: managed or qos-instance)")
     if nat_args:
-        nat = AwsManagedNat("spirit-nat", bind(nat_args, public_subnets={"a": net.edge_subnet_id},
+        nat = AwsManagedNat("spirit-nat", bind(nat_args, public_subnets=dict(net.edge_subnet_ids),
                                                   route_tables=nat_route_tables))
         pulumi.export("natPublicIps", nat.public_ips)
         pulumi.export("natIdleTimeoutSeconds", nat.idle_timeout_seconds)

@@ -77,7 +77,8 @@ def compose(cfg: StackConfig) -> None:
         pulumi.export("natIps", nat.nat_ips)
         pulumi.export("natSettings", nat.settings)
     elif qos_args:
-        qos = GcpQosNat("spirit-qos-nat", bind(qos_args, network=network, subnetwork=subnets[sites[0][0]]))
+        # its own edge subnetwork in spirit:natZone: no site edit moves it
+        qos = GcpQosNat("spirit-qos-nat", bind(qos_args, network=network, subnetwork=net.edge_subnetwork_id))
         pulumi.export("natIps", [qos.external_ip])
     pulumi.export("firewallRules", fw.urn)
     if cfg.management_cidrs:

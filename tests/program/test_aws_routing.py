@@ -39,7 +39,7 @@ def test_phones_sites_go_through_the_firewall_then_the_qos_nat():
     # the firewall's endpoint lives in its own subnet, not in the NAT's edge subnet
     fw = names["spirit-fw-nfw"]["inputs"]
     assert fw["subnetMappings"] == [{"subnetId": "spirit-net-fw-id"}]
-    assert names["spirit-net-fw"]["inputs"]["cidrBlock"] != names["spirit-net-edge"]["inputs"]["cidrBlock"]
+    assert names["spirit-net-fw"]["inputs"]["cidrBlock"] != names["spirit-net-edge-a"]["inputs"]["cidrBlock"]
 
 
 def test_without_the_firewall_the_nat_gateway_serves_the_sites():
