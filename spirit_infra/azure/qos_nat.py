@@ -1,13 +1,19 @@
 """AzureQosNat: the QoS NAT gateway as a Linux VM (imports pulumi and pulumi_azure_native).
 
 Registers: a Standard static ``PublicIPAddress``, a ``NetworkInterface`` with IP forwarding on, a
-``VirtualMachine`` whose customData is the (gzipped, base64) cloud-init of :mod:`spirit_infra.nat`, a
-``RouteTable`` and a ``Route`` 0.0.0.0/0 with next hop VirtualAppliance at the NIC's private address.
+``VirtualMachine`` whose customData is the (gzipped, base64) boot cloud-init of
+:mod:`spirit_infra.nat.cloudinit` and whose ``userData`` is the ruleset payload, a ``RouteTable`` and a
+``Route`` 0.0.0.0/0 with next hop VirtualAppliance at the NIC's private address.
+
+customData cannot change on an existing VM, so it carries no catalogue input and never changes with a
+catalogue edit. ``userData`` can be updated in place and is readable from IMDS: the agent on the VM polls
+it and applies each new value in one nft transaction.
 Associate the route table with the private subnets by setting their ``route_table`` to
 ``component.route_table.id`` (azure-native has no separate association resource; declaring the
 subnets here would fight whoever owns the virtual network).
 """
 
+import base64
 import re
 from dataclasses import dataclass, field
 from typing import NotRequired
@@ -18,7 +24,7 @@ from .. import marks
 from ..args import ProfileName, args_of, register_declared
 from ..errors import ConfigError
 from ..extras import sdk
-from ..nat.instance import QosNatSettings
+from ..nat.instance import LivePlan, QosNatSettings
 
 azure = sdk("azure")  # one line naming the extra when it is not installed
 
@@ -29,6 +35,10 @@ DEFAULT_VM_SIZE = "Standard_B2s"
 DEFAULT_IMAGE = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server", "version": "latest"}
 #: customData: at most 64 KB once decoded.
 CUSTOM_DATA_LIMIT = 65535
+#: how often the agent polls userData (seconds)
+POLL_SECONDS = 30
+#: userData: at most 64 KB (base64 of it is what the API takes)
+USER_DATA_LIMIT = 48 * 1024
 _USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 
 
@@ -77,10 +87,11 @@ class AzureQosNatArgs(QosNatSettings):
             raise ConfigError(f"image reference lacks {', '.join(missing)}", field="image")
         self.plan()
 
-    def plan(self) -> tuple:
-        """(instance spec, base64 gzipped custom data), size-checked before anything is registered."""
-        return self.plan_user_data(self.profile, self.interface, gzipped=True, limit=CUSTOM_DATA_LIMIT,
-                                   what="the gzipped cloud-init (customData)")
+    def plan(self) -> LivePlan:
+        """The boot customData (constant) and the userData payload, size-checked before anything is registered."""
+        return self.plan_live(self.profile, self.interface, {"channel": "azure", "poll": POLL_SECONDS}, gzipped=True,
+                              boot_limit=CUSTOM_DATA_LIMIT, boot_what="the gzipped cloud-init (customData)",
+                              payload_limit=USER_DATA_LIMIT, payload_what="the ruleset payload (userData)")
 
 
 class AzureQosNat(pulumi.ComponentResource):
@@ -97,7 +108,8 @@ class AzureQosNat(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AzureQosNatArgs, opts: pulumi.ResourceOptions | None = None):
         args = args_of(AzureQosNatArgs, args)
-        _spec, custom_data = args.plan()
+        plan = args.plan()
+        custom_data, user_data = plan.boot, base64.b64encode(plan.payload.encode()).decode()
         super().__init__("spirit:index:AzureQosNat", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = {**dict(args.tags), **marks.tags(args.profile)}
@@ -133,7 +145,7 @@ class AzureQosNat(pulumi.ComponentResource):
                     managed_disk=azure.compute.ManagedDiskParametersArgs(storage_account_type="StandardSSD_LRS"))),
             network_profile=azure.compute.NetworkProfileArgs(network_interfaces=[
                 azure.compute.NetworkInterfaceReferenceArgs(id=self.nic.id, primary=True)]),
-            tags=tags, opts=child)
+            user_data=user_data, tags=tags, opts=child)
         self.route_table = azure.network.RouteTable(
             f"{name}-rt", resource_group_name=rg, location=loc, disable_bgp_route_propagation=True, tags=tags,
             opts=child)

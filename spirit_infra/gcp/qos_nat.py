@@ -1,9 +1,15 @@
 """GcpQosNat: the QoS NAT gateway as a Compute Engine instance (imports pulumi and pulumi_gcp).
 
 Registers: a static regional ``compute.Address``, a ``compute.Instance`` with ``can_ip_forward`` and the
-cloud-init of :mod:`spirit_infra.nat` as ``user-data`` metadata (Ubuntu images run cloud-init), and a
-``compute.Route`` 0.0.0.0/0 with ``next_hop_instance`` scoped by ``route_tags``: only instances carrying
-those tags send their Internet traffic through the gateway (the gateway's own tag must not be one).
+boot cloud-init of :mod:`spirit_infra.nat.cloudinit` as ``user-data`` metadata (Ubuntu images run
+cloud-init), and a ``compute.Route`` 0.0.0.0/0 with ``next_hop_instance`` scoped by ``route_tags``: only
+instances carrying those tags send their Internet traffic through the gateway (the gateway's own tag
+must not be one).
+
+The ruleset is the ``spirit-nat-ruleset`` metadata value, which GCP updates in place without a restart;
+the agent on the instance watches it (``wait_for_change``) and applies each new value in one nft
+transaction. ``user-data`` carries no catalogue input, so it never changes with a catalogue edit (cloud-init
+would not run it again anyway).
 """
 
 import re
@@ -16,7 +22,7 @@ from .. import marks
 from ..args import ProfileName, args_of, register_declared
 from ..errors import ConfigError
 from ..extras import sdk
-from ..nat.instance import QosNatSettings
+from ..nat.instance import LivePlan, QosNatSettings
 
 gcp = sdk("gcp")  # one line naming the extra when it is not installed
 
@@ -26,6 +32,8 @@ DEFAULT_MACHINE_TYPE = "e2-small"
 #: Ubuntu 24.04 LTS: runs cloud-init from the user-data metadata key (Debian images do not).
 DEFAULT_IMAGE = "ubuntu-os-cloud/ubuntu-2404-lts-amd64"
 METADATA_VALUE_LIMIT = 256 * 1024
+#: the metadata key the agent watches
+RULESET_KEY = "spirit-nat-ruleset"
 _TAG = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 _ZONE = re.compile(r"^[a-z]+-[a-z]+[0-9]+-[a-z]$")
 
@@ -78,10 +86,12 @@ class GcpQosNatArgs(QosNatSettings):
             raise ConfigError(f"{self.route_priority!r} is out of range (0-65535)", field="route_priority")
         self.plan()
 
-    def plan(self) -> tuple:
-        """(instance spec, cloud-init user data), size-checked before anything is registered."""
-        return self.plan_user_data(self.profile, self.interface, gzipped=False, limit=METADATA_VALUE_LIMIT,
-                                   what="the cloud-init (user-data metadata value)")
+    def plan(self) -> LivePlan:
+        """The boot user data (constant) and the ruleset payload, size-checked before anything is registered."""
+        return self.plan_live(self.profile, self.interface, {"channel": "gcp", "key": RULESET_KEY, "wait_seconds": 300},
+                              gzipped=False, boot_limit=METADATA_VALUE_LIMIT,
+                              boot_what="the cloud-init (user-data metadata value)", payload_limit=METADATA_VALUE_LIMIT,
+                              payload_what=f"the ruleset payload ({RULESET_KEY} metadata value)")
 
     @property
     def region(self) -> str:
@@ -100,7 +110,7 @@ class GcpQosNat(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GcpQosNatArgs, opts: pulumi.ResourceOptions | None = None):
         args = args_of(GcpQosNatArgs, args)
-        _spec, user_data = args.plan()
+        plan = args.plan()
         super().__init__("spirit:index:GcpQosNat", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         labels = {**dict(args.labels), **marks.tags(args.profile)}
@@ -115,7 +125,7 @@ class GcpQosNat(pulumi.ComponentResource):
             network_interfaces=[gcp.compute.InstanceNetworkInterfaceArgs(
                 subnetwork=args.subnetwork,
                 access_configs=[gcp.compute.InstanceNetworkInterfaceAccessConfigArgs(nat_ip=self.address.address)])],
-            metadata={"user-data": user_data, "block-project-ssh-keys": "true"},
+            metadata={"user-data": plan.boot, RULESET_KEY: plan.payload, "block-project-ssh-keys": "true"},
             shielded_instance_config=gcp.compute.InstanceShieldedInstanceConfigArgs(
                 enable_secure_boot=True, enable_vtpm=True, enable_integrity_monitoring=True),
             opts=child)

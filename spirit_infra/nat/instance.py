@@ -2,6 +2,7 @@
 
 import base64
 import gzip
+import json
 from dataclasses import dataclass
 from typing import NotRequired
 
@@ -9,10 +10,10 @@ from ..args import OverridesArgs, overrides_of
 from ..errors import ConfigError, QuotaError
 from ..planning import planned
 from ..profiles import PROFILES, Overrides, Profile, build_profile, with_extra_flows
-from .cloudinit import render_cloud_init
+from .cloudinit import encoded_payload, render_boot_cloud_init, render_cloud_init
 from .ruleset import DEFAULT_SIP_KEEPALIVE, NatOptions
 
-__all__ = ["NatInstanceSpec", "QosNatSettings", "nat_instance_spec", "gzip_base64", "check_size"]
+__all__ = ["LivePlan", "NatInstanceSpec", "QosNatSettings", "nat_instance_spec", "gzip_base64", "check_size"]
 
 
 def gzip_base64(text: str) -> str:
@@ -28,9 +29,26 @@ def check_size(data: bytes | str, limit: int, what: str) -> None:
 
 @dataclass(frozen=True)
 class NatInstanceSpec:
+    """``user_data``: the stand-alone cloud-init (ruleset inside); ``payload``: what a live channel holds."""
+
     profile: Profile
     options: NatOptions
     user_data: str
+    payload: str = ""
+
+    def boot_user_data(self, channel: dict) -> str:
+        """The boot cloud-init of an instance whose ruleset arrives through ``channel``: no catalogue input."""
+        return render_boot_cloud_init(channel, refuse_sip_helper=self.options.refuse_sip_helper)
+
+
+@dataclass(frozen=True)
+class LivePlan:
+    """A cloud NAT instance's plan: ``boot`` is its boot user data as the cloud takes it (constant across
+    catalogue edits), ``payload`` what its live channel holds (:func:`~.cloudinit.encoded_payload`)."""
+
+    spec: NatInstanceSpec
+    boot: str
+    payload: str
 
 
 def nat_instance_spec(profile: str, *, interface: str, overrides: Overrides | None = None,
@@ -44,7 +62,7 @@ def nat_instance_spec(profile: str, *, interface: str, overrides: Overrides | No
     opts = NatOptions(lan_if=interface, wan_if=interface, snat_address=snat_address, strict=strict,
                       sip_keepalive_seconds=sip_keepalive_seconds, udp_timeout=udp_timeout,
                       refuse_sip_helper=refuse_sip_helper)
-    return NatInstanceSpec(prof, opts, render_cloud_init(prof, opts))
+    return NatInstanceSpec(prof, opts, render_cloud_init(prof, opts), encoded_payload(prof, opts))
 
 
 @dataclass(kw_only=True)
@@ -72,15 +90,20 @@ class QosNatSettings:
     udp_timeout: int | None = None
     """Conntrack UDP timeout (default max(300, 2 x keepalive))."""
 
-    def plan_user_data(self, profile: str, interface: str, *, gzipped: bool, limit: int, what: str
-                       ) -> tuple[NatInstanceSpec, str]:
-        """The instance spec and the user data the cloud receives, size-checked (cached: plan first)."""
-        def render() -> tuple[NatInstanceSpec, str]:
+    def plan_live(self, profile: str, interface: str, channel: dict, *, gzipped: bool, boot_limit: int,
+                  boot_what: str, payload_limit: int, payload_what: str) -> LivePlan:
+        """What the cloud receives, size-checked before anything is registered (cached: plan first).
+
+        ``channel`` is the agent's config (it names where the payload lives); the boot user data is a
+        function of it alone, never of the catalogue."""
+        def render() -> LivePlan:
             spec = self.instance_spec(profile, interface)
-            data = gzip_base64(spec.user_data) if gzipped else spec.user_data
-            check_size(base64.b64decode(data) if gzipped else data, limit, what)
-            return spec, data
-        return planned(self, ("user-data", profile, interface), render)
+            check_size(spec.payload, payload_limit, payload_what)
+            text = spec.boot_user_data(channel)
+            boot = gzip_base64(text) if gzipped else text
+            check_size(base64.b64decode(boot) if gzipped else boot, boot_limit, boot_what)
+            return LivePlan(spec, boot, spec.payload)
+        return planned(self, ("live", profile, interface, json.dumps(channel, sort_keys=True)), render)
 
     def instance_spec(self, profile: str, interface: str) -> NatInstanceSpec:
         """Profile, options and cloud-init of this instance (validated: ConfigError)."""

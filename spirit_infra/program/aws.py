@@ -26,7 +26,7 @@ from . import blame
 
 __all__ = ["compose"]
 
-_SG, _FW = "spirit", "spirit-fw"
+_SG, _FW, _QOS = "spirit", "spirit-fw", "spirit-qos-nat"
 
 
 def compose(cfg: StackConfig) -> None:
@@ -80,8 +80,9 @@ def compose(cfg: StackConfig) -> None:
             qos_args = AwsQosNatArgs(
                 profile=cfg.profile, subnet_id=PENDING, route_tables=dict.fromkeys(nat_labels, PENDING),
                 security_group_ids=[PENDING] * (1 + len(sg_plan.groups)), overrides=cfg.overrides,
-                strict=cfg.strict, sip_keepalive_seconds=cfg.sip_keepalive_seconds,
+                strict=cfg.strict, sip_keepalive_seconds=cfg.sip_keepalive_seconds, region=region,
                 **({"instance_type": cfg.nat_instance_type} if cfg.nat_instance_type else {}))
+            qos_args.plan(_QOS)
 
     # ---- register: exactly what was planned ----
     net = AwsNetwork("spirit-net", net_args) if net_args else None
@@ -112,7 +113,7 @@ def compose(cfg: StackConfig) -> None:
         pulumi.export("natIdleTimeoutSeconds", nat.idle_timeout_seconds)
         warnings += nat_args.plan().warnings
     elif qos_args:
-        qos = AwsQosNat("spirit-qos-nat", bind(
+        qos = AwsQosNat(_QOS, bind(
             qos_args, subnet_id=net.edge_subnet_id, route_tables=nat_route_tables,
             security_group_ids=[net.lan_security_group_id, *sgs.group_ids]))
         pulumi.export("natPublicIps", [qos.public_ip])

@@ -5,9 +5,9 @@ flow may disappear or change its name, priority, zone or a replace-triggering in
 
 A resource "of another flow" is every resource that is not solely of the flows the edit changed (as
 built profiles): rules of other flows, rules a changed flow shares with others, and everything that
-carries no flow (groups, prefix lists, policies, networks, NATs). The QoS NAT instance's boot user data
-is the site-edit corpus's assertion (tests/churn/test_site_edits.py, f-sites-nat), so it is left out
-of the identity compared here (helpers.BOOT_USER_DATA).
+carries no flow (groups, prefix lists, policies, networks, NATs). The QoS NAT instance (aws-phones,
+gcp-phones) is one of them: its boot user data is a replace-triggering input and must not change
+(tests/churn/test_nat_boot_data.py runs the same edits on a QoS NAT stack of every cloud).
 """
 
 from __future__ import annotations

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import base64
 import gzip
+import json
 import subprocess
 import sys
 
 import pytest
+import yaml
 
 from spirit_infra import ConfigError, Overrides, QuotaError, build_profile, marks
-from spirit_infra.nat import NatOptions, render_cloud_init
+from spirit_infra.nat import NatOptions, agent
+from spirit_infra.nat.cloudinit import AGENT_CONFIG, payload, render_boot_cloud_init
 from spirit_infra.testing import run
 
 AWS_INSTANCE, AWS_EIP, AWS_ROUTE = "aws:ec2/instance:Instance", "aws:ec2/eip:Eip", "aws:ec2/route:Route"
@@ -25,8 +28,14 @@ def gunzip_b64(text: str) -> str:
     return gzip.decompress(base64.b64decode(text)).decode()
 
 
-def cloud_init(profile: str, interface: str) -> str:
-    return render_cloud_init(build_profile(profile), NatOptions(interface, interface))
+def live(profile: str, interface: str, **opts) -> dict:
+    """The payload the channel must hold: the ruleset, sysctls and FQDN sets of this profile."""
+    return payload(build_profile(profile), NatOptions(interface, interface, **opts))
+
+
+def agent_config(user_data: str) -> dict:
+    doc = yaml.safe_load(user_data)
+    return json.loads(next(f["content"] for f in doc["write_files"] if f["path"] == AGENT_CONFIG))
 
 
 def _children_parented(rec, token: str, name: str) -> None:
@@ -52,7 +61,28 @@ def test_aws_instance_eip_and_routes():
     _children_parented(rec, "spirit:index:AwsQosNat", "gw")
     inst = rec.get("gw-instance", AWS_INSTANCE).inputs
     assert inst["sourceDestCheck"] is False
-    assert gunzip_b64(inst["userDataBase64"]) == cloud_init("phones", "ens5")
+    boot = gunzip_b64(inst["userDataBase64"])
+    param = rec.get("gw-ruleset", "aws:ssm/parameter:Parameter")
+    channel = agent_config(boot)
+    assert channel == {"channel": "aws-ssm", "parameter": param.inputs["name"], "region": "ap-southeast-2", "poll": 30}
+    assert boot == render_boot_cloud_init(channel)  # no catalogue input in the boot user data
+    assert agent.decode(param.inputs["value"]) == live("phones", "ens5")
+    assert param.inputs["type"] == "String" and param.inputs["tier"] == "Standard"
+    # the instance role may read that one parameter, nothing else
+    role = rec.get("gw-role", "aws:iam/role:Role").inputs
+    assert json.loads(role["assumeRolePolicy"])["Statement"] == [
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}}]
+    pol = rec.get("gw-read-ruleset", "aws:iam/rolePolicy:RolePolicy").inputs
+    [stmt] = json.loads(pol["policy"])["Statement"]
+    assert stmt["Action"] == "ssm:GetParameter" and stmt["Effect"] == "Allow"
+    assert stmt["Resource"].startswith("arn:aws:ssm:") and stmt["Resource"].endswith("/gw-ruleset")  # the mock's ARN
+    assert pol["role"] == rec.get("gw-role").id
+    # physical names from the stack's and the component's names (naming.py); IAM is account-wide: + region
+    assert param.inputs["name"] == "/spirit-infra/test-gw/ruleset"
+    assert role["name"] == "test-gw-ap-southeast-2-nat" and pol["name"] == "read-ruleset"
+    prof = rec.get("gw-profile", "aws:iam/instanceProfile:InstanceProfile").inputs
+    assert prof["role"] == role["name"] and prof["name"] == role["name"]
+    assert inst["iamInstanceProfile"] == prof["name"]
     assert inst["userDataReplaceOnChange"] is True
     assert inst["ami"].startswith("resolve:ssm:/aws/service/debian/") and inst["instanceType"] == "t3.small"
     assert inst["metadataOptions"]["httpTokens"] == "required"
@@ -79,7 +109,9 @@ def test_aws_parameters_and_validation():
                       sip_keepalive_seconds=200))
     inst = rec.get("gw-instance", AWS_INSTANCE).inputs
     assert inst["instanceType"] == "c7i.large" and inst["ami"] == "ami-0123456789abcdef0"
-    assert "unreplied : 400" in gunzip_b64(inst["userDataBase64"])
+    value = agent.decode(rec.get("gw-ruleset").inputs["value"])
+    assert "unreplied : 400" in value["ruleset"] and value["sysctls"]["net.netfilter.nf_conntrack_udp_timeout"] == 400
+    assert "unreplied" not in gunzip_b64(inst["userDataBase64"])
     with pytest.raises(ConfigError, match="route_tables"):
         aws_nat(route_tables={"Private A": "rtb"})()
     with pytest.raises(ConfigError, match="subnet_id"):
@@ -88,7 +120,7 @@ def test_aws_parameters_and_validation():
         run(aws_nat(profile="pbx"))
     with pytest.raises(ConfigError, match="sip_keepalive_seconds"):
         run(aws_nat(sip_keepalive_seconds=1))
-    with pytest.raises(QuotaError, match="16384"):
+    with pytest.raises(QuotaError, match="8192"):
         run(aws_nat(overrides=HUGE))
 
 
@@ -118,7 +150,8 @@ def test_azure_vm_nic_public_ip_and_route_table():
     assert nic["enableIPForwarding"] is True
     assert nic["ipConfigurations"][0]["publicIPAddress"]["id"] == rec.get("gw-pip").id
     vm = rec.get("gw-vm", f"{AZ}compute:VirtualMachine").inputs
-    assert gunzip_b64(vm["osProfile"]["customData"]) == cloud_init("sbc", "eth0")
+    assert gunzip_b64(vm["osProfile"]["customData"]) == render_boot_cloud_init({"channel": "azure", "poll": 30})
+    assert agent.decode(base64.b64decode(vm["userData"])) == live("sbc", "eth0")
     assert vm["osProfile"]["linuxConfiguration"]["disablePasswordAuthentication"] is True
     assert vm["hardwareProfile"]["vmSize"] == "Standard_B2s"
     assert vm["storageProfile"]["imageReference"]["offer"] == "ubuntu-24_04-lts"
@@ -160,7 +193,9 @@ def test_gcp_instance_address_and_tagged_route():
     assert addr.inputs["region"] == "europe-west1" and addr.inputs["addressType"] == "EXTERNAL"
     inst = rec.get("gw-instance", GCP_INSTANCE).inputs
     assert inst["canIpForward"] is True and inst["tags"] == ["spirit-qos-nat"]
-    assert inst["metadata"]["user-data"] == cloud_init("communicator", "ens4")
+    channel = {"channel": "gcp", "key": "spirit-nat-ruleset", "wait_seconds": 300}
+    assert inst["metadata"]["user-data"] == render_boot_cloud_init(channel)
+    assert agent.decode(inst["metadata"]["spirit-nat-ruleset"]) == live("communicator", "ens4")
     assert inst["networkInterfaces"][0]["accessConfigs"][0]["natIp"].startswith("203.0.113.")  # the address's
     assert inst["machineType"] == "e2-small" and inst["bootDisk"]["initializeParams"]["image"].startswith("ubuntu-os-cloud/")
     assert inst["labels"] == marks.tags("communicator")

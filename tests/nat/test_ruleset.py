@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -10,9 +12,23 @@ import yaml
 from spirit_infra import AllowedSet, ConfigError, Overrides, Peer, PortSet, Term, build_profile
 from spirit_infra.nat import NatOptions, render_cloud_init, render_ruleset
 from spirit_infra.nat.classify import allowed_boxes, classify, fixed, keep
-from spirit_infra.nat.cloudinit import MODPROBE_FILE, RESOLVER_PATH, SYSCTL_FILE, cloud_init_files
+from spirit_infra.nat.cloudinit import (
+    AGENT_CONFIG,
+    AGENT_PATH,
+    CLOSED_RULESET,
+    MODPROBE_FILE,
+    PAYLOAD_FILE,
+    RESOLVER_CONFIG,
+    RESOLVER_PATH,
+    SYSCTL_FILE,
+    cloud_init_files,
+    payload,
+    render_boot_cloud_init,
+)
 from spirit_infra.nat.resolver import nft_script, resolve_sets
 from spirit_infra.nat.ruleset import class_id
+
+ROOT = Path(__file__).resolve().parents[2]
 
 PROFILES = ("phones", "communicator", "sbc")
 OPTS = NatOptions(lan_if="eth1", wan_if="eth0")
@@ -167,20 +183,43 @@ def test_cloud_init_is_complete():
     assert text.startswith("#cloud-config\n")
     doc = yaml.safe_load(text)
     files = {f["path"]: f for f in doc["write_files"]}
-    assert files["/etc/nftables.conf"]["content"].startswith("#!/usr/sbin/nft -f\nflush ruleset\n")
-    sysctl = files[SYSCTL_FILE]["content"]
-    for line in ("net.ipv4.ip_forward = 1", "net.netfilter.nf_conntrack_udp_timeout = 300",
-                 "net.netfilter.nf_conntrack_udp_timeout_stream = 300"):
-        assert line in sysctl
+    # stand-alone: the ruleset is in force from boot, and the agent watches the payload file
+    assert files["/etc/nftables.conf"]["content"] == "#!/usr/sbin/nft -f\n" + render_ruleset(build_profile("phones"), OPTS)
+    body = json.loads(files[PAYLOAD_FILE]["content"])
+    assert body == payload(build_profile("phones"), OPTS)
+    assert body["sysctls"] == {"net.ipv4.ip_forward": 1, "net.netfilter.nf_conntrack_udp_timeout": 300,
+                               "net.netfilter.nf_conntrack_udp_timeout_stream": 300}
+    assert set(body["fqdn"]["sets"]) == {"fqdn_phone_ntp", "fqdn_phone_ztp"}
+    assert json.loads(files[AGENT_CONFIG]["content"]) == {"channel": "file", "path": PAYLOAD_FILE, "poll": 10}
+    assert files[AGENT_PATH]["content"] == (ROOT / "spirit_infra/nat/agent.py").read_text()
+    assert "net.ipv4.ip_forward = 1" in files[SYSCTL_FILE]["content"]
     assert "install nf_conntrack_sip /bin/false" in files[MODPROBE_FILE]["content"]
-    assert files[RESOLVER_PATH]["permissions"] == "0755"
+    assert files[RESOLVER_PATH]["permissions"] == files[AGENT_PATH]["permissions"] == "0755"
     assert "OnUnitActiveSec=300s" in files["/etc/systemd/system/spirit-nat-resolver.timer"]["content"]
     assert ["systemctl", "enable", "--now", "nftables.service"] in doc["runcmd"]
-    assert ["systemctl", "enable", "--now", "spirit-nat-resolver.timer"] in doc["runcmd"]
+    assert ["systemctl", "enable", "--now", "spirit-nat-agent.service"] in doc["runcmd"]
     sbc = yaml.safe_load(render_cloud_init(build_profile("sbc"), NatOptions("eth1", "eth0", refuse_sip_helper=False)))
     paths = {f["path"] for f in sbc["write_files"]}
-    assert RESOLVER_PATH not in paths and MODPROBE_FILE not in paths  # no FQDN flows; helper module allowed
+    assert MODPROBE_FILE not in paths  # helper module allowed (the ruleset never attaches it)
+    assert json.loads(next(f["content"] for f in sbc["write_files"] if f["path"] == PAYLOAD_FILE))["fqdn"] is None
     assert [f["path"] for f in cloud_init_files(build_profile("sbc"), OPTS)][0] == "/etc/nftables.conf"
+
+
+@pytest.mark.parametrize("channel", [{"channel": "aws-ssm", "parameter": "/spirit-infra/p/s/nat", "region": "eu-west-1",
+                                      "poll": 30}, {"channel": "gcp", "key": "spirit-nat-ruleset", "wait_seconds": 300},
+                                     {"channel": "azure", "poll": 30}], ids=lambda c: c["channel"])
+def test_boot_cloud_init_carries_no_catalogue_input(channel):
+    """The boot document of a cloud instance: the channel, the agent, a closed initial ruleset; no flow."""
+    text = render_boot_cloud_init(channel)
+    doc = yaml.safe_load(text)
+    files = {f["path"]: f["content"] for f in doc["write_files"]}
+    assert files["/etc/nftables.conf"] == "#!/usr/sbin/nft -f\n" + CLOSED_RULESET
+    assert "policy drop;" in CLOSED_RULESET and "accept" not in CLOSED_RULESET
+    assert json.loads(files[AGENT_CONFIG]) == channel
+    assert PAYLOAD_FILE not in files and RESOLVER_CONFIG not in files
+    for flow in build_profile("phones").flows + build_profile("communicator").flows + build_profile("sbc").flows:
+        assert flow.id not in text
+    assert "103.80.244.0" not in text
 
 
 def test_resolver_builds_one_transaction_and_keeps_sets_it_could_not_resolve():
