@@ -27,7 +27,7 @@ from .twins import Later, api_calls, materialize
 
 REGION = "ap-southeast-2"
 _SESSION = botocore.session.get_session()
-_MODELS = {s: _SESSION.get_service_model(s) for s in ("ec2", "network-firewall", "route53resolver")}
+_MODELS = {s: _SESSION.get_service_model(s) for s in ("ec2", "network-firewall", "route53resolver", "ssm", "iam")}
 
 #: the id an API returns, by the input key that refers to it (well-formed, so the walk checks real shapes)
 _PREFIX = {"vpcId": "vpc", "subnetId": "subnet", "routeTableId": "rtb", "internetGatewayId": "igw",
@@ -41,6 +41,8 @@ def fake(later: Later) -> str:
     if later.name == "":
         return later.attr  # an existing resource's id, as the stack gives it
     h = hashlib.sha256(f"{later.name}/{later.attr}".encode()).hexdigest()
+    if later.key in ("role", "name") or later.attr == "name":  # IAM roles and instance profiles go by name
+        return f"{later.name}-{h[:7]}"
     if later.attr == "arn":
         return f"arn:aws:network-firewall:{REGION}:123456789012:{later.key.lower()}/{later.name}"
     return f"{_PREFIX[later.key]}-{h[:17]}"
@@ -114,7 +116,9 @@ class Walk:
                 self.errors.append(f"{path}: {value!r} is not one of {shape.enum}")
         if "pattern" in meta:
             try:
-                rx = re.compile(meta["pattern"])
+                # IAM's tag patterns use Unicode property classes (Java syntax): letters, separators and digits
+                # are Python's \w and \s in a str pattern (the class already admits "_")
+                rx = re.compile(meta["pattern"].replace(r"\p{L}\p{Z}\p{N}", r"\w\s"))
             except re.error:
                 self.unchecked.add(f"{path}: {meta['pattern']}")
             else:

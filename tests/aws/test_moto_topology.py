@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
@@ -68,7 +69,9 @@ class Applied:
     """What the apply created: ``ids[(resource name, attr)]`` and the calls moto did not implement."""
 
     def __init__(self, url: str, resources: list[dict]):
-        self.clients = {s: client(url, s) for s in ("ec2", "network-firewall", "route53resolver")}
+        # IAM names are account-wide: each apply starts from an empty moto (the same stack is applied twice)
+        urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).close()
+        self.clients = {s: client(url, s) for s in ("ec2", "network-firewall", "route53resolver", "ssm", "iam")}
         self.ec2 = self.clients["ec2"]
         self.resources = {r["name"]: r for r in resources}
         self.ids: dict[tuple[str, str], str] = {}

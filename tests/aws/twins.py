@@ -30,6 +30,7 @@ Where the two worlds differ, the twin says so next to the mapping:
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -105,6 +106,8 @@ class References:
                     out.add(t[0])
                 elif v == COMPUTED and key == "vpcEndpointId":
                     out.add(self.firewall())
+                elif key in ("role", "iamInstanceProfile") and v in self.by_name:  # IAM: by name
+                    out.add(v)
         walk(r["inputs"])
         return out
 
@@ -205,6 +208,10 @@ _CFN_ATTR = {
     ("aws:networkfirewall/firewallPolicy:FirewallPolicy", "arn"): "FirewallPolicyArn",
     ("aws:route53/resolverFirewallDomainList:ResolverFirewallDomainList", "id"): "Id",
     ("aws:route53/resolverFirewallRuleGroup:ResolverFirewallRuleGroup", "id"): "Id",
+    ("aws:iam/role:Role", "id"): "ref",  # Ref of AWS::IAM::Role is its name, which is its Pulumi id
+    ("aws:iam/role:Role", "name"): "ref",
+    ("aws:iam/instanceProfile:InstanceProfile", "name"): "ref",
+    ("aws:ssm/parameter:Parameter", "arn"): "ref",
 }
 
 
@@ -291,7 +298,8 @@ def _cfn(r: dict, ref, refs: References) -> list[tuple[str, str, dict]]:
         p = _props(r, ref, {"ami": "ImageId", "instanceType": "InstanceType", "subnetId": "SubnetId",
                             "vpcSecurityGroupIds": "SecurityGroupIds", "sourceDestCheck": "SourceDestCheck",
                             "userDataBase64": "UserData", "metadataOptions": ("MetadataOptions", _METADATA),
-                            "tags": "Tags"}, skip={"userDataReplaceOnChange"})
+                            "iamInstanceProfile": "IamInstanceProfile", "tags": "Tags"},
+                   skip={"userDataReplaceOnChange"})
         if p["ImageId"].startswith("resolve:ssm:"):
             # EC2 resolves ``resolve:ssm:<parameter>`` in RunInstances; CloudFormation's spelling of the same
             # lookup is the dynamic reference ``{{resolve:ssm:<parameter>}}``
@@ -350,6 +358,28 @@ def _cfn(r: dict, ref, refs: References) -> list[tuple[str, str, dict]]:
         return [(lid, "AWS::Route53Resolver::FirewallRuleGroupAssociation", _props(r, ref, {
             "firewallRuleGroupId": "FirewallRuleGroupId", "vpcId": "VpcId", "priority": "Priority", "name": "Name",
             "mutationProtection": "MutationProtection", "tags": "Tags"}))]
+    if t == "aws:ssm/parameter:Parameter":
+        p = _props(r, ref, {"name": "Name", "type": "Type", "dataType": "DataType", "value": "Value", "tier": "Tier",
+                            "description": "Description"}, skip={"tags"})
+        if i.get("tags"):
+            p["Tags"] = dict(i["tags"])  # AWS::SSM::Parameter takes its tags as a map
+        return [(lid, "AWS::SSM::Parameter", p)]
+    if t == "aws:iam/role:Role":
+        p = _props(r, ref, {"assumeRolePolicy": "AssumeRolePolicyDocument", "description": "Description",
+                            "tags": "Tags"})
+        p["AssumeRolePolicyDocument"] = json.loads(p["AssumeRolePolicyDocument"])
+        p["RoleName"] = physical_name(r)
+        return [(lid, "AWS::IAM::Role", p)]
+    if t == "aws:iam/rolePolicy:RolePolicy":
+        p = _props(r, ref, {"role": "RoleName", "policy": "PolicyDocument"})
+        p["PolicyDocument"] = json.loads(p["PolicyDocument"])
+        p["PolicyName"] = physical_name(r)
+        return [(lid, "AWS::IAM::RolePolicy", p)]
+    if t == "aws:iam/instanceProfile:InstanceProfile":
+        p = _props(r, ref, {"role": "Roles"}, skip={"tags"})
+        p["Roles"] = [p["Roles"]]
+        p["InstanceProfileName"] = physical_name(r)
+        return [(lid, "AWS::IAM::InstanceProfile", p)]
     raise Unmapped(f"{t} ({r['name']}): no CloudFormation twin")
 
 
@@ -475,7 +505,7 @@ def _api(r: dict, ref, refs: References) -> list[Call]:  # noqa: C901 - one bran
             "TagSpecifications": _spec("natgateway", i.get("tags"))}, (("id", ("NatGateway", "NatGatewayId")),))]
     if t == "aws:ec2/instance:Instance":
         _take(r, {"ami", "instanceType", "subnetId", "vpcSecurityGroupIds", "sourceDestCheck", "userDataBase64",
-                  "userDataReplaceOnChange", "metadataOptions", "tags"})
+                  "userDataReplaceOnChange", "metadataOptions", "iamInstanceProfile", "tags"})
         params = {"ImageId": i["ami"], "InstanceType": i["instanceType"], "MinCount": 1, "MaxCount": 1,
                   "SubnetId": ref(i["subnetId"], "subnetId"),
                   # on the wire UserData is base64 (boto3 encodes it itself: an applier decodes it first)
@@ -484,6 +514,8 @@ def _api(r: dict, ref, refs: References) -> list[Call]:  # noqa: C901 - one bran
                   "TagSpecifications": _spec("instance", i.get("tags"))}
         if i.get("vpcSecurityGroupIds"):
             params["SecurityGroupIds"] = [ref(v, "securityGroupId") for v in i["vpcSecurityGroupIds"]]
+        if i.get("iamInstanceProfile"):
+            params["IamInstanceProfile"] = {"Name": _by_name(refs, i["iamInstanceProfile"], ref)}
         calls = [Call(n, "ec2", "RunInstances", params,
                       (("id", ("Instances", "0", "InstanceId")),
                        ("primaryNetworkInterfaceId", ("Instances", "0", "NetworkInterfaces", "0", "NetworkInterfaceId"))))]
@@ -563,7 +595,35 @@ def _api(r: dict, ref, refs: References) -> list[Call]:  # noqa: C901 - one bran
             "FirewallRuleGroupId": ref(i["firewallRuleGroupId"], "firewallRuleGroupId"),
             "VpcId": ref(i["vpcId"], "vpcId"), "MutationProtection": i["mutationProtection"],
             **_tag_param(i)}, (("id", ("FirewallRuleGroupAssociation", "Id")),))]
+    if t == "aws:ssm/parameter:Parameter":
+        _take(r, {"name", "type", "dataType", "value", "tier", "description", "tags"})
+        return [Call(n, "ssm", "PutParameter", {
+            "Name": i["name"], "Type": i["type"], "DataType": i["dataType"], "Value": i["value"], "Tier": i["tier"],
+            "Description": i["description"], **_tag_param(i)}, (("id", ("Version",)),))]
+    if t == "aws:iam/role:Role":
+        _take(r, {"assumeRolePolicy", "description", "tags"})
+        return [Call(n, "iam", "CreateRole", {
+            "RoleName": physical_name(r), "AssumeRolePolicyDocument": i["assumeRolePolicy"],
+            "Description": i["description"], **_tag_param(i)}, (("id", ("Role", "RoleName")),
+                                                                ("name", ("Role", "RoleName"))))]
+    if t == "aws:iam/rolePolicy:RolePolicy":
+        _take(r, {"role", "policy"})
+        return [Call(n, "iam", "PutRolePolicy", {"RoleName": ref(i["role"], "role"), "PolicyName": physical_name(r),
+                                                 "PolicyDocument": i["policy"]})]
+    if t == "aws:iam/instanceProfile:InstanceProfile":
+        _take(r, {"role", "tags"})
+        return [Call(n, "iam", "CreateInstanceProfile", {"InstanceProfileName": physical_name(r), **_tag_param(i)},
+                     (("name", ("InstanceProfile", "InstanceProfileName")),)),
+                Call(n, "iam", "AddRoleToInstanceProfile", {"InstanceProfileName": Later(n, "name", "name"),
+                                                            "RoleName": _by_name(refs, i["role"], ref)})]
     raise Unmapped(f"{t} ({n}): no API twin")
+
+
+def _by_name(refs: References, value: Any, ref) -> Any:
+    """An IAM reference by name: the mock's ``name`` output is the logical name; AWS knows the physical one."""
+    if isinstance(value, str) and value in refs.by_name:
+        return Later(value, "name", "name")
+    return ref(value, "name")
 
 
 @dataclass(frozen=True)
