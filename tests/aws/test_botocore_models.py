@@ -196,6 +196,10 @@ BAD = [
     ("stack-aws-phones", "spirit-fw-dnsfw-group", ("name",), "n" * 65, "Name: 65 characters is outside max 64"),
     ("stack-aws-phones", "spirit-fw-dnsfw-allow", ("action",), "PERMIT", "Action: 'PERMIT' is not one of"),
     ("stack-aws-sbc", "spirit-spirit-ipv4", ("name",), "com.amazonaws.spirit", "starts with 'com.amazonaws'"),
+    # the QoS NAT's live channel: the SSM parameter and the instance role (IAM names: at most 64)
+    ("stack-aws-phones", "spirit-qos-nat-ruleset", ("tier",), "Premium", "Tier: 'Premium' is not one of"),
+    ("stack-aws-phones", "spirit-qos-nat-role", ("name",), "r" * 65, "RoleName: 65 characters is outside max 64"),
+    ("stack-aws-phones", "spirit-qos-nat-role", ("name",), "spirit nat", "RoleName: 'spirit nat' does not match"),
 ]
 
 

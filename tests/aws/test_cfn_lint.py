@@ -64,6 +64,11 @@ BAD = [
      "Resources/SpiritNatNatgwA/Properties/ConnectivityType"),
     ("stack-aws-sbc", "spirit-spirit-ipv4", ("maxEntries",), "ten", "E3012",
      "Resources/SpiritSpiritIpv4/Properties/MaxEntries"),
+    # the QoS NAT's live channel: the SSM parameter's tier, the instance role's name (IAM: at most 64)
+    ("stack-aws-phones", "spirit-qos-nat-ruleset", ("tier",), "Premium", "E3030",
+     "Resources/SpiritQosNatRuleset/Properties/Tier"),
+    ("stack-aws-phones", "spirit-qos-nat-role", ("name",), "r" * 65, "E3033",
+     "Resources/SpiritQosNatRole/Properties/RoleName"),
 ]
 
 

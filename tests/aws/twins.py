@@ -62,6 +62,11 @@ class References:
 
     def __post_init__(self) -> None:
         self.by_name = {r["name"]: r for r in self.resources}
+        # IAM resources refer to each other by name: the physical one where the program names them
+        # (the input that refers: role / iamInstanceProfile, the physical name) -> the logical name
+        kinds = {"aws:iam/role:Role": "role", "aws:iam/instanceProfile:InstanceProfile": "iamInstanceProfile"}
+        self.iam = {(kinds[r["type"]], r["inputs"]["name"]): r["name"] for r in self.resources
+                    if r["type"] in kinds and isinstance(r["inputs"].get("name"), str)}
         for r in self.resources:
             if not r["type"].startswith("aws:"):
                 continue
@@ -108,6 +113,8 @@ class References:
                     out.add(self.firewall())
                 elif key in ("role", "iamInstanceProfile") and v in self.by_name:  # IAM: by name
                     out.add(v)
+                elif (key, v) in self.iam:  # IAM: by its physical name
+                    out.add(self.iam[(key, v)])
         walk(r["inputs"])
         return out
 
@@ -366,17 +373,17 @@ def _cfn(r: dict, ref, refs: References) -> list[tuple[str, str, dict]]:
         return [(lid, "AWS::SSM::Parameter", p)]
     if t == "aws:iam/role:Role":
         p = _props(r, ref, {"assumeRolePolicy": "AssumeRolePolicyDocument", "description": "Description",
-                            "tags": "Tags"})
+                            "tags": "Tags"}, skip={"name"})
         p["AssumeRolePolicyDocument"] = json.loads(p["AssumeRolePolicyDocument"])
         p["RoleName"] = physical_name(r)
         return [(lid, "AWS::IAM::Role", p)]
     if t == "aws:iam/rolePolicy:RolePolicy":
-        p = _props(r, ref, {"role": "RoleName", "policy": "PolicyDocument"})
+        p = _props(r, ref, {"role": "RoleName", "policy": "PolicyDocument"}, skip={"name"})
         p["PolicyDocument"] = json.loads(p["PolicyDocument"])
         p["PolicyName"] = physical_name(r)
         return [(lid, "AWS::IAM::RolePolicy", p)]
     if t == "aws:iam/instanceProfile:InstanceProfile":
-        p = _props(r, ref, {"role": "Roles"}, skip={"tags"})
+        p = _props(r, ref, {"role": "Roles"}, skip={"tags", "name"})
         p["Roles"] = [p["Roles"]]
         p["InstanceProfileName"] = physical_name(r)
         return [(lid, "AWS::IAM::InstanceProfile", p)]
@@ -515,7 +522,7 @@ def _api(r: dict, ref, refs: References) -> list[Call]:  # noqa: C901 - one bran
         if i.get("vpcSecurityGroupIds"):
             params["SecurityGroupIds"] = [ref(v, "securityGroupId") for v in i["vpcSecurityGroupIds"]]
         if i.get("iamInstanceProfile"):
-            params["IamInstanceProfile"] = {"Name": _by_name(refs, i["iamInstanceProfile"], ref)}
+            params["IamInstanceProfile"] = {"Name": _by_name(refs, i["iamInstanceProfile"], ref, "iamInstanceProfile")}
         calls = [Call(n, "ec2", "RunInstances", params,
                       (("id", ("Instances", "0", "InstanceId")),
                        ("primaryNetworkInterfaceId", ("Instances", "0", "NetworkInterfaces", "0", "NetworkInterfaceId"))))]
@@ -601,28 +608,30 @@ def _api(r: dict, ref, refs: References) -> list[Call]:  # noqa: C901 - one bran
             "Name": i["name"], "Type": i["type"], "DataType": i["dataType"], "Value": i["value"], "Tier": i["tier"],
             "Description": i["description"], **_tag_param(i)}, (("id", ("Version",)),))]
     if t == "aws:iam/role:Role":
-        _take(r, {"assumeRolePolicy", "description", "tags"})
+        _take(r, {"name", "assumeRolePolicy", "description", "tags"})
         return [Call(n, "iam", "CreateRole", {
             "RoleName": physical_name(r), "AssumeRolePolicyDocument": i["assumeRolePolicy"],
             "Description": i["description"], **_tag_param(i)}, (("id", ("Role", "RoleName")),
                                                                 ("name", ("Role", "RoleName"))))]
     if t == "aws:iam/rolePolicy:RolePolicy":
-        _take(r, {"role", "policy"})
+        _take(r, {"name", "role", "policy"})
         return [Call(n, "iam", "PutRolePolicy", {"RoleName": ref(i["role"], "role"), "PolicyName": physical_name(r),
                                                  "PolicyDocument": i["policy"]})]
     if t == "aws:iam/instanceProfile:InstanceProfile":
-        _take(r, {"role", "tags"})
+        _take(r, {"name", "role", "tags"})
         return [Call(n, "iam", "CreateInstanceProfile", {"InstanceProfileName": physical_name(r), **_tag_param(i)},
                      (("name", ("InstanceProfile", "InstanceProfileName")),)),
                 Call(n, "iam", "AddRoleToInstanceProfile", {"InstanceProfileName": Later(n, "name", "name"),
-                                                            "RoleName": _by_name(refs, i["role"], ref)})]
+                                                            "RoleName": _by_name(refs, i["role"], ref, "role")})]
     raise Unmapped(f"{t} ({n}): no API twin")
 
 
-def _by_name(refs: References, value: Any, ref) -> Any:
+def _by_name(refs: References, value: Any, ref, key: str) -> Any:
     """An IAM reference by name: the mock's ``name`` output is the logical name; AWS knows the physical one."""
     if isinstance(value, str) and value in refs.by_name:
         return Later(value, "name", "name")
+    if isinstance(value, str) and (key, value) in refs.iam:
+        return Later(refs.iam[(key, value)], "name", "name")
     return ref(value, "name")
 
 
