@@ -3,6 +3,7 @@ cloud's limits, and the recording double refuses two resources with one physical
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pulumi_aws as aws
@@ -127,3 +128,36 @@ def test_naming_helpers():
     assert physical_prefix("", "edge") == "edge"
     assert join("test-spirit", "spirit-ipv4") == "test-spirit-ipv4"
     assert join("fw", "sbc-names") == "fw-sbc-names"
+
+
+def _qos(name: str, **kw):
+    from spirit_infra.aws.qos_nat import AwsQosNat, AwsQosNatArgs
+
+    return AwsQosNat(name, AwsQosNatArgs(profile="phones", subnet_id="subnet-1", region="ap-southeast-2",
+                                         route_tables={"hub": "rtb-1"}, **kw))
+
+
+def test_the_qos_nat_live_channel_names_derive_from_stack_and_component_and_never_collide():
+    rec = testing.run(lambda: (_qos("edge"), _qos("lab")), stack="prod")
+    assert not rec.errors
+    named = {(t, n) for (_scope, t, n) in rec.physical_names}
+    assert {("aws:ssm/parameter:Parameter", "/spirit-infra/prod-edge/ruleset"),
+            ("aws:ssm/parameter:Parameter", "/spirit-infra/prod-lab/ruleset"),
+            ("aws:iam/role:Role", "prod-edge-ap-southeast-2-nat"),
+            ("aws:iam/instanceProfile:InstanceProfile", "prod-lab-ap-southeast-2-nat")} <= named
+    # IAM is account-wide: the double checks it without a region; a name given twice is refused
+    scopes = {s for (s, t, _n) in rec.physical_names if t == "aws:iam/role:Role"}
+    assert scopes == {"aws account 123456789012"}
+    with pytest.raises(testing.EngineError, match="physical name collision: aws:ssm/parameter:Parameter "
+                                                  "'/spirit-infra/shared' in aws account 123456789012 region"):
+        testing.run(lambda: (_qos("a", parameter_name="/spirit-infra/shared"),
+                             _qos("b", parameter_name="/spirit-infra/shared")))
+    # long stack and component names still fit IAM's 64 characters and SSM's character set
+    stack, comp = "customer-production-australia-southeast1-blue", "spirit-voice-qos-nat-for-the-phone-fleet"
+    rec = testing.run(lambda: _qos(comp), stack=stack)
+    assert not rec.errors
+    for (_s, t, n) in rec.physical_names:
+        if t.startswith("aws:iam/"):
+            assert len(n) <= 64 and re.match(r"^[\w+=,.@-]+$", n), n
+        if t == "aws:ssm/parameter:Parameter":
+            assert re.match(r"^(/[A-Za-z0-9_.-]+)+$", n) and len(n) <= 1011, n

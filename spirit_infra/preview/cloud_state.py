@@ -105,10 +105,13 @@ _GCP_UNNAMED = {"gcp:compute/networkFirewallPolicyRule:NetworkFirewallPolicyRule
                 "gcp:compute/regionNetworkFirewallPolicyRule:RegionNetworkFirewallPolicyRule",
                 "gcp:compute/firewallPolicyRule:FirewallPolicyRule"}
 #: AWS: names AWS itself requires unique per account and region (Network Firewall: firewalls, policies,
-#: rule groups per type) and security-group names, unique per VPC. Route 53 Resolver DNS Firewall names
-#: and prefix-list names are not required to be unique, so they are not checked.
+#: rule groups per type; SSM parameters) and security-group names, unique per VPC. Route 53 Resolver DNS
+#: Firewall names and prefix-list names are not required to be unique, so they are not checked.
 _AWS_UNIQUE = {"aws:networkfirewall/firewall:Firewall": (), "aws:networkfirewall/firewallPolicy:FirewallPolicy": (),
-               "aws:networkfirewall/ruleGroup:RuleGroup": ("type",), "aws:ec2/securityGroup:SecurityGroup": ("vpcId",)}
+               "aws:networkfirewall/ruleGroup:RuleGroup": ("type",), "aws:ec2/securityGroup:SecurityGroup": ("vpcId",),
+               "aws:ssm/parameter:Parameter": ()}
+#: AWS: names unique in the whole account, every region (IAM roles and instance profiles)
+_AWS_GLOBAL = {"aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile"}
 #: azure-native: the input holding a resource's own name, where it is not ``<lowerCamel type>Name``
 _AZURE_OWN = {"PublicIPAddress": "publicIpAddressName", "PublicIPPrefix": "publicIpPrefixName",
               "VirtualMachine": "vmName", "FirewallPolicyRuleCollectionGroup": "ruleCollectionGroupName"}
@@ -122,8 +125,8 @@ def physical_name(type_token: str, inputs: Mapping[str, Any], *, region: str = "
       zonal resources; inside its parent for a router's NAT or a policy's association).
     - Azure: the resource's own ``<type>Name`` input is unique per type in its resource group (and in its
       parent resource: an NSG's rules, a VNet's subnets, a policy's rule collection groups).
-    - AWS: Network Firewall firewalls, policies and rule groups in the account and region; security
-      groups in their VPC.
+    - AWS: Network Firewall firewalls, policies and rule groups, and SSM parameters, in the account and
+      region; IAM roles and instance profiles in the account; security groups in their VPC.
 
     A name that is absent (the provider auto-names the resource) or unknown during a preview is ``None``.
     """
@@ -153,6 +156,9 @@ def physical_name(type_token: str, inputs: Mapping[str, Any], *, region: str = "
         if COMPUTED in parents.values():
             return None
         return "azure " + " ".join(f"{k} {v}" for k, v in parents.items()), name
+    if pkg == "aws" and type_token in _AWS_GLOBAL:
+        name = inputs.get("name")
+        return None if not isinstance(name, str) or name == COMPUTED else ("aws account 123456789012", name)
     if pkg == "aws" and type_token in _AWS_UNIQUE:
         name = inputs.get("name")
         if not isinstance(name, str) or name == COMPUTED:

@@ -45,7 +45,8 @@ def compose(cfg: StackConfig) -> None:
             zones=cfg.zones, site_zones={s.name: s.zone for s in cfg.sites}, edge_zones=cfg.edge_zones,
             nat_zone=cfg.nat_zone) if own_net else None
     # the QoS NAT instance's interface carries its LAN group plus every Spirit group: leave it one slot
-    per_interface = {"groups_per_interface": DEFAULT_GROUPS_PER_INTERFACE - 1} if cfg.nat == "qos-instance" else {}
+    # and its own group (its egress to the SSM endpoint of its ruleset channel): leave it two slots
+    per_interface = {"groups_per_interface": DEFAULT_GROUPS_PER_INTERFACE - 2} if cfg.nat == "qos-instance" else {}
     with blame(cfg, "overrides", "profile"):
         sg_args = AwsSecurityGroupsArgs(
             vpc_id=PENDING if own_net else cfg.network_id, profile=cfg.profile, overrides=cfg.overrides,
@@ -81,6 +82,7 @@ def compose(cfg: StackConfig) -> None:
                 profile=cfg.profile, subnet_id=PENDING, route_tables=dict.fromkeys(nat_labels, PENDING),
                 security_group_ids=[PENDING] * (1 + len(sg_plan.groups)), overrides=cfg.overrides,
                 strict=cfg.strict, sip_keepalive_seconds=cfg.sip_keepalive_seconds, region=region,
+                vpc_id=PENDING, vpc_cidr=cfg.network_cidr,
                 **({"instance_type": cfg.nat_instance_type} if cfg.nat_instance_type else {}))
             qos_args.plan(_QOS)
 
@@ -114,7 +116,7 @@ def compose(cfg: StackConfig) -> None:
         warnings += nat_args.plan().warnings
     elif qos_args:
         qos = AwsQosNat(_QOS, bind(
-            qos_args, subnet_id=net.edge_subnet_id, route_tables=nat_route_tables,
+            qos_args, subnet_id=net.edge_subnet_id, route_tables=nat_route_tables, vpc_id=net.vpc_id,
             security_group_ids=[net.lan_security_group_id, *sgs.group_ids]))
         pulumi.export("natPublicIps", [qos.public_ip])
     if cfg.management_cidrs:

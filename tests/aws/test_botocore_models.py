@@ -200,6 +200,8 @@ BAD = [
     ("stack-aws-phones", "spirit-qos-nat-ruleset", ("tier",), "Premium", "Tier: 'Premium' is not one of"),
     ("stack-aws-phones", "spirit-qos-nat-role", ("name",), "r" * 65, "RoleName: 65 characters is outside max 64"),
     ("stack-aws-phones", "spirit-qos-nat-role", ("name",), "spirit nat", "RoleName: 'spirit nat' does not match"),
+    ("stack-aws-phones", "spirit-qos-nat-ssm", ("vpcEndpointType",), "Interfaces",
+     "VpcEndpointType: 'Interfaces' is not one of"),
 ]
 
 

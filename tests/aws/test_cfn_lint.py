@@ -69,6 +69,8 @@ BAD = [
      "Resources/SpiritQosNatRuleset/Properties/Tier"),
     ("stack-aws-phones", "spirit-qos-nat-role", ("name",), "r" * 65, "E3033",
      "Resources/SpiritQosNatRole/Properties/RoleName"),
+    ("stack-aws-phones", "spirit-qos-nat-ssm", ("vpcEndpointType",), "Interfaces", "E3030",
+     "Resources/SpiritQosNatSsm/Properties/VpcEndpointType"),
 ]
 
 

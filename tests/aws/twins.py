@@ -260,12 +260,13 @@ def _props(r: dict, ref, mapping: Mapping[str, Any], skip: set[str] = frozenset(
     return out
 
 
-def _cfn_rule(r: dict, ref, prefix_key: str) -> dict:
+def _cfn_rule(r: dict, ref, prefix_key: str, group_key: str) -> dict:
     # vpc.SecurityGroup{Ingress,Egress}Rule -> AWS::EC2::SecurityGroup{Ingress,Egress} (no Tags in CFN:
     # the rule tags are checked by the botocore walk of the API call instead)
     return _props(r, ref, {"securityGroupId": "GroupId", "ipProtocol": "IpProtocol", "fromPort": "FromPort",
                            "toPort": "ToPort", "cidrIpv4": "CidrIp", "cidrIpv6": "CidrIpv6",
-                           "prefixListId": prefix_key, "description": "Description"}, skip={"tags"})
+                           "prefixListId": prefix_key, "referencedSecurityGroupId": group_key,
+                           "description": "Description"}, skip={"tags"})
 
 
 def _cfn(r: dict, ref, refs: References) -> list[tuple[str, str, dict]]:
@@ -320,9 +321,18 @@ def _cfn(r: dict, ref, refs: References) -> list[tuple[str, str, dict]]:
         p["GroupName"] = physical_name(r)
         return [(lid, "AWS::EC2::SecurityGroup", p)]
     if t == "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":
-        return [(lid, "AWS::EC2::SecurityGroupEgress", _cfn_rule(r, ref, "DestinationPrefixListId"))]
+        return [(lid, "AWS::EC2::SecurityGroupEgress", _cfn_rule(r, ref, "DestinationPrefixListId",
+                                                                 "DestinationSecurityGroupId"))]
     if t == "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
-        return [(lid, "AWS::EC2::SecurityGroupIngress", _cfn_rule(r, ref, "SourcePrefixListId"))]
+        return [(lid, "AWS::EC2::SecurityGroupIngress", _cfn_rule(r, ref, "SourcePrefixListId",
+                                                                  "SourceSecurityGroupId"))]
+    if t == "aws:ec2/vpcEndpoint:VpcEndpoint":
+        p = _props(r, ref, {"vpcId": "VpcId", "serviceName": "ServiceName", "vpcEndpointType": "VpcEndpointType",
+                            "privateDnsEnabled": "PrivateDnsEnabled", "tags": "Tags"},
+                   skip={"subnetIds", "securityGroupIds"})
+        p["SubnetIds"] = [ref(v, "subnetId") for v in i.get("subnetIds", [])]
+        p["SecurityGroupIds"] = [ref(v, "securityGroupId") for v in i.get("securityGroupIds", [])]
+        return [(lid, "AWS::EC2::VPCEndpoint", p)]
     if t == "aws:ec2/managedPrefixList:ManagedPrefixList":
         return [(lid, "AWS::EC2::PrefixList", _props(r, ref, {
             "name": "PrefixListName", "addressFamily": "AddressFamily", "maxEntries": "MaxEntries",
@@ -431,7 +441,7 @@ def _tag_param(inputs: dict) -> dict:
 
 def _ec2_rule(r: dict, ref, egress: bool) -> list[Call]:
     i = _take(r, {"securityGroupId", "ipProtocol", "fromPort", "toPort", "cidrIpv4", "cidrIpv6", "prefixListId",
-                  "description", "tags"})
+                  "referencedSecurityGroupId", "description", "tags"})
     perm: dict = {"IpProtocol": i["ipProtocol"]}
     if "fromPort" in i:
         perm["FromPort"], perm["ToPort"] = i["fromPort"], i["toPort"]
@@ -442,6 +452,8 @@ def _ec2_rule(r: dict, ref, egress: bool) -> list[Call]:
         perm["Ipv6Ranges"] = [{"CidrIpv6": i["cidrIpv6"], **desc}]
     if "prefixListId" in i:
         perm["PrefixListIds"] = [{"PrefixListId": ref(i["prefixListId"], "prefixListId"), **desc}]
+    if "referencedSecurityGroupId" in i:
+        perm["UserIdGroupPairs"] = [{"GroupId": ref(i["referencedSecurityGroupId"], "securityGroupId"), **desc}]
     params = {"GroupId": ref(i["securityGroupId"], "securityGroupId"), "IpPermissions": [perm]}
     if i.get("tags"):
         params["TagSpecifications"] = _spec("security-group-rule", i["tags"])
@@ -542,6 +554,15 @@ def _api(r: dict, ref, refs: References) -> list[Call]:  # noqa: C901 - one bran
         return _ec2_rule(r, ref, egress=True)
     if t == "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
         return _ec2_rule(r, ref, egress=False)
+    if t == "aws:ec2/vpcEndpoint:VpcEndpoint":
+        _take(r, {"vpcId", "serviceName", "vpcEndpointType", "subnetIds", "securityGroupIds", "privateDnsEnabled",
+                  "tags"})
+        return [Call(n, "ec2", "CreateVpcEndpoint", {
+            "VpcId": ref(i["vpcId"], "vpcId"), "ServiceName": i["serviceName"], "VpcEndpointType": i["vpcEndpointType"],
+            "SubnetIds": [ref(v, "subnetId") for v in i.get("subnetIds", [])],
+            "SecurityGroupIds": [ref(v, "securityGroupId") for v in i.get("securityGroupIds", [])],
+            "PrivateDnsEnabled": i["privateDnsEnabled"], "ClientToken": token,
+            "TagSpecifications": _spec("vpc-endpoint", i.get("tags"))}, (("id", ("VpcEndpoint", "VpcEndpointId")),))]
     if t == "aws:ec2/managedPrefixList:ManagedPrefixList":
         _take(r, {"name", "addressFamily", "maxEntries", "entries", "tags"})
         return [Call(n, "ec2", "CreateManagedPrefixList", {

@@ -79,7 +79,7 @@ def test_aws_instance_eip_and_routes():
     assert pol["role"] == rec.get("gw-role").id
     # physical names from the stack's and the component's names (naming.py); IAM is account-wide: + region
     assert param.inputs["name"] == "/spirit-infra/test-gw/ruleset"
-    assert role["name"] == "test-gw-ap-southeast-2-nat" and pol["name"] == "read-ruleset"
+    assert role["name"] == "test-gw-ap-southeast-2-nat" and pol["name"] == "test-gw-read-ruleset"
     prof = rec.get("gw-profile", "aws:iam/instanceProfile:InstanceProfile").inputs
     assert prof["role"] == role["name"] and prof["name"] == role["name"]
     assert inst["iamInstanceProfile"] == prof["name"]

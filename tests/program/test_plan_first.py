@@ -4,8 +4,9 @@ double. Every refused input registers nothing (not one resource, not even a comp
 The corpus: every malformed catalogue (as the stack's override catalogue) and override file (as the stack's
 ``spirit:overrides``) in tests/malformed, every bad stack config of test_config_errors, the hostile stack
 inputs of test_hostile_files, the bad CIDRs of test_entry_points, and the render-time refusals that used to
-come after a part of the deployment was registered (AWS quota after 12 resources, the GCP QoS NAT's
-cloud-init size after 23, the Azure custom data size, a bad GCP tag after 3).
+come after a part of the deployment was registered (AWS quota after 12 resources, the QoS NAT's live
+ruleset payload over its channel's limit (AWS SSM parameter 8 KB, Azure userData 48 KB), a bad GCP tag
+after 3). (The QoS NAT's boot user data no longer grows with the catalogue: the ruleset travels live.)
 """
 
 from __future__ import annotations
@@ -46,10 +47,11 @@ RENDER_REFUSALS = {
     "aws-quota": {**BASES["aws"], "spirit:overrides": {"extra_spirit_cidrs": spread(1000)}},
     "aws-sbc-quota": {"spirit:cloud": "aws", "spirit:profile": "sbc", "spirit:nat": "none",
                       "spirit:overrides": {"extra_spirit_cidrs": spread(200)}},
-    # GCP phones with 1,000 extra CIDRs and the QoS NAT: the cloud-init is too big for the metadata value
-    "gcp-qos-cloud-init-size": {**BASES["gcp"], "spirit:nat": "qos-instance",
-                                "spirit:overrides": {"extra_spirit_cidrs": spread(1000)}},
-    "azure-qos-custom-data-size": {**BASES["azure"], "spirit:nat": "qos-instance",
+    # AWS phones with 200 extra CIDRs and the QoS NAT: the ruleset is too big for an SSM parameter (8 KB)
+    "aws-qos-payload-size": {**BASES["aws"], "spirit:nat": "qos-instance",
+                             "spirit:overrides": {"extra_spirit_cidrs": spread(200)}},
+    # Azure: 3,000 extra CIDRs, the ruleset is too big for the VM's userData
+    "azure-qos-payload-size": {**BASES["azure"], "spirit:nat": "qos-instance",
                                    "spirit:natSshPublicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample",
                                    "spirit:overrides": {"extra_spirit_cidrs": spread(3000)}},
     "gcp-tag-trailing-hyphen": {**BASES["gcp"], "spirit:targetTags": ["spirit-"]},
@@ -96,7 +98,7 @@ def _run(config: dict) -> testing.Recording:
 def test_the_corpus_is_the_whole_corpus():
     names = " ".join(c[0] for c in CORPUS)
     assert len(CORPUS) >= 150
-    for topic in ("aws-quota", "gcp-qos-cloud-init-size", "gcp-tag-trailing-hyphen", "catalogue-yaml-alias-bomb",
+    for topic in ("aws-quota", "aws-qos-payload-size", "azure-qos-payload-size", "gcp-tag-trailing-hyphen", "catalogue-yaml-alias-bomb",
                   "override-cidr-everything-in-halves", "config-bad-cloud", "hostile-overrides-sbc",
                   "cidr-everything-in-halves", "catalogue-cidr-ipv6-while-ipv4-only"):
         assert topic in names, topic
@@ -171,25 +173,34 @@ def test_component_refusal_registers_nothing(case):
     assert rec.resources == []
 
 
-@pytest.mark.parametrize("cloud", CLOUDS)
-def test_qos_nat_args_refuse_an_oversized_cloud_init_at_construction(cloud):
-    """The size check runs when the Args are built: a program building every Args first meets it first."""
-    cidrs = tuple(spread(3000))
+@pytest.mark.parametrize("cloud,n", [("aws", 200), ("azure", 3000)])
+def test_qos_nat_args_refuse_an_oversized_ruleset_payload_at_construction(cloud, n):
+    """The size check runs when the Args are built: a program building every Args first meets it first.
+    (The live channel's limit: AWS SSM 8 KB, Azure userData 48 KB; the boot user data no longer grows.)"""
     from spirit_infra.profiles import Overrides
 
-    ov = Overrides(extra_spirit_cidrs=cidrs)
-    with pytest.raises(QuotaError, match="over the .*-byte limit"):
+    ov = Overrides(extra_spirit_cidrs=tuple(spread(n)))
+    with pytest.raises(QuotaError, match="the ruleset payload .* over the .*-byte limit"):
         if cloud == "aws":
             from spirit_infra.aws.qos_nat import AwsQosNatArgs
             AwsQosNatArgs(profile="phones", subnet_id="subnet-1", overrides=ov)
-        elif cloud == "azure":
+        else:
             from spirit_infra.azure.qos_nat import AzureQosNatArgs
             AzureQosNatArgs(profile="phones", resource_group_name="rg", subnet_id="s", overrides=ov,
                             ssh_public_key="ssh-ed25519 AAAA")
-        else:
-            from spirit_infra.gcp.qos_nat import GcpQosNatArgs
-            GcpQosNatArgs(profile="phones", network="n", subnetwork="s", zone="europe-west1-b",
-                          route_tags=("spirit",), overrides=ov)
+
+
+def test_gcp_qos_nat_boot_user_data_does_not_grow_with_the_catalogue():
+    """GCP's metadata value takes 256 KB: 3,000 extra CIDRs fit in the payload, and the boot user data is the
+    same bytes as with none (it used to carry the ruleset and was refused here)."""
+    from spirit_infra.gcp.qos_nat import GcpQosNatArgs
+    from spirit_infra.profiles import Overrides
+
+    def plan(**kw):
+        return GcpQosNatArgs(profile="phones", network="n", subnetwork="s", zone="europe-west1-b",
+                             route_tags=("spirit",), **kw).plan()
+    big, small = plan(overrides=Overrides(extra_spirit_cidrs=tuple(spread(3000)))), plan()
+    assert big.boot == small.boot and len(big.payload) > 10 * len(small.payload)
 
 
 def test_plan_is_the_registration(tmp_path):

@@ -89,7 +89,8 @@ def test_aws_qos_nat_instance_carries_every_spirit_security_group(tmp_path):
     groups = res.outputs["securityGroupIds"]
     assert len(groups) >= 2
     inst = next(r for r in res.resources if r["type"] == "aws:ec2/instance:Instance")
-    assert inst["inputs"]["vpcSecurityGroupIds"] == ["spirit-net-lan-id", *groups]
+    # its LAN group, every Spirit group, and its own group (HTTPS to the SSM endpoint of its ruleset channel)
+    assert inst["inputs"]["vpcSecurityGroupIds"] == ["spirit-net-lan-id", *groups, "spirit-qos-nat-channel-id"]
     assert len(inst["inputs"]["vpcSecurityGroupIds"]) <= 5  # AWS: 5 groups per interface by default
     assert res.exact
 
@@ -112,3 +113,30 @@ def test_azure_fqdn_layer_warns_that_the_policy_needs_a_firewall(tmp_path):
     assert not any(r["type"] == "azure-native:network:AzureFirewall" for r in res.resources)
     assert any("not enforced" in w and "firewallPolicyId" in w for w in res.warnings)
     assert res.outputs["warnings"] == res.warnings and res.exact
+
+
+def test_aws_qos_nat_own_egress_is_https_to_its_ssm_endpoint_only(tmp_path):
+    """Strict mode on AWS: the Spirit groups open nothing for the NAT's own needs. It reaches its ruleset
+    (SSM) through an interface endpoint in the VPC, by one named egress rule of its own group."""
+    path = _write(tmp_path, "aws-qos-channel", ["spirit:cloud: aws", "spirit:profile: communicator",
+                                                 "spirit:nat: qos-instance", "spirit:networkCidr: 10.50.0.0/16"])
+    res = preview_file(path)
+    by = {r["name"]: r for r in res.resources}
+    ep = by["spirit-qos-nat-ssm"]
+    assert ep["type"] == "aws:ec2/vpcEndpoint:VpcEndpoint"
+    assert {k: ep["inputs"][k] for k in ("serviceName", "vpcEndpointType", "privateDnsEnabled", "subnetIds",
+                                          "securityGroupIds", "vpcId")} == {
+        "serviceName": "com.amazonaws.ap-southeast-2.ssm", "vpcEndpointType": "Interface",
+        "privateDnsEnabled": True, "subnetIds": ["spirit-net-edge-a-id"],
+        "securityGroupIds": ["spirit-qos-nat-ssm-endpoint-id"], "vpcId": "spirit-net-vpc-id"}
+    own = [r for r in res.resources if r["inputs"].get("securityGroupId") == "spirit-qos-nat-channel-id"]
+    assert [(r["type"], r["inputs"]["ipProtocol"], r["inputs"]["fromPort"], r["inputs"]["toPort"],
+             r["inputs"]["referencedSecurityGroupId"]) for r in own] == [
+        ("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "tcp", 443, 443, "spirit-qos-nat-ssm-endpoint-id")]
+    into = [r for r in res.resources if r["inputs"].get("securityGroupId") == "spirit-qos-nat-ssm-endpoint-id"]
+    assert [(r["type"], r["inputs"]["fromPort"], r["inputs"]["cidrIpv4"]) for r in into] == [
+        ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", 443, "10.50.0.0/16")]
+    # and no Spirit group opens HTTPS to the world for it (communicator: Spirit's own ranges only)
+    assert not [r for r in res.resources if r["type"].endswith("EgressRule") and r["inputs"].get("cidrIpv4")
+                == "0.0.0.0/0" and r["inputs"].get("fromPort") == 443]
+    assert res.exact

@@ -86,13 +86,42 @@ def documents(case) -> list[Document]:
 NFT_STARTS = ("#!/usr/sbin/nft", "#!/sbin/nft", "#!/usr/bin/nft", "flush ruleset", "table ")
 
 
+def _payload_ruleset(value: str) -> str | None:
+    """The ``ruleset`` of a live payload (a JSON document, as given, base64, or ``gz:`` + base64 gzip, as the
+    QoS NAT's channels carry it: an SSM parameter, a metadata key, a VM's userData), else ``None``."""
+    for _ in range(2):  # Azure's userData is base64 of the payload
+        text = value.strip()
+        if text.startswith("gz:"):
+            try:
+                text = gzip.decompress(base64.b64decode(text[3:], validate=True)).decode("utf-8")
+            except (binascii.Error, ValueError, OSError, EOFError, zlib.error, UnicodeDecodeError):
+                return None
+        if text.startswith("{"):
+            try:
+                doc = json.loads(text)
+            except ValueError:
+                return None
+            rs = doc.get("ruleset") if isinstance(doc, dict) else None
+            return rs if isinstance(rs, str) else None
+        if len(text) < 16 or any(c.isspace() for c in text):
+            return None
+        try:
+            value = base64.b64decode(text, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            return None
+    return None
+
+
 def rulesets(case) -> list[WrittenFile]:
     """Every nftables ruleset a case registers, wherever it travels: written by a cloud-init document, or
-    as any other input string (plain, base64, gzip+base64), e.g. a channel that delivers it live."""
+    as any other input string (plain, base64, gzip+base64), or inside a live payload (JSON with a
+    ``ruleset``, plain, base64 or ``gz:``), as a channel that delivers it live carries it."""
     out = [f for d in documents(case) for f in written_files(d) if kind(f) == "nft"]
     for r in case.registrations:
         for path, s in _strings(r.inputs, ""):
             text = _decode(s, NFT_STARTS)
+            if text is None:
+                text = _payload_ruleset(s)
             if text is not None:
                 out.append(WrittenFile(f"{r.name}.{path}", text, "0644"))
     return out

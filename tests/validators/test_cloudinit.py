@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import json
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,11 @@ def test_every_cloud_init_document_and_file_is_valid(case_id):
         assert findings == [], f"{case_id}: {doc.where}:\n" + "\n".join(findings)
         kinds = {cloudinit.kind(f) for f in files}
         assert "nft" in kinds and "unknown" not in kinds, kinds
+        # the live-reload agent and its unit are among what was validated (py_compile, systemd-analyze)
+        by_path = {f.path: cloudinit.kind(f) for f in files}
+        assert by_path.get("/usr/local/sbin/spirit-nat-agent") == "python", by_path
+        assert by_path.get("/etc/systemd/system/spirit-nat-agent.service") == "systemd-unit", by_path
+        assert by_path.get("/etc/spirit-nat/agent.json") == "json", by_path
 
 
 @pytest.mark.parametrize("case_id", NAT_CASES)
@@ -41,6 +47,10 @@ def test_every_nft_ruleset_registered_anywhere_passes_nft_check(case_id):
     assert found, f"{case_id}: the QoS NAT's ruleset"
     for f in found:
         assert cloudinit.check_file(WrittenFile("/etc/nftables.conf", f.content, "0644")) == (), f.path
+    # the boot document's closed ruleset, and the live one the channel carries (the one that forwards)
+    live = [f for f in found if "forward" in f.content and "accept" in f.content]
+    assert live and all(".userDataBase64" not in f.path and ".customData" not in f.path for f in live), \
+        [f.path for f in found]
 
 
 def test_documents_are_found_plain_base64_and_gzipped():
@@ -62,15 +72,21 @@ def test_documents_are_found_plain_base64_and_gzipped():
 
 def test_rulesets_are_found_outside_cloud_init_too():
     rs = "#!/usr/sbin/nft -f\nflush ruleset\n"
+    payload = json.dumps({"format": "spirit-nat/1", "ruleset": "table ip t {\n}\n"})
+    gz = "gz:" + base64.b64encode(gzip.compress(payload.encode(), mtime=0)).decode()
 
     class R:
         name, inputs = "ch", {"value": base64.b64encode(gzip.compress(rs.encode(), mtime=0)).decode(),
-                              "description": "tables and chains"}
+                              "description": "tables and chains", "payload": gz,
+                              "userData": base64.b64encode(gz.encode()).decode(), "plain": payload,
+                              "other": json.dumps({"ruleset": 3})}
 
     class C:
         registrations = (R(),)
 
-    assert [(f.path, f.content) for f in cloudinit.rulesets(C)] == [("ch.value", rs)]
+    assert [(f.path, f.content) for f in cloudinit.rulesets(C)] == [
+        ("ch.value", rs), ("ch.payload", "table ip t {\n}\n"), ("ch.userData", "table ip t {\n}\n"),
+        ("ch.plain", "table ip t {\n}\n")]
 
 
 # ---- each validator bites ----------------------------------------------------------------------------
