@@ -17,6 +17,8 @@ import pytest
 from .helpers import CLOUDS, PROFILES, Baselines, flow_edits, run_edit
 
 CASES = [(c, p, e) for c in CLOUDS for p in PROFILES for e, _ in flow_edits(p)]
+FIGURES = {"edits": 0, "refused (sbc needs the row)": 0, "resources compared": 0,
+           "of touched flows, moved (own)": 0, "others changed in place (description/tags)": 0}
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +29,11 @@ def baselines(tmp_path_factory):
 @pytest.mark.parametrize("cloud,profile,edit", CASES, ids=[f"{c}-{p}-{e}" for c, p, e in CASES])
 def test_single_flow_edit_changes_no_other_flow(cloud, profile, edit, tmp_path, baselines):
     out = run_edit(baselines, cloud, profile, edit, tmp_path / "edit")
+    FIGURES["edits"] += 1
+    FIGURES["refused (sbc needs the row)"] += bool(out.refused)
+    FIGURES["resources compared"] += out.compared
+    FIGURES["of touched flows, moved (own)"] += len(out.own_moved)
+    FIGURES["others changed in place (description/tags)"] += len(out.in_place)
     if out.refused:  # the sbc profile cannot lose a row it is built from: refused in one line
         assert profile == "sbc" and edit.startswith("remove-"), out.refused
         assert "\n" not in out.refused and "the sbc profile needs catalogue flow" in out.refused
@@ -44,3 +51,10 @@ def test_the_corpus_covers_every_cloud_profile_and_edit_kind():
         for p in PROFILES:
             assert {k for cc, pp, k in kinds if (cc, pp) == (c, p)} == {
                 "add-flow", "remove", "add-port", "dscp", "extra"}
+
+
+def test_figures(capsys):
+    """The counts of the corpus above (run after it: pytest keeps file order)."""
+    with capsys.disabled():
+        print("\nflow churn:", ", ".join(f"{k}: {v}" for k, v in FIGURES.items()))
+    assert len(CASES) == len(CLOUDS) * sum(len(flow_edits(p)) for p in PROFILES)

@@ -141,3 +141,10 @@ def test_every_aws_site_keeps_its_zone(base, tmp_path):
                 zones.setdefault(r["name"], set()).add(r["inputs"]["availabilityZone"])
     assert zones and all(len(z) == 1 for z in zones.values()), zones
 
+
+
+def test_figures(capsys):
+    """The counts of the corpus above (run after it: pytest keeps file order)."""
+    with capsys.disabled():
+        print("\nsite churn:", ", ".join(f"{k}: {v}" for k, v in FIGURES.items()))
+    assert len(EDITS) == 2 + len(SITES) and len(BASES) == 8
