@@ -71,8 +71,8 @@ class AwsQosNatArgs(QosNatSettings):
     interface               the instance's one network interface as the OS names it (Nitro: ens5)
     region                  the region (the agent's SSM endpoint; default: aws:region, else ap-southeast-2)
     parameter_name          the SSM parameter holding the ruleset (default /spirit-infra/<stack>-<name>/ruleset)
-    vpc_id, vpc_cidr        the VPC (and its CIDR) of the subnet: an SSM interface endpoint there, reachable
-                            from the instance only through its own ``<name>-channel`` group (see above)
+    vpc_id                  the subnet's VPC: an SSM interface endpoint there for the agent (none: no endpoint)
+    vpc_cidr                the VPC's IPv4 CIDR (with vpc_id): the endpoint admits HTTPS from it
     overrides               customer overrides for the profile
     snat_address            SNAT to this address instead of masquerading (rarely needed on AWS)
     strict                  forward only the profile's flows (default True)
