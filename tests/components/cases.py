@@ -38,7 +38,7 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
                             "location": "australiaeast"}),
     "GcpQosNat": ("qos", {"profile": "communicator", "network": "voice-vpc", "subnetwork": "sites",
                           "zone": "australia-southeast1-a", "route_tags": ["spirit-vdi"]}),
-    "AwsNetwork": ("net", {"cidr": "10.20.0.0/16", "sites": {"site-a": "10.20.1.0/24"},
+    "AwsNetwork": ("net", {"cidr": "10.20.0.0/16", "sites": {"site-a": "10.20.1.0/24", "site-b": "10.20.2.0/24"},
                            "profile": "phones", "lan_security_group": True, "firewall_subnet": True}),
     "AwsFirewallRouting": ("routes", {"endpoint_id": "vpce-1", "site_route_tables": {"site-a": "rtb-1"},
                                       "site_cidrs": {"site-a": "10.20.1.0/24"}, "edge_route_table_id": "rtb-edge"}),
