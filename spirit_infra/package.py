@@ -141,6 +141,23 @@ def _clean_descriptions(value: Any) -> Any:
     return value
 
 
+_CLOUD_REQUIREMENT = re.compile(r"^pulumi-(aws|azure-native|gcp)\b[^;]*>=\s*([0-9][0-9.]*)")
+
+
+def cloud_dependencies() -> list[dict[str, str]]:
+    """The cloud packages the components' resources come from, at the lowest version the project pins
+    (the ``>=`` bound of each cloud extra in pyproject.toml, read from the installed distribution's metadata):
+    what a consumer's generated SDK must depend on. The analyzer adds none, because no component's input or
+    output is a type of those packages."""
+    found: dict[str, str] = {}
+    for requirement in metadata.requires("spirit-infra") or []:
+        match = _CLOUD_REQUIREMENT.match(requirement)
+        if match:
+            parts = (match.group(2).split(".") + ["0", "0"])[:3]
+            found[match.group(1)] = ".".join(parts)
+    return [{"name": name, "version": found[name]} for name in sorted(found)]
+
+
 class SpiritComponentProvider(ComponentProvider):
     """Pulumi's ComponentProvider for the Spirit components: one-line errors, defaults in the schema."""
 
@@ -155,6 +172,7 @@ class SpiritComponentProvider(ComponentProvider):
             py = self._type_defs[token.rsplit(":", 1)[1]].python_type
             if dataclasses.is_dataclass(py):
                 _add_defaults(typ.get("properties", {}), py)
+        spec["dependencies"] = cloud_dependencies()
         self.schema = json.dumps(_clean_descriptions(spec), sort_keys=True, indent=2) + "\n"
 
     def map_input_properties(self, inputs, properties, mapping, component_name, property_path):

@@ -101,3 +101,17 @@ def test_typescript_example_uses_only_the_schema():
 def test_the_check_bites_on_a_misspelt_input(bad):
     with pytest.raises(AssertionError, match=bad):
         _check_inputs("spirit:index:AwsSecurityGroups", {"vpcId": "v", bad: "x"})
+
+
+def test_the_schema_depends_on_each_cloud_package_at_the_lowest_version_pyproject_pins():
+    import tomllib
+
+    extras = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))[
+        "project"]["optional-dependencies"]
+    expected = {}
+    for cloud, package in (("aws", "aws"), ("azure", "azure-native"), ("gcp", "gcp")):
+        (requirement,) = [r for r in extras[cloud] if r.startswith(f"pulumi-{package}")]
+        lowest = requirement.split(">=")[1].split(",")[0].strip()
+        expected[package] = ".".join((lowest.split(".") + ["0", "0"])[:3])
+    assert {d["name"]: d["version"] for d in SCHEMA["dependencies"]} == expected
+    assert [d["name"] for d in SCHEMA["dependencies"]] == sorted(expected)
