@@ -41,7 +41,9 @@ aws = sdk("aws")  # one line naming the extra when it is not installed
 
 __all__ = ["AwsQosNat", "AwsQosNatArgs", "DEFAULT_AMI", "DEFAULT_INSTANCE_TYPE"]
 
-#: Debian 12 (cloud-init, nftables >= 1.0.6), resolved by EC2 from the public SSM parameter at launch.
+#: Debian 12 (bookworm), Debian's own AMI, resolved by EC2 from Debian's public SSM parameter at launch: it
+#: carries cloud-init (EC2 datasource), nftables 1.0.6 (priority "important": in every Debian 12 image) and
+#: python3 (cloud-init's interpreter), all the NAT needs at run time. Nothing is installed at boot.
 DEFAULT_AMI = "resolve:ssm:/aws/service/debian/release/12/latest/amd64"
 DEFAULT_INSTANCE_TYPE = "t3.small"
 #: EC2 user data: at most 16 KB before base64 encoding.

@@ -29,7 +29,9 @@ gcp = sdk("gcp")  # one line naming the extra when it is not installed
 __all__ = ["GcpQosNat", "GcpQosNatArgs", "DEFAULT_IMAGE", "DEFAULT_MACHINE_TYPE"]
 
 DEFAULT_MACHINE_TYPE = "e2-small"
-#: Ubuntu 24.04 LTS: runs cloud-init from the user-data metadata key (Debian images do not).
+#: Ubuntu 24.04 LTS (Canonical's GCE image): it runs cloud-init, which reads the ``user-data`` metadata key,
+#: and carries nftables and python3 (cloud-init's interpreter); nothing is installed at boot. Not Debian 12
+#: here: Google's Debian images run google-guest-agent, not cloud-init, so they would ignore ``user-data``.
 DEFAULT_IMAGE = "ubuntu-os-cloud/ubuntu-2404-lts-amd64"
 METADATA_VALUE_LIMIT = 256 * 1024
 #: the metadata key the agent watches

@@ -159,9 +159,13 @@ _RUNCMD = [
 
 
 def _document(files: list[dict], title: str) -> str:
+    # Nothing is installed at boot (issue 13 §4): under its own strict egress the NAT may never reach a
+    # package mirror. The default image of each cloud carries what it needs at run time: cloud-init (which
+    # reads this document), nftables (`nft` and nftables.service) and python3 (the agent and the resolver,
+    # standard library only: IMDS and SigV4 by hand, DNS via the system resolver). The conntrack CLI is not
+    # needed (the kernel's conntrack is; its sysctls are set through /proc). See DEFAULT_AMI / DEFAULT_IMAGE in
+    # spirit_infra/{aws,azure,gcp}/qos_nat.py; tests/nat/test_boot_installs_nothing.py proves it per cloud.
     doc = {
-        "package_update": True,  # fresh images may have empty apt lists
-        "packages": ["nftables", "conntrack", "python3"],
         "write_files": files,
         "runcmd": _RUNCMD,
     }

@@ -154,7 +154,9 @@ def test_azure_vm_nic_public_ip_and_route_table():
     assert agent.decode(base64.b64decode(vm["userData"])) == live("sbc", "eth0")
     assert vm["osProfile"]["linuxConfiguration"]["disablePasswordAuthentication"] is True
     assert vm["hardwareProfile"]["vmSize"] == "Standard_B2s"
-    assert vm["storageProfile"]["imageReference"]["offer"] == "ubuntu-24_04-lts"
+    # Debian 12: cloud-init, nftables and python3 on the image, nothing installed at boot (issue 13 §4)
+    assert vm["storageProfile"]["imageReference"] == {"publisher": "Debian", "offer": "debian-12", "sku": "12",
+                                                      "version": "latest"}
     assert vm["networkProfile"]["networkInterfaces"][0]["id"] == rec.get("gw-nic").id
     rt = rec.get("gw-rt", f"{AZ}network:RouteTable")
     route = rec.get("gw-default", f"{AZ}network:Route").inputs

@@ -174,7 +174,7 @@ def versions() -> dict[str, str]:
     return out
 
 
-#: Debian 12's interpreter (3.11, the AWS default image's; Azure/GCP default to Ubuntu 24.04's 3.12), not the venv's
+#: Debian 12's interpreter (3.11, the AWS and Azure default image's; GCP defaults to Ubuntu 24.04's 3.12), not the venv's
 SYSTEM_PYTHON = "/usr/bin/python3"
 UNIT_SUFFIXES = (".service", ".timer", ".socket", ".path", ".target", ".mount")
 UNIT_DIRS = ("/etc/systemd/system/", "/lib/systemd/system/", "/usr/lib/systemd/system/")
