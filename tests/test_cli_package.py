@@ -16,10 +16,11 @@ from spirit_infra.cli import app
 from spirit_infra.cli.console import Progress
 from spirit_infra.text import table, tree
 
-#: a standalone program, not the library: cloud-init installs it verbatim on the QoS NAT instance
-#: (/usr/local/sbin/spirit-nat-resolver), where it parses its own two flags with the standard library
+#: standalone programs, not the library: cloud-init installs them verbatim on the QoS NAT instance
+#: (/usr/local/sbin/spirit-nat-resolver, /usr/local/sbin/spirit-nat-agent), where they parse their own
+#: flags with the standard library
 #: and ``python -m spirit_infra``, which is the CLI's entry point and nothing else
-STANDALONE = {PACKAGE / "nat" / "resolver.py", PACKAGE / "__main__.py"}
+STANDALONE = {PACKAGE / "nat" / "resolver.py", PACKAGE / "nat" / "agent.py", PACKAGE / "__main__.py"}
 
 
 def _cli_imports(path: Path, root: Path = PACKAGE.parent) -> list[str]:

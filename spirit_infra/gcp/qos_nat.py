@@ -23,6 +23,7 @@ from ..args import ProfileName, args_of, register_declared
 from ..errors import ConfigError
 from ..extras import sdk
 from ..nat.instance import LivePlan, QosNatSettings
+from ..values import is_int
 
 gcp = sdk("gcp")  # one line naming the extra when it is not installed
 
@@ -83,8 +84,7 @@ class GcpQosNatArgs(QosNatSettings):
         if self.nat_tag in self.route_tags:
             raise ConfigError(f"the gateway's own tag {self.nat_tag!r} would route it through itself",
                               field="route_tags")
-        if isinstance(self.route_priority, bool) or not isinstance(self.route_priority, int) \
-                or not 0 <= self.route_priority <= 65535:
+        if not is_int(self.route_priority) or not 0 <= self.route_priority <= 65535:
             raise ConfigError(f"{self.route_priority!r} is out of range (0-65535)", field="route_priority")
         self.plan()
 
