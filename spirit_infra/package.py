@@ -48,8 +48,7 @@ NAME = "spirit"
 
 def components() -> list[type]:
     """Every public component of every cloud (imports the three cloud SDKs)."""
-    from .aws.components import AwsManagementAccess, AwsNetworkFirewall, AwsSecurityGroups
-    from .aws.nat import AwsManagedNat
+    from .aws.components import AwsManagedNat, AwsManagementAccess, AwsNetworkFirewall, AwsSecurityGroups
     from .aws.network import AwsFirewallRouting, AwsNetwork
     from .aws.qos_nat import AwsQosNat
     from .azure.components import AzureFirewallPolicy, AzureNsg, AzureNsgManagement

@@ -5,7 +5,9 @@
 - :class:`AwsNetworkFirewall`: Network Firewall rule groups, policy, optional firewall and optional
   Route 53 Resolver DNS Firewall, exactly as :func:`spirit_infra.aws.fqdn.render_firewall` planned them.
 - :class:`AwsManagementAccess`: the SBC's management security group.
-- :class:`AwsManagedNat` (in :mod:`spirit_infra.aws.nat`): Elastic IPs and NAT gateways.
+- :class:`AwsManagedNat`: Elastic IPs and NAT gateways, and the private route tables' default routes,
+  exactly as :func:`spirit_infra.aws.natplan.render_nat` planned them (the 350 s idle timeout is fixed: an
+  output, and a warning when the SIP keepalive is not shorter).
 
 Type tokens are ``spirit:index:<class name>``; a renamed component aliases its old token (``Spirit...``)
 so a stack deployed before the rename is not replaced. Args and outputs follow :mod:`spirit_infra.args`
@@ -34,6 +36,7 @@ from ..args import (
     component_options,
     known,
     planned_management,
+    profile_name,
     register_declared,
     require,
 )
@@ -45,15 +48,16 @@ from ..plan import Lookup, Param, Plan, Ref, ResourceSpec
 from ..planning import planned
 from . import fqdn as _fqdn
 from . import rules as _rules
+from .natplan import NatRender, render_nat
 from .quota import DEFAULT_GROUPS_PER_INTERFACE, DEFAULT_QUOTA
 
 aws = sdk("aws")  # one line naming the extra when it is not installed
 
 __all__ = ["AwsSecurityGroupsArgs", "AwsSecurityGroups", "AwsNetworkFirewallArgs", "AwsNetworkFirewall",
-           "AwsManagementAccessArgs", "AwsManagementAccess", "register_specs",
+           "AwsManagedNatArgs", "AwsManagedNat", "AwsManagementAccessArgs", "AwsManagementAccess", "register_specs",
            # deprecated names (before the uniform component names)
            "SpiritSecurityGroupsArgs", "SpiritSecurityGroups", "SpiritNetworkFirewallArgs", "SpiritNetworkFirewall",
-           "SpiritManagementAccessArgs", "SpiritManagementAccess"]
+           "SpiritManagedNatArgs", "SpiritManagedNat", "SpiritManagementAccessArgs", "SpiritManagementAccess"]
 
 CLASSES = {
     _rules.TYPE_SG: aws.ec2.SecurityGroup,
@@ -269,6 +273,68 @@ def _endpoint_ids(statuses) -> list[str]:
             for att in getattr(state, "attachments", None) or [] if getattr(att, "endpoint_id", None)]
 
 
+# ---- managed NAT -----------------------------------------------------------------------------------
+
+@dataclass
+class AwsManagedNatArgs:
+    """Managed NAT gateways (one Elastic IP each) for a profile's private subnets."""
+
+    public_subnets: NotRequired[dict[str, pulumi.Input[str]]] = field(default_factory=dict)
+    """Public subnet ids keyed by a stable label, normally the zone letter ({"a": ..., "b": ...}): a label, not a
+    list position, names each gateway."""
+    one_per_zone: NotRequired[bool] = True
+    """One gateway (and Elastic IP) per label (default, zone-resilient); false: a single gateway in the first
+    label's subnet (cheaper; one zone's outage stops egress everywhere)."""
+    route_tables: NotRequired[dict[str, pulumi.Input[str]]] = field(default_factory=dict)
+    """Private route tables to send 0.0.0.0/0 through a gateway: label -> route table id."""
+    route_zones: NotRequired[dict[str, str]] = field(default_factory=dict)
+    """Which gateway label each route table uses (default: the first gateway)."""
+    sip_keepalive_seconds: NotRequired[int] = 30
+    """The endpoints' SIP keepalive; must be below the fixed 350 s idle timeout (a warning otherwise)."""
+    profile: NotRequired[ProfileName] = ProfileName.PHONES
+    """The Spirit profile (for the spirit-* tags)."""
+
+    def __post_init__(self) -> None:
+        profile_name(self.profile)
+        if not isinstance(self.public_subnets, Mapping):
+            raise ConfigError("must map a stable label (the zone letter) to a subnet id", field="public_subnets")
+        self.plan()
+
+    def plan(self) -> NatRender:
+        """The gateways, addresses and routes (pure, cached)."""
+        return planned(self, "nat", lambda: render_nat(
+            profile_name(self.profile), list(self.public_subnets), one_per_zone=self.one_per_zone,
+            sip_keepalive_seconds=self.sip_keepalive_seconds,
+            route_tables={k: self.route_zones.get(k, "") for k in self.route_tables}))
+
+
+class AwsManagedNat(pulumi.ComponentResource):
+    """Elastic IPs and NAT gateways, and the private route tables' default routes through them."""
+
+    public_ips: pulumi.Output[list[str]]
+    """The gateways' Elastic IPs, sorted by label (what Spirit allowlists)."""
+    nat_gateway_ids: pulumi.Output[dict[str, str]]
+    """Label -> NAT gateway id."""
+    idle_timeout_seconds: pulumi.Output[int]
+    """The NAT gateway's fixed idle timeout (350 s)."""
+    warnings: pulumi.Output[list[str]]
+    """What the operator should know (a keepalive not below the idle timeout)."""
+
+    def __init__(self, name: str, args: AwsManagedNatArgs, opts: pulumi.ResourceOptions | None = None):
+        args = args_of(AwsManagedNatArgs, args)
+        render = args.plan()
+        super().__init__("spirit:index:AwsManagedNat", name, None, component_options(opts, "SpiritManagedNat"))
+        created = register_specs(self, name, render.resources, {"subnetIds": dict(args.public_subnets),
+                                                                "routeTableIds": dict(args.route_tables)})
+        self.public_ips = pulumi.Output.all(*[created[f"eip-{lab}"].public_ip for lab in render.labels])
+        self.nat_gateway_ids = pulumi.Output.all(**{lab: created[f"natgw-{lab}"].id for lab in render.labels})
+        self.idle_timeout_seconds = known(render.idle_timeout_seconds)
+        self.warnings = known(list(render.warnings))
+        for w in render.warnings:
+            pulumi.log.warn(f"{name}: {w}", self)
+        register_declared(self)
+
+
 # ---- management access (SBC) ---------------------------------------------------------------------------
 
 @dataclass
@@ -313,4 +379,5 @@ class AwsManagementAccess(pulumi.ComponentResource):
 # deprecated names: the classes before the uniform names (same classes; the old type tokens are aliases)
 SpiritSecurityGroupsArgs, SpiritSecurityGroups = AwsSecurityGroupsArgs, AwsSecurityGroups
 SpiritNetworkFirewallArgs, SpiritNetworkFirewall = AwsNetworkFirewallArgs, AwsNetworkFirewall
+SpiritManagedNatArgs, SpiritManagedNat = AwsManagedNatArgs, AwsManagedNat
 SpiritManagementAccessArgs, SpiritManagementAccess = AwsManagementAccessArgs, AwsManagementAccess

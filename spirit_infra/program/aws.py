@@ -9,6 +9,8 @@ from __future__ import annotations
 import pulumi
 
 from ..aws.components import (
+    AwsManagedNat,
+    AwsManagedNatArgs,
     AwsManagementAccess,
     AwsManagementAccessArgs,
     AwsNetworkFirewall,
@@ -16,7 +18,6 @@ from ..aws.components import (
     AwsSecurityGroups,
     AwsSecurityGroupsArgs,
 )
-from ..aws.nat import AwsManagedNat, AwsManagedNatArgs
 from ..aws.network import AwsFirewallRouting, AwsFirewallRoutingArgs, AwsNetwork, AwsNetworkArgs
 from ..aws.qos_nat import AwsQosNat, AwsQosNatArgs
 from ..aws.quota import DEFAULT_GROUPS_PER_INTERFACE

@@ -12,13 +12,14 @@ import yaml
 from spirit_infra import Capabilities, ConfigError, Overrides, build_profile, project, testing
 from spirit_infra.aws import SG_CAPS, read, read_groups
 from spirit_infra.aws.components import (
+    AwsManagedNat,
+    AwsManagedNatArgs,
     AwsNetworkFirewall,
     AwsNetworkFirewallArgs,
     AwsSecurityGroups,
     AwsSecurityGroupsArgs,
 )
 from spirit_infra.aws.fqdn import NFW_TARGET, FirewallOptions, read_firewall, render_firewall
-from spirit_infra.aws.nat import AwsManagedNat, AwsManagedNatArgs
 from spirit_infra.aws.rules import TYPE_EGRESS, TYPE_INGRESS, TYPE_SG
 
 PROFILES = ("phones", "communicator", "sbc")

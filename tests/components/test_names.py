@@ -19,7 +19,6 @@ RENAMED = {
 
 def _make(new: str):
     from spirit_infra.aws import components as aws
-    from spirit_infra.aws import nat as aws_nat
     from spirit_infra.azure import components as az
     from spirit_infra.azure import nat as az_nat
     from spirit_infra.gcp import components as gcp
@@ -27,7 +26,7 @@ def _make(new: str):
     return {
         "AwsSecurityGroups": lambda: aws.AwsSecurityGroups("c", aws.AwsSecurityGroupsArgs(vpc_id="vpc-1")),
         "AwsNetworkFirewall": lambda: aws.AwsNetworkFirewall("c", aws.AwsNetworkFirewallArgs()),
-        "AwsManagedNat": lambda: aws_nat.AwsManagedNat("c", aws_nat.AwsManagedNatArgs(public_subnets={"a": "s"})),
+        "AwsManagedNat": lambda: aws.AwsManagedNat("c", aws.AwsManagedNatArgs(public_subnets={"a": "s"})),
         "AwsManagementAccess": lambda: aws.AwsManagementAccess("c", aws.AwsManagementAccessArgs(
             vpc_id="vpc-1", management_cidrs=["198.51.100.0/24"])),
         "AzureNsg": lambda: az.AzureNsg("c", az.AzureNsgArgs("sbc", "rg")),
@@ -72,8 +71,13 @@ def test_unrenamed_components_keep_their_tokens_and_need_no_alias():
 
 
 def test_old_class_names_stay_importable_as_the_same_classes():
-    from spirit_infra.aws.components import AwsSecurityGroups, SpiritSecurityGroups, SpiritSecurityGroupsArgs
-    from spirit_infra.aws.nat import AwsManagedNat, SpiritManagedNat
+    from spirit_infra.aws.components import (
+        AwsManagedNat,
+        AwsSecurityGroups,
+        SpiritManagedNat,
+        SpiritSecurityGroups,
+        SpiritSecurityGroupsArgs,
+    )
     from spirit_infra.azure.components import AzureNsg, NsgArgs, SpiritNsg
     from spirit_infra.azure.nat import AzureNatGateway, SpiritNatGateway
     from spirit_infra.gcp import GcpVoiceNat, GcpVpcFirewallRules, VpcFirewallArgs

@@ -32,12 +32,13 @@ def _program(cfg):
 
     def aws():
         from spirit_infra.aws.components import (
+            AwsManagedNat,
+            AwsManagedNatArgs,
             AwsNetworkFirewall,
             AwsNetworkFirewallArgs,
             AwsSecurityGroups,
             AwsSecurityGroupsArgs,
         )
-        from spirit_infra.aws.nat import AwsManagedNat, AwsManagedNatArgs
 
         AwsSecurityGroups("spirit", AwsSecurityGroupsArgs(vpc_id="vpc-0123", profile=cfg.profile, overrides=ov,
                                                                 strict=cfg.strict, fqdn_firewall=cfg.fqdn_firewall))
