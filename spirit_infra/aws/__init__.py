@@ -2,8 +2,8 @@
 
 The pure part (importable without pulumi): :mod:`.rules` (security-group render and read), :mod:`.quota`
 (the quota planner), :mod:`.fqdn` (Network Firewall and Route 53 Resolver DNS Firewall render and read)
-and :mod:`.natplan` (managed NAT gateway specs and timeout checks). The Pulumi components live in
-:mod:`spirit_infra.aws.components` and :mod:`spirit_infra.aws.nat`, which import pulumi and pulumi_aws.
+and :mod:`.nat` (managed NAT gateway specs and timeout checks). The Pulumi components live in
+:mod:`spirit_infra.aws.components`, which imports pulumi and pulumi_aws.
 """
 
 from .quota import DEFAULT_GROUPS_PER_INTERFACE, DEFAULT_QUOTA

@@ -6,7 +6,7 @@
   Route 53 Resolver DNS Firewall, exactly as :func:`spirit_infra.aws.fqdn.render_firewall` planned them.
 - :class:`AwsManagementAccess`: the SBC's management security group.
 - :class:`AwsManagedNat`: Elastic IPs and NAT gateways, and the private route tables' default routes,
-  exactly as :func:`spirit_infra.aws.natplan.render_nat` planned them (the 350 s idle timeout is fixed: an
+  exactly as :func:`spirit_infra.aws.nat.render_nat` planned them (the 350 s idle timeout is fixed: an
   output, and a warning when the SIP keepalive is not shorter).
 
 Type tokens are ``spirit:index:<class name>``; a renamed component aliases its old token (``Spirit...``)
@@ -48,7 +48,7 @@ from ..plan import Lookup, Param, Plan, Ref, ResourceSpec
 from ..planning import planned
 from . import fqdn as _fqdn
 from . import rules as _rules
-from .natplan import NatRender, render_nat
+from .nat import NatRender, render_nat
 from .quota import DEFAULT_GROUPS_PER_INTERFACE, DEFAULT_QUOTA
 
 aws = sdk("aws")  # one line naming the extra when it is not installed

@@ -1,5 +1,5 @@
 """AWS as Terraform: the specs of :mod:`spirit_infra.aws.rules`, :mod:`~spirit_infra.aws.fqdn` and
-:mod:`~spirit_infra.aws.natplan` as ``hashicorp/aws`` resources (pure).
+:mod:`~spirit_infra.aws.nat` as ``hashicorp/aws`` resources (pure).
 
 Terraform attribute names are the snake_case of the bridged provider's Pulumi inputs, except the
 repeated blocks Pulumi pluralises (:data:`RENAMES`). What Terraform needs that a Pulumi spec leaves to
@@ -22,7 +22,7 @@ Pulumi's auto-naming (a security group's ``name_prefix``, a Network Firewall rul
 
 from __future__ import annotations
 
-from ..aws import fqdn, natplan, rules
+from ..aws import fqdn, nat, rules
 from ..errors import CapabilityError
 from ..naming import AWS_NAME_MAX
 from .core import (
@@ -56,13 +56,13 @@ TYPES = {
     fqdn.TYPE_DNS_RULE_GROUP: "aws_route53_resolver_firewall_rule_group",
     fqdn.TYPE_DNS_RULE: "aws_route53_resolver_firewall_rule",
     fqdn.TYPE_DNS_ASSOCIATION: "aws_route53_resolver_firewall_rule_group_association",
-    natplan.TYPE_EIP: "aws_eip",
-    natplan.TYPE_NAT_GATEWAY: "aws_nat_gateway",
+    nat.TYPE_EIP: "aws_eip",
+    nat.TYPE_NAT_GATEWAY: "aws_nat_gateway",
 }
 PULUMI_TYPES = {v: k for k, v in TYPES.items()}
 #: written by this module alone (no Pulumi spec): the firewalls' alert logging, the NAT routes
 PULUMI_TYPES["aws_networkfirewall_logging_configuration"] = "aws:networkfirewall/loggingConfiguration:LoggingConfiguration"
-PULUMI_TYPES["aws_route"] = natplan.TYPE_ROUTE
+PULUMI_TYPES["aws_route"] = nat.TYPE_ROUTE
 #: Pulumi input -> Terraform block name, where it is not the snake_case
 RENAMES = {"entries": "entry", "subnetMappings": "subnet_mapping",
            "statefulRuleGroupReferences": "stateful_rule_group_reference"}
@@ -71,7 +71,7 @@ _ZONE = "zone"
 NAME_PATTERN = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
 #: an AWS resource id: its prefix and 8 (older) or 17 hexadecimal digits
 _ID = "^{}-[0-9a-f]{{8}}([0-9a-f]{{9}})?$"
-#: the NAT planner's zone labels (natplan.render_nat refuses any other)
+#: the NAT planner's zone labels (nat.render_nat refuses any other)
 LABEL_PATTERN = "^[a-z0-9-]{1,32}$"
 
 
@@ -204,9 +204,9 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
         names += [f"{SENTINEL}-{pname}-{g['name']}" for g in groups] + [f"{SENTINEL}-{pname}-nfw-policy",
                                                                         f"{SENTINEL}-{pname}-nfw-{'z' * 32}"]
     if "nat" in layers:
-        nat = natplan.render_nat(pname, [_ZONE], route_tables={_ZONE: _ZONE})
-        route = next(r for r in nat.resources if r["type"] == natplan.TYPE_ROUTE)
-        _convert([r for r in nat.resources if r is not route], pname, "nat", parts, template=_ZONE)
+        gateways = nat.render_nat(pname, [_ZONE], route_tables={_ZONE: _ZONE})
+        route = next(r for r in gateways.resources if r["type"] == nat.TYPE_ROUTE)
+        _convert([r for r in gateways.resources if r is not route], pname, "nat", parts, template=_ZONE)
         # the planner's route, per private route table of the input, to the gateway of the table's zone
         parts.add(TfResource("aws_route", "route", {
             "for_each": var("nat_private_route_tables"), "route_table_id": "${each.value.route_table_id}",
@@ -224,8 +224,8 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
                 f'can(regex("{_ID.format("rtb")}", rt.route_table_id))])',
                 "Each nat_private_route_tables key and zone must be a label of 1-32 lower-case letters, digits or "
                 "'-', each route_table_id a route table id (rtb- and 8 or 17 hexadecimal digits).")}
-        parts.notes.extend(nat.warnings)
-        parts.notes.append(f"the NAT gateway's idle timeout is {natplan.NAT_IDLE_TIMEOUT_SECONDS} s (fixed by "
+        parts.notes.extend(gateways.warnings)
+        parts.notes.append(f"the NAT gateway's idle timeout is {nat.NAT_IDLE_TIMEOUT_SECONDS} s (fixed by "
                            "AWS): keep SIP keepalives shorter (30 s is typical)")
         parts.variables["nat_public_subnet_ids"] = _subnets_by_zone(
             "nat_public_subnet_ids", "A public subnet per availability zone for the managed NAT, keyed by a stable "

@@ -56,7 +56,7 @@ def test_subprocess_exit_status():
 
 
 def test_pure_modules_do_not_import_pulumi():
-    code = ("import sys, spirit_infra.aws, spirit_infra.cli.aws, spirit_infra.aws.fqdn, spirit_infra.aws.natplan, "
+    code = ("import sys, spirit_infra.aws, spirit_infra.cli.aws, spirit_infra.aws.fqdn, spirit_infra.aws.nat, "
             "spirit_infra.cli; spirit_infra.cli.build_parser(); "
             "assert not [m for m in sys.modules if m.startswith('pulumi')], 'pulumi imported'")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -185,8 +185,8 @@ def test_managed_nat_carries_the_planners_voice_settings():
     aws = render_module(prof, "aws").main["resource"]
     assert aws["aws_nat_gateway"]["natgw"]["for_each"] == "${var.nat_public_subnet_ids}"
     assert aws["aws_nat_gateway"]["natgw"]["allocation_id"] == "${aws_eip.eip[each.key].allocation_id}"
-    from spirit_infra.aws.natplan import TYPE_ROUTE
-    from spirit_infra.aws.natplan import render_nat as aws_nat
+    from spirit_infra.aws.nat import TYPE_ROUTE
+    from spirit_infra.aws.nat import render_nat as aws_nat
 
     (route,) = [r for r in aws_nat("sbc", ["a"], route_tables={"x": "a"}).resources if r["type"] == TYPE_ROUTE]
     assert aws["aws_route"]["route"] == {  # the planner's route, to the gateway of the route table's zone
