@@ -51,8 +51,7 @@ def components() -> list[type]:
     from .aws.components import AwsManagedNat, AwsManagementAccess, AwsNetworkFirewall, AwsSecurityGroups
     from .aws.network import AwsFirewallRouting, AwsNetwork
     from .aws.qos_nat import AwsQosNat
-    from .azure.components import AzureFirewallPolicy, AzureNsg, AzureNsgManagement
-    from .azure.nat import AzureNatGateway
+    from .azure.components import AzureFirewallPolicy, AzureNatGateway, AzureNsg, AzureNsgManagement
     from .azure.network import AzureNetwork, AzureSiteSubnets
     from .azure.qos_nat import AzureQosNat
     from .gcp.components import GcpCloudNat, GcpFirewallPolicy, GcpManagementFirewall, GcpVpcFirewall

@@ -7,7 +7,7 @@ Pure (no pulumi import), re-exported here::
 Components (import pulumi and pulumi_azure_native; import them explicitly)::
 
     from spirit_infra.azure.components import AzureNsg, AzureNsgArgs, AzureFirewallPolicy, AzureFirewallPolicyArgs
-    from spirit_infra.azure.nat import AzureNatGateway, AzureNatGatewayArgs, SubnetAssociation
+    from spirit_infra.azure.components import AzureNatGateway, AzureNatGatewayArgs, SubnetAssociation
 """
 
 from .firewall_policy import FW_CAPS, FirewallOptions, FirewallPlan, fqdn_flow_ids

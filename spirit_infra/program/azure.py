@@ -12,12 +12,13 @@ import pulumi
 from ..azure.components import (
     AzureFirewallPolicy,
     AzureFirewallPolicyArgs,
+    AzureNatGateway,
+    AzureNatGatewayArgs,
     AzureNsg,
     AzureNsgArgs,
     AzureNsgManagement,
     AzureNsgManagementArgs,
 )
-from ..azure.nat import AzureNatGateway, AzureNatGatewayArgs
 from ..azure.network import AzureNetwork, AzureNetworkArgs, AzureSiteSubnets, AzureSiteSubnetsArgs
 from ..azure.qos_nat import AzureQosNat, AzureQosNatArgs
 from ..extras import sdk

@@ -10,8 +10,14 @@ import pytest
 from spirit_infra import PROFILES, build_profile, project
 from spirit_infra.azure import firewall_policy as fw
 from spirit_infra.azure import rules
-from spirit_infra.azure._register import sdk_class, snake
-from spirit_infra.azure.components import AzureFirewallPolicy, AzureFirewallPolicyArgs, AzureNsg, AzureNsgArgs
+from spirit_infra.azure.components import (
+    AzureFirewallPolicy,
+    AzureFirewallPolicyArgs,
+    AzureNsg,
+    AzureNsgArgs,
+    sdk_class,
+)
+from spirit_infra.binder import snake
 from spirit_infra.errors import QuotaError
 
 from .helpers import as_reader_input, golden_view, run_components

@@ -35,7 +35,7 @@ def host():
 
 
 def _python_args(component: str, kwargs: dict):
-    from spirit_infra.azure.nat import SubnetAssociation
+    from spirit_infra.azure.components import SubnetAssociation
 
     nested = {"overrides": OverridesArgs, "subnet": SubnetAssociation}
     return args_class(COMPONENTS[component])(**{k: nested[k](**v) if k in nested else v for k, v in kwargs.items()})

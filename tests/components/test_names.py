@@ -20,7 +20,6 @@ RENAMED = {
 def _make(new: str):
     from spirit_infra.aws import components as aws
     from spirit_infra.azure import components as az
-    from spirit_infra.azure import nat as az_nat
     from spirit_infra.gcp import components as gcp
 
     return {
@@ -31,7 +30,7 @@ def _make(new: str):
             vpc_id="vpc-1", management_cidrs=["198.51.100.0/24"])),
         "AzureNsg": lambda: az.AzureNsg("c", az.AzureNsgArgs("sbc", "rg")),
         "AzureFirewallPolicy": lambda: az.AzureFirewallPolicy("c", az.AzureFirewallPolicyArgs("sbc", "rg")),
-        "AzureNatGateway": lambda: az_nat.AzureNatGateway("c", az_nat.AzureNatGatewayArgs("rg")),
+        "AzureNatGateway": lambda: az.AzureNatGateway("c", az.AzureNatGatewayArgs("rg")),
         "AzureNsgManagement": lambda: az.AzureNsgManagement("c", az.AzureNsgManagementArgs(
             "rg", "nsg", management_cidrs=["198.51.100.0/24"])),
         "GcpVpcFirewall": lambda: gcp.GcpVpcFirewall("c", gcp.GcpVpcFirewallArgs(network="net")),
@@ -78,8 +77,7 @@ def test_old_class_names_stay_importable_as_the_same_classes():
         SpiritSecurityGroups,
         SpiritSecurityGroupsArgs,
     )
-    from spirit_infra.azure.components import AzureNsg, NsgArgs, SpiritNsg
-    from spirit_infra.azure.nat import AzureNatGateway, SpiritNatGateway
+    from spirit_infra.azure.components import AzureNatGateway, AzureNsg, NsgArgs, SpiritNatGateway, SpiritNsg
     from spirit_infra.gcp import GcpVoiceNat, GcpVpcFirewallRules, VpcFirewallArgs
     from spirit_infra.gcp.components import GcpCloudNat, GcpVpcFirewall, GcpVpcFirewallArgs
 
