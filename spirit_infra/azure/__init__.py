@@ -10,11 +10,11 @@ Components (import pulumi and pulumi_azure_native; import them explicitly)::
     from spirit_infra.azure.components import AzureNatGateway, AzureNatGatewayArgs, SubnetAssociation
 """
 
-from .firewall_policy import FW_CAPS, FirewallOptions, FirewallPlan, fqdn_flow_ids
-from .firewall_policy import read as read_firewall_policy
-from .firewall_policy import read_report as read_firewall_policy_report
-from .firewall_policy import render as render_firewall_policy
-from .nat_plan import UDP_IDLE_TIMEOUT_SECONDS, NatOptions, NatPlan, plan_nat
+from .fqdn import FW_CAPS, FirewallOptions, FirewallPlan, fqdn_flow_ids
+from .fqdn import read as read_firewall_policy
+from .fqdn import read_report as read_firewall_policy_report
+from .fqdn import render as render_firewall_policy
+from .nat import UDP_IDLE_TIMEOUT_SECONDS, NatOptions, NatPlan, plan_nat
 from .priorities import Band, assign_priorities, hash_slot
 from .rules import NSG_CAPS, ExtraRule, NsgOptions, NsgPlan, NsgRule, read, read_report
 from .rules import read as read_nsg

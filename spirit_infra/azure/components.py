@@ -1,7 +1,7 @@
 """Azure components: :class:`AzureNsg` for a profile, :class:`AzureFirewallPolicy` for its egress/FQDN flows,
 :class:`AzureNatGateway` (managed NAT) and :class:`AzureNsgManagement` (the SBC's management rules).
 
-Thin: each component renders with the pure modules (:mod:`.rules`, :mod:`.firewall_policy`) while its
+Thin: each component renders with the pure modules (:mod:`.rules`, :mod:`.fqdn`) while its
 Args are validated, so every limit (band, collisions, 80-character names, rule count) fails *before*
 any resource is registered, and then registers exactly what the render returned.
 
@@ -13,7 +13,7 @@ every change a diff of the whole NSG. The two styles must never be mixed: azure-
 pulumi-azure-native #1087, #3359), so the NSG registered here never sets ``securityRules``.
 
 Managed NAT: a NAT Gateway (Standard) with static public IP(s) and/or a prefix, on a subnet; the plan (and
-every check) is pure (:mod:`.nat_plan`). Outputs: ``publicIps`` (the static addresses Spirit allowlists),
+every check) is pure (:mod:`.nat`). Outputs: ``publicIps`` (the static addresses Spirit allowlists),
 ``publicIpPrefix`` (when a prefix is used), ``tcpIdleTimeoutMinutes`` and ``udpIdleTimeoutSeconds`` (always
 240: Azure's fixed UDP idle timeout), and ``warnings``; a SIP keepalive of 240 s or more is also logged as a
 warning. Subnet association: in azure-native the association is a property of the subnet, so the
@@ -54,9 +54,9 @@ from ..binder import bind
 from ..errors import ConfigError
 from ..plan import Param, Plan, Ref, ResourceSpec
 from ..planning import planned
-from . import firewall_policy as fw
+from . import fqdn as fw
 from . import rules as nsg_rules
-from .nat_plan import (
+from .nat import (
     NAT_GATEWAY_TYPE,
     PUBLIC_IP_PREFIX_TYPE,
     PUBLIC_IP_TYPE,

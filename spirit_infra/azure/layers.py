@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..flows import AllowedSet
 from ..registry import Layer
-from . import firewall_policy
+from . import fqdn
 from .rules import NSG_TYPE, SECURITY_RULE_TYPE, read
 
 __all__ = ["LAYERS", "read_one"]
@@ -17,7 +17,7 @@ def _whole_if(types: tuple[str, ...]):
 LAYERS = (
     # the NSG with Azure's built-in rules (AllowInternetOutBound ... unless a Spirit deny overrides it)
     Layer("NSG", _whole_if((NSG_TYPE, SECURITY_RULE_TYPE)), lambda rs: read(rs, include_default_rules=True)),
-    Layer("firewall policy", _whole_if((firewall_policy.GROUP_TYPE,)), firewall_policy.read),
+    Layer("firewall policy", _whole_if((fqdn.GROUP_TYPE,)), fqdn.read),
 )
 
 

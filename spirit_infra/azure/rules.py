@@ -9,7 +9,7 @@ Render
 - **Capabilities**: an NSG matches source ports (``sourcePortRange(s)``), so nothing widens there; it
   has no FQDN match, so a flow whose destination is DNS names only (phone ZTP, phone NTP) widens to
   ``0.0.0.0/0`` with its exact ports and transport, and the widening is reported. Where the Azure
-  Firewall layer is deployed (:mod:`spirit_infra.azure.firewall_policy`), egress is routed through it
+  Firewall layer is deployed (:mod:`spirit_infra.azure.fqdn`), egress is routed through it
   and it enforces the names; the NSG stays the exact projection either way (a routed firewall does not
   change the destination address the NSG sees, so the NSG cannot narrow an FQDN flow by itself).
 - **Augmented rules**: one rule carries every prefix and port range of its term

@@ -7,7 +7,7 @@ from ..flows import project
 from ..management import MANAGEMENT_FLOW, without_management
 from ..management import allowed as management_allowed
 from ..verdict import LayerVerdict
-from . import firewall_policy as fw
+from . import fqdn as fw
 from . import rules as nsg
 
 __all__ = ["verify"]

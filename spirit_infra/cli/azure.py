@@ -55,7 +55,7 @@ def _pins(items: list[str]) -> dict[str, int]:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from ..azure import firewall_policy as fw
+    from ..azure import fqdn as fw
     from ..azure import rules
     from .args import profile_from_args
 

@@ -1,5 +1,5 @@
-"""Azure as Terraform: the plans of :mod:`spirit_infra.azure.rules`, :mod:`~spirit_infra.azure.firewall_policy`
-and :mod:`~spirit_infra.azure.nat_plan` as ``hashicorp/azurerm`` resources (pure).
+"""Azure as Terraform: the plans of :mod:`spirit_infra.azure.rules`, :mod:`~spirit_infra.azure.fqdn`
+and :mod:`~spirit_infra.azure.nat` as ``hashicorp/azurerm`` resources (pure).
 
 The Pulumi components use azure-native, whose inputs are not azurerm's attributes, so the mapping is
 written once here, both ways (:func:`rule_to_tf` / :func:`rule_from_tf`, :func:`collection_to_tf` /
@@ -22,7 +22,7 @@ project's readers:
 from __future__ import annotations
 
 from .. import marks
-from ..azure import firewall_policy, nat_plan, rules
+from ..azure import fqdn, nat, rules
 from ..errors import CapabilityError
 from .core import (
     Parts,
@@ -171,7 +171,7 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
         parts.outputs["network_security_group_name"] = {"description": "The NSG's name.",
                                                         "value": ref(NSG, "nsg", "name")}
     if "fqdn-firewall" in layers:
-        fw = firewall_policy.render(profile, firewall_policy.FirewallOptions())
+        fw = fqdn.render(profile, fqdn.FirewallOptions())
         pin = fw.policy_inputs
         body = _located({"name": f"${{var.name_prefix}}-{pname}-policy", "sku": pin["sku"]["tier"],
                          "tags": tags_expr(pin["tags"])})
@@ -193,12 +193,12 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
             "description": "The Azure Firewall Policy: give it to your azurerm_firewall and route egress through it.",
             "value": ref(POLICY, "policy")}
     if "nat" in layers:
-        nat = nat_plan.plan_nat(nat_plan.NatOptions(profile=pname))
+        gateway = nat.plan_nat(nat.NatOptions(profile=pname))
         each = {"for_each": _NAT_EACH}
-        for spec in nat.resources:
+        for spec in gateway.resources:
             i = spec["inputs"]
             tags = {"tags": tags_expr(i["tags"])} if "tags" in i else {}
-            if spec["type"] == nat_plan.PUBLIC_IP_TYPE:
+            if spec["type"] == nat.PUBLIC_IP_TYPE:
                 parts.add(TfResource("azurerm_public_ip", spec["name"], _located({
                     **each, "name": f"${{var.name_prefix}}-{pname}-nat-{spec['name']}",
                     "allocation_method": i["publicIPAllocationMethod"], "sku": i["sku"]["name"],
@@ -206,16 +206,16 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
                 parts.add(TfResource("azurerm_nat_gateway_public_ip_association", spec["name"], {
                     **each, "nat_gateway_id": ref("azurerm_nat_gateway", "natgw", "id", "each.key"),
                     "public_ip_address_id": ref("azurerm_public_ip", spec["name"], "id", "each.key")}, (), "nat"))
-            elif spec["type"] == nat_plan.NAT_GATEWAY_TYPE:
+            elif spec["type"] == nat.NAT_GATEWAY_TYPE:
                 parts.add(TfResource("azurerm_nat_gateway", "natgw", _located({
                     **each, "name": f"${{var.name_prefix}}-{pname}-natgw", "sku_name": i["sku"]["name"],
                     "idle_timeout_in_minutes": i["idleTimeoutInMinutes"], **tags}), (), "nat"))
         parts.add(TfResource("azurerm_subnet_nat_gateway_association", "subnet", {
             "for_each": var("nat_subnet_ids"), "subnet_id": "${each.value}",
             "nat_gateway_id": ref("azurerm_nat_gateway", "natgw", "id", f"\"{_NAT_KEY}\"")}, (), "nat"))
-        parts.notes.extend(nat.warnings)
-        parts.notes.append(f"the NAT gateway's TCP idle timeout is {nat.tcp_idle_timeout_minutes} min; its UDP idle "
-                           f"timeout is {nat.udp_idle_timeout_seconds} s (fixed by Azure): keep SIP keepalives shorter")
+        parts.notes.extend(gateway.warnings)
+        parts.notes.append(f"the NAT gateway's TCP idle timeout is {gateway.tcp_idle_timeout_minutes} min; its UDP idle "
+                           f"timeout is {gateway.udp_idle_timeout_seconds} s (fixed by Azure): keep SIP keepalives shorter")
         parts.variables["nat_subnet_ids"] = {
             "type": "map(string)", "default": {},
             "description": "Subnets to send through the voice NAT gateway, keyed by a stable label. Empty: no NAT.",
@@ -247,10 +247,10 @@ def read_back(main: dict) -> list[dict]:
         inputs["networkSecurityGroupName"] = "nsg"
         out.append({"type": rules.SECURITY_RULE_TYPE, "name": addr, "inputs": inputs})
     for addr, body in sorted(res.get(POLICY, {}).items()):
-        out.append({"type": firewall_policy.POLICY_TYPE, "name": addr, "inputs": {"sku": {"tier": body["sku"]}}})
+        out.append({"type": fqdn.POLICY_TYPE, "name": addr, "inputs": {"sku": {"tier": body["sku"]}}})
     for addr, body in sorted(res.get(GROUP, {}).items()):
         cols = [collection_from_tf(kind, b) for kind in ("network_rule_collection", "application_rule_collection")
                 for b in body.get(kind, [])]
-        out.append({"type": firewall_policy.GROUP_TYPE, "name": addr,
+        out.append({"type": fqdn.GROUP_TYPE, "name": addr,
                     "inputs": {"priority": body["priority"], "ruleCollections": cols, "firewallPolicyName": "policy"}})
     return out

@@ -78,7 +78,7 @@ def test_subprocess_exit_status():
 
 
 def test_cli_module_imports_no_sdk():
-    code = ("import sys, spirit_infra.cli.azure, spirit_infra.azure.rules, spirit_infra.azure.firewall_policy, "
-            "spirit_infra.azure.nat_plan; import spirit_infra.azure; "
+    code = ("import sys, spirit_infra.cli.azure, spirit_infra.azure.rules, spirit_infra.azure.fqdn, "
+            "spirit_infra.azure.nat; import spirit_infra.azure; "
             "assert 'pulumi' not in sys.modules and 'pulumi_azure_native' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

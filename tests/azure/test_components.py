@@ -8,7 +8,7 @@ import inspect
 import pytest
 
 from spirit_infra import PROFILES, build_profile, project
-from spirit_infra.azure import firewall_policy as fw
+from spirit_infra.azure import fqdn as fw
 from spirit_infra.azure import rules
 from spirit_infra.azure.components import (
     AzureFirewallPolicy,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from spirit_infra.azure.components import AzureNatGateway, AzureNatGatewayArgs, SubnetAssociation
-from spirit_infra.azure.nat_plan import UDP_IDLE_TIMEOUT_SECONDS, NatOptions, plan_nat
+from spirit_infra.azure.nat import UDP_IDLE_TIMEOUT_SECONDS, NatOptions, plan_nat
 from spirit_infra.errors import ConfigError
 
 from .helpers import run_components

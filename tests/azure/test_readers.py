@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from spirit_infra import AllowedSet, Peer, PortSet, Term, build_profile
-from spirit_infra.azure import firewall_policy as fw
+from spirit_infra.azure import fqdn as fw
 from spirit_infra.azure import rules
 from spirit_infra.errors import CapabilityError
 

@@ -36,8 +36,8 @@ def _read_all(cloud: str, resources: list[dict]) -> AllowedSet:
         from spirit_infra.aws import rules
         return rules.read(with_ids(resources))  # a new VPC security group has no default egress via Pulumi
     if cloud == "azure":
-        from spirit_infra.azure import firewall_policy, rules
-        return rules.read(resources, include_default_rules=True) | firewall_policy.read(resources)
+        from spirit_infra.azure import fqdn, rules
+        return rules.read(resources, include_default_rules=True) | fqdn.read(resources)
     from spirit_infra.gcp import rules
     from spirit_infra.gcp.policy import POLICY_RULE_TYPES
     from spirit_infra.gcp.reader import read

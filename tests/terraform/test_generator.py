@@ -13,7 +13,7 @@ from spirit_infra import Overrides, build_profile, project
 from spirit_infra.aws import SG_CAPS
 from spirit_infra.aws import read as aws_read
 from spirit_infra.aws.fqdn import FirewallOptions, read_firewall, render_firewall
-from spirit_infra.azure import firewall_policy as az_fw
+from spirit_infra.azure import fqdn as az_fw
 from spirit_infra.azure import rules as az_rules
 from spirit_infra.gcp import rules as gcp_rules
 from spirit_infra.gcp.policy import POLICY_CAPS, POLICY_RULE_TYPE
@@ -168,8 +168,8 @@ def test_read_back_bites():
 # ---- the same voice-tuned NAT values as the Pulumi planners -------------------------------------------
 
 def test_managed_nat_carries_the_planners_voice_settings():
-    from spirit_infra.azure.nat_plan import NatOptions as AzNat
-    from spirit_infra.azure.nat_plan import plan_nat
+    from spirit_infra.azure.nat import NatOptions as AzNat
+    from spirit_infra.azure.nat import plan_nat
     from spirit_infra.gcp.natcfg import NatOptions, render_nat
 
     prof = _profile("sbc")
