@@ -12,7 +12,7 @@ CORE = ["spirit_infra", "spirit_infra.catalogue", "spirit_infra.flows", "spirit_
         "spirit_infra.cli", "spirit_infra.extras", "spirit_infra.values"]
 #: the pure cloud modules (a missing one fails: it would no longer be checked)
 PURE = ["spirit_infra.aws.rules", "spirit_infra.azure.rules", "spirit_infra.gcp.rules", "spirit_infra.registry",
-                 "spirit_infra.aws.layers", "spirit_infra.azure.layers", "spirit_infra.gcp.layers", "spirit_infra.gcp.reader",
+                 "spirit_infra.aws.layers", "spirit_infra.azure.layers", "spirit_infra.gcp.layers", "spirit_infra.gcp.read",
                  "spirit_infra.nat.ruleset"]
 
 

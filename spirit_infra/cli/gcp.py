@@ -52,7 +52,7 @@ def _rule_row(spec: dict) -> tuple:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from ..gcp.policy import PolicyOptions, render_policy
+    from ..gcp.fqdn import PolicyOptions, render_policy
     from ..gcp.rules import VpcOptions, render
     from .args import profile_from_args
 
@@ -85,7 +85,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
 
 
 def _cmd_nat(args: argparse.Namespace) -> int:
-    from ..gcp.natcfg import NatOptions, render_nat
+    from ..gcp.nat import NatOptions, render_nat
 
     try:
         plan, specs = render_nat(NatOptions(

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import importlib
 
-from .natcfg import NatOptions, NatPlan, plan_nat, render_nat
-from .policy import POLICY_CAPS, PolicyOptions, render_policy
-from .reader import read
+from .fqdn import POLICY_CAPS, PolicyOptions, render_policy
+from .nat import NatOptions, NatPlan, plan_nat, render_nat
+from .read import read
 from .rules import VPC_CAPS, Rendered, VpcOptions, render
 
 _COMPONENTS = ("GcpVpcFirewall", "GcpVpcFirewallArgs", "GcpFirewallPolicy", "GcpFirewallPolicyArgs", "GcpCloudNat",

@@ -1,7 +1,7 @@
 """Pulumi components for GCP (the only module of this package that imports pulumi and pulumi_gcp).
 
 Thin by design: each component renders its resources with the pure modules (:mod:`.rules`,
-:mod:`.policy`, :mod:`.natcfg`) and registers exactly those specs, children of the component named
+:mod:`.fqdn`, :mod:`.nat`) and registers exactly those specs, children of the component named
 ``f"{name}-{spec name}"``. Inputs stay as rendered (camelCase on the wire); ``refs`` are filled in from
 the Args (``arg:network``) or from sibling resources (``res:policy.name``), never inside ``apply``.
 
@@ -41,8 +41,8 @@ from ..extras import sdk
 from ..naming import current_stack, physical_prefix
 from ..plan import Param, Plan, Ref, ResourceSpec
 from ..planning import planned
-from .natcfg import LOG_FILTERS, NatOptions, NatPlan, render_nat
-from .policy import PolicyOptions, render_policy
+from .fqdn import PolicyOptions, render_policy
+from .nat import LOG_FILTERS, NatOptions, NatPlan, render_nat
 from .rules import Rendered, VpcOptions, render
 
 gcp = sdk("gcp")  # one line naming the extra when it is not installed

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from ..flows import AllowedSet
 from ..registry import Layer
-from .policy import POLICY_RULE_TYPES
-from .reader import read
+from .fqdn import POLICY_RULE_TYPES
+from .read import read
 from .rules import FIREWALL_TYPE
 
 __all__ = ["LAYERS", "read_one"]

@@ -8,8 +8,8 @@ ports or DNS names (:data:`VPC_CAPS`); the projection reports both widenings. St
 adds explicit deny-all egress rules (IPv4 and IPv6) at a low priority, above GCP's implied allow-all
 egress.
 
-Read (:func:`spirit_infra.gcp.reader.read`, which also reads the policies) understands ``gcp:compute/firewall:Firewall`` and the firewall policy rule types
-(see :mod:`spirit_infra.gcp.policy`) as registered (camelCase inputs), including stacks spirit-infra
+Read (:func:`spirit_infra.gcp.read.read`, which also reads the policies) understands ``gcp:compute/firewall:Firewall`` and the firewall policy rule types
+(see :mod:`spirit_infra.gcp.fqdn`) as registered (camelCase inputs), including stacks spirit-infra
 did not build:
 
 - ``direction`` defaults to INGRESS, ``priority`` to 1000; ``disabled`` rules are ignored.

@@ -6,8 +6,8 @@ from __future__ import annotations
 from ..flows import project
 from ..verdict import LayerVerdict
 from .common import everything
-from .policy import POLICY_CAPS, POLICY_RULE_TYPES
-from .reader import read
+from .fqdn import POLICY_CAPS, POLICY_RULE_TYPES
+from .read import read
 from .rules import FIREWALL_TYPE, VPC_CAPS
 
 __all__ = ["verify"]

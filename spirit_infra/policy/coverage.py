@@ -11,7 +11,7 @@ attached to them (:func:`spirit_infra.policy.resources.role_members`).
 - Azure: the NSGs with Azure's built-in rules (``azure.rules.read(include_default_rules=True)``) and,
   when the role has firewall-policy rule collection groups, the firewall policy;
 - GCP: the VPC firewall rules, and each network firewall policy, as separate layers (each read with
-  ``gcp.reader.read`` and GCP's implied rules). GCP stops at the first layer whose rule matches, but the
+  ``gcp.read.read`` and GCP's implied rules). GCP stops at the first layer whose rule matches, but the
   algebra cannot relate a DNS name allowed in a policy to the addresses a VPC deny-all drops, so the
   check is conservative: a flow must pass every layer present.
 

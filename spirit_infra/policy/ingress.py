@@ -7,7 +7,7 @@ One resource at a time, read with the cloud's own reader (``read_one`` of its la
 - Azure: NSG inline ``securityRules`` and separate ``SecurityRule`` (:func:`spirit_infra.azure.rules.read`;
   ``*``, ``Any``, ``Internet`` and ``0.0.0.0/0`` read as every address; an NSG's own Deny rules of a lower
   priority number are honoured);
-- GCP: ``gcp.compute.Firewall`` and network firewall policy rules (:func:`spirit_infra.gcp.reader.read`
+- GCP: ``gcp.compute.Firewall`` and network firewall policy rules (:func:`spirit_infra.gcp.read.read`
   without the implied rules; an ingress rule without source ranges or tags is open to 0.0.0.0/0).
 
 "Open to the world" means every address of ``0.0.0.0/0`` (or ``::/0``) may reach the port, whatever the rules'

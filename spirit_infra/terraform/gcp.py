@@ -1,5 +1,5 @@
-"""GCP as Terraform: the specs of :mod:`spirit_infra.gcp.rules`, :mod:`~spirit_infra.gcp.policy` and
-:mod:`~spirit_infra.gcp.natcfg` as ``hashicorp/google`` resources (pure).
+"""GCP as Terraform: the specs of :mod:`spirit_infra.gcp.rules`, :mod:`~spirit_infra.gcp.fqdn` and
+:mod:`~spirit_infra.gcp.nat` as ``hashicorp/google`` resources (pure).
 
 Terraform attribute names are the snake_case of the bridged provider's Pulumi inputs, except the
 repeated blocks Pulumi pluralises (:data:`RENAMES`). A spec's ``refs`` (``arg:network``,
@@ -19,7 +19,7 @@ repeated blocks Pulumi pluralises (:data:`RENAMES`). A spec's ``refs`` (``arg:ne
 from __future__ import annotations
 
 from .. import marks
-from ..gcp import natcfg, policy, rules
+from ..gcp import fqdn, nat, rules
 from ..gcp.common import NAME_MAX
 from .core import (
     SENTINEL,
@@ -41,12 +41,12 @@ PROVIDER = ("google", "hashicorp/google", ">= 5.0, < 8.0")
 
 TYPES = {
     rules.FIREWALL_TYPE: "google_compute_firewall",
-    policy.POLICY_TYPE: "google_compute_network_firewall_policy",
-    policy.POLICY_RULE_TYPE: "google_compute_network_firewall_policy_rule",
-    policy.ASSOCIATION_TYPE: "google_compute_network_firewall_policy_association",
-    natcfg.ADDRESS_TYPE: "google_compute_address",
-    natcfg.ROUTER_TYPE: "google_compute_router",
-    natcfg.ROUTER_NAT_TYPE: "google_compute_router_nat",
+    fqdn.POLICY_TYPE: "google_compute_network_firewall_policy",
+    fqdn.POLICY_RULE_TYPE: "google_compute_network_firewall_policy_rule",
+    fqdn.ASSOCIATION_TYPE: "google_compute_network_firewall_policy_association",
+    nat.ADDRESS_TYPE: "google_compute_address",
+    nat.ROUTER_TYPE: "google_compute_router",
+    nat.ROUTER_NAT_TYPE: "google_compute_router_nat",
 }
 PULUMI_TYPES = {v: k for k, v in TYPES.items()}
 RENAMES = {"allows": "allow", "denies": "deny", "subnetworks": "subnetwork",
@@ -127,7 +127,7 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
             "description": "The VPC firewall rules' names.",
             "value": [ref("google_compute_firewall", address(s["name"]), "name") for s in vpc.specs]}
     if "fqdn-firewall" in layers:
-        pol = policy.render_policy(profile, policy.PolicyOptions(name_prefix=SENTINEL))
+        pol = fqdn.render_policy(profile, fqdn.PolicyOptions(name_prefix=SENTINEL))
         names += _convert(pol.specs, "fqdn-firewall", parts)
         parts.notes.extend(f"{w.flow}: {w.dimension} {w.before} is widened to {w.after} on the firewall policy"
                            for w in pol.widened)
@@ -149,7 +149,7 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
         "validation": validation(each_matches("target_service_accounts", "^[^@ ]+@[^@ ]+[.][a-z]+$"),
                                  "Each target_service_accounts entry must be a service account's e-mail address.")}
     if "nat" in layers:
-        plan, specs = natcfg.render_nat(natcfg.NatOptions(name_prefix=SENTINEL, profile=profile.name))
+        plan, specs = nat.render_nat(nat.NatOptions(name_prefix=SENTINEL, profile=profile.name))
         names += _convert(specs, "nat", parts, per_region=True)
         parts.notes += [f"Cloud NAT {k}: {v}" for k, v in sorted(plan.reasons.items())]
         parts.variables["nat_regions"] = {

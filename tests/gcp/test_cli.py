@@ -75,6 +75,6 @@ def test_cli_module_imports_no_sdk():
     import subprocess
     import sys
 
-    code = ("import sys, spirit_infra.cli.gcp, spirit_infra.gcp.rules, spirit_infra.gcp.policy, "
-            "spirit_infra.gcp.natcfg; assert 'pulumi' not in sys.modules and 'pulumi_gcp' not in sys.modules")
+    code = ("import sys, spirit_infra.cli.gcp, spirit_infra.gcp.rules, spirit_infra.gcp.fqdn, "
+            "spirit_infra.gcp.nat; assert 'pulumi' not in sys.modules and 'pulumi_gcp' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -12,8 +12,8 @@ from spirit_infra.gcp.components import (
     GcpFirewallPolicyArgs,
     GcpVpcFirewallArgs,
 )
-from spirit_infra.gcp.policy import ASSOCIATION_TYPE, POLICY_CAPS, POLICY_RULE_TYPE, POLICY_TYPE
-from spirit_infra.gcp.reader import read
+from spirit_infra.gcp.fqdn import ASSOCIATION_TYPE, POLICY_CAPS, POLICY_RULE_TYPE, POLICY_TYPE
+from spirit_infra.gcp.read import read
 from spirit_infra.gcp.rules import FIREWALL_TYPE, VPC_CAPS
 from spirit_infra.testing import run
 

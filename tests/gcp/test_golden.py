@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from spirit_infra import build_profile
-from spirit_infra.gcp.natcfg import NatOptions, render_nat
-from spirit_infra.gcp.policy import render_policy
+from spirit_infra.gcp.fqdn import render_policy
+from spirit_infra.gcp.nat import NatOptions, render_nat
 from spirit_infra.gcp.rules import render
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from spirit_infra.errors import ConfigError
-from spirit_infra.gcp.natcfg import NatOptions, plan_nat, render_nat
+from spirit_infra.gcp.nat import NatOptions, plan_nat, render_nat
 
 
 def test_defaults_for_voice():

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from spirit_infra import AllowedSet, Peer, PortSet, Term, build_profile, project
 from spirit_infra.errors import CapabilityError, ConfigError, QuotaError
 from spirit_infra.gcp.common import NAME_RE, check_name, ports_from_gcp
-from spirit_infra.gcp.policy import POLICY_CAPS, POLICY_RULE_TYPE, PolicyOptions, flow_slot, render_policy
-from spirit_infra.gcp.reader import read
+from spirit_infra.gcp.fqdn import POLICY_CAPS, POLICY_RULE_TYPE, PolicyOptions, flow_slot, render_policy
+from spirit_infra.gcp.read import read
 from spirit_infra.gcp.rules import FIREWALL_TYPE, VPC_CAPS, VpcOptions, render
 
 PROFILES = ("phones", "communicator", "sbc")
@@ -340,7 +340,7 @@ def test_reader_policy_ingress_from_external_matchers_reads_as_any_address(match
 
 def test_a_slot_collision_is_resolved_by_pinning_one_flow_and_nothing_else_moves():
     from spirit_infra.errors import QuotaError
-    from spirit_infra.gcp.policy import PolicyOptions, flow_slot, render_policy
+    from spirit_infra.gcp.fqdn import PolicyOptions, flow_slot, render_policy
     from spirit_infra.marks import parse_description
 
     prof = build_profile("communicator")

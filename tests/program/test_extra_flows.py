@@ -228,7 +228,7 @@ def test_components_take_extra_flows(tmp_path):
     from spirit_infra.azure.rules import read as read_nsg
     from spirit_infra.errors import ConfigError
     from spirit_infra.gcp.components import GcpVpcFirewall, GcpVpcFirewallArgs
-    from spirit_infra.gcp.reader import read as read_gcp
+    from spirit_infra.gcp.read import read as read_gcp
     from spirit_infra.profiles import build_profile
 
     extra = tmp_path / "f.yaml"

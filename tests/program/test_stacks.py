@@ -39,8 +39,8 @@ def _read_all(cloud: str, resources: list[dict]) -> AllowedSet:
         from spirit_infra.azure import fqdn, rules
         return rules.read(resources, include_default_rules=True) | fqdn.read(resources)
     from spirit_infra.gcp import rules
-    from spirit_infra.gcp.policy import POLICY_RULE_TYPES
-    from spirit_infra.gcp.reader import read
+    from spirit_infra.gcp.fqdn import POLICY_RULE_TYPES
+    from spirit_infra.gcp.read import read
     vpc = read([r for r in resources if r["type"] == rules.FIREWALL_TYPE])  # implied rules included
     pol = [r for r in resources if r["type"] in POLICY_RULE_TYPES]
     return vpc | (read(pol, implied=False) if pol else AllowedSet())

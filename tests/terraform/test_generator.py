@@ -16,8 +16,8 @@ from spirit_infra.aws.fqdn import FirewallOptions, read_firewall, render_firewal
 from spirit_infra.azure import fqdn as az_fw
 from spirit_infra.azure import rules as az_rules
 from spirit_infra.gcp import rules as gcp_rules
-from spirit_infra.gcp.policy import POLICY_CAPS, POLICY_RULE_TYPE
-from spirit_infra.gcp.reader import read as gcp_read
+from spirit_infra.gcp.fqdn import POLICY_CAPS, POLICY_RULE_TYPE
+from spirit_infra.gcp.read import read as gcp_read
 from spirit_infra.profiles import with_extra_flows
 from spirit_infra.terraform import read_back, render_module, resources_of
 from spirit_infra.terraform.regenerate import expected_files
@@ -170,7 +170,7 @@ def test_read_back_bites():
 def test_managed_nat_carries_the_planners_voice_settings():
     from spirit_infra.azure.nat import NatOptions as AzNat
     from spirit_infra.azure.nat import plan_nat
-    from spirit_infra.gcp.natcfg import NatOptions, render_nat
+    from spirit_infra.gcp.nat import NatOptions, render_nat
 
     prof = _profile("sbc")
     gcp = render_module(prof, "gcp").main["resource"]

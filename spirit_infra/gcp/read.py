@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from ..flows import AllowedSet
 from .common import Rule, evaluate, everything
-from .policy import POLICY_RULE_TYPES, read_policy_rules
+from .fqdn import POLICY_RULE_TYPES, read_policy_rules
 from .rules import FIREWALL_TYPE, PRIORITY_MAX, read_firewall
 
 __all__ = ["read"]
