@@ -11,9 +11,8 @@ import pytest
 CORE = ["spirit_infra", "spirit_infra.catalogue", "spirit_infra.flows", "spirit_infra.profiles",
         "spirit_infra.cli", "spirit_infra.extras", "spirit_infra.values"]
 #: the pure cloud modules (a missing one fails: it would no longer be checked)
-PURE = ["spirit_infra.aws.rules", "spirit_infra.azure.rules", "spirit_infra.gcp.rules", "spirit_infra.registry",
-                 "spirit_infra.aws.layers", "spirit_infra.azure.layers", "spirit_infra.gcp.layers", "spirit_infra.gcp.read",
-                 "spirit_infra.nat.ruleset"]
+PURE = [f"spirit_infra.{cloud}.{module}" for cloud in ("aws", "azure", "gcp")
+        for module in ("rules", "fqdn", "nat", "read", "layers")] + ["spirit_infra.registry", "spirit_infra.nat.ruleset"]
 
 
 PROBE = r"""

@@ -1,13 +1,15 @@
 """AWS: security groups, prefix lists, an FQDN firewall and managed NAT for a Spirit profile.
 
-The pure part (importable without pulumi): :mod:`.rules` (security-group render and read), :mod:`.quota`
-(the quota planner), :mod:`.fqdn` (Network Firewall and Route 53 Resolver DNS Firewall render and read)
-and :mod:`.nat` (managed NAT gateway specs and timeout checks). The Pulumi components live in
+The pure part (importable without pulumi): :mod:`.rules` (the security-group render), :mod:`.quota`
+(the quota planner), :mod:`.fqdn` (the Network Firewall and Route 53 Resolver DNS Firewall render),
+:mod:`.read` (the readers of both) and :mod:`.nat` (managed NAT gateway specs and timeout checks).
+The Pulumi components live in
 :mod:`spirit_infra.aws.components`, which imports pulumi and pulumi_aws.
 """
 
 from .quota import DEFAULT_GROUPS_PER_INTERFACE, DEFAULT_QUOTA
-from .rules import SG_CAPS, SgOptions, SgRender, read, read_groups, render
+from .read import read, read_firewall, read_groups
+from .rules import SG_CAPS, SgOptions, SgRender, render
 
 __all__ = ["DEFAULT_GROUPS_PER_INTERFACE", "DEFAULT_QUOTA", "SG_CAPS", "SgOptions", "SgRender", "read",
-           "read_groups", "render"]
+           "read_firewall", "read_groups", "render"]

@@ -1,4 +1,5 @@
-"""AWS Network Firewall and Route 53 Resolver DNS Firewall for a profile: pure render and read.
+"""AWS Network Firewall and Route 53 Resolver DNS Firewall for a profile: the pure render of the name layer
+(its reader is :func:`spirit_infra.aws.read.read_firewall`).
 
 A security group cannot match DNS names, so it opens the FQDN flows (``phone-ztp``: tcp 80/443/10000 to
 five vendor names; ``phone-ntp``: udp 123 to pool.ntp.org) to any address on their ports. The Network
@@ -39,8 +40,6 @@ It filters name resolution only: traffic to an address it never resolved is not 
 from __future__ import annotations
 
 import hashlib
-import re
-import shlex
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -53,7 +52,7 @@ from .rules import PARAM_VPC, ref
 
 __all__ = ["NFW_TARGET", "TYPE_RULE_GROUP", "TYPE_POLICY", "TYPE_FIREWALL", "TYPE_DNS_DOMAIN_LIST",
            "TYPE_DNS_RULE_GROUP", "TYPE_DNS_RULE", "TYPE_DNS_ASSOCIATION", "FirewallOptions", "FirewallRender",
-           "render_firewall", "read_firewall", "dns_names"]
+           "render_firewall", "dns_names"]
 
 NFW_TARGET = "aws-network-firewall"
 TYPE_RULE_GROUP = "aws:networkfirewall/ruleGroup:RuleGroup"
@@ -286,148 +285,3 @@ def render_firewall(profile, options: FirewallOptions | None = None) -> Firewall
             "priority": 101, "mutationProtection": "DISABLED", "tags": marks.tags(pname)}})
     return FirewallRender(pname, tuple(sorted(specs, key=lambda s: (s["type"], s["name"]))),
                           tuple(sorted(set(widened))), tuple(warnings), AllowedSet(expected))
-
-
-# ---- read -------------------------------------------------------------------------------------------
-
-_HEADER = re.compile(r"^\s*(\w+)\s+(\w+)\s+(\S+|\[[^\]]*\])\s+(\S+|\[[^\]]*\])\s+(->|<>)\s+"
-                     r"(\S+|\[[^\]]*\])\s+(\S+|\[[^\]]*\])\s*\((.*)\)\s*$")
-#: Suricata rule protocols -> the transports they pass (``ip`` passes everything; app-layer keywords
-#: pass the transport they run over; ICMP and others are outside the algebra).
-_PROTO = {"ip": ("tcp", "udp"), "tcp": ("tcp",), "udp": ("udp",), "tls": ("tcp",), "ssl": ("tcp",),
-          "http": ("tcp",), "http2": ("tcp",), "ftp": ("tcp",), "ssh": ("tcp",), "smtp": ("tcp",),
-          "imap": ("tcp",), "smb": ("tcp",), "dcerpc": ("tcp", "udp"), "dns": ("tcp", "udp"),
-          "krb5": ("tcp", "udp"), "ntp": ("udp",), "tftp": ("udp",), "dhcp": ("udp",), "ikev2": ("udp",),
-          "sip": ("tcp", "udp")}
-_NAME_BUFFERS = ("tls.sni", "http.host", "tls_sni", "http_host")
-_HOME = ("$HOME_NET", "any")
-
-
-def _ports_of(text: str) -> PortSet | None:
-    text = text.strip()
-    if text in ("any", "$ANY"):
-        return PortSet.of(None)
-    if text.startswith("!"):
-        return None
-    ranges = []
-    for part in text.strip("[]").split(","):
-        part = part.strip()
-        if not part or part.startswith("!") or part.startswith("$"):
-            return None
-        if ":" in part:
-            lo, _, hi = part.partition(":")
-            ranges.append((int(lo or 0), int(hi or 65535)))
-        else:
-            ranges.append((int(part), int(part)))
-    return PortSet.of(ranges)
-
-
-def _addrs(text: str) -> list[str] | None:
-    """CIDRs of an address spec; ``None`` for variables (``$HOME_NET``), ``["0.0.0.0/0"]`` for any."""
-    text = text.strip()
-    if text in ("any", "$EXTERNAL_NET"):
-        return [ANY_IPV4]
-    if text.startswith("$") or text.startswith("!"):
-        return None
-    parts = [p.strip() for p in text.strip("[]").split(",")]
-    if any(p.startswith("$") or p.startswith("!") for p in parts):
-        return None
-    return parts
-
-
-def _options(body: str) -> list[tuple[str, str]]:
-    out = []
-    for item in re.findall(r'((?:[^;"]|"[^"]*")*);', body):
-        key, _, value = item.strip().partition(":")
-        out.append((key.strip(), value.strip()))
-    return out
-
-
-def _read_suricata(text: str, default_flows: list[str]) -> list[Term]:
-    terms: list[Term] = []
-    for line in text.splitlines():
-        m = _HEADER.match(line)
-        if not m or m.group(1) != "pass" or m.group(2).lower() not in _PROTO:
-            continue
-        proto, src, sport, arrow, dst, dport, body = m.group(2).lower(), m.group(3), m.group(4), m.group(5), \
-            m.group(6), m.group(7), m.group(8)
-        opts = _options(body)
-        flows = default_flows
-        names: list[str] = []
-        sticky = None
-        for key, value in opts:
-            if key == "msg":
-                found = marks.parse_description(shlex.split(value)[0] if value else "").get(marks.FLOW_KEY)
-                if found:
-                    flows = sorted(found.split(","))
-            elif key in _NAME_BUFFERS:
-                sticky = key
-            elif "." in key or key.startswith(("http_", "tls_", "dns_", "file_")):
-                sticky = None  # another sticky buffer: its contents are not names
-            elif key == "content" and sticky:
-                names.append(value.strip('"').lower())
-        sp, dp = _ports_of(sport), _ports_of(dport)
-        if sp is None or dp is None:
-            continue
-        sides = [(src, sp, dst, dp)] + ([(dst, dp, src, sp)] if arrow == "<>" else [])
-        for a, ap, b, bp in sides:
-            # egress: from the home network (or any) to a peer; ingress: from a peer to the home network
-            for direction, home, peer_text, local_p, remote_p in (("egress", a, b, ap, bp), ("ingress", b, a, bp, ap)):
-                if home not in _HOME:
-                    continue
-                peer_cidrs = _addrs(peer_text)
-                if peer_cidrs is None:
-                    continue
-                peer = Peer.of((), names) if names else Peer.of(peer_cidrs)
-                src_p, dst_p = (local_p, remote_p) if direction == "egress" else (remote_p, local_p)
-                terms.extend(Term(direction, t, peer, src_p, dst_p, f) for t in _PROTO[proto] for f in flows)
-    return terms
-
-
-def _stateful_rule_lines(rules) -> str:
-    """5-tuple ``statefulRules`` as Suricata lines (only what the reader needs: action and header)."""
-    lines = []
-    for r in rules or []:
-        h = (r.get("header") or {}) if isinstance(r, dict) else {}
-        if not h:
-            continue
-        arrow = "<>" if str(h.get("direction", "FORWARD")).upper() == "ANY" else "->"
-        fields = [str(h.get(k) or "any") for k in ("source", "sourcePort", "destination", "destinationPort")]
-        fields = [f if f.startswith("$") else f.lower() if f.upper() == "ANY" else f for f in fields]
-        lines.append(f"{str(r.get('action', '')).lower()} {str(h.get('protocol', '')).lower()} {fields[0]} "
-                     f"{fields[1]} {arrow} {fields[2]} {fields[3]} ()")
-    return "\n".join(lines)
-
-
-def read_firewall(resources: list[dict]) -> AllowedSet:
-    """What Network Firewall stateful rule groups pass (egress from / ingress to ``$HOME_NET``).
-
-    Understands domain lists (``ALLOWLIST``: HTTP_HOST read as tcp 80, TLS_SNI as tcp 443 to the names)
-    Suricata ``pass`` rules (``rulesString``) and 5-tuple ``statefulRules`` with action PASS: ``ip``
-    passes TCP and UDP, app-layer protocols the transport they run over; ``tls.sni``/``http.host``
-    contents become names; ``any`` on the home side counts as the home network; ``<>`` reads both
-    directions. Rules with negations or variables other than ``$HOME_NET``/``$EXTERNAL_NET`` are skipped.
-    """
-    terms: list[Term] = []
-    for r in resources:
-        if r.get("type") != TYPE_RULE_GROUP:
-            continue
-        inp = r.get("inputs") or {}
-        if str(inp.get("type", "")).upper() != "STATEFUL":
-            continue
-        tags = inp.get("tags") or {}
-        flows = sorted((tags.get(marks.FLOW_KEY) or "").split(",")) if tags.get(marks.FLOW_KEY) else [""]
-        src = ((inp.get("ruleGroup") or {}).get("rulesSource") or {})
-        lst = src.get("rulesSourceList")
-        if lst and lst.get("generatedRulesType") == "ALLOWLIST":
-            ports = PortSet.of([(DOMAIN_PORTS[t], DOMAIN_PORTS[t]) for t in lst.get("targetTypes") or []
-                                if t in DOMAIN_PORTS])
-            peer = Peer.of((), lst.get("targets") or [])
-            if not ports.is_empty and not peer.is_empty:
-                terms.extend(Term("egress", "tcp", peer, PortSet.of(None), ports, f) for f in flows)
-        text = src.get("rulesString") or inp.get("rules")
-        if text:
-            terms.extend(_read_suricata(text, flows))
-        if src.get("statefulRules"):
-            terms.extend(_read_suricata(_stateful_rule_lines(src["statefulRules"]), flows))
-    return AllowedSet(terms)

@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 from ..flows import AllowedSet
 from ..registry import Layer
-from .fqdn import TYPE_RULE_GROUP, read_firewall
-from .rules import TYPE_EGRESS, TYPE_INGRESS, TYPE_SG, TYPE_SG_RULE, read
+from .fqdn import TYPE_RULE_GROUP
+from .read import read, read_firewall
+from .rules import TYPE_EGRESS, TYPE_INGRESS, TYPE_SG, TYPE_SG_RULE
 
 __all__ = ["LAYERS", "read_one"]
 

@@ -1,4 +1,4 @@
-"""AWS security groups: pure render and read (no pulumi import).
+"""AWS security groups: the pure render of the IP layer (no pulumi import).
 
 **What a security group rule can express** (:data:`SG_CAPS`): one IP protocol, one destination port
 range (``fromPort``-``toPort``; for ingress these are the local listening ports), and one peer: an IPv4
@@ -37,14 +37,7 @@ are ``{"$ref": <name>, "attr": "id"}``; the VPC id is ``{"$param": "vpcId"}``. D
   so nothing can be applied.
 - Least privilege: an ingress rule from ``0.0.0.0/0`` or ``::/0`` is refused (:class:`CapabilityError`).
 
-**Read** (:func:`read`, :func:`read_groups`) understands any stack, not only ours: inline ``ingress`` /
-``egress`` on ``aws.ec2.SecurityGroup``, ``aws.vpc.SecurityGroupIngressRule``/``EgressRule``, the older
-``aws.ec2.SecurityGroupRule``, ``aws.ec2.ManagedPrefixList`` (``entries[].cidr``) and
-``ManagedPrefixListEntry``. The flow algebra models TCP and UDP only: protocol ``-1``/``all`` reads as
-tcp+udp on any port (exact for comparing TCP/UDP traffic, and conservative for the policy pack); ICMP and
-other protocols are ignored. Peers the reader cannot resolve (another security group, an AWS-managed or
-unknown prefix list) are skipped, or read as any address with ``unknown_peer="any"`` (conservative).
-Terms are labelled with the ``spirit-flow`` tag (or ``spirit-flow=`` in the description), else ``""``.
+**Read**: :mod:`.read` (:func:`~spirit_infra.aws.read.read`, :func:`~spirit_infra.aws.read.read_groups`).
 """
 
 from __future__ import annotations
@@ -63,9 +56,6 @@ from ..flows import (
     ANY_IPV6,
     AllowedSet,
     Capabilities,
-    Peer,
-    PortSet,
-    Term,
     Widening,
     compact_cidrs,
     project,
@@ -83,7 +73,7 @@ from .quota import (
 )
 
 __all__ = ["SG_CAPS", "TYPE_SG", "TYPE_SG_RULE", "TYPE_INGRESS", "TYPE_EGRESS", "TYPE_PREFIX_LIST",
-           "TYPE_PREFIX_LIST_ENTRY", "SgOptions", "SgRender", "render", "read", "read_groups", "ref",
+           "TYPE_PREFIX_LIST_ENTRY", "SgOptions", "SgRender", "render", "ref",
            "default_max_entries", "PARAM_VPC"]
 
 SG_CAPS = Capabilities("aws-security-group", source_ports=False, fqdn=False, platform=("aws-prefix-list",),
@@ -536,146 +526,3 @@ def render(source, options: SgOptions | None = None, *, profile: str | None = No
     }
     return SgRender(pname, tuple(sorted(specs, key=lambda s: (s["type"], s["name"]))), proj.widened,
                     tuple(warnings), quota, proj.allowed)
-
-
-# ---- read --------------------------------------------------------------------------------------------
-
-_PROTOCOLS = {"-1": ("tcp", "udp"), "all": ("tcp", "udp"), "tcp": ("tcp",), "6": ("tcp",),
-              "udp": ("udp",), "17": ("udp",)}
-
-
-class _Index:
-    def __init__(self, resources: list[dict]):
-        self.by_key: dict[str, dict] = {}
-        for r in resources:
-            for k in (r.get("name"), r.get("urn"), r.get("id")):
-                if isinstance(k, str) and k:
-                    self.by_key[k] = r
-        self.pl_entries: dict[int, list[str]] = defaultdict(list)
-        for r in resources:
-            if r.get("type") == TYPE_PREFIX_LIST:
-                self.pl_entries[id(r)].extend(e.get("cidr") for e in (r.get("inputs") or {}).get("entries") or []
-                                              if isinstance(e, dict) and e.get("cidr"))
-        for r in resources:
-            if r.get("type") == TYPE_PREFIX_LIST_ENTRY:
-                inp = r.get("inputs") or {}
-                target = self.resolve(inp.get("prefixListId"))
-                if target is not None and inp.get("cidr"):
-                    self.pl_entries[id(target)].append(inp["cidr"])
-
-    def resolve(self, value) -> dict | None:
-        if isinstance(value, dict) and "$ref" in value:
-            value = value["$ref"]
-        return self.by_key.get(value) if isinstance(value, str) else None
-
-    def group_key(self, value) -> str:
-        r = self.resolve(value)
-        if r is not None:
-            return r.get("name") or r.get("id") or ""
-        return str(value.get("$ref") if isinstance(value, dict) else value)
-
-    def prefix_list(self, value) -> list[str] | None:
-        r = self.resolve(value)
-        if r is None or r.get("type") != TYPE_PREFIX_LIST:
-            return None
-        return self.pl_entries[id(r)]
-
-
-def _flows_of(inputs: dict, fallback: dict | None = None) -> list[str]:
-    for src in (inputs, fallback or {}):
-        tags = src.get("tags") or {}
-        value = tags.get(marks.FLOW_KEY) if isinstance(tags, dict) else None
-        if not value:
-            value = marks.parse_description(src.get("description")).get(marks.FLOW_KEY)
-        if value:
-            return sorted({f for f in str(value).split(",") if f})
-    return [""]
-
-
-def _terms(direction: str, protocol, from_port, to_port, peers: list[str], flows: list[str]) -> list[Term]:
-    transports = _PROTOCOLS.get(str(protocol).lower())
-    if not transports or not peers:
-        return []  # ICMP and other protocols are outside the algebra (TCP/UDP only)
-    if str(protocol).lower() in ("-1", "all") or from_port is None or to_port is None or int(from_port) < 0:
-        ports = PortSet.of(None)
-    else:
-        ports = PortSet.of([(int(from_port), int(to_port))])
-    atoms = [p for p in peers if p.startswith(MANAGED + ":")]
-    peer = Peer.of([p for p in peers if not p.startswith(MANAGED + ":")], (), atoms)
-    return [Term(direction, t, peer, PortSet.of(None), ports, f) for t in transports for f in flows]
-
-
-def _managed_name(value, tags) -> str | None:
-    """The AWS-managed prefix list a rule references: ``{"$managedPrefixList": name}`` in a plan, else
-    (an opaque ``pl-...`` id that is no resource of the stack) the name the rule's
-    ``spirit-prefix-list`` tag gives."""
-    if isinstance(value, dict) and isinstance(value.get("$managedPrefixList"), str):
-        return value["$managedPrefixList"]
-    name = tags.get(marks.PREFIX_LIST_KEY) if isinstance(tags, dict) else None
-    return name if isinstance(name, str) and name.startswith("com.amazonaws.") else None
-
-
-def _peers(idx: _Index, cidrs: Iterable, pl_ids: Iterable, others: int, unknown_peer: str,
-           tags: dict | None = None) -> list[str]:
-    out = [c for c in cidrs if c]
-    unknown = others
-    for p in pl_ids:
-        entries = idx.prefix_list(p)
-        managed = _managed_name(p, tags) if entries is None and idx.resolve(p) is None else None
-        if managed is not None:
-            out.append(f"{MANAGED}:{managed}")
-        elif entries is None:
-            unknown += 1
-        else:
-            out.extend(entries)
-    if unknown and unknown_peer == "any":
-        out.extend((ANY_IPV4, ANY_IPV6))
-    return out
-
-
-def read_groups(resources: list[dict], *, unknown_peer: str = "skip") -> dict[str, AllowedSet]:
-    """Allowed traffic per security group (keyed by the group's logical name, else its id)."""
-    if unknown_peer not in ("skip", "any"):
-        raise ConfigError(f"must be 'skip' or 'any', not {unknown_peer!r}", field="unknown_peer")
-    idx = _Index(resources)
-    terms: dict[str, list[Term]] = defaultdict(list)
-    for r in resources:
-        typ, inp = r.get("type"), r.get("inputs") or {}
-        if typ == TYPE_SG:
-            key = r.get("name") or r.get("id") or ""
-            terms.setdefault(key, [])
-            for direction in ("ingress", "egress"):
-                for rule in inp.get(direction) or []:
-                    others = len(rule.get("securityGroups") or []) + (1 if rule.get("self") else 0)
-                    peers = _peers(idx, list(rule.get("cidrBlocks") or []) + list(rule.get("ipv6CidrBlocks") or []),
-                                   rule.get("prefixListIds") or [], others, unknown_peer)
-                    terms[key].extend(_terms(direction, rule.get("protocol"), rule.get("fromPort"),
-                                             rule.get("toPort"), peers, _flows_of(rule, inp)))
-        elif typ in (TYPE_EGRESS, TYPE_INGRESS):
-            direction = "egress" if typ == TYPE_EGRESS else "ingress"
-            others = 1 if inp.get("referencedSecurityGroupId") else 0
-            pls = [inp["prefixListId"]] if inp.get("prefixListId") else []
-            peers = _peers(idx, [inp.get("cidrIpv4"), inp.get("cidrIpv6")], pls, others, unknown_peer,
-                           inp.get("tags"))
-            terms[idx.group_key(inp.get("securityGroupId"))].extend(
-                _terms(direction, inp.get("ipProtocol"), inp.get("fromPort"), inp.get("toPort"), peers,
-                       _flows_of(inp)))
-        elif typ == TYPE_SG_RULE:
-            direction = inp.get("type")
-            if direction not in ("ingress", "egress"):
-                continue
-            others = (1 if inp.get("sourceSecurityGroupId") else 0) + (1 if inp.get("self") else 0)
-            peers = _peers(idx, list(inp.get("cidrBlocks") or []) + list(inp.get("ipv6CidrBlocks") or []),
-                           inp.get("prefixListIds") or [], others, unknown_peer)
-            terms[idx.group_key(inp.get("securityGroupId"))].extend(
-                _terms(direction, inp.get("protocol"), inp.get("fromPort"), inp.get("toPort"), peers,
-                       _flows_of(inp)))
-    return {k: AllowedSet(v) for k, v in sorted(terms.items())}
-
-
-def read(resources: list[dict], *, unknown_peer: str = "skip") -> AllowedSet:
-    """All traffic the security groups in ``resources`` allow (union over groups)."""
-    out: list[Term] = []
-    for s in read_groups(resources, unknown_peer=unknown_peer).values():
-        out.extend(s.terms)
-    return AllowedSet(out)

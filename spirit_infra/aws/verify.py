@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from ..flows import AllowedSet, Capabilities, Peer, Term, project
 from ..verdict import LayerVerdict
-from .fqdn import PLATFORM_CAPS, read_firewall
-from .rules import SG_CAPS, read
+from .fqdn import PLATFORM_CAPS
+from .read import read, read_firewall
+from .rules import SG_CAPS
 
 __all__ = ["verify", "NFW_CAPS_TCP", "NFW_CAPS_UDP"]
 

@@ -11,14 +11,13 @@ Components (import pulumi and pulumi_azure_native; import them explicitly)::
 """
 
 from .fqdn import FW_CAPS, FirewallOptions, FirewallPlan, fqdn_flow_ids
-from .fqdn import read as read_firewall_policy
-from .fqdn import read_report as read_firewall_policy_report
 from .fqdn import render as render_firewall_policy
 from .nat import UDP_IDLE_TIMEOUT_SECONDS, NatOptions, NatPlan, plan_nat
 from .priorities import Band, assign_priorities, hash_slot
-from .rules import NSG_CAPS, ExtraRule, NsgOptions, NsgPlan, NsgRule, read, read_report
-from .rules import read as read_nsg
-from .rules import read_report as read_nsg_report
+from .read import read_firewall_policy, read_firewall_policy_report, read_nsg, read_nsg_report
+from .read import read_nsg as read
+from .read import read_nsg_report as read_report
+from .rules import NSG_CAPS, ExtraRule, NsgOptions, NsgPlan, NsgRule
 from .rules import render as render_nsg
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Azure Firewall Policy: pure renderer and reader for the egress flows, FQDN flows included.
+"""Azure Firewall Policy: the pure render of the name layer, for the egress flows, FQDN flows included.
 
 Layout (one ``FirewallPolicy`` and one ``FirewallPolicyRuleCollectionGroup``):
 
@@ -23,40 +23,31 @@ the two layers.
 
 Only egress is rendered: ingress to the SBC reaches its NIC directly and is the NSG's job.
 
-The reader (:func:`read`) understands rule collection groups from any stack: filter collections
-(Allow and Deny) with network and application rules, evaluated network rules first, then
-application rules, each by (group priority, collection priority); a Deny removes what it matches
-from later collections whose sources it covers (``*``, or the same sources). ``*`` addresses read as everything; ``targetFqdns: ["*"]`` as every address;
-service tags, IP groups, FQDN tags, web categories and URLs are not modelled (notes).
+The reader is :func:`spirit_infra.azure.read.read_firewall_policy` (:mod:`.read`).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .. import marks
 from ..errors import CapabilityError, ConfigError
-from ..flows import ANY_IPV4, ANY_IPV6, AllowedSet, Capabilities, Peer, PortSet, Term, Widening, project
+from ..flows import AllowedSet, Capabilities, PortSet, Term, Widening, project
 from ..values import is_int
 from .common import (
     NAME_RE,
-    addresses_and_tags,
-    as_list,
-    flow_label,
     parse_address,
     platform_caps,
-    ports_from_azure,
     ports_to_azure,
     tag_of,
-    to_int,
 )
 from .priorities import Band, Slot, assign_priorities
 
-__all__ = ["FW_CAPS", "POLICY_TYPE", "GROUP_TYPE", "FirewallOptions", "FirewallPlan", "render", "read",
-           "read_report", "fqdn_flow_ids"]
+__all__ = ["FW_CAPS", "POLICY_TYPE", "GROUP_TYPE", "FirewallOptions", "FirewallPlan", "render",
+           "fqdn_flow_ids"]
 
 POLICY_TYPE = "azure-native:network:FirewallPolicy"
 GROUP_TYPE = "azure-native:network:FirewallPolicyRuleCollectionGroup"
@@ -242,112 +233,3 @@ def render(source, options: FirewallOptions | None = None) -> FirewallPlan:
         policy_inputs["tags"] = marks.tags(profile)
     return FirewallPlan(profile, opts.band, opts.group_priority, policy_inputs, tuple(out), proj.widened,
                         proj.allowed)
-
-
-# ---- reader ------------------------------------------------------------------------------------------
-
-def _f(d: dict, key: str):
-    if key in d:
-        return d[key]
-    p = d.get("properties")
-    return p.get(key) if isinstance(p, dict) else None
-
-
-def _addresses(words, where: str, notes: list[str]) -> list[str]:
-    cidrs, tags = addresses_and_tags(words, where, notes)
-    notes.extend(f"{where}: service tag {tag_of(a)!r} in an application rule is not modelled" for a in tags)
-    return cidrs
-
-
-def _rule_terms(rule: dict, where: str, notes: list[str]) -> list[Term]:
-    rtype = _f(rule, "ruleType")
-    flow = flow_label(_f(rule, "description"))
-    if as_list(_f(rule, "destinationIpGroups")) or as_list(_f(rule, "sourceIpGroups")):
-        notes.append(f"{where}: IP groups are not modelled")
-    if rtype == "NetworkRule":
-        protos = {str(p).lower() for p in as_list(_f(rule, "ipProtocols"))}
-        transports = [t for t in ("tcp", "udp") if t in protos or "any" in protos]
-        if protos - {"tcp", "udp", "any"}:
-            notes.append(f"{where}: protocols {sorted(protos - {'tcp', 'udp', 'any'})} are outside the model")
-        cidrs, tags = addresses_and_tags(_f(rule, "destinationAddresses"), where, notes)
-        names = [str(n) for n in as_list(_f(rule, "destinationFqdns"))]
-        dst, pn = ports_from_azure(_f(rule, "destinationPorts"))
-        notes.extend(f"{where}: {n}" for n in pn)
-        if dst is None:
-            return []
-        peer = Peer.of(cidrs, names, tags)
-        if peer.is_empty:
-            return []
-        return [Term("egress", t, peer, PortSet.of(None), dst, flow) for t in transports]
-    if rtype == "ApplicationRule":
-        ports = []
-        for p in as_list(_f(rule, "protocols")):
-            ptype = str(_f(p, "protocolType") or "")
-            port = to_int(_f(p, "port"), HTTP_PORTS.get(ptype))
-            if port is not None:
-                ports.append((port, port))
-        for key in ("fqdnTags", "webCategories", "targetUrls"):
-            if as_list(_f(rule, key)):
-                notes.append(f"{where}: {key} are not modelled")
-        targets = [str(n) for n in as_list(_f(rule, "targetFqdns"))]
-        cidrs = [c for n in targets if n.strip() == "*" for c in (ANY_IPV4, ANY_IPV6)]
-        cidrs += _addresses(_f(rule, "destinationAddresses"), where, notes)
-        peer = Peer.of(cidrs, [n for n in targets if n.strip() != "*"])
-        if not ports or peer.is_empty:
-            return []
-        return [Term("egress", "tcp", peer, PortSet.of(None), PortSet.of(ports), flow)]
-    notes.append(f"{where}: rule type {rtype!r} not understood (ignored)")
-    return []
-
-
-def _sources(rule: dict) -> tuple:
-    """The rule's clients as a comparable key; ``("any",)`` for ``*`` (or nothing given)."""
-    words = sorted(str(w).strip().lower() for w in as_list(_f(rule, "sourceAddresses")))
-    groups = sorted(repr(g) for g in as_list(_f(rule, "sourceIpGroups")))
-    if not groups and (not words or any(w in ("*", "any", "0.0.0.0/0") for w in words)):
-        return ("any",)
-    return ("sources", tuple(words), tuple(groups))
-
-
-def read_report(resources: Iterable[dict]) -> tuple[AllowedSet, list[str]]:
-    """What the firewall policy rule collection groups among ``resources`` allow (egress), and notes."""
-    notes: list[str] = []
-    entries = []  # (kind order, group priority, collection priority, name, action, terms)
-    for res in resources:
-        if res.get("type") != GROUP_TYPE:
-            continue
-        inputs = res.get("inputs") or {}
-        gprio = to_int(_f(inputs, "priority"), 0)
-        for c in as_list(_f(inputs, "ruleCollections")):
-            cname = str(_f(c, "name") or "")
-            ctype = _f(c, "ruleCollectionType")
-            if ctype != "FirewallPolicyFilterRuleCollection":
-                notes.append(f"{res.get('name')}/{cname}: {ctype} collections are not read (DNAT is ingress)")
-                continue
-            action = str(_f(_f(c, "action") or {}, "type") or "").capitalize()  # ARM enums ignore case
-            cprio = to_int(_f(c, "priority"), 0)
-            for r in as_list(_f(c, "rules")):
-                where = f"{res.get('name')}/{cname}/{_f(r, 'name')}"
-                kind = 0 if _f(r, "ruleType") == "NetworkRule" else 1
-                entries.append((kind, gprio, cprio, cname, action, _rule_terms(r, where, notes), _sources(r)))
-    terms: list[Term] = []
-    denies: dict[tuple, AllowedSet] = {}
-    for _, _, _, _, action, ts, sources in sorted(entries, key=lambda e: e[:4]):
-        box = AllowedSet(ts)
-        if action == "Deny":
-            denies[sources] = denies.get(sources, AllowedSet()) | box
-        elif action == "Allow":
-            # a Deny hides an Allow only when it covers the Allow's clients (any source, or the same)
-            denied = denies.get(("any",), AllowedSet())
-            if sources != ("any",):
-                denied = denied | denies.get(sources, AllowedSet())
-            if denied.is_empty:
-                terms.extend(box.terms)
-            else:
-                for flow, part in box.by_flow().items():
-                    terms.extend((part - denied).relabel(flow).terms)
-    return AllowedSet(terms), notes
-
-
-def read(resources: Iterable[dict]) -> AllowedSet:
-    return read_report(resources)[0]

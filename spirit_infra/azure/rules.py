@@ -1,4 +1,4 @@
-"""Azure NSG: pure renderer and reader.
+"""Azure NSG: the pure render of the IP layer (its reader is in :mod:`.read`).
 
 Render
 ------
@@ -26,26 +26,7 @@ Render
 - **Marks**: the NSG carries ``spirit-*`` tags; a SecurityRule has no tags, so each rule's
   ``description`` carries ``spirit-role=... spirit-profile=... spirit-flow=<id>``.
 
-Read
-----
-:func:`read` takes registered resources (``{"type", "name", "inputs"}``, camelCase inputs, as the
-mock runtime and the policy pack see them), from spirit-infra or any other stack, and returns the
-allowed set they permit:
-
-- NSGs with inline ``securityRules`` and separate ``SecurityRule`` resources (matched to their NSG by
-  ``networkSecurityGroupName``; a lone NSG owns every separate rule).
-- First match by priority, per direction: what an Allow rule adds is its box minus everything Deny
-  rules of a lower priority number already matched. This handles allow rules, a final deny-all, and
-  denies placed before allows.
-- Address words: ``*``, ``Any``, ``Internet`` and ``0.0.0.0/0`` read as every address (0.0.0.0/0 and
-  ::/0 for the words). Other service tags (``VirtualNetwork``, ``AzureLoadBalancer``, ``Storage`` ...)
-  and peer-side application security groups are not addresses: such rules add nothing and are listed
-  in the notes of :func:`read_report`. The local side (destination of Inbound, source of Outbound
-  rules) is not a dimension of the allowed set and is ignored.
-- Protocols: ``Tcp``, ``Udp``; ``*``/``Any`` count as both; ICMP/ESP/AH are outside the model.
-- ``include_default_rules=True`` adds Azure's built-in rules (65000+): AllowInternetOutBound makes a
-  non-strict NSG read as "all egress allowed", which is what it does.
-- Labels come from the ``spirit-flow`` mark in the rule's description, else "".
+Read: :func:`spirit_infra.azure.read.read_nsg` (:mod:`.read`).
 """
 
 from __future__ import annotations
@@ -53,29 +34,24 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .. import marks
 from ..errors import CapabilityError, ConfigError, QuotaError
-from ..flows import ANY_IPV4, ANY_IPV6, AllowedSet, Capabilities, Peer, PortSet, Term, Widening, project
+from ..flows import ANY_IPV4, ANY_IPV6, AllowedSet, Capabilities, Peer, Term, Widening, project
 from ..values import is_int
 from .common import (
     NAME_RE,
-    addresses_and_tags,
-    as_list,
-    flow_label,
     platform_caps,
-    ports_from_azure,
     ports_to_azure,
     tag_of,
-    to_int,
 )
 from .priorities import Band, ReservedPriority, Slot, assign_priorities
 
 __all__ = [
     "NSG_CAPS", "NSG_TYPE", "SECURITY_RULE_TYPE", "NSG_MAX_RULES", "NSG_MAX_NAME", "NSG_MAX_ADDRESSES",
-    "ExtraRule", "NsgOptions", "NsgRule", "NsgPlan", "render", "read", "read_report", "DEFAULT_RULES",
+    "ExtraRule", "NsgOptions", "NsgRule", "NsgPlan", "render", "DEFAULT_RULES",
 ]
 
 NSG_TYPE = "azure-native:network:NetworkSecurityGroup"
@@ -383,148 +359,3 @@ def render(source, options: NsgOptions | None = None) -> NsgPlan:
     nsg_inputs: dict = {"tags": marks.tags(profile)} if profile else {}
     return NsgPlan(profile, band, opts.strict, tuple(sorted(rules, key=lambda r: r.name)), nsg_inputs,
                    proj.widened, proj.allowed)
-
-
-# ---- reader ------------------------------------------------------------------------------------------
-
-def _rule_field(rule: dict, key: str):
-    """A rule field, flat (azure-native inputs) or under ``properties`` (ARM JSON)."""
-    if key in rule:
-        return rule[key]
-    props = rule.get("properties")
-    return props.get(key) if isinstance(props, dict) else None
-
-
-#: Local-side words that cover every address an NSG can apply to (its NICs and subnets are in the VNet).
-_ANY_LOCAL = ("*", "any", "virtualnetwork", "0.0.0.0/0", "::/0")
-
-
-def _local_side(rule: dict, direction: str) -> tuple:
-    """The rule's local side (source of Outbound, destination of Inbound) as a comparable key;
-    ``("any",)`` when it covers every local address."""
-    here = "source" if direction == "Outbound" else "destination"
-    asgs = as_list(_rule_field(rule, f"{here}ApplicationSecurityGroups"))
-    words = [str(w).strip().lower() for w in as_list(_rule_field(rule, f"{here}AddressPrefix"))
-             + as_list(_rule_field(rule, f"{here}AddressPrefixes"))]
-    if not asgs and (not words or any(w in _ANY_LOCAL for w in words)):
-        return ("any",)
-    ids = sorted(repr(_rule_field(a, "id") if isinstance(a, dict) else a) for a in asgs)
-    return ("local", tuple(ids), tuple(sorted(words)))
-
-
-def _enum(value, choices: tuple[str, ...]) -> str:
-    """An ARM enum word, case-insensitively (``allow`` -> ``Allow``); the raw text when unknown."""
-    text = str(value or "")
-    return next((c for c in choices if c.lower() == text.lower()), text)
-
-
-def _rule_set(rule: dict, notes: list[str]) -> tuple[str, str, int, AllowedSet]:
-    """(direction, access, priority, allowed box) of one rule dict; direction "" if unreadable."""
-    g = lambda k: _rule_field(rule, k)  # noqa: E731
-    name = g("securityRuleName") or g("name") or "(unnamed)"
-    direction = _enum(g("direction"), ("Inbound", "Outbound"))
-    access = _enum(g("access"), ("Allow", "Deny"))
-    priority = to_int(g("priority"), 0)
-    if direction not in ("Inbound", "Outbound") or access not in ("Allow", "Deny"):
-        notes.append(f"rule {name}: direction {direction!r} / access {access!r} not understood (ignored)")
-        return "", access, priority, AllowedSet()
-    proto = str(g("protocol") or "*").lower()
-    transports = {"tcp": ("tcp",), "udp": ("udp",), "*": ("tcp", "udp"), "any": ("tcp", "udp")}.get(proto)
-    if transports is None:
-        notes.append(f"rule {name}: protocol {g('protocol')!r} is outside the model (ignored)")
-        return direction, access, priority, AllowedSet()
-    remote = "destination" if direction == "Outbound" else "source"
-    words = as_list(g(f"{remote}AddressPrefix")) + as_list(g(f"{remote}AddressPrefixes"))
-    cidrs, tags = addresses_and_tags(words, f"rule {name}", notes)
-    if as_list(g(f"{remote}ApplicationSecurityGroups")):
-        notes.append(f"rule {name}: a remote-side application security group is not modelled")
-    src, n1 = ports_from_azure(g("sourcePortRange"), g("sourcePortRanges"))
-    dst, n2 = ports_from_azure(g("destinationPortRange"), g("destinationPortRanges"))
-    notes.extend(f"rule {name}: {n}" for n in n1 + n2)
-    if not cidrs and not tags:
-        return direction, access, priority, AllowedSet()
-    flow = flow_label(g("description"))
-    peer = Peer.of(cidrs, (), tags)
-    d = "egress" if direction == "Outbound" else "ingress"
-    src = src if src is not None else PortSet.of(None)
-    dst = dst if dst is not None else PortSet.of(None)
-    return direction, access, priority, AllowedSet(Term(d, t, peer, src, dst, flow) for t in transports)
-
-
-def _evaluate(rules: list[dict], notes: list[str]) -> list[Term]:
-    """First match by priority, per direction: Allow adds its box minus earlier denies.
-
-    A Deny subtracts from a later Allow only when it covers the Allow's local side (its own local side
-    is any address, or the same as the Allow's): a deny for one local host or another application
-    security group leaves the Allow open for the rest, and reading less than Azure allows would hide
-    an open rule from the policy pack.
-    """
-    out: list[Term] = []
-    parsed = []
-    for r in rules:
-        direction, access, priority, box = _rule_set(r, notes)
-        if direction:
-            parsed.append((direction, priority, str(_rule_field(r, "securityRuleName") or _rule_field(r, "name")
-                                                     or ""), access, box, _local_side(r, direction)))
-    for direction in ("Inbound", "Outbound"):
-        denies: dict[tuple, AllowedSet] = {}
-        seen: dict[int, str] = {}
-        for _, priority, name, access, box, local in sorted((p for p in parsed if p[0] == direction),
-                                                            key=lambda p: (p[1], p[2])):
-            if priority in seen:
-                notes.append(f"rules {seen[priority]} and {name} share priority {priority} ({direction}); "
-                             "Azure rejects this")
-            seen[priority] = name
-            if access == "Deny":
-                denies[local] = denies.get(local, AllowedSet()) | box
-                continue
-            denied = denies.get(("any",), AllowedSet())
-            if local != ("any",):
-                denied = denied | denies.get(local, AllowedSet())
-            if denied.is_empty:
-                out.extend(box.terms)
-            else:
-                for flow, part in box.by_flow().items():
-                    out.extend((part - denied).relabel(flow).terms)
-    return out
-
-
-def read_report(resources: Iterable[dict], *, include_default_rules: bool = False) -> tuple[AllowedSet, list[str]]:
-    """The allowed set the NSGs among ``resources`` permit (union over NSGs), and reading notes."""
-    resources = list(resources)
-    notes: list[str] = []
-    nsgs = [r for r in resources if r.get("type") == NSG_TYPE]
-    separate = [r for r in resources if r.get("type") == SECURITY_RULE_TYPE]
-    groups: dict[str, list[dict]] = {}
-    aliases: dict[str, str] = {}
-    for n in nsgs:
-        key = f"nsg:{n.get('urn') or n.get('name')}"
-        inputs = n.get("inputs") or {}
-        rules = as_list(inputs.get("securityRules"))
-        groups[key] = list(rules)
-        for alias in (inputs.get("networkSecurityGroupName"), n.get("name")):
-            if isinstance(alias, str):
-                aliases.setdefault(alias, key)
-        if rules and separate and len(nsgs) == 1:
-            notes.append(f"NSG {n.get('name')} has inline securityRules and separate SecurityRule resources: "
-                         "they fight each other on every update")
-    for r in separate:
-        inputs = r.get("inputs") or {}
-        owner = inputs.get("networkSecurityGroupName")
-        if len(nsgs) == 1:
-            key = next(iter(groups))
-        elif isinstance(owner, str) and owner in aliases:
-            key = aliases[owner]
-        else:
-            key = f"name:{owner}"
-        groups.setdefault(key, []).append(inputs)
-    terms: list[Term] = []
-    for key in sorted(groups):
-        rules = groups[key] + (list(DEFAULT_RULES) if include_default_rules else [])
-        terms.extend(_evaluate(rules, notes))
-    return AllowedSet(terms), notes
-
-
-def read(resources: Iterable[dict], *, include_default_rules: bool = False) -> AllowedSet:
-    """The allowed set the NSG resources permit (see :func:`read_report`)."""
-    return read_report(resources, include_default_rules=include_default_rules)[0]

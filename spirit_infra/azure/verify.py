@@ -9,6 +9,7 @@ from ..management import allowed as management_allowed
 from ..verdict import LayerVerdict
 from . import fqdn as fw
 from . import rules as nsg
+from .read import read_firewall_policy, read_nsg
 
 __all__ = ["verify"]
 
@@ -16,12 +17,12 @@ __all__ = ["verify"]
 def verify(resources: list[dict], profile, cfg) -> list[LayerVerdict]:
     allowed = profile.allowed
     n = project(allowed, nsg.NSG_CAPS)
-    read = nsg.read(resources)
-    out = [LayerVerdict("azure nsg", n.allowed, without_management(read), n.widened)]
+    got = read_nsg(resources)
+    out = [LayerVerdict("azure nsg", n.allowed, without_management(got), n.widened)]
     if cfg.fqdn_firewall:
         f = project(allowed.select(direction="egress"), fw.FW_CAPS)
-        out.append(LayerVerdict("azure firewall policy", f.allowed, fw.read(resources), f.widened))
+        out.append(LayerVerdict("azure firewall policy", f.allowed, read_firewall_policy(resources), f.widened))
     if getattr(cfg, "management_cidrs", ()):
         out.append(LayerVerdict("management access", management_allowed(cfg.management_cidrs),
-                                read.select(flows=[MANAGEMENT_FLOW])))
+                                got.select(flows=[MANAGEMENT_FLOW])))
     return out

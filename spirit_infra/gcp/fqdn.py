@@ -1,4 +1,4 @@
-"""Global network firewall policy (Cloud NGFW): pure render and the policy-rule reader.
+"""Global network firewall policy (Cloud NGFW): the pure render of the name layer.
 
 Render: a ``NetworkFirewallPolicy``, one ``NetworkFirewallPolicyRule`` per flow and peer kind (IPv4
 ranges, IPv6 ranges, DNS names: ``match.destFqdns``), and a ``NetworkFirewallPolicyAssociation`` with
@@ -12,15 +12,7 @@ of the flow id into ``priority_slots`` slots and ``k`` numbers the flow's own ru
 to one slot are refused with both names (:class:`QuotaError`). Strict mode (default) ends the policy
 with deny-all egress rules (IPv4, IPv6) at ``deny_priority``.
 
-Reader (:func:`read_policy_rules`): ``NetworkFirewallPolicyRule``, ``RegionNetworkFirewallPolicyRule``,
-hierarchical ``FirewallPolicyRule`` and the ``*WithRules`` variants. ``match.srcIpRanges`` /
-``destIpRanges`` / ``destFqdns`` / ``srcFqdns`` and ``layer4Configs`` (``ipProtocol`` tcp/udp/all with
-``ports``); action ``allow`` / ``deny`` / ``goto_next`` (next layer decides); ``disabled`` rules are
-ignored; a priority not known yet (a preview) reads as 0. A rule whose remote side uses only matchers
-that are not addresses (address groups, region codes, threat lists) is read as matching any address when it allows, and is ignored when it denies or
-passes on, so the reader never understates what is allowed. An ingress rule whose only sources are internal
-(``srcSecureTags``, ``srcNetworks``, ``srcNetworkScope`` VPC_NETWORKS / INTRA_VPC / NON_INTERNET) matches VMs,
-not internet addresses, and is ignored, like a VPC rule with source tags only.
+Read: :mod:`.read`.
 """
 
 from __future__ import annotations
@@ -30,10 +22,10 @@ from dataclasses import dataclass
 
 from .. import marks
 from ..errors import ConfigError, QuotaError
-from ..flows import ANY_IPV4, ANY_IPV6, AllowedSet, Capabilities, Peer, project
+from ..flows import ANY_IPV4, ANY_IPV6, AllowedSet, Capabilities, project
 from ..profiles import Profile
 from ..values import is_int
-from .common import PLATFORM_REFUSED, Rule, check_name
+from .common import PLATFORM_REFUSED, check_name
 from .rules import (
     KIND_TEXT,
     Rendered,
@@ -43,14 +35,13 @@ from .rules import (
     check_ranges,
     group_flow,
     l4,
-    l4_terms,
     physical,
     rule_name,
     rule_suffix,
 )
 
 __all__ = ["POLICY_CAPS", "POLICY_TYPE", "POLICY_RULE_TYPE", "ASSOCIATION_TYPE", "POLICY_RULE_TYPES",
-           "PolicyOptions", "render_policy", "flow_slot", "read_policy_rules"]
+           "PolicyOptions", "render_policy", "flow_slot"]
 
 POLICY_CAPS = Capabilities("gcp-network-firewall-policy", source_ports=False, fqdn=True, **PLATFORM_REFUSED)
 POLICY_TYPE = "gcp:compute/networkFirewallPolicy:NetworkFirewallPolicy"
@@ -222,64 +213,3 @@ def render_policy(allowed_or_profile: AllowedSet | Profile, options: PolicyOptio
                           "refs": {"firewallPolicy": "res:policy.name"}})
     specs.sort(key=lambda s: (s["type"] != POLICY_TYPE, s["name"]))
     return Rendered(profile, tuple(specs), proj.widened, proj.allowed)
-
-
-# ---- reader ---------------------------------------------------------------------------------------
-
-_NON_ADDRESS = {
-    "egress": ("destAddressGroups", "destRegionCodes", "destThreatIntelligences", "destNetworkScope",
-               "destNetworkContext"),
-    "ingress": ("srcAddressGroups", "srcRegionCodes", "srcThreatIntelligences", "srcSecureTags", "srcNetworks",
-                "srcNetworkScope", "srcNetworkContext"),
-}
-
-#: ingress matchers that name VMs of the VPC (or its peers), never internet addresses
-_INTERNAL_SOURCES = ("srcSecureTags", "srcNetworks")
-_INTERNAL_SCOPES = ("VPC_NETWORKS", "INTRA_VPC", "NON_INTERNET")
-
-
-def _internal_only(match: dict, present: list[str]) -> bool:
-    """An ingress rule whose only sources are internal (secure tags, VPC networks, a non-internet scope):
-    like a VPC rule with source tags only, it matches no internet address."""
-    for k in present:
-        if k == "srcNetworkScope" and str(match.get(k)).upper() in _INTERNAL_SCOPES:
-            continue
-        if k not in _INTERNAL_SOURCES:
-            return False
-    return True
-
-
-def _one_rule(inputs: dict, where: str) -> list[Rule]:
-    if inputs.get("disabled"):
-        return []
-    action = str(inputs.get("action") or "").lower()
-    if action not in ("allow", "deny", "goto_next"):
-        return []  # apply_security_profile_group and the like: not an address decision we model
-    direction = str(inputs.get("direction") or "INGRESS").lower()
-    match = inputs.get("match") or {}
-    if direction == "egress":
-        cidrs, fqdns = match.get("destIpRanges") or [], match.get("destFqdns") or []
-    else:
-        cidrs, fqdns = match.get("srcIpRanges") or [], match.get("srcFqdns") or []
-    if not cidrs and not fqdns:
-        present = [k for k in _NON_ADDRESS.get(direction, ()) if match.get(k)]
-        if present and (action != "allow" or _internal_only(match, present)):
-            return []
-        cidrs = [ANY_IPV4, ANY_IPV6]
-    flow = marks.parse_description(inputs.get("description")).get(marks.FLOW_KEY, "")
-    terms = l4_terms(match.get("layer4Configs"), "ipProtocol", direction, Peer.of(cidrs, fqdns), flow,
-                     f"{where}.match.layer4Configs")
-    if not terms:
-        return []
-    priority = inputs.get("priority")
-    return [Rule(int(priority) if priority is not None else 0, action, AllowedSet(terms), flow, where)]
-
-
-def read_policy_rules(rtype: str, inputs: dict, name: str = "") -> list[Rule]:
-    """The evaluator's view of a policy rule resource (or every rule of a ``*WithRules`` resource)."""
-    if rtype.endswith("WithRules"):
-        out: list[Rule] = []
-        for i, r in enumerate(inputs.get("rules") or []):
-            out.extend(_one_rule(r, f"{name}.rules[{i}]"))
-        return out
-    return _one_rule(inputs, name)

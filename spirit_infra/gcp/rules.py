@@ -1,4 +1,4 @@
-"""VPC firewall rules (``gcp.compute.Firewall``): pure render and the GCP reader.
+"""VPC firewall rules (``gcp.compute.Firewall``): the pure render of the IP layer.
 
 Render: one rule per flow and IP version (and per distinct peer set inside a flow), each carrying
 several ``allows`` entries (one per transport, with all its ports), so rule counts stay low while
@@ -8,27 +8,13 @@ ports or DNS names (:data:`VPC_CAPS`); the projection reports both widenings. St
 adds explicit deny-all egress rules (IPv4 and IPv6) at a low priority, above GCP's implied allow-all
 egress.
 
-Read (:func:`spirit_infra.gcp.read.read`, which also reads the policies) understands ``gcp:compute/firewall:Firewall`` and the firewall policy rule types
-(see :mod:`spirit_infra.gcp.fqdn`) as registered (camelCase inputs), including stacks spirit-infra
-did not build:
-
-- ``direction`` defaults to INGRESS, ``priority`` to 1000; ``disabled`` rules are ignored.
-- ``allows``/``denies`` entries: ``tcp``/``6`` and ``udp``/``17`` with ``ports`` (none = every port);
-  ``all`` means TCP and UDP on every port. Other protocols (icmp, esp, sctp...) are outside the
-  allowed-set algebra (TCP/UDP) and are ignored.
-- An egress rule without ``destinationRanges`` matches 0.0.0.0/0; an ingress rule with neither
-  ``sourceRanges`` nor source tags/service accounts matches 0.0.0.0/0 (GCP's defaults). Source tags and
-  service accounts name VPC-internal instances, not addresses, and are otherwise ignored.
-- Targets (tags, service accounts) are ignored: every rule is assumed to apply to the instance in
-  question. Precedence: lower priority number wins, deny wins ties; GCP's implied rules (allow all
-  egress, deny all ingress) come last (``implied=False`` leaves them out).
-- Terms are labelled with the flow ids of the ``spirit-flow=`` mark in the description, else "".
+Read: :mod:`.read`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import netaddr
@@ -38,10 +24,8 @@ from ..errors import CapabilityError, ConfigError, QuotaError
 from ..flows import (
     ANY_IPV4,
     ANY_IPV6,
-    ANY_PORTS,
     AllowedSet,
     Capabilities,
-    Peer,
     PortSet,
     Term,
     Widening,
@@ -54,15 +38,13 @@ from .common import (
     NAME_MAX,
     NAME_RE,
     PLATFORM_REFUSED,
-    Rule,
     check_name,
-    ports_from_gcp,
     ports_to_gcp,
     short_hash,
     split_by_version,
 )
 
-__all__ = ["VPC_CAPS", "FIREWALL_TYPE", "VpcOptions", "Rendered", "render", "read_firewall"]
+__all__ = ["VPC_CAPS", "FIREWALL_TYPE", "VpcOptions", "Rendered", "render"]
 
 VPC_CAPS = Capabilities("gcp-vpc-firewall", source_ports=False, fqdn=False, **PLATFORM_REFUSED)
 FIREWALL_TYPE = "gcp:compute/firewall:Firewall"
@@ -285,49 +267,3 @@ def _spec(logical: str, inputs: dict, opts: VpcOptions) -> dict:
     else:
         inputs["network"] = opts.network
     return spec
-
-
-# ---- reader ---------------------------------------------------------------------------------------
-
-_PROTO = {"tcp": ("tcp",), "6": ("tcp",), "udp": ("udp",), "17": ("udp",), "all": ("tcp", "udp")}
-
-
-def _flow_label(inputs: dict) -> str:
-    return marks.parse_description(inputs.get("description")).get(marks.FLOW_KEY, "")
-
-
-def l4_terms(entries: Sequence[dict] | None, proto_key: str, direction: str, peer: Peer, flow: str,
-             where: str) -> list[Term]:
-    terms = []
-    for i, e in enumerate(entries or ()):
-        proto = str(e.get(proto_key, "")).lower()
-        transports = _PROTO.get(proto, ())
-        ports = ANY_PORTS if proto == "all" else ports_from_gcp(e.get("ports"), f"{where}[{i}].ports")
-        terms.extend(Term(direction, t, peer, ANY_PORTS, ports, flow) for t in transports)
-    return terms
-
-
-def read_firewall(inputs: dict, name: str = "") -> list[Rule]:
-    """The evaluator's view of one ``gcp:compute/firewall:Firewall``."""
-    if inputs.get("disabled"):
-        return []
-    direction = str(inputs.get("direction") or "INGRESS").lower()
-    if direction not in ("ingress", "egress"):
-        raise ConfigError(f"unknown direction {inputs.get('direction')!r}", field=f"{name}.direction")
-    priority = int(inputs.get("priority", 1000) if inputs.get("priority") is not None else 1000)
-    if direction == "egress":
-        cidrs = list(inputs.get("destinationRanges") or [ANY_IPV4])
-    else:
-        cidrs = list(inputs.get("sourceRanges") or [])
-        if not cidrs and not inputs.get("sourceTags") and not inputs.get("sourceServiceAccounts"):
-            cidrs = [ANY_IPV4]
-    if not cidrs:
-        return []
-    peer = Peer.of(cidrs)
-    flow = _flow_label(inputs)
-    rules = []
-    for key, action in (("allows", "allow"), ("denies", "deny")):
-        terms = l4_terms(inputs.get(key), "protocol", direction, peer, flow, f"{name}.{key}")
-        if terms:
-            rules.append(Rule(priority, action, AllowedSet(terms), flow, name))
-    return rules

@@ -6,9 +6,9 @@ attached to them (:func:`spirit_infra.policy.resources.role_members`).
 
 **Layers per cloud**, each read with the cloud's reader on those resources only:
 
-- AWS: the security groups (``aws.rules.read``) and, when the role has Network Firewall rule groups,
-  the firewall (``aws.fqdn.read_firewall``);
-- Azure: the NSGs with Azure's built-in rules (``azure.rules.read(include_default_rules=True)``) and,
+- AWS: the security groups (``aws.read.read``) and, when the role has Network Firewall rule groups,
+  the firewall (``aws.read.read_firewall``);
+- Azure: the NSGs with Azure's built-in rules (``azure.read.read_nsg(include_default_rules=True)``) and,
   when the role has firewall-policy rule collection groups, the firewall policy;
 - GCP: the VPC firewall rules, and each network firewall policy, as separate layers (each read with
   ``gcp.read.read`` and GCP's implied rules). GCP stops at the first layer whose rule matches, but the

@@ -3,8 +3,8 @@
 One resource at a time, read with the cloud's own reader (``read_one`` of its layers in the registry), so inline and separate rules are judged alike:
 
 - AWS: ``aws.ec2.SecurityGroup`` inline ``ingress``, ``aws.vpc.SecurityGroupIngressRule``,
-  ``aws.ec2.SecurityGroupRule`` of type ``ingress`` (:func:`spirit_infra.aws.rules.read`);
-- Azure: NSG inline ``securityRules`` and separate ``SecurityRule`` (:func:`spirit_infra.azure.rules.read`;
+  ``aws.ec2.SecurityGroupRule`` of type ``ingress`` (:func:`spirit_infra.aws.read.read`);
+- Azure: NSG inline ``securityRules`` and separate ``SecurityRule`` (:func:`spirit_infra.azure.read.read_nsg`;
   ``*``, ``Any``, ``Internet`` and ``0.0.0.0/0`` read as every address; an NSG's own Deny rules of a lower
   priority number are honoured);
 - GCP: ``gcp.compute.Firewall`` and network firewall policy rules (:func:`spirit_infra.gcp.read.read`

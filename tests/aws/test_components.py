@@ -19,7 +19,8 @@ from spirit_infra.aws.components import (
     AwsSecurityGroups,
     AwsSecurityGroupsArgs,
 )
-from spirit_infra.aws.fqdn import NFW_TARGET, FirewallOptions, read_firewall, render_firewall
+from spirit_infra.aws.fqdn import NFW_TARGET, FirewallOptions, render_firewall
+from spirit_infra.aws.read import read_firewall
 from spirit_infra.aws.rules import TYPE_EGRESS, TYPE_INGRESS, TYPE_SG
 
 PROFILES = ("phones", "communicator", "sbc")

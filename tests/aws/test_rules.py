@@ -237,7 +237,7 @@ def _t(direction, transport, cidrs=(), dst=None, names=()):
 
 
 def test_firewall_reader_on_foreign_rule_groups():
-    from spirit_infra.aws.fqdn import read_firewall
+    from spirit_infra.aws.read import read_firewall
     world = ("0.0.0.0/0",)
     # "ip" passes every protocol; "any" on the home side is the home network too
     assert read_firewall(_nfw_group('pass ip $HOME_NET any -> $EXTERNAL_NET any (sid:1;)')) == AllowedSet(

@@ -17,6 +17,11 @@ from spirit_infra.azure.components import (
     AzureNsgArgs,
     sdk_class,
 )
+from spirit_infra.azure.read import (
+    read_firewall_policy_report,
+    read_nsg,
+    read_nsg_report,
+)
 from spirit_infra.binder import snake
 from spirit_infra.errors import QuotaError
 
@@ -45,7 +50,7 @@ def test_nsg_is_exactly_the_projection(profile):
     rec = _both(profile)
     prof = build_profile(profile)
     expected = project(prof.allowed, rules.NSG_CAPS)
-    got, notes = rules.read_report(as_reader_input(rec))
+    got, notes = read_nsg_report(as_reader_input(rec))
     assert got == expected.allowed
     assert notes == []
     # labels survive the round trip (from the description marks)
@@ -64,7 +69,7 @@ def test_firewall_policy_is_exactly_the_egress_projection_and_holds_the_fqdn_flo
     prof = build_profile(profile)
     egress = prof.allowed.select(direction="egress")
     expected = project(egress, fw.FW_CAPS)
-    got, notes = fw.read_report(as_reader_input(rec))
+    got, notes = read_firewall_policy_report(as_reader_input(rec))
     assert got == expected.allowed and notes == []
     assert {w.dimension for w in expected.widened} <= {"source_ports"}
     # the FQDN flows: exact names and ports (source ports any)
@@ -128,7 +133,7 @@ def test_one_rule_style_separate_rules_parented_and_marked(profile):
 def test_sbc_inbound_only_from_spirit_ranges_and_strict_egress():
     rec = _both("sbc")
     prof = build_profile("sbc")
-    got = rules.read(as_reader_input(rec), include_default_rules=True)
+    got = read_nsg(as_reader_input(rec), include_default_rules=True)
     ingress = got.select(direction="ingress")
     assert ingress == prof.allowed.select(direction="ingress")
     assert {c for t in ingress.terms for c in t.peer.cidrs} == set(prof.spirit_cidrs)
@@ -139,9 +144,9 @@ def test_sbc_inbound_only_from_spirit_ranges_and_strict_egress():
 def test_non_strict_reads_as_open_egress_with_default_rules():
     rec = _both("communicator", strict=False)
     assert not rec.by_type(RULE_T) or all(r.inputs["access"] == "Allow" for r in rec.by_type(RULE_T))
-    opened = rules.read(as_reader_input(rec), include_default_rules=True)
+    opened = read_nsg(as_reader_input(rec), include_default_rules=True)
     assert any(t.peer.cidrs == ("0.0.0.0/0", "::/0") or "0.0.0.0/0" in t.peer.cidrs for t in opened.terms)
-    assert rules.read(as_reader_input(rec)) == build_profile("communicator").allowed
+    assert read_nsg(as_reader_input(rec)) == build_profile("communicator").allowed
 
 
 def test_asg_is_the_local_side_when_created_or_given():
@@ -155,7 +160,7 @@ def test_asg_is_the_local_side_when_created_or_given():
     for r in rec2.by_type(RULE_T):
         side = "source" if r.inputs["direction"] == "Outbound" else "destination"
         assert r.inputs[f"{side}ApplicationSecurityGroups"] == [{"id": "/subs/x/asg/sbc"}]
-    assert rules.read(as_reader_input(rec2)) == build_profile("sbc").allowed
+    assert read_nsg(as_reader_input(rec2)) == build_profile("sbc").allowed
 
 
 def test_constraint_errors_happen_before_anything_is_registered():

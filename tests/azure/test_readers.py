@@ -8,6 +8,12 @@ import pytest
 from spirit_infra import AllowedSet, Peer, PortSet, Term, build_profile
 from spirit_infra.azure import fqdn as fw
 from spirit_infra.azure import rules
+from spirit_infra.azure.read import (
+    read_firewall_policy,
+    read_firewall_policy_report,
+    read_nsg,
+    read_nsg_report,
+)
 from spirit_infra.errors import CapabilityError
 
 SPIRIT = ("103.80.244.0/22",)
@@ -35,7 +41,7 @@ def test_inline_rules_allow_minus_earlier_deny():
                       destinationPortRanges=["443", "5060-5062"]),
                 _rule("deny-all", 4096, access="Deny", protocol="*", destinationAddressPrefix="*"),
                 _rule("late", 4090, destinationAddressPrefix="1.2.3.4"))]
-    got = rules.read(res)
+    got = read_nsg(res)
     expected = AllowedSet([term("egress", "tcp", ["103.80.244.0/23", "103.80.247.0/24"], None,
                                 [(443, 443), (5060, 5062)]),
                            term("egress", "tcp", ["1.2.3.4/32"])])
@@ -47,7 +53,7 @@ def test_later_deny_does_not_remove_earlier_allow_and_tags_read_as_everything():
                 _rule("deny", 400, access="Deny", protocol="*", destinationAddressPrefix="Internet")),
            _nsg(_rule("in", 100, direction="Inbound", protocol="Udp", sourceAddressPrefix="*",
                       destinationPortRange="5060"), name="other")]
-    got = rules.read(res)
+    got = read_nsg(res)
     assert got == AllowedSet([term("egress", "tcp", ["0.0.0.0/0", "::/0"], None, [(443, 443)]),
                               term("ingress", "udp", ["0.0.0.0/0", "::/0"], None, [(5060, 5060)])])
 
@@ -56,7 +62,7 @@ def test_service_tags_and_remote_asgs_are_noted_not_guessed():
     res = [_nsg(_rule("vnet", 100, direction="Inbound", sourceAddressPrefix="VirtualNetwork"),
                 _rule("lb", 110, direction="Inbound", sourceApplicationSecurityGroups=[{"id": "x"}]),
                 _rule("icmp", 120, protocol="Icmp", destinationAddressPrefix="*"))]
-    got, notes = rules.read_report(res)
+    got, notes = read_nsg_report(res)
     assert got.is_empty
     assert any("VirtualNetwork" in n for n in notes) and any("application security group" in n for n in notes)
     assert any("Icmp" in n for n in notes)
@@ -69,16 +75,16 @@ def test_separate_rules_arm_shape_and_mixing_is_noted():
                        "properties": {"priority": 150, "direction": "Outbound", "access": "Allow",
                                       "protocol": "Udp", "destinationAddressPrefixes": ["192.0.2.0/24"],
                                       "sourcePortRanges": ["1024-65535"], "destinationPortRange": "123"}}}]
-    got, notes = rules.read_report(res)
+    got, notes = read_nsg_report(res)
     assert got == AllowedSet([term("egress", "tcp", ["10.0.0.0/8"]),
                               term("egress", "udp", ["192.0.2.0/24"], [(1024, 65535)], [(123, 123)])])
     assert any("fight" in n for n in notes)
 
 
 def test_default_rules_open_egress_of_a_bare_nsg():
-    got = rules.read([_nsg()], include_default_rules=True)
+    got = read_nsg([_nsg()], include_default_rules=True)
     assert got == AllowedSet([term("egress", t, ["0.0.0.0/0", "::/0"]) for t in ("tcp", "udp")])
-    assert rules.read([_nsg()]).is_empty
+    assert read_nsg([_nsg()]).is_empty
 
 
 def test_ingress_from_everywhere_or_names_is_refused():
@@ -95,10 +101,10 @@ def test_render_of_a_bare_allowed_set_with_multiple_terms_per_flow_round_trips()
                     term("egress", "tcp", ["10.1.0.0/24"], [(1000, 2000)], [(80, 80)], "f"),
                     term("ingress", "udp", ["10.2.0.0/24"], None, [(5060, 5060)], "f")])
     plan = rules.render(s, rules.NsgOptions(strict=False))
-    assert rules.read(plan.resources()) == s
+    assert read_nsg(plan.resources()) == s
     names = [r.name for r in plan.rules]
     assert len(set(names)) == 3 and all(n.startswith("spirit-f-") for n in names)
-    assert rules.read(plan.resources()).flow_ids == ("",)   # no profile: no marks, no labels
+    assert read_nsg(plan.resources()).flow_ids == ("",)   # no profile: no marks, no labels
 
 
 def test_rule_count_limit():
@@ -130,7 +136,7 @@ def test_firewall_reader_network_before_application_and_denies():
                              {"ruleType": "ApplicationRule", "protocols": [{"protocolType": "Https", "port": 443},
                                                                           {"protocolType": "Http"}],
                               "targetFqdns": ["a.example.com", "*"], "fqdnTags": ["WindowsUpdate"]}))]
-    got, notes = fw.read_report(res)
+    got, notes = read_firewall_policy_report(res)
     web = [(80, 80), (443, 443)]
     # network rules (the deny included) are evaluated before every application rule, whatever the
     # group priorities: the application rule's "*" loses what the network deny matched
@@ -151,7 +157,7 @@ def test_firewall_render_refuses_wildcards_in_network_rules_and_needs_dns_proxy(
     s2 = AllowedSet([Term("egress", "udp", Peer.of([], ["pool.ntp.org"]), dst_ports=PortSet.single(123), flow="n")])
     with pytest.raises(Exception, match="DNS proxy"):
         fw.render(s2, fw.FirewallOptions(dns_proxy=False))
-    assert fw.read(fw.render(s2).resources()) == s2
+    assert read_firewall_policy(fw.render(s2).resources()) == s2
 
 
 def test_firewall_fqdn_only_layout():
@@ -160,7 +166,7 @@ def test_firewall_fqdn_only_layout():
     assert {c["name"] for c in plan.collections} == {"spirit-phone-ztp-net", "spirit-phone-ztp-app",
                                                       "spirit-phone-ntp-net"}
     egress = prof.allowed.select(flows=("phone-ntp", "phone-ztp"))
-    assert fw.read(plan.resources()) == fw.project(egress, fw.FW_CAPS).allowed
+    assert read_firewall_policy(plan.resources()) == fw.project(egress, fw.FW_CAPS).allowed
 
 
 def test_enum_words_are_read_case_insensitively():
@@ -170,7 +176,7 @@ def test_enum_words_are_read_case_insensitively():
                       destinationAddressPrefix="1.2.3.4", destinationPortRange="443"),
                 _rule("deny", 200, direction="OUTBOUND", access="DENY", protocol="*", destinationAddressPrefix="*"),
                 _rule("late", 300, destinationAddressPrefix="5.6.7.8"))]
-    assert rules.read(res) == AllowedSet([term("egress", "tcp", ["1.2.3.4/32"], None, [(443, 443)])])
+    assert read_nsg(res) == AllowedSet([term("egress", "tcp", ["1.2.3.4/32"], None, [(443, 443)])])
 
 
 def test_a_deny_on_a_narrower_local_side_does_not_hide_a_later_allow():
@@ -180,7 +186,7 @@ def test_a_deny_on_a_narrower_local_side_does_not_hide_a_later_allow():
                       destinationAddressPrefix="10.0.0.5"),
                 _rule("ssh", 200, direction="Inbound", sourceAddressPrefix="*", destinationAddressPrefix="*",
                       destinationPortRange="22"))]
-    assert rules.read(res) == AllowedSet([term("ingress", "tcp", ["0.0.0.0/0", "::/0"], None, [(22, 22)])])
+    assert read_nsg(res) == AllowedSet([term("ingress", "tcp", ["0.0.0.0/0", "::/0"], None, [(22, 22)])])
     # the same local side (an ASG, or "*" / VirtualNetwork) does subtract
     asg = [{"id": "asg-sbc"}]
     res = [_nsg(_rule("deny", 100, access="Deny", protocol="*", destinationAddressPrefix="*",
@@ -190,7 +196,7 @@ def test_a_deny_on_a_narrower_local_side_does_not_hide_a_later_allow():
                 _rule("deny-vnet", 300, direction="Inbound", access="Deny", protocol="*", sourceAddressPrefix="*",
                       destinationAddressPrefix="VirtualNetwork"),
                 _rule("in", 400, direction="Inbound", sourceAddressPrefix="1.2.3.4", destinationAddressPrefix="*"))]
-    assert rules.read(res).is_empty
+    assert read_nsg(res).is_empty
 
 
 def test_firewall_deny_for_other_sources_does_not_hide_an_allow_and_actions_ignore_case():
@@ -198,8 +204,8 @@ def test_firewall_deny_for_other_sources_does_not_hide_an_allow_and_actions_igno
     res = [_group(100,
                   _coll("deny-one-host", 100, "Deny", dict(net, sourceAddresses=["10.0.0.5"])),
                   _coll("allow", 200, "allow", dict(net, sourceAddresses=["*"])))]
-    assert fw.read(res) == AllowedSet([term("egress", "tcp", ["0.0.0.0/0", "::/0"], None, [(22, 22)])])
+    assert read_firewall_policy(res) == AllowedSet([term("egress", "tcp", ["0.0.0.0/0", "::/0"], None, [(22, 22)])])
     res = [_group(100,
                   _coll("deny-all", 100, "DENY", dict(net, sourceAddresses=["*"])),
                   _coll("allow", 200, "Allow", dict(net, sourceAddresses=["10.0.0.0/24"])))]
-    assert fw.read(res).is_empty
+    assert read_firewall_policy(res).is_empty

@@ -223,9 +223,9 @@ def test_components_take_extra_flows(tmp_path):
 
     from spirit_infra import testing
     from spirit_infra.aws.components import AwsSecurityGroups, AwsSecurityGroupsArgs
-    from spirit_infra.aws.rules import read
+    from spirit_infra.aws.read import read
     from spirit_infra.azure.components import AzureNsg, AzureNsgArgs
-    from spirit_infra.azure.rules import read as read_nsg
+    from spirit_infra.azure.read import read_nsg
     from spirit_infra.errors import ConfigError
     from spirit_infra.gcp.components import GcpVpcFirewall, GcpVpcFirewallArgs
     from spirit_infra.gcp.read import read as read_gcp

@@ -101,7 +101,8 @@ def test_running_the_real_thing():
 def test_composition_example_runs_and_is_exact():
     """The README's own program, run under the library's test double, registers an exact SBC group."""
     from spirit_infra import Overrides, build_profile, project
-    from spirit_infra.aws.rules import SG_CAPS, read
+    from spirit_infra.aws.read import read
+    from spirit_infra.aws.rules import SG_CAPS
     from spirit_infra.testing import run
 
     code = _blocks(_section("Composing the components in your own program"), "python")

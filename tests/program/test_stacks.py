@@ -33,11 +33,11 @@ def _stack_file(name: str) -> dict:
 def _read_all(cloud: str, resources: list[dict]) -> AllowedSet:
     """What every firewall resource of the stack allows, with each cloud's built-in defaults."""
     if cloud == "aws":
-        from spirit_infra.aws import rules
-        return rules.read(with_ids(resources))  # a new VPC security group has no default egress via Pulumi
+        from spirit_infra.aws.read import read
+        return read(with_ids(resources))  # a new VPC security group has no default egress via Pulumi
     if cloud == "azure":
-        from spirit_infra.azure import fqdn, rules
-        return rules.read(resources, include_default_rules=True) | fqdn.read(resources)
+        from spirit_infra.azure.read import read_firewall_policy, read_nsg
+        return read_nsg(resources, include_default_rules=True) | read_firewall_policy(resources)
     from spirit_infra.gcp import rules
     from spirit_infra.gcp.fqdn import POLICY_RULE_TYPES
     from spirit_infra.gcp.read import read

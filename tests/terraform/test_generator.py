@@ -12,9 +12,14 @@ import pytest
 from spirit_infra import Overrides, build_profile, project
 from spirit_infra.aws import SG_CAPS
 from spirit_infra.aws import read as aws_read
-from spirit_infra.aws.fqdn import FirewallOptions, read_firewall, render_firewall
+from spirit_infra.aws.fqdn import FirewallOptions, render_firewall
+from spirit_infra.aws.read import read_firewall
 from spirit_infra.azure import fqdn as az_fw
 from spirit_infra.azure import rules as az_rules
+from spirit_infra.azure.read import (
+    read_firewall_policy,
+    read_nsg,
+)
 from spirit_infra.gcp import rules as gcp_rules
 from spirit_infra.gcp.fqdn import POLICY_CAPS, POLICY_RULE_TYPE
 from spirit_infra.gcp.read import read as gcp_read
@@ -142,9 +147,9 @@ def test_read_back_is_exact(cloud, profile, extra):
         fw = render_firewall(prof, FirewallOptions(dns_firewall=True))
         assert read_firewall(res) == fw.projected
     elif cloud == "azure":
-        assert az_rules.read(res) == project(prof.allowed, az_rules.NSG_CAPS).allowed
+        assert read_nsg(res) == project(prof.allowed, az_rules.NSG_CAPS).allowed
         egress = prof.allowed.select(direction="egress")
-        assert az_fw.read(res) == project(egress, az_fw.FW_CAPS).allowed
+        assert read_firewall_policy(res) == project(egress, az_fw.FW_CAPS).allowed
     else:
         vpc = _only(res, gcp_rules.FIREWALL_TYPE)
         assert gcp_read(vpc) == project(prof.allowed, gcp_rules.VPC_CAPS).allowed
@@ -162,7 +167,7 @@ def test_read_back_bites():
     main = render_module(prof, "azure").main
     rule = next(iter(main["resource"]["azurerm_network_security_rule"].values()))
     rule["access"] = "Deny" if rule["access"] == "Allow" else "Allow"
-    assert az_rules.read(read_back("azure", main)) != project(prof.allowed, az_rules.NSG_CAPS).allowed
+    assert read_nsg(read_back("azure", main)) != project(prof.allowed, az_rules.NSG_CAPS).allowed
 
 
 # ---- the same voice-tuned NAT values as the Pulumi planners -------------------------------------------
