@@ -7,6 +7,7 @@ registry (one entry per platform, looked up by name, loud on an unknown one):
 - the program (``spirit:cloud`` -> :attr:`Cloud.program`'s ``compose``),
 - the offline preview (the exactness verdicts: :attr:`Cloud.verify`'s ``verify``),
 - the policy pack (which resources are whose, and each layer's reader: :attr:`Cloud.layers`),
+- the pure renders of every layer (:class:`Layer`, the same module: ``LAYERS``),
 - the extras (:attr:`Cloud.sdk`, the module ``pip install 'spirit-infra[<cloud>]'`` provides).
 
 Modules are named, not imported: :meth:`Cloud.load` imports one when it is used, so ``spirit-infra
@@ -16,31 +17,73 @@ flows`` stays cold-fast and a cloud's SDK is imported only by the cloud in use.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from .errors import ConfigError
 
-__all__ = ["Cloud", "Layer", "CLOUDS", "cloud", "cloud_of", "layers_of"]
+if TYPE_CHECKING:  # the table stays cheap to import (the CLI reads it before any command)
+    from .flows import AllowedSet, Capabilities
+    from .plan import Plan
+
+__all__ = ["Cloud", "Layer", "CLOUDS", "DIMENSIONS", "TRANSPORTS", "by_transport", "cloud", "cloud_of", "layers_of"]
+
+
+#: the transports the allowed-set algebra models (ICMP and other protocols are outside it: every reader
+#: ignores them and no render emits them)
+TRANSPORTS = ("tcp", "udp")
+#: the dimensions a layer may be unable to express; each is a field of :class:`~spirit_infra.flows.Capabilities`
+DIMENSIONS = ("source_ports", "fqdn")
 
 
 @dataclass(frozen=True)
 class Layer:
-    """One firewall layer of a cloud, as the policy pack reads it from a stack's resources.
+    """One firewall layer of a cloud: what it can express, its pure render and its reader (the Layer protocol).
 
-    ``select(resources)`` gives the instances of this layer among ``resources``, each under its label
-    (``{"": [...]}`` for a layer that is one whole; GCP's firewall policies are one instance each), or
-    ``{}`` when the layer is absent; ``read(resources)`` is the egress and ingress they allow.
+    - ``capabilities``: the :class:`~spirit_infra.flows.Capabilities` the render projects the profile onto,
+      per transport (AWS Network Firewall matches DNS names over TCP only, so its UDP entry differs);
+      :meth:`expresses` asks one dimension of one transport; ``directions``: what it renders (Azure's
+      firewall policy holds egress only: ingress to the SBC reaches its NIC directly);
+    - ``options``: the layer's options class (its defaults: ``options()``);
+    - ``render(profile, options=None)``: the layer's resources as a :class:`~spirit_infra.plan.Plan` (pure;
+      ``profile`` a :class:`~spirit_infra.profiles.Profile` or an allowed set, ``options`` an ``options``
+      instance, ``None`` for the defaults). ``plan.expected`` is what
+      :attr:`read` gives back for those resources once deployed (the cloud's built-in rules included),
+      ``plan.widened`` each widening the projection named, ``plan.warnings`` what the operator should know;
+    - ``select(resources)``: the instances of this layer among ``resources``, each under its label
+      (``{"": [...]}`` for a layer that is one whole; GCP's firewall policies are one instance each), or
+      ``{}`` when the layer is absent;
+    - ``read(resources)``: the egress and ingress an instance allows (an :class:`~spirit_infra.flows.AllowedSet`).
     """
 
     name: str
+    capabilities: Mapping[str, Capabilities]
+    options: type
+    render: Callable[..., Plan]
+    read: Callable[[list[dict]], AllowedSet]
     select: Callable[[list[dict]], dict[str, list[dict]]]
-    read: Callable[[list[dict]], object]
+    directions: tuple[str, ...] = ("egress", "ingress")
+
+    def __post_init__(self) -> None:
+        if set(self.capabilities) != set(TRANSPORTS):
+            raise ValueError(f"layer {self.name!r}: capabilities for {sorted(self.capabilities)}, not {TRANSPORTS}")
+
+    def expresses(self, dimension: str, transport: str) -> bool:
+        """Whether the layer expresses ``dimension`` (one of :data:`DIMENSIONS`) for ``transport``."""
+        if dimension not in DIMENSIONS:
+            raise ValueError(dimension)
+        return bool(getattr(self.capabilities[transport], dimension))
 
     def instances(self, resources: list[dict]) -> list[tuple[str, list[dict]]]:
         """``(name, resources)`` of each instance of the layer, in a stable order."""
         return [(f"{self.name} {label}".rstrip(), rs) for label, rs in sorted(self.select(resources).items())]
+
+
+def by_transport(tcp: Capabilities, udp: Capabilities | None = None) -> dict[str, Capabilities]:
+    """A layer's capabilities per transport (the same for both unless ``udp`` is given)."""
+    return {"tcp": tcp, "udp": udp if udp is not None else tcp}
 
 
 @dataclass(frozen=True)

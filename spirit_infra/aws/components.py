@@ -13,11 +13,10 @@ Type tokens are ``spirit:index:<class name>``; a renamed component aliases its o
 so a stack deployed before the rename is not replaced. Args and outputs follow :mod:`spirit_infra.args`
 (real annotations: this module must not use ``from __future__ import annotations``).
 
-The components are thin: the pure render's spec dicts become a :class:`~spirit_infra.plan.Plan` in this
-cloud's one adapter (:func:`as_plan`: ``{"$ref": name, "attr": a}`` is a :class:`~spirit_infra.plan.Ref`,
-``{"$param": ...}`` a :class:`~spirit_infra.plan.Param`, ``{"$managedPrefixList": n}`` a
-:class:`~spirit_infra.plan.Lookup`) and the one binder (:mod:`spirit_infra.binder`) registers it with
-:data:`CLASSES`. Children are parented to the component and named ``f"{name}-{spec name}"``; no resource
+The components are thin: each binds its layer's :class:`~spirit_infra.plan.Plan` (``as_plan`` of
+:mod:`.rules`, :mod:`.fqdn` and :mod:`.nat`, the same Plan the layers of :mod:`.layers` render; the spec
+dicts' markers become typed values in this cloud's one adapter, :func:`spirit_infra.aws.rules.specs_plan`)
+with the one binder (:mod:`spirit_infra.binder`) and :data:`CLASSES`. Children are parented to the component and named ``f"{name}-{spec name}"``; no resource
 is created inside an ``apply``; ``register_outputs`` comes last.
 """
 
@@ -44,9 +43,9 @@ from ..binder import bind
 from ..errors import ConfigError
 from ..extras import sdk
 from ..naming import current_stack, physical_prefix
-from ..plan import Lookup, Param, Plan, Ref, ResourceSpec
 from ..planning import planned
 from . import fqdn as _fqdn
+from . import nat as _nat
 from . import rules as _rules
 from .nat import NatRender, render_nat
 from .quota import DEFAULT_GROUPS_PER_INTERFACE, DEFAULT_QUOTA
@@ -80,30 +79,9 @@ LOOKUPS = {  # an AWS-managed prefix list, by name: the data source finds its id
 }
 
 
-def _typed(value: Any) -> Any:
-    """The render's ``{"$ref"}``/``{"$param"}``/``{"$managedPrefixList"}`` markers as the plan IR's values."""
-    if isinstance(value, dict):
-        if "$ref" in value:
-            return Ref(value["$ref"], value.get("attr", "id"))
-        if "$managedPrefixList" in value:
-            return Lookup("managedPrefixList", value["$managedPrefixList"])
-        if "$param" in value:
-            return Param(value["$param"], value.get("index", value.get("key")))
-        return {k: _typed(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_typed(v) for v in value]
-    return value
-
-
-def as_plan(specs, widened=(), warnings=()) -> Plan:
-    """The AWS renders' spec dicts as a :class:`~spirit_infra.plan.Plan` (the one adapter of this cloud)."""
-    return Plan(tuple(ResourceSpec(s["type"], s["name"], _typed(dict(s["inputs"])), tuple(s.get("aliases", ())))
-                      for s in specs), tuple(widened), tuple(warnings))
-
-
 def register_specs(parent: pulumi.Resource, name: str, specs, params: Mapping[str, Any]) -> dict[str, pulumi.CustomResource]:
-    """Register the AWS render's ``specs`` as children of ``parent`` through the one binder."""
-    return bind(as_plan(specs), parent, name, CLASSES, params, LOOKUPS)
+    """Register AWS spec dicts (the renders' marker form) as children of ``parent`` through the one binder."""
+    return bind(_rules.specs_plan(specs), parent, name, CLASSES, params, LOOKUPS)
 
 
 def _warn(component: pulumi.ComponentResource, name: str, lines) -> None:
@@ -176,7 +154,7 @@ class AwsSecurityGroups(pulumi.ComponentResource):
         args = args_of(AwsSecurityGroupsArgs, args)
         render = args.plan(name)  # before anything is registered, this component included
         super().__init__("spirit:index:AwsSecurityGroups", name, None, component_options(opts, "SpiritSecurityGroups"))
-        created = register_specs(self, name, render.resources, {"vpcId": args.vpc_id})
+        created = bind(_rules.as_plan(render, strict=args.strict), self, name, CLASSES, {"vpcId": args.vpc_id}, LOOKUPS)
         #: the groups' ids one by one, in group order (for Args that take a list of ids)
         self.group_ids: list[pulumi.Output[str]] = [created[g["name"]].id for g in render.groups]
         self.security_group_ids = pulumi.Output.all(*self.group_ids)
@@ -252,8 +230,8 @@ class AwsNetworkFirewall(pulumi.ComponentResource):
         args = args_of(AwsNetworkFirewallArgs, args)
         render = args.plan(name)
         super().__init__("spirit:index:AwsNetworkFirewall", name, None, component_options(opts, "SpiritNetworkFirewall"))
-        created = register_specs(self, name, render.resources,
-                                 {"vpcId": args.vpc_id, "subnetIds": list(args.subnet_ids)})
+        created = bind(_fqdn.as_plan(render), self, name, CLASSES,
+                       {"vpcId": args.vpc_id, "subnetIds": list(args.subnet_ids)}, LOOKUPS)
         self.firewall_policy_arn = created["nfw-policy"].arn
         self.rule_group_arns = pulumi.Output.all(*[created[n].arn for n in ("nfw-domains", "nfw-rules")
                                                    if n in created])
@@ -324,7 +302,7 @@ class AwsManagedNat(pulumi.ComponentResource):
         args = args_of(AwsManagedNatArgs, args)
         render = args.plan()
         super().__init__("spirit:index:AwsManagedNat", name, None, component_options(opts, "SpiritManagedNat"))
-        created = register_specs(self, name, render.resources, {"subnetIds": dict(args.public_subnets),
+        created = bind(_nat.as_plan(render), self, name, CLASSES, {"subnetIds": dict(args.public_subnets),
                                                                 "routeTableIds": dict(args.route_tables)})
         self.public_ips = pulumi.Output.all(*[created[f"eip-{lab}"].public_ip for lab in render.labels])
         self.nat_gateway_ids = pulumi.Output.all(**{lab: created[f"natgw-{lab}"].id for lab in render.labels})

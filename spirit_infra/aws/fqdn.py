@@ -47,12 +47,13 @@ from .. import marks
 from ..errors import ConfigError
 from ..flows import ANY_IPV4, AllowedSet, Capabilities, Peer, PortSet, Term, Widening, project
 from ..naming import join
+from ..plan import Plan
 from ..values import is_int
-from .rules import PARAM_VPC, ref
+from .rules import PARAM_VPC, ref, specs_plan
 
 __all__ = ["NFW_TARGET", "TYPE_RULE_GROUP", "TYPE_POLICY", "TYPE_FIREWALL", "TYPE_DNS_DOMAIN_LIST",
            "TYPE_DNS_RULE_GROUP", "TYPE_DNS_RULE", "TYPE_DNS_ASSOCIATION", "FirewallOptions", "FirewallRender",
-           "render_firewall", "dns_names"]
+           "render_firewall", "dns_names", "as_plan", "NFW_CAPS_TCP", "NFW_CAPS_UDP"]
 
 NFW_TARGET = "aws-network-firewall"
 TYPE_RULE_GROUP = "aws:networkfirewall/ruleGroup:RuleGroup"
@@ -69,6 +70,10 @@ DOMAIN_PORTS = {"HTTP_HOST": 80, "TLS_SNI": 443}
 PLATFORM_CAPS = {"platform": (), "platform_refused": ("azure-service-tag",),
                  "platform_reason": "an Azure service tag exists only on Azure; on AWS use a managed prefix list"}
 NFW_PLATFORM_CAPS = Capabilities(NFW_TARGET, source_ports=True, fqdn=True, **PLATFORM_CAPS)
+#: what the Network Firewall expresses, per transport: names match by TLS SNI / HTTP Host (TCP); a UDP flow
+#: to a name (NTP carries none on the wire) widens to any address
+NFW_CAPS_TCP = Capabilities("aws network firewall", source_ports=True, fqdn=True, **PLATFORM_CAPS)
+NFW_CAPS_UDP = Capabilities("aws network firewall", source_ports=True, fqdn=False, **PLATFORM_CAPS)
 PRIORITY = {"nfw-domains": 100, "nfw-rules": 200}
 
 
@@ -285,3 +290,11 @@ def render_firewall(profile, options: FirewallOptions | None = None) -> Firewall
             "priority": 101, "mutationProtection": "DISABLED", "tags": marks.tags(pname)}})
     return FirewallRender(pname, tuple(sorted(specs, key=lambda s: (s["type"], s["name"]))),
                           tuple(sorted(set(widened))), tuple(warnings), AllowedSet(expected))
+
+
+# ---- the plan ----------------------------------------------------------------------------------------
+
+def as_plan(render: FirewallRender) -> Plan:
+    """The firewall's render as a Plan (parameters: ``vpcId``, ``subnetIds``); ``expected`` is what
+    :func:`~spirit_infra.aws.read.read_firewall` gives back (the profile with only the named widenings)."""
+    return specs_plan(render.resources, render.widened, render.warnings, render.projected)

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 
 from .. import marks
 from ..errors import ConfigError
+from ..plan import Plan
 from ..values import is_int
-from .rules import ref
+from .rules import ref, specs_plan
 
-__all__ = ["NAT_IDLE_TIMEOUT_SECONDS", "TYPE_EIP", "TYPE_NAT_GATEWAY", "TYPE_ROUTE", "NatRender", "render_nat", "nat_warnings"]
+__all__ = ["NAT_IDLE_TIMEOUT_SECONDS", "TYPE_EIP", "TYPE_NAT_GATEWAY", "TYPE_ROUTE", "NatRender", "render_nat", "nat_warnings",
+           "as_plan"]
 
 NAT_IDLE_TIMEOUT_SECONDS = 350
 TYPE_EIP = "aws:ec2/eip:Eip"
@@ -85,3 +87,8 @@ def render_nat(profile: str, labels: list[str] | tuple[str, ...], *, one_per_zon
             "destinationCidrBlock": "0.0.0.0/0",
             "natGatewayId": ref(f"natgw-{gw}")}})
     return NatRender(profile, tuple(chosen), tuple(specs), tuple(nat_warnings(sip_keepalive_seconds)))
+
+
+def as_plan(render: NatRender) -> Plan:
+    """The gateways' render as a Plan (parameters: ``subnetIds`` and ``routeTableIds``, by label)."""
+    return specs_plan(render.resources, (), render.warnings)

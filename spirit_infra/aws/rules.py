@@ -56,11 +56,14 @@ from ..flows import (
     ANY_IPV6,
     AllowedSet,
     Capabilities,
+    Peer,
+    Term,
     Widening,
     compact_cidrs,
     project,
 )
 from ..naming import join
+from ..plan import Lookup, Param, Plan, Ref, ResourceSpec
 from ..values import is_int
 from .quota import (
     DEFAULT_GROUPS_PER_INTERFACE,
@@ -74,7 +77,7 @@ from .quota import (
 
 __all__ = ["SG_CAPS", "TYPE_SG", "TYPE_SG_RULE", "TYPE_INGRESS", "TYPE_EGRESS", "TYPE_PREFIX_LIST",
            "TYPE_PREFIX_LIST_ENTRY", "SgOptions", "SgRender", "render", "ref",
-           "default_max_entries", "PARAM_VPC"]
+           "default_max_entries", "PARAM_VPC", "as_plan", "specs_plan", "ALLOW_ALL_EGRESS"]
 
 SG_CAPS = Capabilities("aws-security-group", source_ports=False, fqdn=False, platform=("aws-prefix-list",),
                        platform_refused=("azure-service-tag",),
@@ -526,3 +529,37 @@ def render(source, options: SgOptions | None = None, *, profile: str | None = No
     }
     return SgRender(pname, tuple(sorted(specs, key=lambda s: (s["type"], s["name"]))), proj.widened,
                     tuple(warnings), quota, proj.allowed)
+
+
+# ---- the plan ----------------------------------------------------------------------------------------
+
+#: what the non-strict allow-all egress rule (``-1`` to 0.0.0.0/0) adds, as the reader reads it
+ALLOW_ALL_EGRESS = AllowedSet(Term("egress", t, Peer.of([ANY_IPV4])) for t in ("tcp", "udp"))
+
+
+def _typed(value):
+    """A render's ``{"$ref"}``/``{"$param"}``/``{"$managedPrefixList"}`` markers as the plan IR's values."""
+    if isinstance(value, dict):
+        if "$ref" in value:
+            return Ref(value["$ref"], value.get("attr", "id"))
+        if "$managedPrefixList" in value:
+            return Lookup("managedPrefixList", value["$managedPrefixList"])
+        if "$param" in value:
+            return Param(value["$param"], value.get("index", value.get("key")))
+        return {k: _typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    return value
+
+
+def specs_plan(specs, widened=(), warnings=(), expected=None) -> Plan:
+    """AWS spec dicts (the renders' marker form) as a :class:`~spirit_infra.plan.Plan`: this cloud's one adapter."""
+    return Plan(tuple(ResourceSpec(s["type"], s["name"], _typed(dict(s["inputs"])), tuple(s.get("aliases", ())))
+                      for s in specs), tuple(widened), tuple(warnings), expected)
+
+
+def as_plan(render: SgRender, *, strict: bool = True) -> Plan:
+    """The security groups' render as a Plan (parameters: ``vpcId``). ``expected`` is what the reader gives
+    back: the projection, plus the allow-all egress rule of a non-strict render (``strict`` as rendered)."""
+    return specs_plan(render.resources, render.widened, render.warnings,
+                      render.projected if strict else render.projected | ALLOW_ALL_EGRESS)

@@ -3,28 +3,23 @@ compared with the profile projected onto what that layer can express (pure; used
 
 from __future__ import annotations
 
-from ..flows import AllowedSet, Capabilities, Peer, Term, project
+from ..flows import project
 from ..verdict import LayerVerdict
-from .fqdn import PLATFORM_CAPS
+from .fqdn import NFW_CAPS_TCP, NFW_CAPS_UDP
 from .read import read, read_firewall
-from .rules import SG_CAPS
+from .rules import ALLOW_ALL_EGRESS, SG_CAPS
 
 __all__ = ["verify", "NFW_CAPS_TCP", "NFW_CAPS_UDP"]
-
-#: Network Firewall: names match by TLS SNI / HTTP Host (TCP); a UDP flow to a name widens to any address.
-NFW_CAPS_TCP = Capabilities("aws network firewall", source_ports=True, fqdn=True, **PLATFORM_CAPS)
-NFW_CAPS_UDP = Capabilities("aws network firewall", source_ports=True, fqdn=False, **PLATFORM_CAPS)
 
 # the component's type token, and its old one (a stack exported before the rename)
 _SG_COMPONENT = ("spirit:index:AwsSecurityGroups$", "spirit:index:SpiritSecurityGroups$")
 _MGMT_COMPONENT = ("spirit:index:AwsManagementAccess$", "spirit:index:SpiritManagementAccess$")
-_EVERYTHING = AllowedSet(Term("egress", t, Peer.of(["0.0.0.0/0"])) for t in ("tcp", "udp"))
 
 
 def verify(resources: list[dict], profile, cfg) -> list[LayerVerdict]:
     allowed = profile.allowed
     sg = project(allowed, SG_CAPS)
-    expected = sg.allowed if cfg.strict else sg.allowed | _EVERYTHING
+    expected = sg.allowed if cfg.strict else sg.allowed | ALLOW_ALL_EGRESS
     # only the groups the AwsSecurityGroups component registered (a NAT instance's LAN group is not
     # Spirit egress); a stack without the component is read whole
     mine = [r for r in resources if any(t in r.get("urn", "") for t in _SG_COMPONENT)] or resources

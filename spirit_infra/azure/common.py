@@ -9,10 +9,11 @@ import netaddr
 
 from ..flows import ANY_IPV4, ANY_IPV6, PORT_MAX, PORT_MIN, PortSet
 from ..marks import FLOW_KEY, parse_description
+from ..plan import Param
 
 __all__ = ["ports_to_azure", "ports_from_azure", "flow_label", "to_int", "as_list", "parse_address",
            "ANY_ADDRESS_WORDS", "NAME_RE", "SERVICE_TAG", "service_tag_atom", "tag_of", "addresses_and_tags",
-           "platform_caps"]
+           "platform_caps", "RG_LOCATION"]
 
 #: Words a reader takes as "every address" (the policy pack's open-to-the-world check relies on it).
 #: ``Internet`` is, strictly, the public address space outside the VNet; read as 0.0.0.0/0 (and ::/0)
@@ -140,3 +141,7 @@ def unique(items: Iterable[str]) -> list[str]:
             seen.add(i)
             out.append(i)
     return out
+
+
+#: the resource group and region of a resource in a plan, bound by the component (an absent location: unset)
+RG_LOCATION = {"resourceGroupName": Param("resourceGroupName"), "location": Param("location")}

@@ -52,7 +52,7 @@ from ..args import (
 )
 from ..binder import bind
 from ..errors import ConfigError
-from ..plan import Param, Plan, Ref, ResourceSpec
+from ..plan import Param, Plan, ResourceSpec
 from ..planning import planned
 from . import fqdn as fw
 from . import rules as nsg_rules
@@ -60,14 +60,14 @@ from .nat import (
     NAT_GATEWAY_TYPE,
     PUBLIC_IP_PREFIX_TYPE,
     PUBLIC_IP_TYPE,
-    SUBNET_TYPE,
     UDP_IDLE_TIMEOUT_SECONDS,
     NatOptions,
     NatPlan,
     plan_nat,
 )
+from .nat import as_plan as nat_as_plan
 
-__all__ = ["CLASSES", "TYPES", "sdk_class", "nsg_plan", "nat_plan", "AzureNsgArgs", "AzureNsg",
+__all__ = ["CLASSES", "TYPES", "sdk_class", "AzureNsgArgs", "AzureNsg",
            "AzureFirewallPolicyArgs", "AzureFirewallPolicy", "SubnetAssociation", "AzureNatGatewayArgs",
            "AzureNatGateway", "AzureNsgManagementArgs", "AzureNsgManagement", "FirewallTier",
            # deprecated names (before the uniform component names)
@@ -116,39 +116,6 @@ class _Classes(Mapping):
 
 
 CLASSES: Mapping[str, type] = _Classes()
-
-
-_ASG_PLACEHOLDER = "${spirit-asg}"
-
-
-def _substitute(value: Any, placeholder: str, replacement: Any) -> Any:
-    if value == placeholder:
-        return replacement
-    if isinstance(value, dict):
-        return {k: _substitute(v, placeholder, replacement) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_substitute(v, placeholder, replacement) for v in value]
-    return value
-
-
-#: the resource group and region of a resource, bound from the component's Args (an absent location: unset)
-_RG_LOCATION = {"resourceGroupName": Param("resourceGroupName"), "location": Param("location")}
-
-
-def nsg_plan(args: "AzureNsgArgs", plan: nsg_rules.NsgPlan) -> Plan:
-    """The NSG render as a :class:`~spirit_infra.plan.Plan`: the ASG (with createAsg), the NSG and one
-    SecurityRule per rule; the ``${spirit-asg}`` placeholder becomes the ASG's id (a Ref to the ASG created
-    here, or the asgId parameter)."""
-    asg = Ref("asg") if args.create_asg else Param("asgId")
-    specs = [ResourceSpec("azure-native:network:ApplicationSecurityGroup", "asg",
-                          {"tags": dict(plan.nsg_inputs.get("tags", {})), **_RG_LOCATION})] if args.create_asg else []
-    specs.append(ResourceSpec(nsg_rules.NSG_TYPE, "nsg", {
-        **plan.nsg_inputs, "tags": {**dict(args.tags), **plan.nsg_inputs.get("tags", {})}, **_RG_LOCATION,
-        "networkSecurityGroupName": Param("nsgName")}))
-    specs += [ResourceSpec(nsg_rules.SECURITY_RULE_TYPE, r.name, {
-        **_substitute(r.inputs, _ASG_PLACEHOLDER, asg), "resourceGroupName": Param("resourceGroupName"),
-        "networkSecurityGroupName": Ref("nsg", "name")}) for r in plan.rules]
-    return Plan(tuple(specs), tuple(plan.widened))
 
 
 @dataclass
@@ -204,7 +171,7 @@ class AzureNsgArgs:
     def options(self) -> nsg_rules.NsgOptions:
         asg = None
         if self.create_asg or (self.asg_id is not None and not isinstance(self.asg_id, str)):
-            asg = _ASG_PLACEHOLDER
+            asg = nsg_rules.ASG_PLACEHOLDER
         elif self.asg_id is not None:
             asg = self.asg_id
         return nsg_rules.NsgOptions(priority_start=self.priority_start, priority_width=self.priority_width,
@@ -235,7 +202,7 @@ class AzureNsg(pulumi.ComponentResource):
         args = args_of(AzureNsgArgs, args)
         plan = args.plan(name)
         super().__init__("spirit:index:AzureNsg", name, None, component_options(opts, "SpiritNsg"))
-        created = bind(nsg_plan(args, plan), self, name, CLASSES,
+        created = bind(nsg_rules.as_plan(plan, create_asg=args.create_asg, tags=args.tags), self, name, CLASSES,
                        {"resourceGroupName": args.resource_group_name, "location": args.location,
                         "nsgName": args.nsg_name, "asgId": args.asg_id})
         nsg = created["nsg"]
@@ -336,15 +303,9 @@ class AzureFirewallPolicy(pulumi.ComponentResource):
         args = args_of(AzureFirewallPolicyArgs, args)
         plan = args.plan(name)
         super().__init__("spirit:index:AzureFirewallPolicy", name, None, component_options(opts, "SpiritFirewallPolicy"))
-        created = bind(Plan((
-            ResourceSpec(fw.POLICY_TYPE, "policy", {
-                **plan.policy_inputs, "tags": {**dict(args.tags), **plan.policy_inputs.get("tags", {})},
-                **_RG_LOCATION, "firewallPolicyName": Param("policyName")}),
-            ResourceSpec(fw.GROUP_TYPE, "rules", {
-                **plan.group_inputs, "resourceGroupName": Param("resourceGroupName"),
-                "firewallPolicyName": Ref("policy", "name"), "ruleCollectionGroupName": f"{args.name_prefix}-rules"}),
-        ), tuple(plan.widened)), self, name, CLASSES, {"resourceGroupName": args.resource_group_name,
-                                                       "location": args.location, "policyName": args.policy_name})
+        created = bind(fw.as_plan(plan, tags=args.tags, name_prefix=args.name_prefix), self, name, CLASSES,
+                       {"resourceGroupName": args.resource_group_name, "location": args.location,
+                        "policyName": args.policy_name})
         policy, group = created["policy"], created["rules"]
         self.policy_id = policy.id
         self.group_id = group.id
@@ -415,36 +376,6 @@ class AzureNatGatewayArgs:
             self.sip_keepalive_seconds, profile_name(self.profile) if self.profile is not None else None)))
 
 
-def nat_plan(args: AzureNatGatewayArgs, plan: NatPlan) -> Plan:
-    """The gateway's render as a :class:`~spirit_infra.plan.Plan`: the public IPs and prefix, the gateway
-    (referencing them) and, with a subnet, the Subnet that associates it."""
-    common = {"resourceGroupName": Param("resourceGroupName"), "location": Param("location")}
-
-    def inputs(spec: dict) -> dict:
-        out = dict(spec["inputs"])
-        if args.tags:
-            out["tags"] = {**args.tags, **out.get("tags", {})}
-        return {**out, **common}
-
-    addresses = [sp for sp in plan.resources if sp["type"] in (PUBLIC_IP_TYPE, PUBLIC_IP_PREFIX_TYPE)]
-    specs = [ResourceSpec(sp["type"], sp["name"], inputs(sp)) for sp in addresses]
-    gw = next(sp for sp in plan.resources if sp["type"] == NAT_GATEWAY_TYPE)
-    links = {}
-    if ips := [{"id": Ref(sp["name"])} for sp in addresses if sp["type"] == PUBLIC_IP_TYPE]:
-        links["publicIpAddresses"] = ips
-    if prefixes := [{"id": Ref(sp["name"])} for sp in addresses if sp["type"] == PUBLIC_IP_PREFIX_TYPE]:
-        links["publicIpPrefixes"] = prefixes[:1]
-    specs.append(ResourceSpec(NAT_GATEWAY_TYPE, gw["name"], {**inputs(gw), **links}))
-    if (s := args.subnet) is not None:
-        specs.append(ResourceSpec(SUBNET_TYPE, "subnet", {
-            "addressPrefix": s.address_prefix, "resourceGroupName": Param("resourceGroupName"),
-            "virtualNetworkName": Param("virtualNetworkName"), "subnetName": Param("subnetName"),
-            "natGateway": {"id": Ref(gw["name"])},
-            **({"networkSecurityGroup": {"id": Param("nsgId")}} if s.network_security_group_id is not None else {}),
-            **({"routeTable": {"id": Param("routeTableId")}} if s.route_table_id is not None else {})}))
-    return Plan(tuple(specs), warnings=tuple(plan.warnings))
-
-
 class AzureNatGateway(pulumi.ComponentResource):
     """A NAT Gateway (Standard) with static public IP(s) and/or a prefix, optionally on a subnet."""
 
@@ -466,7 +397,10 @@ class AzureNatGateway(pulumi.ComponentResource):
         plan = args.plan()
         super().__init__("spirit:index:AzureNatGateway", name, None, component_options(opts, "SpiritNatGateway"))
         s = args.subnet
-        created = bind(nat_plan(args, plan), self, name, CLASSES, {
+        created = bind(nat_as_plan(plan, tags=args.tags, subnet_prefix=s.address_prefix if s else None,
+                                   keep_nsg=s is not None and s.network_security_group_id is not None,
+                                   keep_route_table=s is not None and s.route_table_id is not None),
+                       self, name, CLASSES, {
             "resourceGroupName": args.resource_group_name, "location": args.location,
             **({"virtualNetworkName": s.virtual_network_name, "subnetName": s.subnet_name,
                 "nsgId": s.network_security_group_id, "routeTableId": s.route_table_id} if s is not None else {})})

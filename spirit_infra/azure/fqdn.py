@@ -36,9 +36,11 @@ from dataclasses import dataclass, field
 from .. import marks
 from ..errors import CapabilityError, ConfigError
 from ..flows import AllowedSet, Capabilities, PortSet, Term, Widening, project
+from ..plan import Param, Plan, Ref, ResourceSpec
 from ..values import is_int
 from .common import (
     NAME_RE,
+    RG_LOCATION,
     parse_address,
     platform_caps,
     ports_to_azure,
@@ -47,7 +49,7 @@ from .common import (
 from .priorities import Band, Slot, assign_priorities
 
 __all__ = ["FW_CAPS", "POLICY_TYPE", "GROUP_TYPE", "FirewallOptions", "FirewallPlan", "render",
-           "fqdn_flow_ids"]
+           "fqdn_flow_ids", "as_plan"]
 
 POLICY_TYPE = "azure-native:network:FirewallPolicy"
 GROUP_TYPE = "azure-native:network:FirewallPolicyRuleCollectionGroup"
@@ -233,3 +235,19 @@ def render(source, options: FirewallOptions | None = None) -> FirewallPlan:
         policy_inputs["tags"] = marks.tags(profile)
     return FirewallPlan(profile, opts.band, opts.group_priority, policy_inputs, tuple(out), proj.widened,
                         proj.allowed)
+
+
+# ---- the plan ----------------------------------------------------------------------------------------
+
+def as_plan(plan: FirewallPlan, *, tags: Mapping[str, str] | None = None, name_prefix: str = "spirit") -> Plan:
+    """The policy render as a :class:`~spirit_infra.plan.Plan`: the FirewallPolicy and its rule collection
+    group ``<name_prefix>-rules``. Parameters: ``resourceGroupName``, ``location`` and ``policyName``; ``tags``
+    are added to the policy's (the spirit-* marks win). ``expected``: the egress projection it holds exactly."""
+    return Plan((
+        ResourceSpec(POLICY_TYPE, "policy", {
+            **plan.policy_inputs, "tags": {**dict(tags or {}), **plan.policy_inputs.get("tags", {})},
+            **RG_LOCATION, "firewallPolicyName": Param("policyName")}),
+        ResourceSpec(GROUP_TYPE, "rules", {
+            **plan.group_inputs, "resourceGroupName": Param("resourceGroupName"),
+            "firewallPolicyName": Ref("policy", "name"), "ruleCollectionGroupName": f"{name_prefix}-rules"}),
+    ), tuple(plan.widened), expected=plan.expected)

@@ -10,14 +10,17 @@ use the QoS NAT instance instead.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .. import marks
 from ..errors import ConfigError
+from ..plan import Param, Plan, Ref, ResourceSpec
 from ..values import is_int
+from .common import RG_LOCATION
 
 __all__ = ["UDP_IDLE_TIMEOUT_SECONDS", "NatOptions", "NatPlan", "plan_nat", "NAT_GATEWAY_TYPE",
-           "PUBLIC_IP_TYPE", "PUBLIC_IP_PREFIX_TYPE", "SUBNET_TYPE"]
+           "PUBLIC_IP_TYPE", "PUBLIC_IP_PREFIX_TYPE", "SUBNET_TYPE", "as_plan"]
 
 NAT_GATEWAY_TYPE = "azure-native:network:NatGateway"
 PUBLIC_IP_TYPE = "azure-native:network:PublicIPAddress"
@@ -119,3 +122,36 @@ def plan_nat(options: NatOptions | None = None) -> NatPlan:
                                     "idleTimeoutInMinutes": opts.tcp_idle_timeout_minutes})
     w = udp_warning(opts.sip_keepalive_seconds)
     return NatPlan(tuple(res), (w,) if w else (), opts.tcp_idle_timeout_minutes)
+
+
+def as_plan(plan: NatPlan, *, tags: Mapping[str, str] | None = None, subnet_prefix: str | None = None,
+            keep_nsg: bool = False, keep_route_table: bool = False) -> Plan:
+    """The gateway's render as a :class:`~spirit_infra.plan.Plan`: the public IPs and prefix, the gateway
+    (referencing them) and, with ``subnet_prefix``, the Subnet that associates it (keeping its NSG and route
+    table, parameters ``nsgId`` and ``routeTableId``, when asked). Parameters: ``resourceGroupName``,
+    ``location`` (and ``virtualNetworkName``, ``subnetName`` with a subnet); ``tags`` are added to every
+    resource's (the spirit-* marks win)."""
+
+    def inputs(spec: dict) -> dict:
+        out = dict(spec["inputs"])
+        if tags:
+            out["tags"] = {**tags, **out.get("tags", {})}
+        return {**out, **RG_LOCATION}
+
+    addresses = [sp for sp in plan.resources if sp["type"] in (PUBLIC_IP_TYPE, PUBLIC_IP_PREFIX_TYPE)]
+    specs = [ResourceSpec(sp["type"], sp["name"], inputs(sp)) for sp in addresses]
+    gw = next(sp for sp in plan.resources if sp["type"] == NAT_GATEWAY_TYPE)
+    links = {}
+    if ips := [{"id": Ref(sp["name"])} for sp in addresses if sp["type"] == PUBLIC_IP_TYPE]:
+        links["publicIpAddresses"] = ips
+    if prefixes := [{"id": Ref(sp["name"])} for sp in addresses if sp["type"] == PUBLIC_IP_PREFIX_TYPE]:
+        links["publicIpPrefixes"] = prefixes[:1]
+    specs.append(ResourceSpec(NAT_GATEWAY_TYPE, gw["name"], {**inputs(gw), **links}))
+    if subnet_prefix is not None:
+        specs.append(ResourceSpec(SUBNET_TYPE, "subnet", {
+            "addressPrefix": subnet_prefix, "resourceGroupName": Param("resourceGroupName"),
+            "virtualNetworkName": Param("virtualNetworkName"), "subnetName": Param("subnetName"),
+            "natGateway": {"id": Ref(gw["name"])},
+            **({"networkSecurityGroup": {"id": Param("nsgId")}} if keep_nsg else {}),
+            **({"routeTable": {"id": Param("routeTableId")}} if keep_route_table else {})}))
+    return Plan(tuple(specs), warnings=tuple(plan.warnings))

@@ -40,9 +40,11 @@ from dataclasses import dataclass, field
 from .. import marks
 from ..errors import CapabilityError, ConfigError, QuotaError
 from ..flows import ANY_IPV4, ANY_IPV6, AllowedSet, Capabilities, Peer, Term, Widening, project
+from ..plan import Param, Plan, Ref, ResourceSpec
 from ..values import is_int
 from .common import (
     NAME_RE,
+    RG_LOCATION,
     platform_caps,
     ports_to_azure,
     tag_of,
@@ -51,7 +53,8 @@ from .priorities import Band, ReservedPriority, Slot, assign_priorities
 
 __all__ = [
     "NSG_CAPS", "NSG_TYPE", "SECURITY_RULE_TYPE", "NSG_MAX_RULES", "NSG_MAX_NAME", "NSG_MAX_ADDRESSES",
-    "ExtraRule", "NsgOptions", "NsgRule", "NsgPlan", "render", "DEFAULT_RULES",
+    "ExtraRule", "NsgOptions", "NsgRule", "NsgPlan", "render", "DEFAULT_RULES", "ASG_PLACEHOLDER", "ASG_TYPE",
+    "INTERNET_OUT", "as_plan",
 ]
 
 NSG_TYPE = "azure-native:network:NetworkSecurityGroup"
@@ -359,3 +362,41 @@ def render(source, options: NsgOptions | None = None) -> NsgPlan:
     nsg_inputs: dict = {"tags": marks.tags(profile)} if profile else {}
     return NsgPlan(profile, band, opts.strict, tuple(sorted(rules, key=lambda r: r.name)), nsg_inputs,
                    proj.widened, proj.allowed)
+
+
+# ---- the plan ----------------------------------------------------------------------------------------
+
+ASG_TYPE = "azure-native:network:ApplicationSecurityGroup"
+#: the local side of the rules when the ASG's id is known only when bound (``NsgOptions.asg_id``)
+ASG_PLACEHOLDER = "${spirit-asg}"
+#: what Azure's built-in AllowInternetOutBound (65001) allows, as the reader reads it (``Internet``: every address)
+INTERNET_OUT = AllowedSet(Term("egress", t, Peer.of([ANY_IPV4, ANY_IPV6])) for t in ("tcp", "udp"))
+
+
+def _substitute(value, placeholder: str, replacement):
+    if value == placeholder:
+        return replacement
+    if isinstance(value, dict):
+        return {k: _substitute(v, placeholder, replacement) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, placeholder, replacement) for v in value]
+    return value
+
+
+def as_plan(plan: NsgPlan, *, create_asg: bool = False, tags: Mapping[str, str] | None = None) -> Plan:
+    """The NSG render as a :class:`~spirit_infra.plan.Plan`: the ASG (``create_asg``), the NSG and one
+    SecurityRule per rule; :data:`ASG_PLACEHOLDER` becomes the ASG's id (a Ref to the ASG created here, or the
+    ``asgId`` parameter). Parameters: ``resourceGroupName``, ``location``, ``nsgName`` and ``asgId``; ``tags``
+    are added to the NSG's (the spirit-* marks win). ``expected`` is what the layer's reader gives back with
+    Azure's built-in rules: the projection, and everything outbound unless strict (AllowInternetOutBound)."""
+    asg = Ref("asg") if create_asg else Param("asgId")
+    specs = [ResourceSpec(ASG_TYPE, "asg", {"tags": dict(plan.nsg_inputs.get("tags", {})), **RG_LOCATION})
+             ] if create_asg else []
+    specs.append(ResourceSpec(NSG_TYPE, "nsg", {
+        **plan.nsg_inputs, "tags": {**dict(tags or {}), **plan.nsg_inputs.get("tags", {})}, **RG_LOCATION,
+        "networkSecurityGroupName": Param("nsgName")}))
+    specs += [ResourceSpec(SECURITY_RULE_TYPE, r.name, {
+        **_substitute(r.inputs, ASG_PLACEHOLDER, asg), "resourceGroupName": Param("resourceGroupName"),
+        "networkSecurityGroupName": Ref("nsg", "name")}) for r in plan.rules]
+    return Plan(tuple(specs), tuple(plan.widened),
+                expected=plan.expected if plan.strict else plan.expected | INTERNET_OUT)

@@ -19,13 +19,14 @@ import netaddr
 
 from ..errors import ConfigError
 from ..flows import ANY_IPV4, ANY_IPV6, ANY_PORTS, AllowedSet, Peer, PortSet, Term
+from ..plan import Param, Plan, Ref, ResourceSpec
 
 #: GCP has neither Azure service tags nor AWS-managed prefix lists: a platform destination is refused
 PLATFORM_REFUSED = {"platform": (), "platform_refused": ("azure-service-tag", "aws-prefix-list"),
                     "platform_reason": "GCP has no Azure service tags or AWS-managed prefix lists; list the "
                                        "service's CIDRs or DNS names instead"}
 
-__all__ = ["NAME_RE", "NAME_MAX", "check_name", "short_hash", "ports_to_gcp", "ports_from_gcp",
+__all__ = ["specs_plan", "NAME_RE", "NAME_MAX", "check_name", "short_hash", "ports_to_gcp", "ports_from_gcp",
            "split_by_version", "Rule", "evaluate", "everything", "ACTIONS"]
 
 NAME_RE = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
@@ -126,3 +127,24 @@ def evaluate(layers: Sequence[Sequence[Rule]]) -> AllowedSet:
                 final = final | eff
         decided = decided | final
     return AllowedSet(allowed)
+
+
+# ---- the plan ----------------------------------------------------------------------------------------
+
+def _typed(ref: str | list) -> Ref | Param | list:
+    """A render's ``refs`` value (``"res:<spec>.<output>"``, ``"arg:<name>"`` or a list) as the plan IR's."""
+    if isinstance(ref, list):
+        return [_typed(r) for r in ref]
+    kind, _, target = ref.partition(":")
+    if kind == "arg":
+        return Param(target)
+    spec, _, output = target.rpartition(".")
+    return Ref(spec, output)
+
+
+def specs_plan(specs, widened=(), warnings=(), expected=None) -> Plan:
+    """The GCP renders' spec dicts (inputs plus ``refs``) as a :class:`~spirit_infra.plan.Plan` (this cloud's
+    one adapter)."""
+    return Plan(tuple(ResourceSpec(s["type"], s["name"], {**s["inputs"], **{k: _typed(v) for k, v in
+                                                                             s.get("refs", {}).items()}})
+                      for s in specs), tuple(widened), tuple(warnings), expected)

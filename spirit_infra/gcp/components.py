@@ -39,11 +39,14 @@ from ..binder import bind
 from ..errors import ConfigError
 from ..extras import sdk
 from ..naming import current_stack, physical_prefix
-from ..plan import Param, Plan, Ref, ResourceSpec
 from ..planning import planned
+from .common import specs_plan
 from .fqdn import PolicyOptions, render_policy
+from .fqdn import as_plan as policy_plan
 from .nat import LOG_FILTERS, NatOptions, NatPlan, render_nat
+from .nat import as_plan as nat_plan
 from .rules import Rendered, VpcOptions, render
+from .rules import as_plan as rules_plan
 
 gcp = sdk("gcp")  # one line naming the extra when it is not installed
 
@@ -75,28 +78,9 @@ def _check_network(network) -> None:
         raise ConfigError("the VPC network (name, id or self link) is required", field="network")
 
 
-def _typed(ref: str | list) -> Ref | Param | list:
-    """A render's ``refs`` value (``"res:<spec>.<output>"``, ``"arg:<name>"`` or a list) as the plan IR's."""
-    if isinstance(ref, list):
-        return [_typed(r) for r in ref]
-    kind, _, target = ref.partition(":")
-    if kind == "arg":
-        return Param(target)
-    spec, _, output = target.rpartition(".")
-    return Ref(spec, output)
-
-
-def as_plan(specs, widened=()) -> Plan:
-    """The GCP renders' spec dicts (inputs plus ``refs``) as a :class:`~spirit_infra.plan.Plan` (this cloud's
-    one adapter)."""
-    return Plan(tuple(ResourceSpec(s["type"], s["name"], {**s["inputs"], **{k: _typed(v) for k, v in
-                                                                             s.get("refs", {}).items()}})
-                      for s in specs), tuple(widened))
-
-
 def _register(parent: pulumi.ComponentResource, name: str, specs, args: dict) -> dict[str, pulumi.CustomResource]:
-    """Register ``specs`` as children of ``parent`` through the one binder; the resources by spec name."""
-    return bind(as_plan(specs), parent, name, CLASSES, args)
+    """Register spec dicts as children of ``parent`` through the one binder; the resources by spec name."""
+    return bind(specs_plan(specs), parent, name, CLASSES, args)
 
 
 @dataclass
@@ -158,7 +142,7 @@ class GcpVpcFirewall(pulumi.ComponentResource):
         args = args_of(GcpVpcFirewallArgs, args)
         rendered = args.plan(name)  # under this component's physical names, before anything is registered
         super().__init__("spirit:index:GcpVpcFirewall", name, None, component_options(opts, "GcpVpcFirewallRules"))
-        _register(self, name, rendered.specs, {"network": args.network})
+        bind(rules_plan(rendered, strict=args.strict), self, name, CLASSES, {"network": args.network})
         self.rule_names = known([s["inputs"]["name"] for s in rendered.specs])
         self.widened = known([str(w) for w in rendered.widened])
         register_declared(self)
@@ -238,7 +222,7 @@ class GcpFirewallPolicy(pulumi.ComponentResource):
         args = args_of(GcpFirewallPolicyArgs, args)
         rendered = args.plan(name)
         super().__init__("spirit:index:GcpFirewallPolicy", name, None, opts)
-        created = _register(self, name, rendered.specs, {"network": args.network})
+        created = bind(policy_plan(rendered, strict=args.strict), self, name, CLASSES, {"network": args.network})
         self.policy_name = created["policy"].name
         self.rule_names = known([s["inputs"]["ruleName"] for s in rendered.specs if "ruleName" in s["inputs"]])
         self.widened = known([str(w) for w in rendered.widened])
@@ -339,7 +323,7 @@ class GcpCloudNat(pulumi.ComponentResource):
         args = args_of(GcpCloudNatArgs, args)
         plan, specs = args.plan(name)  # the names carry the stack's and this component's
         super().__init__("spirit:index:GcpCloudNat", name, None, component_options(opts, "GcpVoiceNat"))
-        created = _register(self, name, specs, {"network": args.network})
+        created = bind(nat_plan((plan, specs)), self, name, CLASSES, {"network": args.network})
         self.nat_ips = pulumi.Output.all(*[r.address for k, r in sorted(created.items()) if k.startswith("nat-ip-")])
         self.settings = known(plan.settings)
         self.reasons = known(plan.reasons)

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from .. import marks
 from ..errors import ConfigError, QuotaError
 from ..flows import ANY_IPV4, ANY_IPV6, AllowedSet, Capabilities, project
+from ..plan import Plan
 from ..profiles import Profile
 from ..values import is_int
-from .common import PLATFORM_REFUSED, check_name
+from .common import PLATFORM_REFUSED, check_name, everything, specs_plan
 from .rules import (
     KIND_TEXT,
     Rendered,
@@ -41,7 +42,7 @@ from .rules import (
 )
 
 __all__ = ["POLICY_CAPS", "POLICY_TYPE", "POLICY_RULE_TYPE", "ASSOCIATION_TYPE", "POLICY_RULE_TYPES",
-           "PolicyOptions", "render_policy", "flow_slot"]
+           "PolicyOptions", "render_policy", "flow_slot", "as_plan"]
 
 POLICY_CAPS = Capabilities("gcp-network-firewall-policy", source_ports=False, fqdn=True, **PLATFORM_REFUSED)
 POLICY_TYPE = "gcp:compute/networkFirewallPolicy:NetworkFirewallPolicy"
@@ -213,3 +214,11 @@ def render_policy(allowed_or_profile: AllowedSet | Profile, options: PolicyOptio
                           "refs": {"firewallPolicy": "res:policy.name"}})
     specs.sort(key=lambda s: (s["type"] != POLICY_TYPE, s["name"]))
     return Rendered(profile, tuple(specs), proj.widened, proj.allowed)
+
+
+def as_plan(rendered: Rendered, *, strict: bool = True) -> Plan:
+    """The policy's render as a :class:`~spirit_infra.plan.Plan` (parameter: ``network``, unless the options
+    named it). ``expected``: what the layer's reader gives back for the policy with GCP's implied rules (every
+    egress too unless strict)."""
+    return specs_plan(rendered.specs, rendered.widened, (),
+                      rendered.expected if strict else rendered.expected | everything("egress"))

@@ -20,11 +20,13 @@ from dataclasses import dataclass, field
 
 from .. import marks
 from ..errors import ConfigError
+from ..plan import Plan
 from ..profiles import PROFILES
 from ..values import is_int, is_number
+from .common import specs_plan
 from .rules import check_prefix, physical
 
-__all__ = ["NatOptions", "NatPlan", "plan_nat", "render_nat", "ADDRESS_TYPE", "ROUTER_TYPE", "ROUTER_NAT_TYPE",
+__all__ = ["NatOptions", "NatPlan", "plan_nat", "render_nat", "as_plan", "ADDRESS_TYPE", "ROUTER_TYPE", "ROUTER_NAT_TYPE",
            "PORTS_PER_NAT_IP", "LOG_FILTERS"]
 
 ADDRESS_TYPE = "gcp:compute/address:Address"
@@ -238,3 +240,9 @@ def render_nat(o: NatOptions | None = None) -> tuple[NatPlan, tuple[dict, ...]]:
         "name": physical(o.name_prefix, "nat"), **region, **plan.settings},
         "refs": {"router": "res:router.name", "natIps": [f"res:nat-ip-{i}.selfLink" for i in range(o.nat_ip_count)]}})
     return plan, tuple(specs)
+
+
+def as_plan(rendered: tuple[NatPlan, tuple[dict, ...]]) -> Plan:
+    """The NAT's render (what :func:`render_nat` returns: its settings and specs) as a
+    :class:`~spirit_infra.plan.Plan` (parameter: ``network``)."""
+    return specs_plan(rendered[1])

@@ -32,6 +32,7 @@ from ..flows import (
     project,
 )
 from ..naming import fit
+from ..plan import Plan
 from ..profiles import PROFILES, Profile
 from ..values import is_int
 from .common import (
@@ -39,12 +40,14 @@ from .common import (
     NAME_RE,
     PLATFORM_REFUSED,
     check_name,
+    everything,
     ports_to_gcp,
     short_hash,
+    specs_plan,
     split_by_version,
 )
 
-__all__ = ["VPC_CAPS", "FIREWALL_TYPE", "VpcOptions", "Rendered", "render"]
+__all__ = ["VPC_CAPS", "FIREWALL_TYPE", "VpcOptions", "Rendered", "render", "as_plan"]
 
 VPC_CAPS = Capabilities("gcp-vpc-firewall", source_ports=False, fqdn=False, **PLATFORM_REFUSED)
 FIREWALL_TYPE = "gcp:compute/firewall:Firewall"
@@ -267,3 +270,11 @@ def _spec(logical: str, inputs: dict, opts: VpcOptions) -> dict:
     else:
         inputs["network"] = opts.network
     return spec
+
+
+def as_plan(rendered: Rendered, *, strict: bool = True) -> Plan:
+    """The VPC rules' render as a :class:`~spirit_infra.plan.Plan` (parameter: ``network``, unless the options
+    named it). ``expected`` is what the layer's reader gives back with GCP's implied rules: the projection, and
+    every egress unless strict (the implied allow-all egress; ``strict`` as rendered)."""
+    return specs_plan(rendered.specs, rendered.widened, (),
+                      rendered.expected if strict else rendered.expected | everything("egress"))

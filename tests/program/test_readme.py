@@ -117,6 +117,19 @@ def test_composition_example_runs_and_is_exact():
         assert r.type.startswith(("aws:", "spirit:index:"))
 
 
+def test_layers_example_runs_and_prints_each_layer(capsys):
+    """The README's Layer example: each GCP layer renders the SBC profile as a Plan, widenings named."""
+    from spirit_infra.registry import layers_of
+
+    code = _blocks(_section("The layers in Python"), "python")
+    assert len(code) == 1
+    exec(compile(code[0], "README.md", "exec"), {})
+    lines = capsys.readouterr().out.splitlines()
+    layers = layers_of("gcp")
+    assert len(lines) == len(layers) and all(ln.startswith(f"{layer.name} ") for ln, layer in zip(lines, layers, strict=True))
+    assert "source_ports widened" in lines[0]  # a VPC firewall rule has no source port
+
+
 # ---- what the README claims is true (issue 11 §6) ---------------------------------------------------------
 
 def _commands() -> list[list[str]]:
