@@ -154,7 +154,7 @@ class AwsSecurityGroups(pulumi.ComponentResource):
         args = args_of(AwsSecurityGroupsArgs, args)
         render = args.plan(name)  # before anything is registered, this component included
         super().__init__("spirit:index:AwsSecurityGroups", name, None, component_options(opts, "SpiritSecurityGroups"))
-        created = bind(_rules.as_plan(render, strict=args.strict), self, name, CLASSES, {"vpcId": args.vpc_id}, LOOKUPS)
+        created = bind(_rules.as_plan(render), self, name, CLASSES, {"vpcId": args.vpc_id}, LOOKUPS)
         #: the groups' ids one by one, in group order (for Args that take a list of ids)
         self.group_ids: list[pulumi.Output[str]] = [created[g["name"]].id for g in render.groups]
         self.security_group_ids = pulumi.Output.all(*self.group_ids)

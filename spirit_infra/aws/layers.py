@@ -29,8 +29,7 @@ def _whole_if(present: Callable[[str], bool]) -> Callable[[list[dict]], dict[str
 
 
 def _render_security_groups(profile, options: rules.SgOptions | None = None) -> Plan:
-    options = options or rules.SgOptions()
-    return rules.as_plan(rules.render(profile, options), strict=options.strict)
+    return rules.as_plan(rules.render(profile, options))
 
 
 def _render_network_firewall(profile, options: fqdn.FirewallOptions | None = None) -> Plan:

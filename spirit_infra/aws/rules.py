@@ -176,6 +176,8 @@ class SgRender:
     warnings: tuple[str, ...]
     quota: dict
     projected: AllowedSet = field(repr=False, compare=False, default_factory=AllowedSet)
+    #: rendered strict (no allow-all egress rule)
+    strict: bool = True
 
     def of_type(self, token: str) -> list[dict]:
         return [r for r in self.resources if r["type"] == token]
@@ -528,7 +530,7 @@ def render(source, options: SgOptions | None = None, *, profile: str | None = No
         "needed": {f"{d}/{f}": c for (d, f), c in sorted(dims_total(_items(rules, max_entries)).items())},
     }
     return SgRender(pname, tuple(sorted(specs, key=lambda s: (s["type"], s["name"]))), proj.widened,
-                    tuple(warnings), quota, proj.allowed)
+                    tuple(warnings), quota, proj.allowed, opts.strict)
 
 
 # ---- the plan ----------------------------------------------------------------------------------------
@@ -558,8 +560,8 @@ def specs_plan(specs, widened=(), warnings=(), expected=None) -> Plan:
                       for s in specs), tuple(widened), tuple(warnings), expected)
 
 
-def as_plan(render: SgRender, *, strict: bool = True) -> Plan:
+def as_plan(render: SgRender) -> Plan:
     """The security groups' render as a Plan (parameters: ``vpcId``). ``expected`` is what the reader gives
-    back: the projection, plus the allow-all egress rule of a non-strict render (``strict`` as rendered)."""
+    back: the projection, plus the allow-all egress rule of a non-strict render."""
     return specs_plan(render.resources, render.widened, render.warnings,
-                      render.projected if strict else render.projected | ALLOW_ALL_EGRESS)
+                      render.projected if render.strict else render.projected | ALLOW_ALL_EGRESS)

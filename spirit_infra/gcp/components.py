@@ -142,7 +142,7 @@ class GcpVpcFirewall(pulumi.ComponentResource):
         args = args_of(GcpVpcFirewallArgs, args)
         rendered = args.plan(name)  # under this component's physical names, before anything is registered
         super().__init__("spirit:index:GcpVpcFirewall", name, None, component_options(opts, "GcpVpcFirewallRules"))
-        bind(rules_plan(rendered, strict=args.strict), self, name, CLASSES, {"network": args.network})
+        bind(rules_plan(rendered), self, name, CLASSES, {"network": args.network})
         self.rule_names = known([s["inputs"]["name"] for s in rendered.specs])
         self.widened = known([str(w) for w in rendered.widened])
         register_declared(self)
@@ -222,7 +222,7 @@ class GcpFirewallPolicy(pulumi.ComponentResource):
         args = args_of(GcpFirewallPolicyArgs, args)
         rendered = args.plan(name)
         super().__init__("spirit:index:GcpFirewallPolicy", name, None, opts)
-        created = bind(policy_plan(rendered, strict=args.strict), self, name, CLASSES, {"network": args.network})
+        created = bind(policy_plan(rendered), self, name, CLASSES, {"network": args.network})
         self.policy_name = created["policy"].name
         self.rule_names = known([s["inputs"]["ruleName"] for s in rendered.specs if "ruleName" in s["inputs"]])
         self.widened = known([str(w) for w in rendered.widened])

@@ -213,12 +213,12 @@ def render_policy(allowed_or_profile: AllowedSet | Profile, options: PolicyOptio
             specs.append({"type": POLICY_RULE_TYPE, "name": logical, "inputs": inputs,
                           "refs": {"firewallPolicy": "res:policy.name"}})
     specs.sort(key=lambda s: (s["type"] != POLICY_TYPE, s["name"]))
-    return Rendered(profile, tuple(specs), proj.widened, proj.allowed)
+    return Rendered(profile, tuple(specs), proj.widened, proj.allowed, opts.strict)
 
 
-def as_plan(rendered: Rendered, *, strict: bool = True) -> Plan:
+def as_plan(rendered: Rendered) -> Plan:
     """The policy's render as a :class:`~spirit_infra.plan.Plan` (parameter: ``network``, unless the options
     named it). ``expected``: what the layer's reader gives back for the policy with GCP's implied rules (every
     egress too unless strict)."""
     return specs_plan(rendered.specs, rendered.widened, (),
-                      rendered.expected if strict else rendered.expected | everything("egress"))
+                      rendered.expected if rendered.strict else rendered.expected | everything("egress"))

@@ -40,13 +40,11 @@ def _read(rs: list[dict]) -> AllowedSet:
 
 
 def _render_vpc(profile, options: rules.VpcOptions | None = None) -> Plan:
-    options = options or rules.VpcOptions()
-    return rules.as_plan(rules.render(profile, options), strict=options.strict)
+    return rules.as_plan(rules.render(profile, options))
 
 
 def _render_policy(profile, options: fqdn.PolicyOptions | None = None) -> Plan:
-    options = options or fqdn.PolicyOptions()
-    return fqdn.as_plan(fqdn.render_policy(profile, options), strict=options.strict)
+    return fqdn.as_plan(fqdn.render_policy(profile, options))
 
 
 def render_managed_nat(options: nat.NatOptions | None = None) -> Plan:

@@ -177,6 +177,8 @@ class Rendered:
     specs: tuple[dict, ...]
     widened: tuple[Widening, ...]
     expected: AllowedSet = field(repr=False, default_factory=AllowedSet)
+    #: rendered strict (explicit deny-all egress above GCP's implied allow-all)
+    strict: bool = True
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = defaultdict(int)
@@ -258,7 +260,7 @@ def render(allowed_or_profile: AllowedSet | Profile, options: VpcOptions | None 
             }
             specs.append(_spec(logical, inputs, opts))
     specs.sort(key=lambda s: s["name"])
-    return Rendered(profile, tuple(specs), proj.widened, proj.allowed)
+    return Rendered(profile, tuple(specs), proj.widened, proj.allowed, opts.strict)
 
 
 def _spec(logical: str, inputs: dict, opts: VpcOptions) -> dict:
@@ -272,9 +274,9 @@ def _spec(logical: str, inputs: dict, opts: VpcOptions) -> dict:
     return spec
 
 
-def as_plan(rendered: Rendered, *, strict: bool = True) -> Plan:
+def as_plan(rendered: Rendered) -> Plan:
     """The VPC rules' render as a :class:`~spirit_infra.plan.Plan` (parameter: ``network``, unless the options
     named it). ``expected`` is what the layer's reader gives back with GCP's implied rules: the projection, and
-    every egress unless strict (the implied allow-all egress; ``strict`` as rendered)."""
+    every egress unless strict (the implied allow-all egress)."""
     return specs_plan(rendered.specs, rendered.widened, (),
-                      rendered.expected if strict else rendered.expected | everything("egress"))
+                      rendered.expected if rendered.strict else rendered.expected | everything("egress"))
