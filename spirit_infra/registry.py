@@ -47,9 +47,9 @@ class Layer:
       :meth:`expresses` asks one dimension of one transport; ``directions``: what it renders (Azure's
       firewall policy holds egress only: ingress to the SBC reaches its NIC directly);
     - ``options``: the layer's options class (its defaults: ``options()``);
-    - ``render(profile, options=None)``: the layer's resources as a :class:`~spirit_infra.plan.Plan` (pure;
-      ``profile`` a :class:`~spirit_infra.profiles.Profile` or an allowed set, ``options`` an ``options``
-      instance, ``None`` for the defaults). ``plan.expected`` is what
+    - :meth:`render` ``(profile, options=None)``: the layer's resources as a :class:`~spirit_infra.plan.Plan`
+      (pure; ``profile`` a :class:`~spirit_infra.profiles.Profile`, ``options`` an ``options`` instance or
+      ``None`` for the defaults; ``renderer`` is the cloud's function behind it). ``plan.expected`` is what
       :attr:`read` gives back for those resources once deployed (the cloud's built-in rules included),
       ``plan.widened`` each widening the projection named, ``plan.warnings`` what the operator should know;
     - ``select(resources)``: the instances of this layer among ``resources``, each under its label
@@ -61,7 +61,7 @@ class Layer:
     name: str
     capabilities: Mapping[str, Capabilities]
     options: type
-    render: Callable[..., Plan]
+    renderer: Callable[..., Plan]
     read: Callable[[list[dict]], AllowedSet]
     select: Callable[[list[dict]], dict[str, list[dict]]]
     directions: tuple[str, ...] = ("egress", "ingress")
@@ -69,6 +69,18 @@ class Layer:
     def __post_init__(self) -> None:
         if set(self.capabilities) != set(TRANSPORTS):
             raise ValueError(f"layer {self.name!r}: capabilities for {sorted(self.capabilities)}, not {TRANSPORTS}")
+
+    def render(self, profile, options=None) -> Plan:
+        """The layer's Plan for ``profile``; a wrong argument is one :class:`ConfigError` line, nothing rendered."""
+        from .profiles import Profile
+
+        if not isinstance(profile, Profile):
+            raise ConfigError(f"expected a Profile (spirit_infra.build_profile), not {type(profile).__name__}",
+                              field="profile")
+        if options is not None and not isinstance(options, self.options):
+            raise ConfigError(f"the {self.name} take {self.options.__name__}, not {type(options).__name__}",
+                              field="options")
+        return self.renderer(profile, options)
 
     def expresses(self, dimension: str, transport: str) -> bool:
         """Whether the layer expresses ``dimension`` (one of :data:`DIMENSIONS`) for ``transport``."""

@@ -18,7 +18,7 @@ import pytest
 
 from spirit_infra import testing
 from spirit_infra.binder import bind
-from spirit_infra.errors import CapabilityError
+from spirit_infra.errors import CapabilityError, ConfigError
 from spirit_infra.flows import AllowedSet, Peer, Term
 from spirit_infra.plan import Param, Plan, walk
 from spirit_infra.profiles import PROFILES, build_profile
@@ -146,6 +146,14 @@ def test_platform_destinations_are_refused_exact_or_widened_as_declared(cloud, l
     plan = layer.render(allowed, _options(layer, True))
     widened = [w for w in plan.widened if w.flow == "platform-flow" and w.dimension == "destination"]
     assert bool(widened) != caps.platform_exact(atom), (kind, plan.widened)
+
+
+@pytest.mark.parametrize(("cloud", "layer"), LAYERS, ids=IDS)
+def test_bad_arguments_are_one_line(cloud, layer):
+    with pytest.raises(ConfigError, match=r"^profile: expected a Profile .*not str$"):
+        layer.render("sbc")
+    with pytest.raises(ConfigError, match=r"^options: .* take \w+Options, not dict$"):
+        layer.render(build_profile("sbc"), {"strict": False})
 
 
 def test_every_layer_declares_both_transports_and_refuses_what_it_does_not_know():
