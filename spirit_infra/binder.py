@@ -3,23 +3,25 @@ Pulumi's calling convention for the rendered layers).
 
 Given a cloud's ``type -> class`` table, :func:`bind` registers every spec of the plan as a child of
 ``parent``, named ``<prefix>-<spec name>``, in the plan's order; :class:`~spirit_infra.plan.Ref` becomes
-the referenced child's output, :class:`~spirit_infra.plan.Param` the bound value and
-:class:`~spirit_infra.plan.Lookup` what the cloud's lookup finds. The SDK classes take snake_case keyword
+the referenced child's output (or the field its ``path`` leads to), :class:`~spirit_infra.plan.Param` the
+bound value, :class:`~spirit_infra.plan.Lookup` what the cloud's lookup finds and
+:class:`~spirit_infra.plan.Json` the document once everything in it is known. The SDK classes take snake_case keyword
 arguments for the top-level inputs (:func:`snake`) and send nested values as given (the wire's camelCase).
 Everything a bind needs (classes, parameters, lookups) is checked before the first resource is registered.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
 
-from .plan import Lookup, Param, Plan, PlanError, Ref, walk
+from .plan import Json, Lookup, Param, Plan, PlanError, Ref, walk
 
-__all__ = ["snake", "bind"]
+__all__ = ["snake", "bind", "output"]
 
 _ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")
 _WORD = re.compile(r"([a-z0-9])([A-Z])")
@@ -54,7 +56,9 @@ def bind(plan: Plan, parent: pulumi.Resource, prefix: str, classes: Mapping[str,
 
     def resolve(value: Any) -> Any:
         if isinstance(value, Ref):
-            return getattr(created[value.spec], snake(value.output))
+            return output(created, value)
+        if isinstance(value, Json):
+            return pulumi.Output.from_input(resolve(value.value)).apply(lambda v: json.dumps(v, sort_keys=True))
         if isinstance(value, Param):
             v = params[value.name]
             return v if value.key is None else v[value.key]
@@ -73,3 +77,22 @@ def bind(plan: Plan, parent: pulumi.Resource, prefix: str, classes: Mapping[str,
         created[spec.name] = classes[spec.type](
             f"{prefix}-{spec.name}", **kwargs, opts=pulumi.ResourceOptions(parent=parent, aliases=aliases or None))
     return created
+
+
+def output(created: Mapping[str, pulumi.CustomResource], ref: Ref) -> Any:
+    """What ``ref`` stands for among the resources :func:`bind` registered (a component's outputs use it too)."""
+    out = getattr(created[ref.spec], snake(ref.output))
+    return out.apply(lambda v: _dig(v, ref.path)) if ref.path else out
+
+
+def _dig(value: Any, path: tuple[str | int, ...]) -> Any:
+    for step in path:
+        if value is None:
+            return None
+        if isinstance(step, int):
+            value = value[step] if isinstance(value, list | tuple) and -len(value) <= step < len(value) else None
+        elif type(value) is dict:  # a plain value: wire names
+            value = value.get(step)
+        else:  # an SDK output type: its attributes are the snake_case names
+            value = getattr(value, snake(step), None)
+    return value

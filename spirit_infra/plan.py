@@ -5,10 +5,13 @@ what the operator should know (``widened``, ``warnings``) and what the layer is 
 (``expected``). Inputs are the provider's wire form (camelCase keys, as Pulumi registers them); a value
 that is not known at render time is typed, never a string convention:
 
-- :class:`Ref` — an output of another spec of the same plan (``Ref("policy", "name")``);
+- :class:`Ref` — an output of another spec of the same plan (``Ref("policy", "name")``; ``path`` picks a
+  field inside it: ``Ref("nic", "ipConfigurations", (0, "privateIPAddress"))``);
 - :class:`Param` — a value supplied when the plan is bound (a VPC id, a resource group; ``key`` picks
   an element of a list or a mapping);
-- :class:`Lookup` — a value a provider function finds by a key (AWS's managed prefix lists by name).
+- :class:`Lookup` — a value a provider function finds by a key (AWS's managed prefix lists by name);
+- :class:`Json` — a JSON document (sorted keys) built once the references inside it are known (an IAM
+  policy naming another spec's ARN).
 
 A plan checks itself when it is built: spec names are unique and every :class:`Ref` names a spec of
 the plan without a cycle, or one :class:`PlanError` line says which spec, which input and which name.
@@ -23,7 +26,7 @@ from typing import Any
 
 from .errors import RenderError
 
-__all__ = ["Ref", "Param", "Lookup", "ResourceSpec", "Plan", "PlanError", "walk"]
+__all__ = ["Ref", "Param", "Lookup", "Json", "ResourceSpec", "Plan", "PlanError", "walk"]
 
 
 class PlanError(RenderError):
@@ -32,10 +35,12 @@ class PlanError(RenderError):
 
 @dataclass(frozen=True)
 class Ref:
-    """The output ``output`` (a wire or SDK attribute name) of the spec named ``spec``."""
+    """The output ``output`` (a wire or SDK attribute name) of the spec named ``spec``; with ``path``, the
+    field it leads to inside that output (list indexes and wire names; ``None`` where a step is missing)."""
 
     spec: str
     output: str = "id"
+    path: tuple[str | int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,13 @@ class Lookup:
 
     kind: str
     key: str
+
+
+@dataclass(frozen=True)
+class Json:
+    """``value`` (a mapping or list whose leaves may be Ref, Param or Lookup) as a JSON string, sorted keys."""
+
+    value: Any
 
 
 @dataclass(frozen=True)
@@ -116,8 +128,10 @@ class Plan:
 
 
 def walk(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
-    """``(path, leaf)`` for every leaf of ``value`` (Ref, Param and Lookup are leaves)."""
-    if isinstance(value, Mapping):
+    """``(path, leaf)`` for every leaf of ``value`` (Ref, Param and Lookup are leaves; a Json is walked into)."""
+    if isinstance(value, Json):
+        yield from walk(value.value, path)
+    elif isinstance(value, Mapping):
         for k, v in value.items():
             yield from walk(v, f"{path}.{k}" if path else str(k))
     elif isinstance(value, list | tuple):

@@ -5,6 +5,7 @@ before anything is registered."""
 from __future__ import annotations
 
 import importlib
+import json
 import re
 import sys
 
@@ -15,7 +16,7 @@ import pytest
 from spirit_infra import testing
 from spirit_infra.binder import bind, snake
 from spirit_infra.errors import SpiritError
-from spirit_infra.plan import Lookup, Param, Plan, PlanError, Ref, ResourceSpec
+from spirit_infra.plan import Json, Lookup, Param, Plan, PlanError, Ref, ResourceSpec
 
 SG = "aws:ec2/securityGroup:SecurityGroup"
 EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
@@ -58,6 +59,32 @@ def test_alias_is_registered_under_the_prefix():
     print(rec.get("h-sg").options)
     assert "h-group" in str(rec.get("h-sg").options.get("aliases"))
     assert not rec.get("h-rule").options.get("aliases")
+
+
+def test_json_documents_and_paths_into_outputs():
+    """A Json document resolves the references inside it (and depends on them); a Ref's path picks a field of a
+    structured output: list indexes, an SDK output type's wire names, a plain mapping's keys; None where missing."""
+    ingress = [{"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["10.0.0.0/8"]}]
+    plan = Plan((
+        ResourceSpec(SG, "sg", {"vpcId": "v", "tags": {"someKey": "tagged"}, "ingress": ingress}),
+        ResourceSpec(EGRESS, "doc", {"securityGroupId": Ref("sg"), "ipProtocol": "-1",
+                                     "description": Json({"b": [Ref("sg"), 1], "a": Param("vpcId")})}),
+        ResourceSpec(EGRESS, "typed", {"securityGroupId": Ref("sg"), "ipProtocol": "-1",
+                                       "cidrIpv4": Ref("sg", "ingress", (0, "cidrBlocks", 0)),
+                                       "description": Ref("sg", "tags", ("someKey",))}),
+        ResourceSpec(EGRESS, "missing", {"securityGroupId": Ref("sg"), "ipProtocol": "-1",
+                                         "cidrIpv4": Ref("sg", "ingress", (3, "cidrBlocks", 0)),
+                                         "description": Ref("sg", "ingress", (0, "noSuchField"))}),
+    ))
+    rec = testing.run(lambda: Holder("h", plan, {"vpcId": "vpc-1"}))
+    sg, doc, typed, missing = (rec.get(f"h-{n}") for n in ("sg", "doc", "typed", "missing"))
+    assert doc.inputs["description"] == json.dumps({"a": "vpc-1", "b": [sg.id, 1]}, sort_keys=True)
+    assert sg.urn in doc.options["dependencies"]  # the document waits for the group
+    assert typed.inputs["cidrIpv4"] == "10.0.0.0/8" and typed.inputs["description"] == "tagged"
+    assert "cidrIpv4" not in missing.inputs and "description" not in missing.inputs
+    # a Json's references are checked with the plan's
+    with pytest.raises(PlanError, match=r"spec 'r' input policy.x\[0\]: references 'nope'"):
+        Plan((ResourceSpec(EGRESS, "r", {"policy": Json({"x": [Ref("nope")]})}),))
 
 
 @pytest.mark.parametrize("specs, message", [
