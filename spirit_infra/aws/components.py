@@ -73,6 +73,13 @@ CLASSES = {
     "aws:ec2/eip:Eip": aws.ec2.Eip,
     "aws:ec2/natGateway:NatGateway": aws.ec2.NatGateway,
     "aws:ec2/route:Route": aws.ec2.Route,
+    # the QoS NAT instance (render_qos_nat)
+    "aws:ec2/instance:Instance": aws.ec2.Instance,
+    "aws:ec2/vpcEndpoint:VpcEndpoint": aws.ec2.VpcEndpoint,
+    "aws:ssm/parameter:Parameter": aws.ssm.Parameter,
+    "aws:iam/role:Role": aws.iam.Role,
+    "aws:iam/rolePolicy:RolePolicy": aws.iam.RolePolicy,
+    "aws:iam/instanceProfile:InstanceProfile": aws.iam.InstanceProfile,
 }
 LOOKUPS = {  # an AWS-managed prefix list, by name: the data source finds its id
     "managedPrefixList": lambda name: aws.ec2.get_managed_prefix_list_output(name=name).id,

@@ -7,21 +7,30 @@ only notices at its next re-registration. The gateway does no DSCP marking (the 
 
 Gateways are keyed by a stable label (the availability zone, e.g. ``"a"``), never by list position, so
 adding a zone adds one gateway and one Elastic IP and changes nothing else.
+
+:func:`render_qos_nat` is the QoS NAT instance's render (:class:`~spirit_infra.aws.qos_nat.AwsQosNat`):
+its SSM ruleset parameter, instance role, SSM endpoint and channel group, instance, Elastic IP and
+routes as a :class:`~spirit_infra.plan.Plan`; what is known only when it is bound is a Param.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .. import marks
 from ..errors import ConfigError
-from ..plan import Plan
+from ..nat.instance import LivePlan
+from ..plan import Json, Param, Plan, Ref, ResourceSpec
 from ..values import is_int
-from .rules import ref, specs_plan
+from .rules import TYPE_EGRESS, TYPE_INGRESS, TYPE_SG, ref, specs_plan
 
 __all__ = ["NAT_IDLE_TIMEOUT_SECONDS", "TYPE_EIP", "TYPE_NAT_GATEWAY", "TYPE_ROUTE", "NatRender", "render_nat", "nat_warnings",
-           "as_plan"]
+           "as_plan",
+           "TYPE_INSTANCE", "TYPE_VPC_ENDPOINT", "TYPE_SSM_PARAMETER", "TYPE_ROLE", "TYPE_ROLE_POLICY",
+           "TYPE_INSTANCE_PROFILE", "SSM_STANDARD_LIMIT", "SSM_ADVANCED_LIMIT", "SSM_NAME_MAX", "render_qos_nat"]
 
 NAT_IDLE_TIMEOUT_SECONDS = 350
 TYPE_EIP = "aws:ec2/eip:Eip"
@@ -92,3 +101,106 @@ def render_nat(profile: str, labels: list[str] | tuple[str, ...], *, one_per_zon
 def as_plan(render: NatRender) -> Plan:
     """The gateways' render as a Plan (parameters: ``subnetIds`` and ``routeTableIds``, by label)."""
     return specs_plan(render.resources, (), render.warnings)
+
+
+# ---- the QoS NAT instance (AwsQosNat): its resources as a Plan (pure) ----------------------------------
+
+TYPE_INSTANCE = "aws:ec2/instance:Instance"
+TYPE_VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+TYPE_SSM_PARAMETER = "aws:ssm/parameter:Parameter"
+TYPE_ROLE = "aws:iam/role:Role"
+TYPE_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+TYPE_INSTANCE_PROFILE = "aws:iam/instanceProfile:InstanceProfile"
+#: SSM parameter values: 4 KB (Standard tier), 8 KB (Advanced)
+SSM_STANDARD_LIMIT, SSM_ADVANCED_LIMIT = 4096, 8192
+#: a fully qualified SSM parameter name: at most 1011 characters
+SSM_NAME_MAX = 1011
+#: the QoS NAT's route table labels (its routes are named ``route-<label>``)
+_QOS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")
+_QOS_NAMES = ("parameter", "role", "policy")
+
+
+def render_qos_nat(name: str, live: LivePlan, *, profile: str, names: Mapping[str, str], region: str,
+                   instance_type: str, ami: str, route_labels: Iterable[str] = (), security_groups: int = 0,
+                   channel: bool = False, vpc_cidr: str | None = None, tags: Mapping[str, str] | None = None) -> Plan:
+    """The QoS NAT instance of component ``name`` as a :class:`~spirit_infra.plan.Plan` (pure).
+
+    ``live`` is its boot user data and ruleset payload (:meth:`~spirit_infra.nat.instance.QosNatSettings.plan_live`),
+    ``names`` its physical names (``parameter``, ``role``, ``policy``). What is known only when it is bound is a
+    :class:`~spirit_infra.plan.Param`: ``subnetId``, ``securityGroupIds`` (one element per the
+    ``security_groups`` groups, the channel's own group after them), ``routeTableIds`` (by label) and, with
+    ``channel`` (the SSM endpoint and the instance's own HTTPS egress to it), ``vpcId``; ``vpc_cidr`` is what
+    the endpoint admits. One :class:`~spirit_infra.errors.ConfigError` line, before any spec, for a name or a
+    label the cloud would refuse."""
+    missing = [k for k in _QOS_NAMES if not names.get(k)]
+    if missing:
+        raise ConfigError(f"no physical name for {', '.join(missing)}", field="names")
+    if len(names["parameter"]) > SSM_NAME_MAX:
+        raise ConfigError(f"{names['parameter']!r} is over SSM's {SSM_NAME_MAX} characters", field="parameter_name")
+    labels = sorted(route_labels)
+    for label in labels:
+        if not isinstance(label, str) or not _QOS_LABEL.match(label):
+            raise ConfigError(f"{label!r} is not a route table label (lower case letters, digits, '-')",
+                              field="route_tables")
+    if channel and not vpc_cidr:
+        raise ConfigError("the SSM endpoint needs the VPC's IPv4 CIDR", field="vpc_cidr")
+    tags = {**dict(tags or {}), **marks.tags(profile), "Name": f"{name}-qos-nat"}
+    specs = [
+        ResourceSpec(TYPE_SSM_PARAMETER, "ruleset", {
+            "name": names["parameter"], "type": "String", "dataType": "text", "value": live.payload,
+            "tier": "Standard" if len(live.payload) <= SSM_STANDARD_LIMIT else "Advanced",
+            "description": "Spirit QoS NAT ruleset (spirit-nat-agent applies it live)", "tags": tags}),
+        ResourceSpec(TYPE_ROLE, "role", {
+            "name": names["role"],
+            "assumeRolePolicy": json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "ec2.amazonaws.com"}}]},
+                sort_keys=True),
+            "description": "Spirit QoS NAT instance: reads its ruleset parameter, nothing else", "tags": tags}),
+        ResourceSpec(TYPE_ROLE_POLICY, "read-ruleset", {
+            "name": names["policy"], "role": Ref("role"),
+            "policy": Json({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "ssm:GetParameter", "Resource": Ref("ruleset", "arn")}]})}),
+        ResourceSpec(TYPE_INSTANCE_PROFILE, "profile", {"name": names["role"], "role": Ref("role", "name"),
+                                                         "tags": tags}),
+    ]
+    groups: list = [Param("securityGroupIds", i) for i in range(security_groups)]
+    if channel:
+        specs += _ssm_channel(name, region, vpc_cidr, tags)
+        groups.append(Ref("channel"))
+    specs += [
+        ResourceSpec(TYPE_INSTANCE, "instance", {
+            "ami": ami, "instanceType": instance_type, "subnetId": Param("subnetId"),
+            **({"vpcSecurityGroupIds": groups} if groups else {}),
+            "sourceDestCheck": False, "userDataBase64": live.boot, "userDataReplaceOnChange": True,
+            "iamInstanceProfile": Ref("profile", "name"),
+            "metadataOptions": {"httpTokens": "required", "httpEndpoint": "enabled"}, "tags": tags}),
+        ResourceSpec(TYPE_EIP, "eip", {"domain": "vpc", "instance": Ref("instance"), "tags": tags}),
+        *(ResourceSpec(TYPE_ROUTE, f"route-{label}", {
+            "routeTableId": Param("routeTableIds", label), "destinationCidrBlock": "0.0.0.0/0",
+            "networkInterfaceId": Ref("instance", "primaryNetworkInterfaceId")}) for label in labels),
+    ]
+    return Plan(tuple(specs))
+
+
+def _ssm_channel(name: str, region: str, vpc_cidr: str, tags: Mapping[str, str]) -> list[ResourceSpec]:
+    """The SSM interface endpoint and the instance's own group whose one egress rule reaches it."""
+    https = {"ipProtocol": "tcp", "fromPort": 443, "toPort": 443}
+    return [
+        ResourceSpec(TYPE_SG, "ssm-endpoint", {
+            "vpcId": Param("vpcId"), "tags": {**tags, "Name": f"{name}-ssm-endpoint"},
+            "description": "SSM interface endpoint of the Spirit QoS NAT ruleset channel: HTTPS from the VPC"}),
+        ResourceSpec(TYPE_INGRESS, "ssm-endpoint-in", {
+            "securityGroupId": Ref("ssm-endpoint"), **https, "cidrIpv4": vpc_cidr,
+            "description": "HTTPS to SSM from the VPC (the QoS NAT agent)"}),
+        ResourceSpec(TYPE_SG, "channel", {
+            "vpcId": Param("vpcId"), "tags": {**tags, "Name": f"{name}-channel"},
+            "description": "egress of the Spirit QoS NAT itself: HTTPS to its SSM endpoint (the live ruleset), "
+                           "nothing else"}),
+        ResourceSpec(TYPE_EGRESS, "channel-out", {
+            "securityGroupId": Ref("channel"), **https, "referencedSecurityGroupId": Ref("ssm-endpoint"),
+            "description": "HTTPS to the SSM endpoint (spirit-nat-agent)"}),
+        ResourceSpec(TYPE_VPC_ENDPOINT, "ssm", {
+            "vpcId": Param("vpcId"), "serviceName": f"com.amazonaws.{region}.ssm", "vpcEndpointType": "Interface",
+            "subnetIds": [Param("subnetId")], "securityGroupIds": [Ref("ssm-endpoint")], "privateDnsEnabled": True,
+            "tags": {**tags, "Name": f"{name}-ssm"}}),
+    ]

@@ -20,9 +20,12 @@ parameter but carries no catalogue input, so a catalogue, override or profile-fl
 parameter's value (in place) and the agent on the instance applies it; the instance is never replaced.
 (``userDataReplaceOnChange`` stays on: the user data changes only with spirit-infra's own agent, and a
 changed boot document only runs on a fresh instance.)
+
+The component is a thin shell: its Args validate, :func:`spirit_infra.aws.nat.render_qos_nat` (pure) renders
+every resource as a :class:`~spirit_infra.plan.Plan` before anything is registered, and the one binder
+(:func:`spirit_infra.binder.bind`) registers it; the ids known only at bind time are the plan's Params.
 """
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import NotRequired
@@ -30,14 +33,15 @@ from typing import NotRequired
 import netaddr
 import pulumi
 
-from .. import marks
 from ..args import ProfileName, args_of, register_declared
+from ..binder import bind
 from ..errors import ConfigError
-from ..extras import sdk
 from ..naming import current_stack, fit, physical_prefix
 from ..nat.instance import LivePlan, QosNatSettings
-
-aws = sdk("aws")  # one line naming the extra when it is not installed
+from ..plan import Plan
+from ..planning import planned
+from .components import CLASSES
+from .nat import SSM_ADVANCED_LIMIT, render_qos_nat
 
 __all__ = ["AwsQosNat", "AwsQosNatArgs", "DEFAULT_AMI", "DEFAULT_INSTANCE_TYPE"]
 
@@ -48,11 +52,8 @@ DEFAULT_AMI = "resolve:ssm:/aws/service/debian/release/12/latest/amd64"
 DEFAULT_INSTANCE_TYPE = "t3.small"
 #: EC2 user data: at most 16 KB before base64 encoding.
 USER_DATA_LIMIT = 16384
-#: SSM parameter values: 4 KB (Standard tier), 8 KB (Advanced)
-SSM_STANDARD_LIMIT, SSM_ADVANCED_LIMIT = 4096, 8192
 #: how often the agent polls the parameter (seconds)
 POLL_SECONDS = 30
-_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]$")
 #: SSM: a-z A-Z 0-9 _ . - and / (at most 15 levels; 1011 characters for a fully qualified name)
 _PARAMETER = re.compile(r"^/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,14}$")
@@ -99,10 +100,6 @@ class AwsQosNatArgs(QosNatSettings):
     def __post_init__(self) -> None:
         if not self.subnet_id:
             raise ConfigError("a public subnet id is required", field="subnet_id")
-        for label in self.route_tables:
-            if not isinstance(label, str) or not _LABEL.match(label):
-                raise ConfigError(f"{label!r} is not a route table label (lower case letters, digits, '-')",
-                                  field="route_tables")
         if not self.instance_type or not isinstance(self.instance_type, str):
             raise ConfigError("an instance type is required", field="instance_type")
         if not self.ami or not isinstance(self.ami, str):
@@ -120,8 +117,8 @@ class AwsQosNatArgs(QosNatSettings):
             if net is None or net.version != 4 or str(net.cidr) != self.vpc_cidr:
                 raise ConfigError(f"{self.vpc_cidr!r} is not the VPC's IPv4 CIDR (needed with vpc_id: the SSM "
                                   "endpoint admits HTTPS from it)", field="vpc_cidr")
-        # the payload (and its size) before anything: the component name only shapes the parameter's name
-        self.plan("spirit-qos-nat")
+        # the payload (and its size) and every spec before anything: the component name only shapes names
+        self.render("spirit-qos-nat")
 
     def names(self, name: str) -> dict[str, str]:
         """Physical names of the component ``name``: from the stack's and the component's names (naming.py).
@@ -146,6 +143,14 @@ class AwsQosNatArgs(QosNatSettings):
         return self.plan_live(self.profile, self.interface, channel, gzipped=True, boot_limit=USER_DATA_LIMIT,
                               boot_what="the gzipped cloud-init (EC2 user data)", payload_limit=SSM_ADVANCED_LIMIT,
                               payload_what="the ruleset payload (SSM parameter value)")
+
+    def render(self, name: str) -> Plan:
+        """Every resource of the component ``name`` (:func:`~spirit_infra.aws.nat.render_qos_nat`; cached)."""
+        return planned(self, ("render", name), lambda: render_qos_nat(
+            name, self.plan(name), profile=self.profile, names=self.names(name), region=self.resolved_region,
+            instance_type=self.instance_type, ami=self.ami, route_labels=list(self.route_tables),
+            security_groups=len(self.security_group_ids), channel=self.vpc_id is not None, vpc_cidr=self.vpc_cidr,
+            tags=self.tags))
 
 
 def _config_region() -> str | None:
@@ -173,82 +178,16 @@ class AwsQosNat(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AwsQosNatArgs, opts: pulumi.ResourceOptions | None = None):
         args = args_of(AwsQosNatArgs, args)
-        plan, names = args.plan(name), args.names(name)
-        if len(names["parameter"]) > 1011:
-            raise ConfigError(f"{names['parameter']!r} is over SSM's 1011 characters", field="parameter_name")
+        plan = args.render(name)
         super().__init__("spirit:index:AwsQosNat", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        tags = {**dict(args.tags), **marks.tags(args.profile), "Name": f"{name}-qos-nat"}
-        self.parameter = aws.ssm.Parameter(
-            f"{name}-ruleset", name=names["parameter"], type="String", data_type="text", value=plan.payload,
-            tier="Standard" if len(plan.payload) <= SSM_STANDARD_LIMIT else "Advanced",
-            description="Spirit QoS NAT ruleset (spirit-nat-agent applies it live)", tags=tags, opts=child)
-        self.role = aws.iam.Role(f"{name}-role", name=names["role"], assume_role_policy=json.dumps({
-            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                   "Principal": {"Service": "ec2.amazonaws.com"}}]}, sort_keys=True),
-            description="Spirit QoS NAT instance: reads its ruleset parameter, nothing else", tags=tags, opts=child)
-        aws.iam.RolePolicy(f"{name}-read-ruleset", name=names["policy"], role=self.role.id, policy=self.parameter.arn.apply(
-            lambda arn: json.dumps({"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": "ssm:GetParameter", "Resource": arn}]}, sort_keys=True)), opts=child)
-        profile = aws.iam.InstanceProfile(f"{name}-profile", name=names["role"], role=self.role.name, tags=tags,
-                                          opts=child)
-        groups = list(args.security_group_ids)
-        self.ssm_endpoint = self.channel_security_group = None
-        if args.vpc_id is not None:
-            groups.append(self._channel(name, args, tags, child).id)
-        self.instance = aws.ec2.Instance(
-            f"{name}-instance",
-            ami=args.ami,
-            instance_type=args.instance_type,
-            subnet_id=args.subnet_id,
-            vpc_security_group_ids=groups or None,
-            source_dest_check=False,
-            user_data_base64=plan.boot,
-            user_data_replace_on_change=True,
-            iam_instance_profile=profile.name,
-            metadata_options=aws.ec2.InstanceMetadataOptionsArgs(http_tokens="required", http_endpoint="enabled"),
-            tags=tags,
-            opts=child,
-        )
-        self.eip = aws.ec2.Eip(f"{name}-eip", domain="vpc", instance=self.instance.id, tags=tags, opts=child)
-        self.routes = {
-            label: aws.ec2.Route(
-                f"{name}-route-{label}",
-                route_table_id=rt,
-                destination_cidr_block="0.0.0.0/0",
-                network_interface_id=self.instance.primary_network_interface_id,
-                opts=child,
-            )
-            for label, rt in sorted(args.route_tables.items())
-        }
-        self.instance_id = self.instance.id
-        self.network_interface_id = self.instance.primary_network_interface_id
-        self.private_ip = self.instance.private_ip
-        self.public_ip = self.eip.public_ip
-        self.ruleset_parameter = self.parameter.name
-        self.ssm_endpoint_id = self.ssm_endpoint.id if self.ssm_endpoint else None
+        created = bind(plan, self, name, CLASSES, {
+            "subnetId": args.subnet_id, "vpcId": args.vpc_id, "securityGroupIds": list(args.security_group_ids),
+            "routeTableIds": dict(args.route_tables)})
+        instance = created["instance"]
+        self.instance_id = instance.id
+        self.network_interface_id = instance.primary_network_interface_id
+        self.private_ip = instance.private_ip
+        self.public_ip = created["eip"].public_ip
+        self.ruleset_parameter = created["ruleset"].name
+        self.ssm_endpoint_id = created["ssm"].id if "ssm" in created else None
         register_declared(self)
-
-    def _channel(self, name: str, args: AwsQosNatArgs, tags: dict, child: pulumi.ResourceOptions) -> aws.ec2.SecurityGroup:
-        """The SSM interface endpoint and the instance's own group whose one egress rule reaches it."""
-        region = args.resolved_region
-        ep = aws.ec2.SecurityGroup(
-            f"{name}-ssm-endpoint", vpc_id=args.vpc_id, tags={**tags, "Name": f"{name}-ssm-endpoint"}, opts=child,
-            description="SSM interface endpoint of the Spirit QoS NAT ruleset channel: HTTPS from the VPC")
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-ssm-endpoint-in", security_group_id=ep.id, ip_protocol="tcp", from_port=443, to_port=443,
-            cidr_ipv4=args.vpc_cidr, description="HTTPS to SSM from the VPC (the QoS NAT agent)", opts=child)
-        own = aws.ec2.SecurityGroup(
-            f"{name}-channel", vpc_id=args.vpc_id, tags={**tags, "Name": f"{name}-channel"}, opts=child,
-            description="egress of the Spirit QoS NAT itself: HTTPS to its SSM endpoint (the live ruleset), "
-                        "nothing else")
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-channel-out", security_group_id=own.id, ip_protocol="tcp", from_port=443, to_port=443,
-            referenced_security_group_id=ep.id, description="HTTPS to the SSM endpoint (spirit-nat-agent)",
-            opts=child)
-        self.ssm_endpoint = aws.ec2.VpcEndpoint(
-            f"{name}-ssm", vpc_id=args.vpc_id, service_name=f"com.amazonaws.{region}.ssm",
-            vpc_endpoint_type="Interface", subnet_ids=[args.subnet_id], security_group_ids=[ep.id],
-            private_dns_enabled=True, tags={**tags, "Name": f"{name}-ssm"}, opts=child)
-        self.channel_security_group = own
-        return own

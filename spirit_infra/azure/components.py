@@ -85,6 +85,11 @@ TYPES = (
     "azure-native:network:PublicIPPrefix",
     "azure-native:network:NatGateway",
     "azure-native:network:Subnet",
+    # the QoS NAT VM (nat.render_qos_nat)
+    "azure-native:network:NetworkInterface",
+    "azure-native:compute:VirtualMachine",
+    "azure-native:network:RouteTable",
+    "azure-native:network:Route",
 )
 
 

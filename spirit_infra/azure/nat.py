@@ -6,21 +6,27 @@ prefixes, a TCP idle timeout of 4-120 minutes, and has a *fixed* UDP idle timeou
 interval of 240 s or more gives one-way or dropped calls; the plan says so (``warnings``) and the
 component logs it and exports ``udpIdleTimeoutSeconds``. There is no DSCP control: for QoS marking
 use the QoS NAT instance instead.
+
+:func:`render_qos_nat` is the QoS NAT VM's render (:class:`~spirit_infra.azure.qos_nat.AzureQosNat`):
+its public IP, NIC, VM, route table and default route as a :class:`~spirit_infra.plan.Plan`.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .. import marks
 from ..errors import ConfigError
+from ..nat.instance import LivePlan
 from ..plan import Param, Plan, Ref, ResourceSpec
 from ..values import is_int
 from .common import RG_LOCATION
 
 __all__ = ["UDP_IDLE_TIMEOUT_SECONDS", "NatOptions", "NatPlan", "plan_nat", "NAT_GATEWAY_TYPE",
-           "PUBLIC_IP_TYPE", "PUBLIC_IP_PREFIX_TYPE", "SUBNET_TYPE", "as_plan"]
+           "PUBLIC_IP_TYPE", "PUBLIC_IP_PREFIX_TYPE", "SUBNET_TYPE", "as_plan",
+           "NIC_TYPE", "VM_TYPE", "ROUTE_TABLE_TYPE", "ROUTE_TYPE", "PRIVATE_IP", "render_qos_nat"]
 
 NAT_GATEWAY_TYPE = "azure-native:network:NatGateway"
 PUBLIC_IP_TYPE = "azure-native:network:PublicIPAddress"
@@ -155,3 +161,62 @@ def as_plan(plan: NatPlan, *, tags: Mapping[str, str] | None = None, subnet_pref
             **({"networkSecurityGroup": {"id": Param("nsgId")}} if keep_nsg else {}),
             **({"routeTable": {"id": Param("routeTableId")}} if keep_route_table else {})}))
     return Plan(tuple(specs), warnings=tuple(plan.warnings))
+
+
+# ---- the QoS NAT VM (AzureQosNat): its resources as a Plan (pure) --------------------------------------
+
+NIC_TYPE = "azure-native:network:NetworkInterface"
+VM_TYPE = "azure-native:compute:VirtualMachine"
+ROUTE_TABLE_TYPE = "azure-native:network:RouteTable"
+ROUTE_TYPE = "azure-native:network:Route"
+#: the NIC's private address, once Azure assigns it (the route's next hop)
+PRIVATE_IP = Ref("nic", "ipConfigurations", (0, "privateIPAddress"))
+_IMAGE_KEYS = ("publisher", "offer", "sku", "version")
+
+
+def render_qos_nat(name: str, live: LivePlan, *, profile: str, vm_size: str, image: Mapping[str, str],
+                   admin_username: str, ssh_public_key: str, network_security_group: bool = False,
+                   tags: Mapping[str, str] | None = None) -> Plan:
+    """The QoS NAT VM of component ``name`` as a :class:`~spirit_infra.plan.Plan` (pure).
+
+    ``live`` is its boot customData and userData payload (:meth:`~spirit_infra.nat.instance.QosNatSettings.plan_live`;
+    userData is sent base64-encoded). Known only when bound (:class:`~spirit_infra.plan.Param`):
+    ``resourceGroupName``, ``location`` (``None``: the resource group's), ``subnetId`` and, with
+    ``network_security_group``, ``networkSecurityGroupId``. The route's next hop is :data:`PRIVATE_IP`."""
+    missing = [k for k in _IMAGE_KEYS if not image.get(k)]
+    if missing:
+        raise ConfigError(f"image reference lacks {', '.join(missing)}", field="image")
+    tags = {**dict(tags or {}), **marks.tags(profile)}
+    return Plan((
+        ResourceSpec(PUBLIC_IP_TYPE, "pip", {
+            **RG_LOCATION, "sku": {"name": "Standard", "tier": "Regional"}, "publicIPAllocationMethod": "Static",
+            "publicIPAddressVersion": "IPv4", "tags": tags}),
+        ResourceSpec(NIC_TYPE, "nic", {
+            **RG_LOCATION, "enableIPForwarding": True,
+            "ipConfigurations": [{
+                "name": "ipconfig1", "primary": True, "privateIPAllocationMethod": "Dynamic",
+                # the two policies are what the SDK's SubnetArgs sends when they are not set
+                "subnet": {"id": Param("subnetId"), "privateEndpointNetworkPolicies": "Disabled",
+                           "privateLinkServiceNetworkPolicies": "Enabled"},
+                "publicIPAddress": {"id": Ref("pip")}}],
+            **({"networkSecurityGroup": {"id": Param("networkSecurityGroupId")}} if network_security_group else {}),
+            "tags": tags}),
+        ResourceSpec(VM_TYPE, "vm", {
+            **RG_LOCATION,
+            "hardwareProfile": {"vmSize": vm_size},
+            "osProfile": {
+                "computerName": f"{name}-qos-nat"[:64], "adminUsername": admin_username, "customData": live.boot,
+                "linuxConfiguration": {"disablePasswordAuthentication": True, "ssh": {"publicKeys": [
+                    {"path": f"/home/{admin_username}/.ssh/authorized_keys", "keyData": ssh_public_key}]}}},
+            "storageProfile": {
+                "imageReference": dict(image),
+                "osDisk": {"createOption": "FromImage", "deleteOption": "Delete",
+                           "managedDisk": {"storageAccountType": "StandardSSD_LRS"}}},
+            "networkProfile": {"networkInterfaces": [{"id": Ref("nic"), "primary": True}]},
+            "userData": base64.b64encode(live.payload.encode()).decode(), "tags": tags}),
+        ResourceSpec(ROUTE_TABLE_TYPE, "rt", {**RG_LOCATION, "disableBgpRoutePropagation": True, "tags": tags}),
+        ResourceSpec(ROUTE_TYPE, "default", {
+            "resourceGroupName": Param("resourceGroupName"), "routeTableName": Ref("rt", "name"),
+            "routeName": "spirit-qos-nat-default", "addressPrefix": "0.0.0.0/0",
+            "nextHopType": "VirtualAppliance", "nextHopIpAddress": PRIVATE_IP}),
+    ))

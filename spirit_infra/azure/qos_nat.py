@@ -11,22 +11,26 @@ it and applies each new value in one nft transaction.
 Associate the route table with the private subnets by setting their ``route_table`` to
 ``component.route_table.id`` (azure-native has no separate association resource; declaring the
 subnets here would fight whoever owns the virtual network).
+
+The component is a thin shell: its Args validate, :func:`spirit_infra.azure.nat.render_qos_nat` (pure) renders
+every resource as a :class:`~spirit_infra.plan.Plan` before anything is registered, and the one binder
+(:func:`spirit_infra.binder.bind`) registers it; the ids known only at bind time are the plan's Params.
 """
 
-import base64
 import re
 from dataclasses import dataclass, field
 from typing import NotRequired
 
 import pulumi
 
-from .. import marks
 from ..args import ProfileName, args_of, register_declared
+from ..binder import bind, output
 from ..errors import ConfigError
-from ..extras import sdk
 from ..nat.instance import LivePlan, QosNatSettings
-
-azure = sdk("azure")  # one line naming the extra when it is not installed
+from ..plan import Plan
+from ..planning import planned
+from .components import CLASSES
+from .nat import PRIVATE_IP, render_qos_nat
 
 __all__ = ["AzureQosNat", "AzureQosNatArgs", "DEFAULT_IMAGE", "DEFAULT_VM_SIZE"]
 
@@ -84,16 +88,20 @@ class AzureQosNatArgs(QosNatSettings):
                               field="ssh_public_key")
         if not _USER.match(self.admin_username or "") or self.admin_username in ("root", "admin"):
             raise ConfigError(f"{self.admin_username!r} is not an allowed admin user name", field="admin_username")
-        missing = [k for k in ("publisher", "offer", "sku", "version") if not self.image.get(k)]
-        if missing:
-            raise ConfigError(f"image reference lacks {', '.join(missing)}", field="image")
-        self.plan()
+        self.render("spirit-qos-nat")
 
     def plan(self) -> LivePlan:
         """The boot customData (constant) and the userData payload, size-checked before anything is registered."""
         return self.plan_live(self.profile, self.interface, {"channel": "azure", "poll": POLL_SECONDS}, gzipped=True,
                               boot_limit=CUSTOM_DATA_LIMIT, boot_what="the gzipped cloud-init (customData)",
                               payload_limit=USER_DATA_LIMIT, payload_what="the ruleset payload (userData)")
+
+    def render(self, name: str) -> Plan:
+        """Every resource of the component ``name`` (:func:`~spirit_infra.azure.nat.render_qos_nat`; cached)."""
+        return planned(self, ("render", name), lambda: render_qos_nat(
+            name, self.plan(), profile=self.profile, vm_size=self.vm_size, image=self.image,
+            admin_username=self.admin_username, ssh_public_key=self.ssh_public_key,
+            network_security_group=bool(self.network_security_group_id), tags=self.tags))
 
 
 class AzureQosNat(pulumi.ComponentResource):
@@ -110,55 +118,13 @@ class AzureQosNat(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AzureQosNatArgs, opts: pulumi.ResourceOptions | None = None):
         args = args_of(AzureQosNatArgs, args)
-        plan = args.plan()
-        custom_data, user_data = plan.boot, base64.b64encode(plan.payload.encode()).decode()
+        plan = args.render(name)
         super().__init__("spirit:index:AzureQosNat", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        tags = {**dict(args.tags), **marks.tags(args.profile)}
-        rg, loc = args.resource_group_name, args.location
-        self.public_ip_address = azure.network.PublicIPAddress(
-            f"{name}-pip", resource_group_name=rg, location=loc,
-            sku=azure.network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
-            public_ip_allocation_method="Static", public_ip_address_version="IPv4", tags=tags, opts=child)
-        self.nic = azure.network.NetworkInterface(
-            f"{name}-nic", resource_group_name=rg, location=loc,
-            enable_ip_forwarding=True,
-            ip_configurations=[azure.network.NetworkInterfaceIPConfigurationArgs(
-                name="ipconfig1", primary=True, private_ip_allocation_method="Dynamic",
-                subnet=azure.network.SubnetArgs(id=args.subnet_id),
-                public_ip_address=azure.network.PublicIPAddressArgs(id=self.public_ip_address.id))],
-            network_security_group=(azure.network.NetworkSecurityGroupArgs(id=args.network_security_group_id)
-                                    if args.network_security_group_id else None),
-            tags=tags, opts=child)
-        self.vm = azure.compute.VirtualMachine(
-            f"{name}-vm", resource_group_name=rg, location=loc,
-            hardware_profile=azure.compute.HardwareProfileArgs(vm_size=args.vm_size),
-            os_profile=azure.compute.OSProfileArgs(
-                computer_name=f"{name}-qos-nat"[:64], admin_username=args.admin_username, custom_data=custom_data,
-                linux_configuration=azure.compute.LinuxConfigurationArgs(
-                    disable_password_authentication=True,
-                    ssh=azure.compute.SshConfigurationArgs(public_keys=[azure.compute.SshPublicKeyArgs(
-                        path=f"/home/{args.admin_username}/.ssh/authorized_keys",
-                        key_data=args.ssh_public_key)]))),
-            storage_profile=azure.compute.StorageProfileArgs(
-                image_reference=azure.compute.ImageReferenceArgs(**dict(args.image)),
-                os_disk=azure.compute.OSDiskArgs(
-                    create_option="FromImage", delete_option="Delete",
-                    managed_disk=azure.compute.ManagedDiskParametersArgs(storage_account_type="StandardSSD_LRS"))),
-            network_profile=azure.compute.NetworkProfileArgs(network_interfaces=[
-                azure.compute.NetworkInterfaceReferenceArgs(id=self.nic.id, primary=True)]),
-            user_data=user_data, tags=tags, opts=child)
-        self.route_table = azure.network.RouteTable(
-            f"{name}-rt", resource_group_name=rg, location=loc, disable_bgp_route_propagation=True, tags=tags,
-            opts=child)
-        private_ip = self.nic.ip_configurations.apply(
-            lambda cfgs: (cfgs or [None])[0] and cfgs[0].private_ip_address)
-        self.route = azure.network.Route(
-            f"{name}-default", resource_group_name=rg, route_table_name=self.route_table.name,
-            route_name="spirit-qos-nat-default", address_prefix="0.0.0.0/0",
-            next_hop_type="VirtualAppliance", next_hop_ip_address=private_ip, opts=child)
-        self.private_ip = private_ip
-        self.route_table_id = self.route_table.id
-        self.vm_id = self.vm.id
-        self.public_ip = self.public_ip_address.ip_address
+        created = bind(plan, self, name, CLASSES, {
+            "resourceGroupName": args.resource_group_name, "location": args.location, "subnetId": args.subnet_id,
+            "networkSecurityGroupId": args.network_security_group_id})
+        self.private_ip = output(created, PRIVATE_IP)
+        self.route_table_id = created["rt"].id
+        self.vm_id = created["vm"].id
+        self.public_ip = created["pip"].ip_address
         register_declared(self)

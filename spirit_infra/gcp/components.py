@@ -65,6 +65,9 @@ CLASSES = {
     "gcp:compute/address:Address": gcp.compute.Address,
     "gcp:compute/router:Router": gcp.compute.Router,
     "gcp:compute/routerNat:RouterNat": gcp.compute.RouterNat,
+    # the QoS NAT instance (render_qos_nat)
+    "gcp:compute/instance:Instance": gcp.compute.Instance,
+    "gcp:compute/route:Route": gcp.compute.Route,
 }
 
 

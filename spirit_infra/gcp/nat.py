@@ -11,23 +11,30 @@ resource specs (static addresses, router, NAT). Combinations GCP rejects are ref
   ``min_ports_per_vm`` below 32;
 - a UDP idle timeout not longer than the SIP keepalive (our rule: the mapping would expire between
   keepalives and inbound calls would stop arriving).
+
+:func:`render_qos_nat` is the QoS NAT instance's render (:class:`~spirit_infra.gcp.qos_nat.GcpQosNat`): its
+static address, instance (the live ruleset in its metadata) and tag-scoped default route as a
+:class:`~spirit_infra.plan.Plan`.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .. import marks
 from ..errors import ConfigError
-from ..plan import Plan
+from ..nat.instance import LivePlan
+from ..plan import Param, Plan, Ref, ResourceSpec
 from ..profiles import PROFILES
 from ..values import is_int, is_number
 from .common import specs_plan
 from .rules import check_prefix, physical
 
 __all__ = ["NatOptions", "NatPlan", "plan_nat", "render_nat", "as_plan", "ADDRESS_TYPE", "ROUTER_TYPE", "ROUTER_NAT_TYPE",
-           "PORTS_PER_NAT_IP", "LOG_FILTERS"]
+           "PORTS_PER_NAT_IP", "LOG_FILTERS",
+           "INSTANCE_TYPE", "ROUTE_TYPE", "RULESET_KEY", "render_qos_nat"]
 
 ADDRESS_TYPE = "gcp:compute/address:Address"
 ROUTER_TYPE = "gcp:compute/router:Router"
@@ -246,3 +253,44 @@ def as_plan(rendered: tuple[NatPlan, tuple[dict, ...]]) -> Plan:
     """The NAT's render (what :func:`render_nat` returns: its settings and specs) as a
     :class:`~spirit_infra.plan.Plan` (parameter: ``network``)."""
     return specs_plan(rendered[1])
+
+
+# ---- the QoS NAT instance (GcpQosNat): its resources as a Plan (pure) ----------------------------------
+
+INSTANCE_TYPE = "gcp:compute/instance:Instance"
+ROUTE_TYPE = "gcp:compute/route:Route"
+#: the metadata key the agent watches
+RULESET_KEY = "spirit-nat-ruleset"
+
+
+def render_qos_nat(name: str, live: LivePlan, *, profile: str, zone: str, route_tags: Iterable[str],
+                   machine_type: str, image: str, nat_tag: str, route_priority: int,
+                   labels: Mapping[str, str] | None = None) -> Plan:
+    """The QoS NAT instance of component ``name`` as a :class:`~spirit_infra.plan.Plan` (pure).
+
+    ``live`` is its boot user-data and ruleset payload (:meth:`~spirit_infra.nat.instance.QosNatSettings.plan_live`),
+    the payload being the :data:`RULESET_KEY` metadata value. Known only when bound
+    (:class:`~spirit_infra.plan.Param`): ``network`` and ``subnetwork``. The default route is scoped to
+    ``route_tags``; the gateway carries ``nat_tag``, which must not be one of them."""
+    route_tags = list(route_tags)
+    if not route_tags:
+        raise ConfigError("at least one network tag is required: an untagged default route would capture "
+                          "the gateway itself", field="route_tags")
+    if nat_tag in route_tags:
+        raise ConfigError(f"the gateway's own tag {nat_tag!r} would route it through itself", field="route_tags")
+    labels = {**dict(labels or {}), **marks.tags(profile)}
+    return Plan((
+        ResourceSpec(ADDRESS_TYPE, "ip", {
+            "region": zone.rsplit("-", 1)[0], "addressType": "EXTERNAL", "networkTier": "PREMIUM", "labels": labels,
+            "description": marks.description(profile, text="Spirit QoS NAT gateway")}),
+        ResourceSpec(INSTANCE_TYPE, "instance", {
+            "zone": zone, "machineType": machine_type, "canIpForward": True, "tags": [nat_tag], "labels": labels,
+            "bootDisk": {"initializeParams": {"image": image}},
+            "networkInterfaces": [{"subnetwork": Param("subnetwork"), "accessConfigs": [{"natIp": Ref("ip", "address")}]}],
+            "metadata": {"user-data": live.boot, RULESET_KEY: live.payload, "block-project-ssh-keys": "true"},
+            "shieldedInstanceConfig": {"enableSecureBoot": True, "enableVtpm": True, "enableIntegrityMonitoring": True}}),
+        ResourceSpec(ROUTE_TYPE, "route", {
+            "network": Param("network"), "destRange": "0.0.0.0/0", "priority": route_priority, "tags": route_tags,
+            "nextHopInstance": Ref("instance", "selfLink"), "nextHopInstanceZone": zone,
+            "description": marks.description(profile, text="default route through the Spirit QoS NAT")}),
+    ))

@@ -10,6 +10,10 @@ The ruleset is the ``spirit-nat-ruleset`` metadata value, which GCP updates in p
 the agent on the instance watches it (``wait_for_change``) and applies each new value in one nft
 transaction. ``user-data`` carries no catalogue input, so it never changes with a catalogue edit (cloud-init
 would not run it again anyway).
+
+The component is a thin shell: its Args validate, :func:`spirit_infra.gcp.nat.render_qos_nat` (pure) renders
+every resource as a :class:`~spirit_infra.plan.Plan` before anything is registered, and the one binder
+(:func:`spirit_infra.binder.bind`) registers it; the ids known only at bind time are the plan's Params.
 """
 
 import re
@@ -18,14 +22,15 @@ from typing import NotRequired
 
 import pulumi
 
-from .. import marks
 from ..args import ProfileName, args_of, register_declared
+from ..binder import bind
 from ..errors import ConfigError
-from ..extras import sdk
 from ..nat.instance import LivePlan, QosNatSettings
+from ..plan import Plan
+from ..planning import planned
 from ..values import is_int
-
-gcp = sdk("gcp")  # one line naming the extra when it is not installed
+from .components import CLASSES
+from .nat import RULESET_KEY, render_qos_nat
 
 __all__ = ["GcpQosNat", "GcpQosNatArgs", "DEFAULT_IMAGE", "DEFAULT_MACHINE_TYPE"]
 
@@ -35,8 +40,6 @@ DEFAULT_MACHINE_TYPE = "e2-small"
 #: here: Google's Debian images run google-guest-agent, not cloud-init, so they would ignore ``user-data``.
 DEFAULT_IMAGE = "ubuntu-os-cloud/ubuntu-2404-lts-amd64"
 METADATA_VALUE_LIMIT = 256 * 1024
-#: the metadata key the agent watches
-RULESET_KEY = "spirit-nat-ruleset"
 _TAG = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 _ZONE = re.compile(r"^[a-z]+-[a-z]+[0-9]+-[a-z]$")
 
@@ -75,18 +78,12 @@ class GcpQosNatArgs(QosNatSettings):
         if not isinstance(self.zone, str) or not _ZONE.match(self.zone):
             raise ConfigError(f"{self.zone!r} is not a zone (like europe-west1-b)", field="zone")
         self.route_tags = tuple(self.route_tags)
-        if not self.route_tags:
-            raise ConfigError("at least one network tag is required: an untagged default route would capture "
-                              "the gateway itself", field="route_tags")
         for tag in (*self.route_tags, self.nat_tag):
             if not isinstance(tag, str) or not _TAG.match(tag):
                 raise ConfigError(f"{tag!r} is not a network tag ([a-z][-a-z0-9]*, at most 63)", field="route_tags")
-        if self.nat_tag in self.route_tags:
-            raise ConfigError(f"the gateway's own tag {self.nat_tag!r} would route it through itself",
-                              field="route_tags")
         if not is_int(self.route_priority) or not 0 <= self.route_priority <= 65535:
             raise ConfigError(f"{self.route_priority!r} is out of range (0-65535)", field="route_priority")
-        self.plan()
+        self.render("spirit-qos-nat")
 
     def plan(self) -> LivePlan:
         """The boot user data (constant) and the ruleset payload, size-checked before anything is registered."""
@@ -95,9 +92,12 @@ class GcpQosNatArgs(QosNatSettings):
                               boot_what="the cloud-init (user-data metadata value)", payload_limit=METADATA_VALUE_LIMIT,
                               payload_what=f"the ruleset payload ({RULESET_KEY} metadata value)")
 
-    @property
-    def region(self) -> str:
-        return self.zone.rsplit("-", 1)[0]
+    def render(self, name: str) -> Plan:
+        """Every resource of the component ``name`` (:func:`~spirit_infra.gcp.nat.render_qos_nat`; cached)."""
+        return planned(self, ("render", name), lambda: render_qos_nat(
+            name, self.plan(), profile=self.profile, zone=self.zone, route_tags=self.route_tags,
+            machine_type=self.machine_type, image=self.image, nat_tag=self.nat_tag,
+            route_priority=self.route_priority, labels=self.labels))
 
 
 class GcpQosNat(pulumi.ComponentResource):
@@ -112,32 +112,10 @@ class GcpQosNat(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GcpQosNatArgs, opts: pulumi.ResourceOptions | None = None):
         args = args_of(GcpQosNatArgs, args)
-        plan = args.plan()
+        plan = args.render(name)
         super().__init__("spirit:index:GcpQosNat", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        labels = {**dict(args.labels), **marks.tags(args.profile)}
-        self.address = gcp.compute.Address(
-            f"{name}-ip", region=args.region, address_type="EXTERNAL", network_tier="PREMIUM", labels=labels,
-            description=marks.description(args.profile, text="Spirit QoS NAT gateway"), opts=child)
-        self.instance = gcp.compute.Instance(
-            f"{name}-instance", zone=args.zone, machine_type=args.machine_type, can_ip_forward=True,
-            tags=[args.nat_tag], labels=labels,
-            boot_disk=gcp.compute.InstanceBootDiskArgs(
-                initialize_params=gcp.compute.InstanceBootDiskInitializeParamsArgs(image=args.image)),
-            network_interfaces=[gcp.compute.InstanceNetworkInterfaceArgs(
-                subnetwork=args.subnetwork,
-                access_configs=[gcp.compute.InstanceNetworkInterfaceAccessConfigArgs(nat_ip=self.address.address)])],
-            metadata={"user-data": plan.boot, RULESET_KEY: plan.payload, "block-project-ssh-keys": "true"},
-            shielded_instance_config=gcp.compute.InstanceShieldedInstanceConfigArgs(
-                enable_secure_boot=True, enable_vtpm=True, enable_integrity_monitoring=True),
-            opts=child)
-        self.route = gcp.compute.Route(
-            f"{name}-route", network=args.network, dest_range="0.0.0.0/0", priority=args.route_priority,
-            tags=list(args.route_tags), next_hop_instance=self.instance.self_link,
-            next_hop_instance_zone=args.zone,
-            description=marks.description(args.profile, text="default route through the Spirit QoS NAT"),
-            opts=child)
-        self.external_ip = self.address.address
-        self.instance_self_link = self.instance.self_link
-        self.route_name = self.route.name
+        created = bind(plan, self, name, CLASSES, {"network": args.network, "subnetwork": args.subnetwork})
+        self.external_ip = created["ip"].address
+        self.instance_self_link = created["instance"].self_link
+        self.route_name = created["route"].name
         register_declared(self)
