@@ -13,7 +13,8 @@ of the experimental host:
   the Python API, never the host's ``<message>:\\n<traceback>``;
 - the analyzer writes no defaults into the schema: each input's default (a plain bool, number, string or
   enum value of the Args dataclass) is added as the property's ``default``; descriptions lose the
-  docstrings' source indentation, and a field documented by a ``#:`` comment or a row of its class
+  docstrings' source indentation, a field made from a declared setting (:mod:`spirit_infra.settings`)
+  gets the declaration's doc, and a field documented by a ``#:`` comment or a row of its class
   docstring's table (the analyzer reads attribute docstrings only) gets that text;
 - integers arrive as floats on the wire and the host's own conversion is overwritten (its ``int()`` falls
   through to the raw value): integral floats of integer inputs (also in maps and lists) are made ints here,
@@ -40,6 +41,7 @@ from pulumi.provider.server import ComponentInitError
 
 from .args import camel
 from .errors import ConfigError, SpiritError
+from .settings import setting_of
 
 __all__ = ["NAME", "components", "SpiritComponentProvider", "schema", "serve"]
 
@@ -120,6 +122,7 @@ def field_docs(cls: type) -> dict[str, str]:
 def _add_defaults(properties: dict, cls: type) -> None:
     by_name = {camel(f.name): f for f in dataclasses.fields(cls)}
     docs = {camel(k): v for k, v in field_docs(cls).items()}
+    docs.update({key: s.doc for key, f in by_name.items() if (s := setting_of(f)) is not None})
     for key, prop in properties.items():
         f = by_name.get(key)
         default = _plain_default(f) if f is not None else None

@@ -22,6 +22,7 @@ import netaddr
 from .errors import ConfigError
 from .profiles import PROFILES, Overrides, SbcPorts, build_profile, overrides_from_mapping, parse_port_text
 from .registry import CLOUDS as _REGISTRY
+from .settings import EXPECTED_CALLS, SBC_MEDIA_PORTS, SBC_SIP_PORTS, SIP_KEEPALIVE, STRICT, Setting
 from .zones import default_zone, edge_cidr, firewall_cidr, is_zone
 
 __all__ = ["KEYS", "Key", "StackConfig", "Site", "parse", "load_stack_file", "read_stack_file", "CLOUDS", "NAT_MODES", "LAYERS"]
@@ -39,6 +40,14 @@ class Key:
     default: Any = None
     choices: tuple = ()
     required: bool = False
+    #: the declaration a key is derived from (its type, default, range and doc; spirit_infra.settings)
+    setting: Setting | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, setting: Setting) -> Key:
+        """The key of a declared setting (``spirit:<setting.stack>``)."""
+        kind = {int: "integer", bool: "boolean", str: "string"}[setting.type]
+        return cls(setting.stack, kind, setting.doc, setting.default, setting.choices, setting=setting)
 
 
 KEYS: tuple[Key, ...] = (
@@ -69,12 +78,10 @@ KEYS: tuple[Key, ...] = (
     Key("nat", "string", "Egress NAT: none, managed (the cloud's NAT gateway) or qos-instance (spirit-infra's "
         "DSCP-marking nftables NAT instance). Profile sbc: none (azure, gcp: also managed); the SBC takes Spirit's "
         "SIP and media on its own public IP.", "managed", NAT_MODES),
-    Key("strict", "boolean", "Strict mode: no allow-all egress; only the profile's flows leave.", True),
-    Key("sipKeepaliveSeconds", "integer", "The SIP keepalive interval (seconds) of the phones/SBC/softphones; "
-        "every NAT mapping must outlive it.", 30),
-    Key("sbcSipPorts", "string", "SBC only: the SBC's SIP listening ports, e.g. '5060-5061' or '5060,5061'.",
-        "5060-5061"),
-    Key("sbcMediaPorts", "string", "SBC only: the SBC's RTP media port range.", "16384-32767"),
+    Key.of(STRICT),
+    Key.of(SIP_KEEPALIVE),
+    Key.of(SBC_SIP_PORTS),
+    Key.of(SBC_MEDIA_PORTS),
     Key("overrides", "object", "Catalogue overrides: extra_spirit_cidrs, ztp_vendors_drop, catalogue (a file "
         "relative to the project).", {}),
     Key("extraFlows", "string", "The customer's own egress flows (NTP, OS mirrors, a platform's endpoints): a file in "
@@ -86,7 +93,7 @@ KEYS: tuple[Key, ...] = (
     Key("managementTag", "string", "GCP only: the network tag the management rule targets (put it on the SBC).",
         "spirit-mgmt"),
     Key("targetTags", "array", "GCP only: network tags the firewall rules and NAT routes target.", ["spirit"]),
-    Key("expectedCalls", "integer", "Concurrent calls per VM, used to size NAT ports.", 100),
+    Key.of(EXPECTED_CALLS),
     Key("natInstanceType", "string", "qos-instance only: instance size (empty: the cloud's small default).", ""),
     Key("natSshPublicKey", "string", "Azure qos-instance only: the NAT VM's SSH public key (Azure requires one).", ""),
 )
@@ -111,11 +118,11 @@ class StackConfig:
     sites: tuple[Site, ...] = ()
     firewall_layers: tuple[str, ...] = ("rules",)
     nat: str = "managed"
-    strict: bool = True
-    sip_keepalive_seconds: int = 30
+    strict: bool = STRICT.default
+    sip_keepalive_seconds: int = SIP_KEEPALIVE.default
     overrides: Overrides = field(default_factory=Overrides)
     target_tags: tuple[str, ...] = ("spirit",)
-    expected_calls: int = 100
+    expected_calls: int = EXPECTED_CALLS.default
     nat_instance_type: str = ""
     nat_ssh_public_key: str = ""
     management_cidrs: tuple[str, ...] = ()
@@ -227,9 +234,12 @@ def parse(raw: dict[str, Any], *, file: str = "(config)", lines: dict[str, int] 
             for item in items:
                 if item not in k.choices:
                     raise _err(file, lines, k.name, f"{item!r} is not one of: {', '.join(k.choices)}")
-    for key, hi in (("sipKeepaliveSeconds", 3600), ("expectedCalls", 100000)):
-        if not 1 <= values[key] <= hi:
-            raise _err(file, lines, key, f"{values[key]} is out of range (allowed: 1-{hi})")
+    for k in KEYS:
+        if k.setting is not None:
+            try:
+                k.setting.check(values[k.name])
+            except ConfigError as e:
+                raise _err(file, lines, k.name, e.what) from None
     try:
         net = netaddr.IPNetwork(values["networkCidr"])
         if net.ip != net.network or net.version != 4:

@@ -44,11 +44,21 @@ from ..errors import ConfigError
 from ..extras import sdk
 from ..naming import current_stack, physical_prefix
 from ..planning import planned
+from ..settings import (
+    DNS_BLOCK_OTHERS,
+    DNS_FIREWALL,
+    GROUPS_PER_INTERFACE,
+    PREFIX_LIST,
+    PREFIX_LIST_MAX_ENTRIES,
+    QUOTA,
+    STRICT,
+    check_fields,
+    options_of,
+)
 from . import fqdn as _fqdn
 from . import nat as _nat
 from . import rules as _rules
 from .nat import NatRender, render_nat
-from .quota import DEFAULT_GROUPS_PER_INTERFACE, DEFAULT_QUOTA
 
 aws = sdk("aws")  # one line naming the extra when it is not installed
 
@@ -108,36 +118,30 @@ class AwsSecurityGroupsArgs:
     """The Spirit profile (default sbc)."""
     overrides: NotRequired[OverridesArgs] = None
     """Customer overrides (extra Spirit CIDRs, ZTP vendors dropped, SBC ports)."""
-    strict: NotRequired[bool] = True
-    """No allow-all egress (default). false adds one (reported as a warning)."""
+    strict: STRICT.arg = STRICT.field()
     fqdn_firewall: NotRequired[bool] = False
     """true when an FQDN layer (AwsNetworkFirewall) narrows this egress: only the warnings change (default false:
     the FQDN flows' ports are open to any address and the warnings say the stack is NOT STRICT)."""
-    quota: NotRequired[int] = DEFAULT_QUOTA
-    """Rules per group, per direction and address family (AWS default 60)."""
-    groups_per_interface: NotRequired[int] = DEFAULT_GROUPS_PER_INTERFACE
-    """At most this many groups (AWS default 5, up to 16)."""
-    prefix_list: NotRequired[bool] = True
-    """Reference a customer-managed prefix list for the Spirit ranges where it fits (default true)."""
-    prefix_list_max_entries: int | None = None
-    """The prefix list's size (default max(10, 2 x ranges))."""
+    quota: QUOTA.arg = QUOTA.field()
+    groups_per_interface: GROUPS_PER_INTERFACE.arg = GROUPS_PER_INTERFACE.field()
+    prefix_list: PREFIX_LIST.arg = PREFIX_LIST.field()
+    prefix_list_max_entries: PREFIX_LIST_MAX_ENTRIES.arg = PREFIX_LIST_MAX_ENTRIES.field()
     extra_flows: str | None = None
     """The customer's extra-flow file (the catalogue's format), merged into the profile."""
 
     def __post_init__(self) -> None:
+        check_fields(self)
         require(self.vpc_id, "vpc_id")
         built_profile(self)
         self.options()  # validated here, before any plan
 
-    def options(self) -> _rules.SgOptions:
-        return _rules.SgOptions(strict=self.strict, fqdn_firewall=self.fqdn_firewall, quota=self.quota,
-                                groups_per_interface=self.groups_per_interface, prefix_list=self.prefix_list,
-                                prefix_list_max_entries=self.prefix_list_max_entries)
+    def options(self, name: str = "spirit") -> _rules.SgOptions:
+        return options_of(_rules.SgOptions, self, name=name)
 
     def plan(self, name: str) -> _rules.SgRender:
         """The render for a component named ``name`` (pure, cached): quota errors surface here, first."""
-        return planned(self, name, lambda: _rules.render(built_profile(self), _rules.SgOptions(
-            **{**self.options().__dict__, "name": physical_prefix(current_stack(), name)})))
+        return planned(self, name, lambda: _rules.render(built_profile(self),
+                                                         self.options(physical_prefix(current_stack(), name))))
 
 
 class AwsSecurityGroups(pulumi.ComponentResource):
@@ -189,16 +193,14 @@ class AwsNetworkFirewallArgs:
     """The VPC: needed with subnetIds (the firewall) or dnsFirewall (its association)."""
     subnet_ids: NotRequired[list[pulumi.Input[str]]] = field(default_factory=list)
     """Firewall endpoint subnets, one per zone; empty: rule groups and policy only."""
-    strict: NotRequired[bool] = True
-    """Stateful default action drop (default); false: alert only."""
-    dns_firewall: NotRequired[bool] = False
-    """Add a Route 53 Resolver DNS Firewall allow list of the profile's DNS names."""
-    dns_block_others: NotRequired[bool] = False
-    """The DNS Firewall also blocks every other name (off by default)."""
+    strict: STRICT.arg = STRICT.field()
+    dns_firewall: DNS_FIREWALL.arg = DNS_FIREWALL.field()
+    dns_block_others: DNS_BLOCK_OTHERS.arg = DNS_BLOCK_OTHERS.field()
     extra_flows: str | None = None
     """The customer's extra-flow file, merged into the profile."""
 
     def __post_init__(self) -> None:
+        check_fields(self)
         if isinstance(self.subnet_ids, str) or not isinstance(self.subnet_ids, list | tuple):
             raise ConfigError(f"expected a list of subnet ids, got {type(self.subnet_ids).__name__}", field="subnet_ids")
         if (self.subnet_ids or self.dns_firewall) and self.vpc_id is None:
@@ -206,14 +208,13 @@ class AwsNetworkFirewallArgs:
         built_profile(self)
         self.options()
 
-    def options(self) -> _fqdn.FirewallOptions:
-        return _fqdn.FirewallOptions(strict=self.strict, subnet_count=len(self.subnet_ids),
-                                     dns_firewall=self.dns_firewall, dns_block_others=self.dns_block_others)
+    def options(self, name: str = "spirit") -> _fqdn.FirewallOptions:
+        return options_of(_fqdn.FirewallOptions, self, subnet_count=len(self.subnet_ids), name=name)
 
     def plan(self, name: str) -> _fqdn.FirewallRender:
         """The render for a component named ``name`` (pure, cached)."""
-        return planned(self, name, lambda: _fqdn.render_firewall(built_profile(self), _fqdn.FirewallOptions(
-            **{**self.options().__dict__, "name": physical_prefix(current_stack(), name)})))
+        return planned(self, name, lambda: _fqdn.render_firewall(built_profile(self),
+                                                                 self.options(physical_prefix(current_stack(), name))))
 
 
 class AwsNetworkFirewall(pulumi.ComponentResource):

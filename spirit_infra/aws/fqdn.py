@@ -48,7 +48,7 @@ from ..errors import ConfigError
 from ..flows import ANY_IPV4, AllowedSet, Capabilities, Peer, PortSet, Term, Widening, project
 from ..naming import join
 from ..plan import Plan
-from ..values import is_int
+from ..settings import DNS_BLOCK_OTHERS, DNS_FIREWALL, STRICT, Setting, check_fields
 from .rules import PARAM_VPC, ref, specs_plan
 
 __all__ = ["NFW_TARGET", "TYPE_RULE_GROUP", "TYPE_POLICY", "TYPE_FIREWALL", "TYPE_DNS_DOMAIN_LIST",
@@ -77,6 +77,11 @@ NFW_CAPS_UDP = Capabilities("aws network firewall", source_ports=True, fqdn=Fals
 PRIORITY = {"nfw-domains": 100, "nfw-rules": 200}
 
 
+#: the render's own knob (the components pass len(subnet_ids)): declared like the shared settings
+_SUBNET_COUNT = Setting("subnet_count", int, 0, "Firewall endpoint subnets; 0 renders the rule groups and "
+                        "policy only.", ge=0)
+
+
 @dataclass(frozen=True)
 class FirewallOptions:
     """How to render the FQDN layer.
@@ -90,15 +95,14 @@ class FirewallOptions:
     - ``name``: prefix of the AWS names (DNS Firewall resources need one).
     """
 
-    strict: bool = True
-    subnet_count: int = 0
-    dns_firewall: bool = False
-    dns_block_others: bool = False
+    strict: bool = STRICT.field()
+    subnet_count: int = _SUBNET_COUNT.field()
+    dns_firewall: bool = DNS_FIREWALL.field()
+    dns_block_others: bool = DNS_BLOCK_OTHERS.field()
     name: str = "spirit"
 
     def __post_init__(self) -> None:
-        if not is_int(self.subnet_count) or self.subnet_count < 0:
-            raise ConfigError(f"must be a non-negative integer, not {self.subnet_count!r}", field="subnet_count")
+        check_fields(self)
         if self.dns_block_others and not self.dns_firewall:
             raise ConfigError("needs dns_firewall", field="dns_block_others")
 

@@ -22,14 +22,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import ConfigError
-from ..values import is_int
+from ..settings import GROUPS_PER_INTERFACE, QUOTA
 
 __all__ = ["DEFAULT_QUOTA", "DEFAULT_GROUPS_PER_INTERFACE", "MAX_GROUPS_PER_INTERFACE", "MAX_RULES_PER_INTERFACE",
            "QuotaItem", "pack", "check_limits", "dims_total", "overflow_notes"]
 
-DEFAULT_QUOTA = 60
-DEFAULT_GROUPS_PER_INTERFACE = 5
-MAX_GROUPS_PER_INTERFACE = 16
+DEFAULT_QUOTA = QUOTA.default
+DEFAULT_GROUPS_PER_INTERFACE = GROUPS_PER_INTERFACE.default
+MAX_GROUPS_PER_INTERFACE = GROUPS_PER_INTERFACE.le
 #: AWS: rules per security group x security groups per network interface may not exceed 1000.
 MAX_RULES_PER_INTERFACE = 1000
 
@@ -48,14 +48,10 @@ class QuotaItem:
 
 
 def check_limits(quota: int, groups_per_interface: int) -> None:
-    """Validate the two quota parameters (ConfigError naming the option)."""
-    if not is_int(quota) or quota < 1:
-        raise ConfigError(f"must be a positive integer, not {quota!r}", field="quota")
-    if (not is_int(groups_per_interface)
-            or not 1 <= groups_per_interface <= MAX_GROUPS_PER_INTERFACE):
-        raise ConfigError(f"must be 1-{MAX_GROUPS_PER_INTERFACE} (AWS allows at most "
-                          f"{MAX_GROUPS_PER_INTERFACE} groups per network interface), not {groups_per_interface!r}",
-                          field="groups_per_interface")
+    """Validate the two quota parameters (ConfigError naming the option): each by its declaration, then
+    AWS's limit on their product."""
+    QUOTA.check(quota)
+    GROUPS_PER_INTERFACE.check(groups_per_interface)
     if quota * groups_per_interface > MAX_RULES_PER_INTERFACE:
         raise ConfigError(f"quota {quota} x {groups_per_interface} groups per interface = "
                           f"{quota * groups_per_interface} exceeds AWS's {MAX_RULES_PER_INTERFACE} rules per "

@@ -64,10 +64,8 @@ from ..flows import (
 )
 from ..naming import join
 from ..plan import Lookup, Param, Plan, Ref, ResourceSpec
-from ..values import is_int
+from ..settings import GROUPS_PER_INTERFACE, PREFIX_LIST, PREFIX_LIST_MAX_ENTRIES, QUOTA, STRICT, check_fields
 from .quota import (
-    DEFAULT_GROUPS_PER_INTERFACE,
-    DEFAULT_QUOTA,
     QuotaItem,
     check_limits,
     dims_total,
@@ -121,7 +119,7 @@ TYPE_PREFIX_LIST_ENTRY = "aws:ec2/managedPrefixListEntry:ManagedPrefixListEntry"
 
 PARAM_VPC = {"$param": "vpcId"}
 #: AWS: a customer-managed prefix list holds at most 1000 entries.
-MAX_PREFIX_LIST_ENTRIES = 1000
+MAX_PREFIX_LIST_ENTRIES = PREFIX_LIST_MAX_ENTRIES.le
 
 
 def ref(name: str, attr: str = "id") -> dict:
@@ -141,27 +139,22 @@ class SgOptions:
     - ``strict``: no allow-all egress (default). ``False`` adds an explicit allow-all egress rule.
     - ``fqdn_firewall``: an FQDN-capable layer (AWS Network Firewall) narrows the FQDN flows that the
       security group must open to any address on their ports; without it that widening is a warning.
-    - ``quota``: rules per group per direction and address family (AWS default 60).
-    - ``groups_per_interface``: how many groups the profile may be split across (AWS default 5, max 16).
-    - ``prefix_list``: reference a customer-managed prefix list for the Spirit ranges where it fits.
-    - ``prefix_list_max_entries``: the list's ``maxEntries`` (default :func:`default_max_entries`).
+    - ``quota``, ``groups_per_interface``, ``prefix_list``, ``prefix_list_max_entries``: as declared in
+      :mod:`spirit_infra.settings` (type, default, range, doc).
     - ``name``: the prefix of the prefix list's AWS name.
     """
 
-    strict: bool = True
+    strict: bool = STRICT.field()
     fqdn_firewall: bool = True
-    quota: int = DEFAULT_QUOTA
-    groups_per_interface: int = DEFAULT_GROUPS_PER_INTERFACE
-    prefix_list: bool = True
-    prefix_list_max_entries: int | None = None
+    quota: int = QUOTA.field()
+    groups_per_interface: int = GROUPS_PER_INTERFACE.field()
+    prefix_list: bool = PREFIX_LIST.field()
+    prefix_list_max_entries: int | None = PREFIX_LIST_MAX_ENTRIES.field()
     name: str = "spirit"
 
     def __post_init__(self) -> None:
+        check_fields(self)
         check_limits(self.quota, self.groups_per_interface)
-        m = self.prefix_list_max_entries
-        if m is not None and (not is_int(m)
-                              or not 1 <= m <= MAX_PREFIX_LIST_ENTRIES):
-            raise ConfigError(f"must be 1-{MAX_PREFIX_LIST_ENTRIES}, not {m!r}", field="prefix_list_max_entries")
         if not self.name or not all(c.isalnum() or c in "-_." for c in self.name):
             raise ConfigError(f"must be letters, digits, '-', '_' or '.', not {self.name!r}", field="name")
 

@@ -54,6 +54,7 @@ from ..binder import bind
 from ..errors import ConfigError
 from ..plan import Param, Plan, ResourceSpec
 from ..planning import planned
+from ..settings import NAME_PREFIX, NSG_PRIORITY_START, NSG_PRIORITY_WIDTH, STRICT, check_fields, options_of
 from . import fqdn as fw
 from . import rules as nsg_rules
 from .nat import (
@@ -135,12 +136,9 @@ class AzureNsgArgs:
     """The Azure region (default: the provider's)."""
     overrides: NotRequired[OverridesArgs] = None
     """Customer overrides (extra Spirit CIDRs, ZTP vendors dropped, SBC ports)."""
-    priority_start: NotRequired[int] = 1000
-    """First priority of the reserved band (100-4096)."""
-    priority_width: NotRequired[int] = 2000
-    """Width of the band; its last priority holds the strict deny (default band 1000-2999)."""
-    strict: NotRequired[bool] = True
-    """Deny outbound Internet at the end of the band (default: least privilege)."""
+    priority_start: NSG_PRIORITY_START.arg = NSG_PRIORITY_START.field()
+    priority_width: NSG_PRIORITY_WIDTH.arg = NSG_PRIORITY_WIDTH.field()
+    strict: STRICT.arg = STRICT.field()
     asg_id: NotRequired[pulumi.Input[str]] = None
     """An existing application security group as the rules' local side (follows the SBC/VDI NICs)."""
     create_asg: NotRequired[bool] = False
@@ -149,8 +147,7 @@ class AzureNsgArgs:
     """The user's own rules in this NSG, as NAME:PRIORITY[:in|out] (their names and priorities must not collide)."""
     priority_pins: NotRequired[dict[str, int]] = field(default_factory=dict)
     """Fixed priorities by rule name (settle a reported collision)."""
-    name_prefix: NotRequired[str] = "spirit"
-    """First part of every rule name."""
+    name_prefix: NAME_PREFIX.arg = NAME_PREFIX.field()
     nsg_name: str | None = None
     """The NSG's Azure name (default: auto-named)."""
     tags: NotRequired[dict[str, str]] = field(default_factory=dict)
@@ -159,6 +156,7 @@ class AzureNsgArgs:
     """The customer's extra-flow file (the catalogue's format), merged into the profile."""
 
     def __post_init__(self) -> None:
+        check_fields(self)
         require(self.resource_group_name, "resource_group_name")
         built_profile(self)
         if self.create_asg and self.asg_id is not None:
@@ -179,9 +177,8 @@ class AzureNsgArgs:
             asg = nsg_rules.ASG_PLACEHOLDER
         elif self.asg_id is not None:
             asg = self.asg_id
-        return nsg_rules.NsgOptions(priority_start=self.priority_start, priority_width=self.priority_width,
-                                    strict=self.strict, asg_id=asg, extra_rules=self.parsed_extra_rules(),
-                                    priority_pins=dict(self.priority_pins), name_prefix=self.name_prefix)
+        return options_of(nsg_rules.NsgOptions, self, asg_id=asg, extra_rules=self.parsed_extra_rules(),
+                          priority_pins=dict(self.priority_pins))
 
     def plan(self, name: str | None = None) -> nsg_rules.NsgPlan:
         """The NSG's render (pure, cached; the same for every component name)."""

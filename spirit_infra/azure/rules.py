@@ -41,7 +41,7 @@ from .. import marks
 from ..errors import CapabilityError, ConfigError, QuotaError
 from ..flows import ANY_IPV4, ANY_IPV6, AllowedSet, Capabilities, Peer, Term, Widening, project
 from ..plan import Param, Plan, Ref, ResourceSpec
-from ..values import is_int
+from ..settings import NAME_PREFIX, NSG_PRIORITY_START, NSG_PRIORITY_WIDTH, STRICT, Setting, check_fields
 from .common import (
     NAME_RE,
     RG_LOCATION,
@@ -118,26 +118,27 @@ class ExtraRule:
         return cls(m.group("name"), int(m.group("prio")), direction)
 
 
+#: the NSG's rule limit, as a knob of the render (tests lower it)
+_MAX_RULES = Setting("max_rules", int, NSG_MAX_RULES, "The NSG rule limit.", ge=1)
+
+
 @dataclass(frozen=True)
 class NsgOptions:
     """How to lay out the NSG. Every field is validated by :meth:`validate` (ConfigError)."""
 
-    #: first priority of the reserved band (100-4096)
-    priority_start: int = 1000
-    #: width of the band; its last priority holds the strict deny. Default band: 1000-2999.
-    priority_width: int = 2000
-    #: end the band with a deny of outbound Internet traffic (least privilege)
-    strict: bool = True
+    #: the band (100-4096; its last priority holds the strict deny) and strict: settings.NSG_PRIORITY_*, STRICT
+    priority_start: int = NSG_PRIORITY_START.field()
+    priority_width: int = NSG_PRIORITY_WIDTH.field()
+    strict: bool = STRICT.field()
     #: application security group id: the rules' local side (follows the SBC/VDI NICs); None = "*"
     asg_id: str | None = None
     #: rules the user keeps in the same NSG (names and priorities to avoid)
     extra_rules: tuple[ExtraRule, ...] = ()
     #: fixed priorities by rule name, to settle a reported collision
     priority_pins: Mapping[str, int] = field(default_factory=dict)
-    #: rule name prefix
-    name_prefix: str = "spirit"
+    name_prefix: str = NAME_PREFIX.field()
     #: the NSG rule limit
-    max_rules: int = NSG_MAX_RULES
+    max_rules: int = _MAX_RULES.field()
     #: profile name for the marks when rendering a bare AllowedSet
     profile: str | None = None
 
@@ -146,14 +147,9 @@ class NsgOptions:
         return Band(self.priority_start, self.priority_width, NSG_PRIORITY_MIN, NSG_PRIORITY_MAX, "NSG")
 
     def validate(self) -> None:
-        for f in ("priority_start", "priority_width", "max_rules"):
-            v = getattr(self, f)
-            if not is_int(v):
-                raise ConfigError(f"must be an integer, not {v!r}", field=f)
-        if not isinstance(self.strict, bool):
-            raise ConfigError(f"must be true or false, not {self.strict!r}", field="strict")
+        check_fields(self)
         self.band.validate()
-        if not isinstance(self.name_prefix, str) or not NAME_RE.match(self.name_prefix):
+        if not NAME_RE.match(self.name_prefix):
             raise ConfigError(f"{self.name_prefix!r} is not a valid Azure name prefix (letters, digits, "
                               "'_', '.', '-'; starts with a letter or digit)", field="name_prefix")
         if self.asg_id is not None and (not isinstance(self.asg_id, str) or not self.asg_id.strip()):

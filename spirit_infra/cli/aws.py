@@ -8,8 +8,8 @@ import sys
 from dataclasses import replace
 
 from ..errors import ConfigError
+from ..settings import DNS_FIREWALL, GROUPS_PER_INTERFACE, PREFIX_LIST, QUOTA, STRICT, add_flag, flag_error
 from ..text import table
-from .args import ascii_int
 
 __all__ = ["register"]
 
@@ -20,13 +20,10 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     sub = command_group(subparsers, "aws", "AWS security groups, Network Firewall, NAT", parents=[common])
     p = sub.add_parser("render", parents=[common], help="render a profile's security groups and FQDN firewall")
     add_profile_args(p)
-    p.add_argument("--quota", type=ascii_int, default=60, help="rules per group per direction (AWS default 60)")
-    p.add_argument("--groups-per-interface", type=ascii_int, default=5, help="groups the profile may use (default 5)")
-    p.add_argument("--no-strict", action="store_true", help="allow all egress (not recommended)")
+    for setting in (QUOTA, GROUPS_PER_INTERFACE, STRICT, PREFIX_LIST, DNS_FIREWALL):
+        add_flag(p, setting)
     p.add_argument("--no-fqdn-firewall", action="store_true",
                    help="no Network Firewall: FQDN flows open to any address on their ports (not strict)")
-    p.add_argument("--no-prefix-list", action="store_true", help="raw CIDR rules instead of the Spirit prefix list")
-    p.add_argument("--dns-firewall", action="store_true", help="add a Route 53 Resolver DNS Firewall allow list")
     p.add_argument("--extra-cidr", action="append", default=[], metavar="CIDR",
                    help="an extra Spirit range (repeatable)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -49,8 +46,11 @@ def _cmd_render(args: argparse.Namespace) -> int:
     from ..profiles import build_profile
     from .args import profile_from_args
 
-    opts = SgOptions(strict=not args.no_strict, fqdn_firewall=not args.no_fqdn_firewall, quota=args.quota,
-                     groups_per_interface=args.groups_per_interface, prefix_list=not args.no_prefix_list)
+    try:
+        opts = SgOptions(strict=args.strict, fqdn_firewall=not args.no_fqdn_firewall, quota=args.quota,
+                         groups_per_interface=args.groups_per_interface, prefix_list=args.prefix_list)
+    except ConfigError as e:
+        raise flag_error(e, args) from None
     extra = _extra_cidrs(args.extra_cidr)
     prof = profile_from_args(args)
     if extra:
@@ -68,7 +68,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
     sg = render(prof, opts)
     fw = None
     if not args.no_fqdn_firewall:
-        fw = render_firewall(prof, FirewallOptions(strict=not args.no_strict, dns_firewall=args.dns_firewall))
+        fw = render_firewall(prof, FirewallOptions(strict=args.strict, dns_firewall=args.dns_firewall))
     if args.json:
         out = {"profile": prof.name, "security_groups": sg.to_json(), "firewall": fw.to_json() if fw else None,
                "resource_count": len(sg.resources) + (len(fw.resources) if fw else 0)}

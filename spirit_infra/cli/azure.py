@@ -15,8 +15,8 @@ import json
 import sys
 
 from ..errors import ConfigError
+from ..settings import NAME_PREFIX, NSG_PRIORITY_START, NSG_PRIORITY_WIDTH, STRICT, add_flag, flag_error
 from ..text import table
-from .args import ascii_int
 
 __all__ = ["register"]
 
@@ -27,15 +27,14 @@ def register(subparsers, common) -> None:
     sub = command_group(subparsers, "azure", "Azure NSG / firewall policy / NAT gateway")
     r = sub.add_parser("render", parents=[common], help="the NSG rules and priorities of a profile")
     add_profile_args(r)
-    r.add_argument("--priority-start", type=ascii_int, default=1000, metavar="N", help="first priority of the band")
-    r.add_argument("--priority-width", type=ascii_int, default=2000, metavar="N", help="width of the band")
-    r.add_argument("--no-strict", action="store_true", help="no deny of outbound Internet at the end of the band")
+    for setting in (NSG_PRIORITY_START, NSG_PRIORITY_WIDTH, STRICT):
+        add_flag(r, setting)
     r.add_argument("--asg-id", metavar="ID", help="application security group id as the rules' local side")
     r.add_argument("--extra-rule", action="append", default=[], metavar="NAME:PRIORITY",
                    help="a user rule in the same NSG (NAME:PRIORITY or NAME:PRIORITY:in|out); repeatable")
     r.add_argument("--pin", action="append", default=[], metavar="NAME=PRIORITY",
                    help="fix one rule's priority (settles a reported collision); repeatable")
-    r.add_argument("--name-prefix", default="spirit", metavar="P", help="rule name prefix")
+    add_flag(r, NAME_PREFIX)
     r.add_argument("--no-firewall", action="store_true", help="leave out the firewall policy layout")
     r.add_argument("--json", action="store_true", help="machine-readable output")
     r.set_defaults(func=_cmd_render)
@@ -62,15 +61,12 @@ def _cmd_render(args: argparse.Namespace) -> int:
     prof = profile_from_args(args)
     extra = tuple(rules.ExtraRule.parse(e) for e in args.extra_rule)
     opts = rules.NsgOptions(priority_start=args.priority_start, priority_width=args.priority_width,
-                            strict=not args.no_strict, asg_id=args.asg_id, extra_rules=extra,
+                            strict=args.strict, asg_id=args.asg_id, extra_rules=extra,
                             priority_pins=_pins(args.pin), name_prefix=args.name_prefix)
     try:
         plan = rules.render(prof, opts)
     except ConfigError as e:  # name CLI flags the way the user typed them
-        if e.field in ("priority_start", "priority_width", "name_prefix", "asg_id", "extra_rules", "priority_pins"):
-            flag = {"extra_rules": "--extra-rule", "priority_pins": "--pin"}.get(e.field, "--" + e.field.replace("_", "-"))
-            raise ConfigError(e.what, field=flag) from None
-        raise
+        raise flag_error(e, args, {"asg_id": "--asg-id", "extra_rules": "--extra-rule", "priority_pins": "--pin"}) from None
     fwplan = None if args.no_firewall else fw.render(prof, fw.FirewallOptions(name_prefix=args.name_prefix))
     if args.json:
         out = {"nsg": plan.to_json()}

@@ -7,6 +7,7 @@ import json
 import sys
 
 from ..errors import ConfigError
+from ..settings import GCP_MAX_RANGES, GCP_PRIORITY_SLOTS, NAME_PREFIX, STRICT, VPC_PRIORITY_BASE, add_flag
 from ..text import table
 from .args import ascii_int
 
@@ -62,12 +63,11 @@ def _cmd_render(args: argparse.Namespace) -> int:
         if args.kind in ("vpc", "all"):
             out["vpc_firewall"] = render(prof, VpcOptions(
                 target_tags=tuple(args.target_tag or ()), target_service_accounts=tuple(args.target_service_account or ()),
-                priority_base=args.priority_base if args.priority_base is not None else 1000, strict=args.strict,
+                priority_base=args.priority_base, strict=args.strict,
                 max_ranges=args.max_ranges, name_prefix=args.name_prefix, network=args.network))
         if args.kind in ("policy", "all"):
             out["firewall_policy"] = render_policy(prof, PolicyOptions(
-                name_prefix=args.name_prefix, priority_base=args.priority_base if args.priority_base is not None
-                else 1000, priority_slots=args.priority_slots, strict=args.strict, max_ranges=args.max_ranges,
+                name_prefix=args.name_prefix, priority_base=args.priority_base, priority_slots=args.priority_slots, strict=args.strict, max_ranges=args.max_ranges,
                 target_service_accounts=tuple(args.target_service_account or ()), network=args.network))
     except ConfigError as e:
         raise _flag_error(e) from None
@@ -121,13 +121,8 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
                    "(repeatable; default spirit-<role>)")
     p.add_argument("--target-service-account", action="append", metavar="SA", help="target service account "
                    "instead of tags (repeatable)")
-    p.add_argument("--priority-base", type=ascii_int, metavar="N", help="VPC allow-rule priority / policy band start "
-                   "(default 1000)")
-    p.add_argument("--priority-slots", type=ascii_int, default=10000, metavar="N", help="policy priority slots "
-                   "(default 10000; changing it renumbers every policy rule)")
-    p.add_argument("--no-strict", dest="strict", action="store_false", help="no explicit deny-all egress")
-    p.add_argument("--max-ranges", type=ascii_int, default=5000, metavar="N", help="ranges per rule (default 5000)")
-    p.add_argument("--name-prefix", default="spirit", metavar="S", help="first part of every name (default spirit)")
+    for setting in (VPC_PRIORITY_BASE, GCP_PRIORITY_SLOTS, STRICT, GCP_MAX_RANGES, NAME_PREFIX):
+        add_flag(p, setting)
     p.add_argument("--network", metavar="NET", help="VPC name or self link to put in the output")
     p.add_argument("--json", action="store_true", help="resource specs as sorted JSON")
     p.set_defaults(func=_cmd_render)

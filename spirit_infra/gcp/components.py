@@ -40,6 +40,15 @@ from ..errors import ConfigError
 from ..extras import sdk
 from ..naming import current_stack, physical_prefix
 from ..planning import planned
+from ..settings import (
+    ENABLE_LOGGING,
+    GCP_MAX_RANGES,
+    STRICT,
+    VPC_DENY_PRIORITY,
+    VPC_PRIORITY_BASE,
+    check_fields,
+    options_of,
+)
 from .common import specs_plan
 from .fqdn import PolicyOptions, render_policy
 from .fqdn import as_plan as policy_plan
@@ -102,31 +111,28 @@ class GcpVpcFirewallArgs:
     """Network tags of the instances the rules apply to (default spirit-<role>)."""
     target_service_accounts: NotRequired[list[str]] = field(default_factory=list)
     """Service accounts of the instances the rules apply to (instead of tags)."""
-    priority_base: NotRequired[int] = 1000
-    """Priority of the allow rules (0-65535, lower wins)."""
-    deny_priority: NotRequired[int] = 65534
-    """Priority of the strict deny-all egress rules."""
-    strict: NotRequired[bool] = True
-    """Deny-all egress after the allow rules (default)."""
-    max_ranges: NotRequired[int] = 5000
-    """Source/destination ranges allowed per rule (a quota)."""
+    priority_base: VPC_PRIORITY_BASE.arg = VPC_PRIORITY_BASE.field()
+    deny_priority: VPC_DENY_PRIORITY.arg = VPC_DENY_PRIORITY.field()
+    strict: STRICT.arg = STRICT.field()
+    max_ranges: GCP_MAX_RANGES.arg = GCP_MAX_RANGES.field()
     name_prefix: str | None = None
     """First part of every GCP name (default: derived from the stack's and the component's names)."""
-    enable_logging: NotRequired[bool] = False
-    """Firewall rule logging."""
+    enable_logging: ENABLE_LOGGING.arg = ENABLE_LOGGING.field()
     extra_flows: str | None = None
     """The customer's extra-flow file (the catalogue's format), merged into the profile."""
 
     def __post_init__(self) -> None:
+        check_fields(self)
         _check_network(self.network)
         built_profile(self)
         self.options().validate()
         self.plan(None)  # plan first
 
     def options(self, component: str | None = None) -> VpcOptions:
-        return VpcOptions(tuple(self.target_tags), tuple(self.target_service_accounts), self.priority_base,
-                          self.deny_priority, self.strict, self.max_ranges, _prefix(self.name_prefix, component),
-                          None, self.enable_logging, profile_name(self.profile))
+        return options_of(VpcOptions, self, target_tags=tuple(self.target_tags),
+                          target_service_accounts=tuple(self.target_service_accounts),
+                          name_prefix=_prefix(self.name_prefix, component), network=None,
+                          profile=profile_name(self.profile))
 
     def plan(self, name: str | None) -> Rendered:
         """The rules under the physical names of a component named ``name`` (pure, cached)."""

@@ -34,7 +34,15 @@ from ..flows import (
 from ..naming import fit
 from ..plan import Plan
 from ..profiles import PROFILES, Profile
-from ..values import is_int
+from ..settings import (
+    ENABLE_LOGGING,
+    GCP_MAX_RANGES,
+    NAME_PREFIX,
+    STRICT,
+    VPC_DENY_PRIORITY,
+    VPC_PRIORITY_BASE,
+    check_fields,
+)
 from .common import (
     NAME_MAX,
     NAME_RE,
@@ -127,26 +135,21 @@ class VpcOptions:
 
     target_tags: tuple[str, ...] = ()
     target_service_accounts: tuple[str, ...] = ()
-    priority_base: int = 1000
-    deny_priority: int = 65534
-    strict: bool = True
-    max_ranges: int = MAX_RANGES
-    name_prefix: str = "spirit"
+    priority_base: int = VPC_PRIORITY_BASE.field()
+    deny_priority: int = VPC_DENY_PRIORITY.field()
+    strict: bool = STRICT.field()
+    max_ranges: int = GCP_MAX_RANGES.field()
+    name_prefix: str = NAME_PREFIX.field()
     network: str | None = None
-    enable_logging: bool = False
+    enable_logging: bool = ENABLE_LOGGING.field()
     profile: str | None = None
 
     def validate(self) -> VpcOptions:
+        check_fields(self)
         check_prefix(self.name_prefix)
-        for field_name in ("priority_base", "deny_priority"):
-            v = getattr(self, field_name)
-            if not is_int(v) or not 0 <= v <= PRIORITY_MAX:
-                raise ConfigError(f"{v!r} is not a priority (0-{PRIORITY_MAX})", field=field_name)
         if self.strict and self.deny_priority <= self.priority_base:
             raise ConfigError(f"the strict deny-all egress ({self.deny_priority}) must have a larger number (lower "
                               f"precedence) than the allow rules ({self.priority_base})", field="deny_priority")
-        if not is_int(self.max_ranges) or self.max_ranges < 1:
-            raise ConfigError(f"{self.max_ranges!r} must be a positive integer", field="max_ranges")
         if self.target_tags and self.target_service_accounts:
             raise ConfigError("GCP rules take target tags or target service accounts, not both",
                               field="target_service_accounts")

@@ -10,8 +10,9 @@ from ..args import OverridesArgs, overrides_of
 from ..errors import ConfigError, QuotaError
 from ..planning import planned
 from ..profiles import PROFILES, Overrides, Profile, build_profile, with_extra_flows
+from ..settings import SIP_KEEPALIVE, STRICT, UDP_TIMEOUT
 from .cloudinit import encoded_payload, render_boot_cloud_init, render_cloud_init
-from .ruleset import DEFAULT_SIP_KEEPALIVE, NatOptions
+from .ruleset import NatOptions
 
 __all__ = ["LivePlan", "NatInstanceSpec", "QosNatSettings", "nat_instance_spec", "gzip_base64", "check_size"]
 
@@ -52,8 +53,8 @@ class LivePlan:
 
 
 def nat_instance_spec(profile: str, *, interface: str, overrides: Overrides | None = None,
-                      snat_address: str | None = None, strict: bool = True,
-                      sip_keepalive_seconds: int = DEFAULT_SIP_KEEPALIVE, udp_timeout: int | None = None,
+                      snat_address: str | None = None, strict: bool = STRICT.default,
+                      sip_keepalive_seconds: int = SIP_KEEPALIVE.default, udp_timeout: int | None = None,
                       refuse_sip_helper: bool = True) -> NatInstanceSpec:
     """Profile, options and cloud-init of a one-armed cloud NAT instance (one NIC: LAN = WAN = ``interface``)."""
     if profile not in PROFILES:
@@ -72,9 +73,6 @@ class QosNatSettings:
     overrides               customer overrides for the profile
     extra_flows             the customer's extra-flow file (the catalogue's format), merged into the profile
     snat_address            SNAT to this address instead of masquerading
-    strict                  forward only the profile's flows (default True)
-    sip_keepalive_seconds   the clients' SIP keepalive; UDP conntrack timeouts outlive it
-    udp_timeout             conntrack UDP timeout (default max(300, 2 x keepalive))
     """
 
     overrides: NotRequired[OverridesArgs] = None
@@ -83,12 +81,9 @@ class QosNatSettings:
     """The customer's extra-flow file (the catalogue's format), merged into the profile."""
     snat_address: str | None = None
     """SNAT to this address instead of masquerading."""
-    strict: NotRequired[bool] = True
-    """Forward only the profile's flows (default true)."""
-    sip_keepalive_seconds: NotRequired[int] = DEFAULT_SIP_KEEPALIVE
-    """The clients' SIP keepalive; UDP conntrack timeouts outlive it."""
-    udp_timeout: int | None = None
-    """Conntrack UDP timeout (default max(300, 2 x keepalive))."""
+    strict: STRICT.arg = STRICT.field()
+    sip_keepalive_seconds: SIP_KEEPALIVE.arg = SIP_KEEPALIVE.field()
+    udp_timeout: UDP_TIMEOUT.arg = UDP_TIMEOUT.field()
 
     def plan_live(self, profile: str, interface: str, channel: dict, *, gzipped: bool, boot_limit: int,
                   boot_what: str, payload_limit: int, payload_what: str) -> LivePlan:

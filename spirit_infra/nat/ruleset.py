@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from ..errors import ConfigError
 from ..flows import AllowedSet, Capabilities, PortSet, Widening, project
 from ..profiles import Profile
-from ..values import is_int
+from ..settings import FQDN_REFRESH, SIP_KEEPALIVE, STRICT, UDP_TIMEOUT, check_fields
 from .classify import DSCP_VALUES, Box, Decision, allowed_boxes, classify, fixed
 
 __all__ = ["NatOptions", "render_ruleset", "fqdn_sets", "TABLE", "DROP_COUNTER", "UDP_TIMEOUT_OBJECT",
@@ -45,11 +45,9 @@ __all__ = ["NatOptions", "render_ruleset", "fqdn_sets", "TABLE", "DROP_COUNTER",
 TABLE = "spirit_nat"
 DROP_COUNTER = "dropped"
 UDP_TIMEOUT_OBJECT = "spirit_udp"
-DEFAULT_SIP_KEEPALIVE = 30
+DEFAULT_SIP_KEEPALIVE = SIP_KEEPALIVE.default
 #: RFC 4787 REQ-5: UDP mappings of at least 2 minutes, 5 recommended.
 MIN_UDP_TIMEOUT = 300
-KEEPALIVE_RANGE = (5, 3600)
-UDP_TIMEOUT_MAX = 86400
 
 _IFNAME = re.compile(r"^[A-Za-z0-9_.@:+-]{1,15}$")
 
@@ -69,21 +67,21 @@ class NatOptions:
     wan_if                 interface facing the Internet: SNAT and DSCP marking apply on egress here
     snat_address           SNAT to this IPv4 address; ``None`` masquerades (the interface's address)
     strict                 forward only the profile's flows (+ replies); drop and count the rest
-    sip_keepalive_seconds  the SIP keepalive interval the clients use (5-3600)
-    udp_timeout            conntrack UDP timeout (s) for the allowed flows; default max(300, 2 x keepalive);
-                           must exceed the keepalive
+    sip_keepalive_seconds  the SIP keepalive interval the clients use (settings.SIP_KEEPALIVE)
+    udp_timeout            conntrack UDP timeout (s) for the allowed flows (settings.UDP_TIMEOUT); must
+                           exceed the keepalive
     refuse_sip_helper      cloud-init blacklists nf_conntrack_sip (the ruleset never has a helper anyway)
-    fqdn_refresh_seconds   how often the resolver refreshes the FQDN sets (elements live 3 x this)
+    fqdn_refresh_seconds   how often the resolver refreshes the FQDN sets (settings.FQDN_REFRESH)
     """
 
     lan_if: str
     wan_if: str
     snat_address: str | None = None
-    strict: bool = True
-    sip_keepalive_seconds: int = DEFAULT_SIP_KEEPALIVE
-    udp_timeout: int | None = None
+    strict: bool = STRICT.field()
+    sip_keepalive_seconds: int = SIP_KEEPALIVE.field()
+    udp_timeout: int | None = UDP_TIMEOUT.field()
     refuse_sip_helper: bool = True
-    fqdn_refresh_seconds: int = 300
+    fqdn_refresh_seconds: int = FQDN_REFRESH.field()
     _resolved: bool = field(default=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -97,19 +95,14 @@ class NatOptions:
             if addr.is_multicast or addr.is_unspecified or addr.is_loopback or addr.is_reserved:
                 raise ConfigError(f"{self.snat_address} cannot be a source address", field="snat_address")
             object.__setattr__(self, "snat_address", str(addr))
+        check_fields(self)
         ka = self.sip_keepalive_seconds
-        if not is_int(ka) or not KEEPALIVE_RANGE[0] <= ka <= KEEPALIVE_RANGE[1]:
-            raise ConfigError(f"{ka!r} is out of range ({KEEPALIVE_RANGE[0]}-{KEEPALIVE_RANGE[1]} seconds)",
-                              field="sip_keepalive_seconds")
         if self.udp_timeout is None:
             object.__setattr__(self, "udp_timeout", max(MIN_UDP_TIMEOUT, 2 * ka))
         ut = self.udp_timeout
-        if not is_int(ut) or not ka < ut <= UDP_TIMEOUT_MAX:
-            raise ConfigError(f"{ut!r} must outlive the SIP keepalive ({ka} s) and be at most {UDP_TIMEOUT_MAX}",
+        if not ka < ut:
+            raise ConfigError(f"{ut!r} must outlive the SIP keepalive ({ka} s) and be at most {UDP_TIMEOUT.le}",
                               field="udp_timeout")
-        fr = self.fqdn_refresh_seconds
-        if not is_int(fr) or not 10 <= fr <= 86400:
-            raise ConfigError(f"{fr!r} is out of range (10-86400 seconds)", field="fqdn_refresh_seconds")
 
 
 #: the QoS NAT matches source ports and (through sets filled from DNS) names; it cannot know what a

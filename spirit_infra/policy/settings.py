@@ -32,12 +32,11 @@ from ..profiles import (
     parse_port_text,
     with_extra_flows,
 )
-from ..values import is_int, is_number
+from ..settings import QUOTA, SBC_MEDIA_PORTS, SBC_SIP_PORTS, SIP_KEEPALIVE, Setting, check_fields
+from ..values import is_number
 
-__all__ = ["Settings", "settings_from", "DEFAULT_KEEPALIVE", "DEFAULT_QUOTA", "parse_ports", "MEDIA_DSCP"]
+__all__ = ["Settings", "settings_from", "parse_ports", "MEDIA_DSCP"]
 
-DEFAULT_KEEPALIVE = 30
-DEFAULT_QUOTA = 60
 #: catalogue rows whose client ports are RTP (audio EF, video AF41)
 MEDIA_DSCP = ("EF", "AF41")
 
@@ -56,24 +55,21 @@ class Settings:
 
     #: phones | communicator | sbc; "" = take the profile from each resource's spirit-role mark
     profile: str = ""
-    sip_keepalive_seconds: int = DEFAULT_KEEPALIVE
+    sip_keepalive_seconds: int = SIP_KEEPALIVE.field()
     extra_spirit_cidrs: tuple[str, ...] = ()
     ztp_vendors_drop: tuple[str, ...] = ()
-    sbc_sip_ports: str = "5060-5061"
-    sbc_media_ports: str = "16384-32767"
+    sbc_sip_ports: str = SBC_SIP_PORTS.field()
+    sbc_media_ports: str = SBC_MEDIA_PORTS.field()
     #: "" = derived from the catalogue and the SBC media range (see the module docstring)
     media_ports: str = ""
-    quota: int = DEFAULT_QUOTA
+    quota: int = QUOTA.field()
     #: the customer's extra-flow file (relative: to the project); "" = none
     extra_flows: str = ""
 
     def __post_init__(self) -> None:
         if self.profile and self.profile not in PROFILES:
             raise ConfigError(f"unknown profile {self.profile!r} (allowed: {', '.join(PROFILES)})", field="profile")
-        for name in ("sip_keepalive_seconds", "quota"):
-            v = getattr(self, name)
-            if not is_int(v) or v < 1:
-                raise ConfigError(f"must be a positive integer, not {v!r}", field=name)
+        check_fields(self)
 
     def overrides(self) -> Overrides:
         ov = Overrides(tuple(self.extra_spirit_cidrs), tuple(self.ztp_vendors_drop),
@@ -125,7 +121,7 @@ def _voice_ports(s: Settings) -> tuple[PortSet, PortSet]:
 
 def _stack_value(stack_config: dict[str, Any], key: str) -> Any:
     v = stack_config.get(f"spirit:{key}")
-    if isinstance(v, str) and key in ("overrides", "sipKeepaliveSeconds"):
+    if isinstance(v, str) and key == "overrides":
         try:
             return json.loads(v)
         except ValueError:
@@ -133,46 +129,55 @@ def _stack_value(stack_config: dict[str, Any], key: str) -> Any:
     return v
 
 
+#: the declared settings the policies read (stack key and policy property from spirit_infra.settings)
+DECLARED = (SIP_KEEPALIVE, SBC_SIP_PORTS, SBC_MEDIA_PORTS, QUOTA)
+
+
+def _declared(setting: Setting, value: Any, field: str) -> Any:
+    """A stack's or a policy config's value of a declared setting, validated by its declaration. Floats (the
+    wire's only number type) and Pulumi's string form are accepted where integers are meant."""
+    if setting.type is int:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                pass
+        if is_number(value) and int(value) == value:
+            value = int(value)
+    elif setting.type is str:
+        value = str(value)
+    return setting.check(value, field)
+
+
 def settings_from(props: dict[str, Any] | None, stack_config: dict[str, Any] | None = None) -> Settings:
-    """Policy config properties over stack config (``spirit:*``) over defaults. Floats (the wire's only
-    number type) are accepted where integers are meant."""
+    """Policy config properties over stack config (``spirit:*``) over defaults."""
     props = dict(props or {})
     stack = dict(stack_config or {})
-    s = Settings()
-
-    def num(v: Any, field: str) -> int:
-        if not is_number(v) or int(v) != v:
-            raise ConfigError(f"must be an integer, not {v!r}", field=field)
-        return int(v)
-
     changes: dict[str, Any] = {}
     ov = _stack_value(stack, "overrides")
     ov = ov if isinstance(ov, dict) else {}
     if stack.get("spirit:profile"):
         changes["profile"] = str(stack["spirit:profile"])
-    if stack.get("spirit:sipKeepaliveSeconds") not in (None, ""):
-        changes["sip_keepalive_seconds"] = num(_stack_value(stack, "sipKeepaliveSeconds"), "spirit:sipKeepaliveSeconds")
     if ov.get("extra_spirit_cidrs"):
         changes["extra_spirit_cidrs"] = tuple(str(c) for c in ov["extra_spirit_cidrs"])
     if ov.get("ztp_vendors_drop"):
         changes["ztp_vendors_drop"] = tuple(str(c) for c in ov["ztp_vendors_drop"])
-    for key, attr in (("sbcSipPorts", "sbc_sip_ports"), ("sbcMediaPorts", "sbc_media_ports"),
-                      ("extraFlows", "extra_flows")):
-        if stack.get(f"spirit:{key}"):
-            changes[attr] = str(stack[f"spirit:{key}"])
+    if stack.get("spirit:extraFlows"):
+        changes["extra_flows"] = str(stack["spirit:extraFlows"])
+    for s in DECLARED:
+        if s.stack and stack.get(f"spirit:{s.stack}") not in (None, ""):
+            changes[s.name] = _declared(s, stack[f"spirit:{s.stack}"], f"spirit:{s.stack}")
     # the policy's own config wins when set (schema defaults are the "unset" values: "", 0, [])
     if props.get("profile"):
         changes["profile"] = str(props["profile"])
-    if props.get("sipKeepaliveSeconds"):
-        changes["sip_keepalive_seconds"] = num(props["sipKeepaliveSeconds"], "sipKeepaliveSeconds")
     if props.get("extraSpiritCidrs"):
         changes["extra_spirit_cidrs"] = tuple(str(c) for c in props["extraSpiritCidrs"])
     if props.get("ztpVendorsDrop"):
         changes["ztp_vendors_drop"] = tuple(str(c) for c in props["ztpVendorsDrop"])
-    for key, attr in (("sbcSipPorts", "sbc_sip_ports"), ("sbcMediaPorts", "sbc_media_ports"),
-                      ("mediaPorts", "media_ports"), ("extraFlows", "extra_flows")):
+    for key, attr in (("mediaPorts", "media_ports"), ("extraFlows", "extra_flows")):
         if props.get(key):
             changes[attr] = str(props[key])
-    if props.get("quota"):
-        changes["quota"] = num(props["quota"], "quota")
-    return replace(s, **changes)
+    for s in DECLARED:
+        if s.policy and props.get(s.policy):
+            changes[s.name] = _declared(s, props[s.policy], s.policy)
+    return replace(Settings(), **changes)

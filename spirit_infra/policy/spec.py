@@ -5,12 +5,15 @@
 ``enforcementLevel`` is the standard per-policy config key, so a user overrides it in the pack config
 (``{"spirit-egress-not-broader": "mandatory"}`` or ``{"spirit-sg-quota": {"enforcementLevel":
 "disabled"}}``). Property defaults are the "unset" values ("" / 0 / []): the stack config
-(``spirit:*``) or the built-in default applies then (see :mod:`spirit_infra.policy.settings`).
+(``spirit:*``) or the built-in default applies then (see :mod:`spirit_infra.policy.settings`). The
+properties of declared settings (keepalive, SBC ports, quota) are derived from :mod:`spirit_infra.settings`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from ..settings import QUOTA, SBC_MEDIA_PORTS, SBC_SIP_PORTS, SIP_KEEPALIVE
 
 __all__ = ["PACK_NAME", "PolicySpec", "POLICIES", "PROPERTIES", "by_name"]
 
@@ -20,23 +23,19 @@ PROPERTIES: dict[str, dict] = {
     "profile": {"type": "string", "enum": ["", "phones", "communicator", "sbc"], "default": "",
                 "description": "The Spirit profile the stack implements; empty: the stack config's spirit:profile, "
                                "else every profile the spirit-role marks name."},
-    "sipKeepaliveSeconds": {"type": "integer", "minimum": 0, "maximum": 3600, "default": 0,
-                            "description": "SIP keepalive interval (s); 0: the stack config's, else 30."},
+    SIP_KEEPALIVE.policy: SIP_KEEPALIVE.schema(unset=True),
     "extraSpiritCidrs": {"type": "array", "items": {"type": "string"}, "default": [],
                          "description": "Spirit ranges beyond the catalogue's (as the overrides' extra_spirit_cidrs)."},
     "ztpVendorsDrop": {"type": "array", "items": {"type": "string"}, "default": [],
                        "description": "ZTP vendor names the stack does not need (as ztp_vendors_drop)."},
-    "sbcSipPorts": {"type": "string", "default": "",
-                    "description": "The SBC's SIP ports, e.g. '5060-5061'; empty: stack config, else 5060-5061."},
-    "sbcMediaPorts": {"type": "string", "default": "",
-                      "description": "The SBC's media range; empty: stack config, else 16384-32767."},
+    SBC_SIP_PORTS.policy: SBC_SIP_PORTS.schema(unset=True),
+    SBC_MEDIA_PORTS.policy: SBC_MEDIA_PORTS.schema(unset=True),
     "mediaPorts": {"type": "string", "default": "",
                    "description": "Replaces the derived media ports (catalogue RTP client ranges + SBC media)."},
     "extraFlows": {"type": "string", "default": "",
                    "description": "The customer's extra-flow file (the catalogue's format; relative: to the project): "
                                   "its flows join the profile. Empty: the stack config's spirit:extraFlows."},
-    "quota": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 60,
-              "description": "Rules per security group per direction and address family (AWS default 60)."},
+    QUOTA.policy: QUOTA.schema(),
 }
 
 _PROFILE_KEYS = ("profile", "extraSpiritCidrs", "ztpVendorsDrop", "sbcSipPorts", "sbcMediaPorts", "extraFlows")

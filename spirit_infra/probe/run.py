@@ -20,6 +20,7 @@ import netaddr
 
 from ..catalogue.model import DSCP_VALUES
 from ..profiles import Profile, ProfileFlow
+from ..settings import SIP_KEEPALIVE
 from . import checks as C
 from .dns import Resolution, Resolver, Target
 from .drift import in_ranges
@@ -41,7 +42,7 @@ class ProbeOptions:
     only: tuple[str, ...] = ()
     cafile: str | None = None
     binding_max: float | None = None
-    sip_keepalive: float = 30.0
+    sip_keepalive: float = float(SIP_KEEPALIVE.default)
     workers: int = 16
 
 

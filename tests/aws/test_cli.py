@@ -36,11 +36,11 @@ def test_split_and_extra_cidr(capsys):
 
 @pytest.mark.parametrize("argv,message", [
     (["--quota", "2", "--profile", "phones"], "error: aws: profile phones needs 11 egress ipv4 rules"),
-    (["--quota", "0", "--profile", "sbc"], "error: quota: must be a positive integer, not 0"),
+    (["--quota", "0", "--profile", "sbc"], "error: --quota: 0 is out of range (1-1000)"),
     (["--extra-cidr", "10.0.0.1/33", "--profile", "sbc"], "error: --extra-cidr: '10.0.0.1/33' is not a valid CIDR"),
     (["--extra-cidr", "10.0.0.1/24", "--profile", "sbc"], "error: --extra-cidr: '10.0.0.1/24' has host bits set (did you mean 10.0.0.0/24?)"),
     (["--extra-cidr", "0.0.0.0/0", "--profile", "sbc"], "error: --extra-cidr: '0.0.0.0/0' is not a Spirit range"),
-    (["--groups-per-interface", "20", "--profile", "sbc"], "error: groups_per_interface: must be 1-16"),
+    (["--groups-per-interface", "20", "--profile", "sbc"], "error: --groups-per-interface: 20 is out of range (1-16)"),
 ])
 def test_bad_options_exit_2_one_line(argv, message, capsys):
     assert main(["aws", "render", *argv]) == 2

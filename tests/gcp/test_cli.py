@@ -41,7 +41,7 @@ def test_nat_prints_settings_with_reasons(capsys):
 @pytest.mark.parametrize("argv,message", [
     (["render", "--profile", "sbc", "--name-prefix", "Bad_Name"], "error: --name-prefix: 'Bad_Name' is not a valid"),
     (["render", "--profile", "sbc", "--max-ranges", "1"], "error: rule spirit-sbc-audio-out-"),
-    (["render", "--profile", "sbc", "--priority-base", "70000"], "error: --priority-base: 70000 is not a priority"),
+    (["render", "--profile", "sbc", "--priority-base", "70000"], "error: --priority-base: 70000 is out of range (0-65535)"),
     (["render", "--profile", "sbc", "--target-tag", "Bad Tag"], "error: --target-tag: GCP name 'Bad Tag'"),
     (["nat", "--keepalive", "120", "--udp-idle-timeout", "60"],
      "error: --udp-idle-timeout: the UDP idle timeout (60 s) must be longer than the SIP keepalive (120 s)"),

@@ -70,7 +70,7 @@ CASES = [
     ("keepalive-float", _set("sipKeepaliveSeconds", "29.5"), "spirit:sipKeepaliveSeconds",
      "spirit:sipKeepaliveSeconds:", ["expected integer", "29.5"]),
     ("keepalive-zero", _set("sipKeepaliveSeconds", "0"), "spirit:sipKeepaliveSeconds",
-     "spirit:sipKeepaliveSeconds:", ["out of range", "1-3600"]),
+     "spirit:sipKeepaliveSeconds:", ["out of range", "5-3600 seconds"]),
     ("strict-word", _set("strict", "maybe"), "spirit:strict", "spirit:strict:", ["expected boolean"]),
     ("cidr-host-bits", _set("networkCidr", "10.40.0.1/16"), "spirit:networkCidr", "spirit:networkCidr:",
      ["'10.40.0.1/16'", "IPv4 network CIDR"]),
