@@ -8,7 +8,8 @@ derived from it, so changing a default or a range here moves all of them:
   :mod:`spirit_infra.package` takes from the declaration); :func:`check_fields` validates every such field of
   a dataclass instance (one line naming the field and the value);
 - **stack config** keys (:mod:`spirit_infra.stackconfig`: ``spirit:<stack>``): type, default, range, doc;
-- **CLI flags** (:func:`add_flag`): argparse options with the declaration's default, type and help;
+- **CLI flags** (:func:`spirit_infra.cli.args.add_flag`): argparse options with the declaration's default,
+  type and help;
 - **policy-pack properties** (:mod:`spirit_infra.policy.spec`): the JSON schema of ``Configure``.
 
 Validation is pydantic's (strict: ``true`` is no integer, ``"30"`` no number; a stack's string form is
@@ -19,7 +20,6 @@ line: ``<field>: <value> is out of range (5-3600 seconds)``.
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Annotated, Any, Literal, NotRequired
@@ -28,14 +28,14 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 from .errors import ConfigError
 
-__all__ = ["Setting", "SETTINGS", "check_fields", "setting_of", "options_of", "add_flag", "flag_error",
+__all__ = ["Setting", "SETTINGS", "check_fields", "setting_of", "options_of",
            "STRICT", "SIP_KEEPALIVE", "EXPECTED_CALLS", "QUOTA", "GROUPS_PER_INTERFACE", "PREFIX_LIST",
            "PREFIX_LIST_MAX_ENTRIES", "DNS_FIREWALL", "DNS_BLOCK_OTHERS", "UDP_TIMEOUT", "FQDN_REFRESH",
            "NSG_PRIORITY_START", "NSG_PRIORITY_WIDTH", "FW_GROUP_PRIORITY", "FW_PRIORITY_START",
            "FW_PRIORITY_WIDTH", "VPC_PRIORITY_BASE", "POLICY_PRIORITY_BASE", "GCP_MAX_RANGES", "GCP_PRIORITY_SLOTS", "GCP_SLOT_WIDTH",
            "GCP_MAX_FQDNS", "VPC_DENY_PRIORITY", "POLICY_DENY_PRIORITY", "ENABLE_LOGGING", "UDP_IDLE_TIMEOUT",
            "TCP_ESTABLISHED_IDLE_TIMEOUT", "ENDPOINT_INDEPENDENT_MAPPING", "DYNAMIC_PORT_ALLOCATION",
-           "MIN_PORTS_PER_VM", "MAX_PORTS_PER_VM", "NAT_IP_COUNT", "NAT_LOGGING", "TCP_IDLE_TIMEOUT_MINUTES",
+           "PORTS_PER_CALL", "HEADROOM", "MIN_PORTS_PER_VM", "MAX_PORTS_PER_VM", "NAT_IP_COUNT", "NAT_LOGGING", "TCP_IDLE_TIMEOUT_MINUTES",
            "PUBLIC_IP_COUNT", "PUBLIC_IP_PREFIX_LENGTH", "NAME_PREFIX", "SBC_SIP_PORTS", "SBC_MEDIA_PORTS"]
 
 _KIND = {int: "an integer", bool: "true or false", str: "a string", float: "a number"}
@@ -141,57 +141,12 @@ def check_fields(obj: Any, skip: tuple[str, ...] = ()) -> None:
 
 
 def options_of(cls: type, source: Any, **extra: Any) -> Any:
-    """A pure render's Options ``cls`` from an Args ``source``: every field of ``cls`` that ``source`` has
-    (same name, so the same declaration), plus ``extra`` (what the Args derive, e.g. a physical name)."""
-    names = {f.name for f in dataclasses.fields(source)}
+    """A pure render's Options ``cls`` from an Args ``source`` (or parsed CLI flags): every field of ``cls``
+    that ``source`` has (same name, so the same declaration), plus ``extra`` (what the caller derives, e.g.
+    a physical name)."""
+    names = {f.name for f in dataclasses.fields(source)} if dataclasses.is_dataclass(source) else set(vars(source))
     given = {f.name: getattr(source, f.name) for f in dataclasses.fields(cls) if f.name in names and f.init}
     return cls(**{**given, **extra})
-
-
-# ---- CLI ---------------------------------------------------------------------------------------------
-
-_FLAG_OF = "_spirit_flags"
-
-
-def add_flag(parser: Any, setting: Setting, flag: str | None = None, *, required: bool = False,
-             default: Any = dataclasses.MISSING, metavar: str | None = None) -> None:
-    """An argparse option for ``setting`` (dest: its name): a bool with default true is ``--no-<flag>``,
-    one with default false ``--<flag>``; others take a value (integers in ASCII digits). The parser keeps
-    the flag of each setting so :func:`flag_error` names what the user typed."""
-    import argparse
-
-    from .cli.args import ascii_int
-
-    flag = flag or setting.flag or "--" + setting.name.replace("_", "-")
-    value = setting.default if default is dataclasses.MISSING else default
-    doc = setting.doc.rstrip(".").replace("%", "%%")
-    if setting.type is bool and not setting.optional:
-        if flag.startswith("--no-"):  # the flag turns a default-on setting off
-            parser.add_argument(flag, dest=setting.name, action="store_false", help=f"off: {doc}")
-        elif value:
-            parser.add_argument(flag, dest=setting.name, action=argparse.BooleanOptionalAction, default=True,
-                                help=doc)
-        else:
-            parser.add_argument(flag, dest=setting.name, action="store_true", help=doc)
-    else:
-        kind = {int: ascii_int}.get(setting.type, setting.type)
-        shown = "" if required or value is None else f" (default {value})"
-        parser.add_argument(flag, dest=setting.name, type=kind, required=required,
-                            default=None if required else value, choices=setting.choices or None,
-                            metavar=metavar or (None if setting.choices else "N" if setting.type is int else "S"),
-                            help=f"{doc}{shown}")
-    flags = dict(parser.get_default(_FLAG_OF) or {})
-    flags[setting.name] = flag
-    parser.set_defaults(**{_FLAG_OF: flags})
-
-
-def flag_error(e: ConfigError, args: Any, fields: dict[str, str] | None = None) -> ConfigError:
-    """``e`` naming the CLI flag of its field (the flags :func:`add_flag` made, plus ``fields``)."""
-    flags = {**(getattr(args, _FLAG_OF, None) or {}), **(fields or {})}
-    base = re.split(r"[\[.]", e.field or "", maxsplit=1)[0]
-    if e.file is None and base in flags:
-        return ConfigError(e.what, field=flags[base])
-    return e
 
 
 # ---- the declarations ----------------------------------------------------------------------------------
@@ -221,7 +176,7 @@ UDP_TIMEOUT = Setting("udp_timeout", int, None, "Conntrack UDP timeout, seconds 
                       optional=True, flag="--udp-timeout")
 FQDN_REFRESH = Setting("fqdn_refresh_seconds", int, 300, "How often the resolver refreshes the FQDN sets, "
                        "seconds (elements live 3 x this).", ge=10, le=86400, unit="seconds", flag="--fqdn-refresh")
-NAME_PREFIX = Setting("name_prefix", str, "spirit", "First part of every rule name.", flag="--name-prefix")
+NAME_PREFIX = Setting("name_prefix", str, "spirit", "First part of every name.", flag="--name-prefix")
 
 # Azure NSG and firewall policy priorities (the bands' own checks: azure.priorities.Band)
 NSG_PRIORITY_START = Setting("priority_start", int, 1000, "First priority of the reserved band (100-4096).",
@@ -262,10 +217,12 @@ ENDPOINT_INDEPENDENT_MAPPING = Setting("endpoint_independent_mapping", bool, Tru
                                        flag="--endpoint-independent-mapping")
 DYNAMIC_PORT_ALLOCATION = Setting("dynamic_port_allocation", bool, False, "Dynamic port allocation (GCP rejects "
                                   "it with endpoint-independent mapping).", flag="--dynamic-port-allocation")
+PORTS_PER_CALL = Setting("ports_per_call", int, 4, "Ports per call (RTP+RTCP audio and video = 4).", ge=1, le=64)
+HEADROOM = Setting("headroom", float, 2.0, "Headroom factor on the ports.", ge=1, le=10)
 MIN_PORTS_PER_VM = Setting("min_ports_per_vm", int, None, "Minimum ports per VM (default: sized for "
-                           "expectedCalls).", ge=1, le=65536, optional=True, flag="--min-ports-per-vm")
+                           "expectedCalls; rounded up to a power of two).", ge=2, le=65536, optional=True, flag="--min-ports-per-vm")
 MAX_PORTS_PER_VM = Setting("max_ports_per_vm", int, None, "Maximum ports per VM (with dynamic port allocation "
-                           "only).", ge=1, le=65536, optional=True, flag="--max-ports-per-vm")
+                           "only).", ge=2, le=65536, optional=True, flag="--max-ports-per-vm")
 NAT_IP_COUNT = Setting("nat_ip_count", int, 1, "Static NAT addresses (their IPs go on Spirit's allowlist).",
                        ge=1, le=300, flag="--nat-ips")
 NAT_LOGGING = Setting("logging", str, "errors", "NAT logging: off, errors, translations or all.",

@@ -50,9 +50,9 @@ FIELDS = declared_fields()
 def _bad_values(s: S.Setting) -> list:
     """Values the declaration refuses: outside each bound, and of the wrong type."""
     bad: list = []
-    if s.type is int:
+    if s.type in (int, float):
         bad += [v for v in (None if s.ge is None else s.ge - 1, None if s.le is None else s.le + 1) if v is not None]
-        bad += [True, "30", 30.5]
+        bad += [True, "30"] + ([30.5] if s.type is int else [])
     elif s.type is bool:
         bad += [1, "true"]
     elif s.type is str:
@@ -104,7 +104,7 @@ def test_schema_inputs_carry_the_declared_default_and_doc():
                 continue
             prop = props[camel(f.name)]
             assert prop["description"] == s.doc, (component.__name__, f.name)
-            assert prop["type"] == {int: "integer", bool: "boolean", str: "string"}[s.type]
+            assert prop["type"] == {int: "integer", bool: "boolean", str: "string", float: "number"}[s.type]
             assert prop.get("default") == s.default, (component.__name__, f.name)
             checked += 1
     assert checked >= 15, checked
@@ -210,20 +210,37 @@ def _options_classes():
     """The pure Options dataclasses (no pulumi) with declared fields, and one valid instance's kwargs."""
     from spirit_infra.aws.fqdn import FirewallOptions
     from spirit_infra.aws.rules import SgOptions
+    from spirit_infra.azure import fqdn as azure_fqdn
+    from spirit_infra.azure import nat as azure_nat
     from spirit_infra.azure.rules import NsgOptions
+    from spirit_infra.gcp import nat as gcp_nat
+    from spirit_infra.gcp.fqdn import PolicyOptions
     from spirit_infra.gcp.rules import VpcOptions
     from spirit_infra.nat.ruleset import NatOptions
     from spirit_infra.policy.settings import Settings
 
-    return [(SgOptions, {}), (FirewallOptions, {}), (NsgOptions, {}), (VpcOptions, {}),
+    return [(SgOptions, {}), (FirewallOptions, {}), (NsgOptions, {}), (VpcOptions, {}), (PolicyOptions, {}),
+            (azure_fqdn.FirewallOptions, {}), (azure_nat.NatOptions, {}), (gcp_nat.NatOptions, {}),
             (NatOptions, {"lan_if": "eth0", "wan_if": "eth0"}), (Settings, {})]
 
 
 def _validated(cls, kwargs):
+    from spirit_infra.gcp import nat as gcp_nat
+
     obj = cls(**kwargs)
     if hasattr(obj, "validate"):
         obj.validate()
+    if cls is gcp_nat.NatOptions:  # the Cloud NAT plan validates its options
+        gcp_nat.plan_nat(obj)
     return obj
+
+
+def test_every_options_class_with_declared_fields_is_checked():
+    from spirit_infra.package import args_class, components
+
+    covered = {cls for cls, _kw in _options_classes()}
+    covered |= {base for c in components() for base in args_class(c).__mro__}  # the Args (and their bases)
+    assert {cls for cls, _f, _s in FIELDS} <= covered, {cls for cls, _f, _s in FIELDS} - covered
 
 
 OPTION_CASES = [(cls, kw, f, s, v) for cls, kw in _options_classes() for f in dataclasses.fields(cls)
@@ -240,26 +257,24 @@ def test_options_refuse_bad_values_in_one_line(cls, kwargs, f, s, value):
     assert line.startswith(f"{f.name}: ") and "\n" not in line and repr(value) in line, line
 
 
-ARGS_BASE = {  # a valid Args per component with declared fields (as tests/components/cases.py writes them)
-    "AwsSecurityGroups": {"vpc_id": "vpc-1", "profile": "sbc"},
-    "AwsNetworkFirewall": {"profile": "phones"},
-    "AzureNsg": {"profile": "sbc", "resource_group_name": "rg"},
-    "GcpVpcFirewall": {"network": "n", "profile": "sbc"},
-    "AwsQosNat": {"profile": "phones", "subnet_id": "subnet-edge", "security_group_ids": ["sg-1"]},
-}
-
-
 def _args_bad():
+    from components.cases import CASES
+
+    from spirit_infra.args import OverridesArgs
+    from spirit_infra.azure.components import SubnetAssociation
     from spirit_infra.package import args_class, components
 
-    by_name = {c.__name__: c for c in components()}
-    for name, base in ARGS_BASE.items():
-        cls = args_class(by_name[name])
-        for f in dataclasses.fields(cls):
-            s = S.setting_of(f)
-            if s is not None:
-                for v in _bad_values(s):
-                    yield name, cls, base, f.name, v
+    nested = {"overrides": OverridesArgs, "subnet": SubnetAssociation}
+    for component in components():
+        cls = args_class(component)
+        declared = [(f.name, s) for f in dataclasses.fields(cls) if (s := S.setting_of(f)) is not None]
+        if not declared:
+            continue
+        _name, kwargs = CASES[component.__name__]
+        base = {k: nested[k](**v) if k in nested else v for k, v in kwargs.items()}
+        for name, s in declared:
+            for v in _bad_values(s):
+                yield component.__name__, cls, base, name, v
 
 
 ARGS_BAD = list(_args_bad())

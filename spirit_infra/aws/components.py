@@ -51,6 +51,7 @@ from ..settings import (
     PREFIX_LIST,
     PREFIX_LIST_MAX_ENTRIES,
     QUOTA,
+    SIP_KEEPALIVE,
     STRICT,
     check_fields,
     options_of,
@@ -275,12 +276,12 @@ class AwsManagedNatArgs:
     """Private route tables to send 0.0.0.0/0 through a gateway: label -> route table id."""
     route_zones: NotRequired[dict[str, str]] = field(default_factory=dict)
     """Which gateway label each route table uses (default: the first gateway)."""
-    sip_keepalive_seconds: NotRequired[int] = 30
-    """The endpoints' SIP keepalive; must be below the fixed 350 s idle timeout (a warning otherwise)."""
+    sip_keepalive_seconds: SIP_KEEPALIVE.arg = SIP_KEEPALIVE.field()
     profile: NotRequired[ProfileName] = ProfileName.PHONES
     """The Spirit profile (for the spirit-* tags)."""
 
     def __post_init__(self) -> None:
+        check_fields(self)
         profile_name(self.profile)
         if not isinstance(self.public_subnets, Mapping):
             raise ConfigError("must map a stable label (the zone letter) to a subnet id", field="public_subnets")

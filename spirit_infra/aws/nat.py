@@ -24,7 +24,7 @@ from .. import marks
 from ..errors import ConfigError
 from ..nat.instance import LivePlan
 from ..plan import Json, Param, Plan, Ref, ResourceSpec
-from ..values import is_int
+from ..settings import SIP_KEEPALIVE
 from .rules import TYPE_EGRESS, TYPE_INGRESS, TYPE_SG, ref, specs_plan
 
 __all__ = ["NAT_IDLE_TIMEOUT_SECONDS", "TYPE_EIP", "TYPE_NAT_GATEWAY", "TYPE_ROUTE", "NatRender", "render_nat", "nat_warnings",
@@ -56,12 +56,13 @@ def nat_warnings(sip_keepalive_seconds: int) -> list[str]:
     if sip_keepalive_seconds >= NAT_IDLE_TIMEOUT_SECONDS:
         return [f"the NAT gateway drops idle mappings after {NAT_IDLE_TIMEOUT_SECONDS} s (fixed) but the SIP "
                 f"keepalive is {sip_keepalive_seconds} s: registrations will silently expire; set the keepalive "
-                f"below {NAT_IDLE_TIMEOUT_SECONDS} s (30 s is typical)"]
+                f"below {NAT_IDLE_TIMEOUT_SECONDS} s ({SIP_KEEPALIVE.default} s is typical)"]
     return []
 
 
 def render_nat(profile: str, labels: list[str] | tuple[str, ...], *, one_per_zone: bool = True,
-               sip_keepalive_seconds: int = 30, route_tables: dict[str, str] | None = None) -> NatRender:
+               sip_keepalive_seconds: int = SIP_KEEPALIVE.default,
+               route_tables: dict[str, str] | None = None) -> NatRender:
     """One Elastic IP + NAT gateway per label (zone), or one for the first label in sorted order.
 
     Subnet ids are ``{"$param": "subnetIds", "key": <label>}``; the component substitutes them.
@@ -74,9 +75,7 @@ def render_nat(profile: str, labels: list[str] | tuple[str, ...], *, one_per_zon
         if not isinstance(lab, str) or not _LABEL.match(lab):
             raise ConfigError(f"label {lab!r} must be 1-32 lower-case letters, digits or '-' (e.g. the zone "
                               "letter)", field="public_subnets")
-    if (not is_int(sip_keepalive_seconds)
-            or sip_keepalive_seconds < 1):
-        raise ConfigError(f"must be a positive integer, not {sip_keepalive_seconds!r}", field="sip_keepalive_seconds")
+    SIP_KEEPALIVE.check(sip_keepalive_seconds)
     chosen = sorted(set(labels)) if one_per_zone else sorted(set(labels))[:1]
     specs: list[dict] = []
     for lab in chosen:

@@ -54,7 +54,21 @@ from ..binder import bind
 from ..errors import ConfigError
 from ..plan import Param, Plan, ResourceSpec
 from ..planning import planned
-from ..settings import NAME_PREFIX, NSG_PRIORITY_START, NSG_PRIORITY_WIDTH, STRICT, check_fields, options_of
+from ..settings import (
+    FW_GROUP_PRIORITY,
+    FW_PRIORITY_START,
+    FW_PRIORITY_WIDTH,
+    NAME_PREFIX,
+    NSG_PRIORITY_START,
+    NSG_PRIORITY_WIDTH,
+    PUBLIC_IP_COUNT,
+    PUBLIC_IP_PREFIX_LENGTH,
+    SIP_KEEPALIVE,
+    STRICT,
+    TCP_IDLE_TIMEOUT_MINUTES,
+    check_fields,
+    options_of,
+)
 from . import fqdn as fw
 from . import rules as nsg_rules
 from .nat import (
@@ -178,7 +192,7 @@ class AzureNsgArgs:
         elif self.asg_id is not None:
             asg = self.asg_id
         return options_of(nsg_rules.NsgOptions, self, asg_id=asg, extra_rules=self.parsed_extra_rules(),
-                          priority_pins=dict(self.priority_pins))
+                          priority_pins=dict(self.priority_pins), profile=None)
 
     def plan(self, name: str | None = None) -> nsg_rules.NsgPlan:
         """The NSG's render (pure, cached; the same for every component name)."""
@@ -244,12 +258,9 @@ class AzureFirewallPolicyArgs:
     """The Azure region (default: the provider's)."""
     overrides: NotRequired[OverridesArgs] = None
     """Customer overrides."""
-    group_priority: NotRequired[int] = 1000
-    """Priority of the rule collection group (100-65000)."""
-    priority_start: NotRequired[int] = 10000
-    """First priority of the rule collections' band."""
-    priority_width: NotRequired[int] = 10000
-    """Width of the rule collections' band."""
+    group_priority: FW_GROUP_PRIORITY.arg = FW_GROUP_PRIORITY.field()
+    priority_start: FW_PRIORITY_START.arg = FW_PRIORITY_START.field()
+    priority_width: FW_PRIORITY_WIDTH.arg = FW_PRIORITY_WIDTH.field()
     priority_pins: NotRequired[dict[str, int]] = field(default_factory=dict)
     """Fixed collection priorities by collection name (settle a reported collision)."""
     source_addresses: NotRequired[list[str]] = field(default_factory=lambda: ["*"])
@@ -258,8 +269,7 @@ class AzureFirewallPolicyArgs:
     """Also carry the IP flows (when all egress is routed through the firewall)."""
     tier: NotRequired[FirewallTier] = FirewallTier.STANDARD
     """Standard or Premium (Basic has no DNS proxy)."""
-    name_prefix: NotRequired[str] = "spirit"
-    """First part of every collection name."""
+    name_prefix: NAME_PREFIX.arg = NAME_PREFIX.field()
     policy_name: str | None = None
     """The policy's Azure name (default: auto-named)."""
     tags: NotRequired[dict[str, str]] = field(default_factory=dict)
@@ -268,6 +278,7 @@ class AzureFirewallPolicyArgs:
     """The customer's extra-flow file (the catalogue's format), merged into the profile."""
 
     def __post_init__(self) -> None:
+        check_fields(self)
         require(self.resource_group_name, "resource_group_name")
         built_profile(self)
         if isinstance(self.source_addresses, str) or not isinstance(self.source_addresses, list | tuple):
@@ -275,11 +286,8 @@ class AzureFirewallPolicyArgs:
         self.plan()
 
     def options(self) -> fw.FirewallOptions:
-        return fw.FirewallOptions(group_priority=self.group_priority, priority_start=self.priority_start,
-                                  priority_width=self.priority_width, priority_pins=dict(self.priority_pins),
-                                  source_addresses=tuple(self.source_addresses),
-                                  include_ip_flows=self.include_ip_flows, tier=self.tier,
-                                  name_prefix=self.name_prefix)
+        return options_of(fw.FirewallOptions, self, priority_pins=dict(self.priority_pins),
+                          source_addresses=tuple(self.source_addresses), profile=None)
 
     def plan(self, name: str | None = None) -> Any:
         """The policy's render (pure, cached; the same for every component name)."""
@@ -348,16 +356,12 @@ class AzureNatGatewayArgs:
     """The resource group of the gateway and its addresses."""
     location: NotRequired[pulumi.Input[str]] = None
     """The Azure region (default: the provider's)."""
-    tcp_idle_timeout_minutes: NotRequired[int] = 4
-    """TCP idle timeout, 4-120 minutes."""
-    public_ip_count: NotRequired[int] = 1
-    """Standard static public IPs (0-16)."""
-    public_ip_prefix_length: int | None = None
-    """A public IP prefix /28-/31 as well (or instead, with publicIpCount 0)."""
+    tcp_idle_timeout_minutes: TCP_IDLE_TIMEOUT_MINUTES.arg = TCP_IDLE_TIMEOUT_MINUTES.field()
+    public_ip_count: PUBLIC_IP_COUNT.arg = PUBLIC_IP_COUNT.field()
+    public_ip_prefix_length: PUBLIC_IP_PREFIX_LENGTH.arg = PUBLIC_IP_PREFIX_LENGTH.field()
     zones: NotRequired[list[str]] = field(default_factory=list)
     """At most one availability zone (empty: regional)."""
-    sip_keepalive_seconds: NotRequired[int] = 30
-    """The SIP keepalive interval behind the gateway; 240 s or more warns (fixed UDP idle timeout)."""
+    sip_keepalive_seconds: SIP_KEEPALIVE.arg = SIP_KEEPALIVE.field()
     profile: ProfileName | None = None
     """The Spirit profile, for the spirit-* tags (absent: no marks)."""
     subnet: SubnetAssociation | None = None
@@ -366,6 +370,7 @@ class AzureNatGatewayArgs:
     """Extra tags (the spirit-* marks are always set)."""
 
     def __post_init__(self) -> None:
+        check_fields(self)
         require(self.resource_group_name, "resource_group_name")
         if isinstance(self.subnet, Mapping):
             self.subnet = args_of(SubnetAssociation, self.subnet, "subnet")
@@ -373,9 +378,9 @@ class AzureNatGatewayArgs:
 
     def plan(self) -> NatPlan:
         """The gateway, its addresses and their checks (pure, cached)."""
-        return planned(self, "nat", lambda: plan_nat(NatOptions(
-            self.tcp_idle_timeout_minutes, self.public_ip_count, self.public_ip_prefix_length, tuple(self.zones),
-            self.sip_keepalive_seconds, profile_name(self.profile) if self.profile is not None else None)))
+        return planned(self, "nat", lambda: plan_nat(options_of(
+            NatOptions, self, zones=tuple(self.zones),
+            profile=profile_name(self.profile) if self.profile is not None else None)))
 
 
 class AzureNatGateway(pulumi.ComponentResource):

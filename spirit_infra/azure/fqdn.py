@@ -37,7 +37,7 @@ from .. import marks
 from ..errors import CapabilityError, ConfigError
 from ..flows import AllowedSet, Capabilities, PortSet, Term, Widening, project
 from ..plan import Param, Plan, Ref, ResourceSpec
-from ..values import is_int
+from ..settings import FW_GROUP_PRIORITY, FW_PRIORITY_START, FW_PRIORITY_WIDTH, NAME_PREFIX, check_fields
 from .common import (
     NAME_RE,
     RG_LOCATION,
@@ -56,7 +56,7 @@ GROUP_TYPE = "azure-native:network:FirewallPolicyRuleCollectionGroup"
 
 #: What Azure Firewall Policy rules express: DNS names yes, source ports no.
 FW_CAPS = Capabilities("azure firewall policy", source_ports=False, fqdn=True, **platform_caps())
-FW_PRIORITY_MIN, FW_PRIORITY_MAX = 100, 65000
+FW_PRIORITY_MIN, FW_PRIORITY_MAX = FW_GROUP_PRIORITY.ge, FW_GROUP_PRIORITY.le
 HTTP_PORTS = {"Http": 80, "Https": 443, "Mssql": 1433}
 
 
@@ -64,11 +64,10 @@ HTTP_PORTS = {"Http": 80, "Https": 443, "Mssql": 1433}
 class FirewallOptions:
     """How to lay out the firewall policy (validated by :meth:`validate`)."""
 
-    #: priority of the rule collection group (100-65000)
-    group_priority: int = 1000
-    #: band of the rule collection priorities: 10000-19999 by default
-    priority_start: int = 10000
-    priority_width: int = 10000
+    #: the rule collection group's priority and the collections' band (settings.FW_*)
+    group_priority: int = FW_GROUP_PRIORITY.field()
+    priority_start: int = FW_PRIORITY_START.field()
+    priority_width: int = FW_PRIORITY_WIDTH.field()
     #: fixed collection priorities by collection name, to settle a reported collision
     priority_pins: Mapping[str, int] = field(default_factory=dict)
     #: the clients' addresses (the local side); "*" = whatever the firewall sees
@@ -79,7 +78,7 @@ class FirewallOptions:
     dns_proxy: bool = True
     #: "Standard" or "Premium" (Basic has no DNS proxy)
     tier: str = "Standard"
-    name_prefix: str = "spirit"
+    name_prefix: str = NAME_PREFIX.field()
     profile: str | None = None
 
     @property
@@ -87,17 +86,11 @@ class FirewallOptions:
         return Band(self.priority_start, self.priority_width, FW_PRIORITY_MIN, FW_PRIORITY_MAX, "collection")
 
     def validate(self) -> None:
-        for f in ("group_priority", "priority_start", "priority_width"):
-            v = getattr(self, f)
-            if not is_int(v):
-                raise ConfigError(f"must be an integer, not {v!r}", field=f)
-        if not FW_PRIORITY_MIN <= self.group_priority <= FW_PRIORITY_MAX:
-            raise ConfigError(f"{self.group_priority} is outside {FW_PRIORITY_MIN}-{FW_PRIORITY_MAX}",
-                              field="group_priority")
+        check_fields(self)
         self.band.validate()
         if self.tier not in ("Standard", "Premium"):
             raise ConfigError(f"{self.tier!r} is not Standard or Premium (Basic has no DNS proxy)", field="tier")
-        if not isinstance(self.name_prefix, str) or not NAME_RE.match(self.name_prefix):
+        if not NAME_RE.match(self.name_prefix):
             raise ConfigError(f"{self.name_prefix!r} is not a valid Azure name prefix", field="name_prefix")
         if not self.source_addresses:
             raise ConfigError("needs at least one address (\"*\" for any)", field="source_addresses")

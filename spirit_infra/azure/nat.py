@@ -21,7 +21,13 @@ from .. import marks
 from ..errors import ConfigError
 from ..nat.instance import LivePlan
 from ..plan import Param, Plan, Ref, ResourceSpec
-from ..values import is_int
+from ..settings import (
+    PUBLIC_IP_COUNT,
+    PUBLIC_IP_PREFIX_LENGTH,
+    SIP_KEEPALIVE,
+    TCP_IDLE_TIMEOUT_MINUTES,
+    check_fields,
+)
 from .common import RG_LOCATION
 
 __all__ = ["UDP_IDLE_TIMEOUT_SECONDS", "NatOptions", "NatPlan", "plan_nat", "NAT_GATEWAY_TYPE",
@@ -34,39 +40,24 @@ PUBLIC_IP_PREFIX_TYPE = "azure-native:network:PublicIPPrefix"
 SUBNET_TYPE = "azure-native:network:Subnet"
 
 UDP_IDLE_TIMEOUT_SECONDS = 240   # fixed by Azure
-TCP_IDLE_MIN, TCP_IDLE_MAX = 4, 120
-MAX_PUBLIC_IPS = 16
+TCP_IDLE_MIN, TCP_IDLE_MAX = TCP_IDLE_TIMEOUT_MINUTES.ge, TCP_IDLE_TIMEOUT_MINUTES.le
+MAX_PUBLIC_IPS = PUBLIC_IP_COUNT.le
 
 
 @dataclass(frozen=True)
 class NatOptions:
-    #: TCP idle timeout in minutes (4-120; Azure's default is 4)
-    tcp_idle_timeout_minutes: int = 4
-    #: Standard static public IPs to create (0-16)
-    public_ip_count: int = 1
-    #: also (or instead) a public IP prefix of this length (/28 = 16 addresses ... /31 = 2); None = none
-    public_ip_prefix_length: int | None = None
+    #: each knob's type, default, range and doc: its declaration in spirit_infra.settings
+    tcp_idle_timeout_minutes: int = TCP_IDLE_TIMEOUT_MINUTES.field()
+    public_ip_count: int = PUBLIC_IP_COUNT.field()
+    public_ip_prefix_length: int | None = PUBLIC_IP_PREFIX_LENGTH.field()
     #: availability zone for the gateway and its IPs: at most one (empty = regional / no zone)
     zones: tuple[str, ...] = ()
-    #: the SIP keepalive interval used by the SBC/phones behind the gateway (seconds)
-    sip_keepalive_seconds: int = 30
+    sip_keepalive_seconds: int = SIP_KEEPALIVE.field()
     profile: str | None = None
 
     def validate(self) -> None:
-        for f in ("tcp_idle_timeout_minutes", "public_ip_count", "sip_keepalive_seconds"):
-            v = getattr(self, f)
-            if not is_int(v):
-                raise ConfigError(f"must be an integer, not {v!r}", field=f)
-        if not TCP_IDLE_MIN <= self.tcp_idle_timeout_minutes <= TCP_IDLE_MAX:
-            raise ConfigError(f"{self.tcp_idle_timeout_minutes} is outside {TCP_IDLE_MIN}-{TCP_IDLE_MAX} minutes",
-                              field="tcp_idle_timeout_minutes")
-        if self.sip_keepalive_seconds < 1:
-            raise ConfigError(f"{self.sip_keepalive_seconds} must be at least 1 second", field="sip_keepalive_seconds")
-        if not 0 <= self.public_ip_count <= MAX_PUBLIC_IPS:
-            raise ConfigError(f"{self.public_ip_count} is outside 0-{MAX_PUBLIC_IPS}", field="public_ip_count")
+        check_fields(self)
         plen = self.public_ip_prefix_length
-        if plen is not None and (not is_int(plen) or not 28 <= plen <= 31):
-            raise ConfigError(f"{plen!r} is not a prefix length 28-31", field="public_ip_prefix_length")
         total = self.public_ip_count + (2 ** (32 - plen) if plen is not None else 0)
         if total == 0:
             raise ConfigError("the gateway needs at least one public IP or a prefix", field="public_ip_count")

@@ -8,8 +8,9 @@ import sys
 from dataclasses import replace
 
 from ..errors import ConfigError
-from ..settings import DNS_FIREWALL, GROUPS_PER_INTERFACE, PREFIX_LIST, QUOTA, STRICT, add_flag, flag_error
+from ..settings import DNS_FIREWALL, GROUPS_PER_INTERFACE, PREFIX_LIST, QUOTA, STRICT
 from ..text import table
+from .args import add_flag, flag_error
 
 __all__ = ["register"]
 

@@ -15,8 +15,9 @@ import json
 import sys
 
 from ..errors import ConfigError
-from ..settings import NAME_PREFIX, NSG_PRIORITY_START, NSG_PRIORITY_WIDTH, STRICT, add_flag, flag_error
+from ..settings import NAME_PREFIX, NSG_PRIORITY_START, NSG_PRIORITY_WIDTH, STRICT
 from ..text import table
+from .args import add_flag, flag_error
 
 __all__ = ["register"]
 

@@ -7,32 +7,36 @@ import json
 import sys
 
 from ..errors import ConfigError
-from ..settings import GCP_MAX_RANGES, GCP_PRIORITY_SLOTS, NAME_PREFIX, STRICT, VPC_PRIORITY_BASE, add_flag
+from ..settings import (
+    DYNAMIC_PORT_ALLOCATION,
+    ENDPOINT_INDEPENDENT_MAPPING,
+    EXPECTED_CALLS,
+    GCP_MAX_RANGES,
+    GCP_PRIORITY_SLOTS,
+    MAX_PORTS_PER_VM,
+    MIN_PORTS_PER_VM,
+    NAME_PREFIX,
+    NAT_IP_COUNT,
+    NAT_LOGGING,
+    SIP_KEEPALIVE,
+    STRICT,
+    TCP_ESTABLISHED_IDLE_TIMEOUT,
+    UDP_IDLE_TIMEOUT,
+    VPC_PRIORITY_BASE,
+    options_of,
+)
 from ..text import table
-from .args import ascii_int
+from .args import add_flag, flag_error
 
 __all__ = ["register"]
 
-#: Args/option field -> CLI flag, so errors name what the user typed
-_FLAGS = {
-    "name_prefix": "--name-prefix", "priority_base": "--priority-base", "max_ranges": "--max-ranges",
-    "target_tags": "--target-tag", "target_service_accounts": "--target-service-account",
-    "priority_slots": "--priority-slots", "deny_priority": "--priority-base",
-    "sip_keepalive_sec": "--keepalive", "udp_idle_timeout_sec": "--udp-idle-timeout",
-    "tcp_established_idle_timeout_sec": "--tcp-established-idle-timeout",
-    "dynamic_port_allocation": "--dynamic-port-allocation",
-    "endpoint_independent_mapping": "--endpoint-independent-mapping", "expected_calls": "--expected-calls",
-    "min_ports_per_vm": "--min-ports-per-vm", "max_ports_per_vm": "--max-ports-per-vm",
-    "nat_ip_count": "--nat-ips", "logging": "--logging", "headroom": "--headroom",
-}
+#: option fields whose flags are no declared setting's (the declared ones are named by their add_flag)
+_FLAGS = {"target_tags": "--target-tag", "target_service_accounts": "--target-service-account",
+          "deny_priority": "--priority-base"}
 
 
-def _flag_error(e: ConfigError) -> ConfigError:
-    if e.file is None and e.field:
-        base = e.field.split("[", 1)[0]
-        if base in _FLAGS:
-            return ConfigError(e.what, field=_FLAGS[base])
-    return e
+def _flag_error(e: ConfigError, args: argparse.Namespace) -> ConfigError:
+    return flag_error(e, args, _FLAGS)
 
 
 def _rule_row(spec: dict) -> tuple:
@@ -70,7 +74,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
                 name_prefix=args.name_prefix, priority_base=args.priority_base, priority_slots=args.priority_slots, strict=args.strict, max_ranges=args.max_ranges,
                 target_service_accounts=tuple(args.target_service_account or ()), network=args.network))
     except ConfigError as e:
-        raise _flag_error(e) from None
+        raise _flag_error(e, args) from None
     if args.json:
         sys.stdout.write(json.dumps({k: v.to_json() for k, v in out.items()}, indent=2, sort_keys=True) + "\n")
         return 0
@@ -88,20 +92,14 @@ def _cmd_nat(args: argparse.Namespace) -> int:
     from ..gcp.nat import NatOptions, render_nat
 
     try:
-        plan, specs = render_nat(NatOptions(
-            sip_keepalive_sec=args.keepalive, udp_idle_timeout_sec=args.udp_idle_timeout,
-            tcp_established_idle_timeout_sec=args.tcp_established_idle_timeout,
-            endpoint_independent_mapping=args.endpoint_independent_mapping,
-            dynamic_port_allocation=args.dynamic_port_allocation, expected_calls=args.expected_calls,
-            min_ports_per_vm=args.min_ports_per_vm, max_ports_per_vm=args.max_ports_per_vm,
-            nat_ip_count=args.nat_ips, logging=args.logging, region=args.region, name_prefix=args.name_prefix))
+        plan, specs = render_nat(options_of(NatOptions, args))
     except ConfigError as e:
-        raise _flag_error(e) from None
+        raise _flag_error(e, args) from None
     if args.json:
         data = plan.to_json() | {"resources": [dict(s) for s in specs]}
         sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
         return 0
-    print(f"Cloud NAT for voice ({args.nat_ips} static NAT address(es), output for Spirit's allowlist):")
+    print(f"Cloud NAT for voice ({args.nat_ip_count} static NAT address(es), output for Spirit's allowlist):")
     for key, value in plan.settings.items():
         print(f"  {key} = {json.dumps(value, sort_keys=True)}")
         if key in plan.reasons:
@@ -128,19 +126,11 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=_cmd_render)
 
     p = sub.add_parser("nat", parents=[common], help="Cloud NAT settings for SIP/RTP, with reasons")
-    p.add_argument("--keepalive", type=ascii_int, required=True, metavar="S", help="SIP keepalive interval (seconds)")
-    p.add_argument("--udp-idle-timeout", type=ascii_int, metavar="S", help="default max(2 x keepalive, 300)")
-    p.add_argument("--tcp-established-idle-timeout", type=ascii_int, metavar="S", help="default max(1200, 2 x keepalive)")
-    p.add_argument("--dynamic-port-allocation", action="store_true", help="(GCP rejects it with "
-                   "endpoint-independent mapping)")
-    p.add_argument("--endpoint-independent-mapping", action=argparse.BooleanOptionalAction, default=True,
-                   help="default on")
-    p.add_argument("--expected-calls", type=ascii_int, default=100, metavar="N", help="concurrent calls per VM (default 100)")
-    p.add_argument("--min-ports-per-vm", type=ascii_int, metavar="N", help="default: sized for --expected-calls")
-    p.add_argument("--max-ports-per-vm", type=ascii_int, metavar="N", help="with dynamic port allocation only")
-    p.add_argument("--nat-ips", type=ascii_int, default=1, metavar="N", help="static NAT addresses (default 1)")
-    p.add_argument("--logging", default="errors", choices=("off", "errors", "translations", "all"))
+    add_flag(p, SIP_KEEPALIVE, "--keepalive", required=True)
+    for setting in (UDP_IDLE_TIMEOUT, TCP_ESTABLISHED_IDLE_TIMEOUT, DYNAMIC_PORT_ALLOCATION,
+                    ENDPOINT_INDEPENDENT_MAPPING, EXPECTED_CALLS, MIN_PORTS_PER_VM, MAX_PORTS_PER_VM, NAT_IP_COUNT,
+                    NAT_LOGGING, NAME_PREFIX):
+        add_flag(p, setting)
     p.add_argument("--region", metavar="R")
-    p.add_argument("--name-prefix", default="spirit", metavar="S")
     p.add_argument("--json", action="store_true", help="settings, reasons and resource specs as JSON")
     p.set_defaults(func=_cmd_nat)

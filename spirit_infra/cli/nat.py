@@ -6,7 +6,8 @@ import argparse
 import sys
 
 from ..errors import ConfigError
-from ..settings import FQDN_REFRESH, SIP_KEEPALIVE, STRICT, UDP_TIMEOUT, add_flag, flag_error
+from ..settings import FQDN_REFRESH, SIP_KEEPALIVE, STRICT, UDP_TIMEOUT
+from .args import add_flag, flag_error
 
 __all__ = ["register"]
 

@@ -41,9 +41,26 @@ from ..extras import sdk
 from ..naming import current_stack, physical_prefix
 from ..planning import planned
 from ..settings import (
+    DYNAMIC_PORT_ALLOCATION,
     ENABLE_LOGGING,
+    ENDPOINT_INDEPENDENT_MAPPING,
+    EXPECTED_CALLS,
+    GCP_MAX_FQDNS,
     GCP_MAX_RANGES,
+    GCP_PRIORITY_SLOTS,
+    GCP_SLOT_WIDTH,
+    HEADROOM,
+    MAX_PORTS_PER_VM,
+    MIN_PORTS_PER_VM,
+    NAT_IP_COUNT,
+    NAT_LOGGING,
+    POLICY_DENY_PRIORITY,
+    POLICY_PRIORITY_BASE,
+    PORTS_PER_CALL,
+    SIP_KEEPALIVE,
     STRICT,
+    TCP_ESTABLISHED_IDLE_TIMEOUT,
+    UDP_IDLE_TIMEOUT,
     VPC_DENY_PRIORITY,
     VPC_PRIORITY_BASE,
     check_fields,
@@ -52,7 +69,7 @@ from ..settings import (
 from .common import specs_plan
 from .fqdn import PolicyOptions, render_policy
 from .fqdn import as_plan as policy_plan
-from .nat import LOG_FILTERS, NatOptions, NatPlan, render_nat
+from .nat import NatOptions, NatPlan, render_nat
 from .nat import as_plan as nat_plan
 from .rules import Rendered, VpcOptions, render
 from .rules import as_plan as rules_plan
@@ -174,43 +191,35 @@ class GcpFirewallPolicyArgs:
     """The policy's GCP name (default <namePrefix>-<profile>)."""
     name_prefix: str | None = None
     """First part of every GCP name (default: derived from the stack's and the component's names)."""
-    priority_base: NotRequired[int] = 1000
-    """First priority of the band."""
-    priority_slots: NotRequired[int] = 10000
-    """Slots in the band (each flow owns one, by a hash of its id)."""
-    slot_width: NotRequired[int] = 10
-    """Priorities per slot."""
-    deny_priority: NotRequired[int] = 2000000000
-    """Priority of the strict deny-all egress rules (after the band)."""
-    strict: NotRequired[bool] = True
-    """Deny-all egress after the allow rules (default)."""
+    priority_base: POLICY_PRIORITY_BASE.arg = POLICY_PRIORITY_BASE.field()
+    priority_slots: GCP_PRIORITY_SLOTS.arg = GCP_PRIORITY_SLOTS.field()
+    slot_width: GCP_SLOT_WIDTH.arg = GCP_SLOT_WIDTH.field()
+    deny_priority: POLICY_DENY_PRIORITY.arg = POLICY_DENY_PRIORITY.field()
+    strict: STRICT.arg = STRICT.field()
     target_service_accounts: NotRequired[list[str]] = field(default_factory=list)
     """Service accounts of the instances the rules apply to."""
     target_secure_tags: NotRequired[list[str]] = field(default_factory=list)
     """Secure tags (tagValues/...) of the instances the rules apply to."""
-    max_ranges: NotRequired[int] = 5000
-    """Ranges per rule (a quota)."""
-    max_fqdns: NotRequired[int] = 100
-    """DNS names per rule (a quota)."""
-    enable_logging: NotRequired[bool] = False
-    """Firewall rule logging."""
+    max_ranges: GCP_MAX_RANGES.arg = GCP_MAX_RANGES.field()
+    max_fqdns: GCP_MAX_FQDNS.arg = GCP_MAX_FQDNS.field()
+    enable_logging: ENABLE_LOGGING.arg = ENABLE_LOGGING.field()
     slot_pins: NotRequired[dict[str, int]] = field(default_factory=dict)
     """Flow id -> priority slot, to resolve a hash collision without renumbering anything else."""
     extra_flows: str | None = None
     """The customer's extra-flow file (the catalogue's format), merged into the profile."""
 
     def __post_init__(self) -> None:
+        check_fields(self)
         _check_network(self.network)
         built_profile(self)
         self.options().validate()
         self.plan(None)  # plan first
 
     def options(self, component: str | None = None) -> PolicyOptions:
-        return PolicyOptions(self.policy_name, _prefix(self.name_prefix, component), self.priority_base,
-                             self.priority_slots, self.slot_width, self.deny_priority, self.strict,
-                             tuple(self.target_service_accounts), tuple(self.target_secure_tags), self.max_ranges,
-                             self.max_fqdns, self.enable_logging, None, profile_name(self.profile),
-                             tuple(sorted(self.slot_pins.items())))
+        return options_of(PolicyOptions, self, name_prefix=_prefix(self.name_prefix, component),
+                          target_service_accounts=tuple(self.target_service_accounts),
+                          target_secure_tags=tuple(self.target_secure_tags), network=None,
+                          profile=profile_name(self.profile), slot_pins=tuple(sorted(self.slot_pins.items())))
 
     def plan(self, name: str | None) -> Rendered:
         """The policy under the physical names of a component named ``name`` (pure, cached)."""
@@ -252,10 +261,11 @@ class CloudNatLogging(StrEnum):
 
     @classmethod
     def _missing_(cls, value: object) -> "CloudNatLogging":
-        raise ConfigError(f"{value!r} is not one of {', '.join(LOG_FILTERS)}", field="logging")
+        NAT_LOGGING.check(value)  # the declaration's one line (a value it takes is one of the members)
+        raise AssertionError(value)
 
 
-assert tuple(CloudNatLogging) == tuple(LOG_FILTERS)
+assert tuple(CloudNatLogging) == NAT_LOGGING.choices
 
 
 @dataclass(kw_only=True)
@@ -268,28 +278,17 @@ class GcpCloudNatArgs:
 
     network: pulumi.Input[str]
     """The VPC network (name, id or self link)."""
-    sip_keepalive_sec: NotRequired[int] = 30
-    """The longest interval at which the SBC/clients send SIP keepalives through the NAT."""
-    udp_idle_timeout_sec: int | None = None
-    """UDP idle timeout (default max(2 x keepalive, 300))."""
-    tcp_established_idle_timeout_sec: int | None = None
-    """TCP established idle timeout (default max(1200, 2 x keepalive))."""
-    endpoint_independent_mapping: NotRequired[bool] = True
-    """Endpoint-independent mapping (default on; GCP rejects it with dynamic port allocation)."""
-    dynamic_port_allocation: NotRequired[bool] = False
-    """Dynamic port allocation (default off)."""
-    expected_calls: NotRequired[int] = 100
-    """Concurrent calls per VM, to size minPortsPerVm."""
-    ports_per_call: NotRequired[int] = 4
-    """Ports per call (RTP+RTCP audio and video = 4)."""
-    headroom: NotRequired[float] = 2.0
-    """Headroom factor on the ports."""
-    min_ports_per_vm: int | None = None
-    """Minimum ports per VM (default: sized for expectedCalls; rounded up to a power of two)."""
-    max_ports_per_vm: int | None = None
-    """Maximum ports per VM (only with dynamic port allocation)."""
-    nat_ip_count: NotRequired[int] = 1
-    """Manual static NAT addresses (their IPs go on Spirit's allowlist)."""
+    sip_keepalive_seconds: SIP_KEEPALIVE.arg = SIP_KEEPALIVE.field()
+    udp_idle_timeout_sec: UDP_IDLE_TIMEOUT.arg = UDP_IDLE_TIMEOUT.field()
+    tcp_established_idle_timeout_sec: TCP_ESTABLISHED_IDLE_TIMEOUT.arg = TCP_ESTABLISHED_IDLE_TIMEOUT.field()
+    endpoint_independent_mapping: ENDPOINT_INDEPENDENT_MAPPING.arg = ENDPOINT_INDEPENDENT_MAPPING.field()
+    dynamic_port_allocation: DYNAMIC_PORT_ALLOCATION.arg = DYNAMIC_PORT_ALLOCATION.field()
+    expected_calls: EXPECTED_CALLS.arg = EXPECTED_CALLS.field()
+    ports_per_call: PORTS_PER_CALL.arg = PORTS_PER_CALL.field()
+    headroom: HEADROOM.arg = HEADROOM.field()
+    min_ports_per_vm: MIN_PORTS_PER_VM.arg = MIN_PORTS_PER_VM.field()
+    max_ports_per_vm: MAX_PORTS_PER_VM.arg = MAX_PORTS_PER_VM.field()
+    nat_ip_count: NAT_IP_COUNT.arg = NAT_IP_COUNT.field()
     logging: NotRequired[CloudNatLogging] = CloudNatLogging.ERRORS
     """off, errors (default: port exhaustion and dropped packets), translations or all."""
     region: str | None = None
@@ -302,16 +301,14 @@ class GcpCloudNatArgs:
     """The Spirit profile (for the marks)."""
 
     def __post_init__(self) -> None:
+        check_fields(self)
         _check_network(self.network)
         profile_name(self.profile)
         self.plan(None)
 
     def options(self, component: str | None = None) -> NatOptions:
-        return NatOptions(self.sip_keepalive_sec, self.udp_idle_timeout_sec, self.tcp_established_idle_timeout_sec,
-                          self.endpoint_independent_mapping, self.dynamic_port_allocation, self.expected_calls,
-                          self.ports_per_call, self.headroom, self.min_ports_per_vm, self.max_ports_per_vm,
-                          self.nat_ip_count, self.logging, self.region, tuple(self.subnetworks),
-                          _prefix(self.name_prefix, component), profile_name(self.profile))
+        return options_of(NatOptions, self, subnetworks=tuple(self.subnetworks),
+                          name_prefix=_prefix(self.name_prefix, component), profile=profile_name(self.profile))
 
     def plan(self, name: str | None) -> tuple[NatPlan, list]:
         """(settings and reasons, specs) under the physical names of a component named ``name`` (cached)."""

@@ -25,6 +25,18 @@ from ..errors import ConfigError, QuotaError
 from ..flows import ANY_IPV4, ANY_IPV6, AllowedSet, Capabilities, project
 from ..plan import Plan
 from ..profiles import Profile
+from ..settings import (
+    ENABLE_LOGGING,
+    GCP_MAX_FQDNS,
+    GCP_MAX_RANGES,
+    GCP_PRIORITY_SLOTS,
+    GCP_SLOT_WIDTH,
+    NAME_PREFIX,
+    POLICY_DENY_PRIORITY,
+    POLICY_PRIORITY_BASE,
+    STRICT,
+    check_fields,
+)
 from ..values import is_int
 from .common import PLATFORM_REFUSED, check_name, everything, specs_plan
 from .rules import (
@@ -59,7 +71,7 @@ POLICY_RULE_TYPES = {
 }
 #: GCP reserves the priorities above this one for the policy's own default rules
 PRIORITY_MAX = 2147483547
-MAX_FQDNS = 100
+MAX_FQDNS = GCP_MAX_FQDNS.default
 
 
 def flow_slot(flow: str, slots: int) -> int:
@@ -84,33 +96,29 @@ class PolicyOptions:
     """
 
     policy_name: str | None = None
-    name_prefix: str = "spirit"
-    priority_base: int = 1000
-    priority_slots: int = 10000
-    slot_width: int = 10
-    deny_priority: int = 2000000000
-    strict: bool = True
+    name_prefix: str = NAME_PREFIX.field()
+    priority_base: int = POLICY_PRIORITY_BASE.field()
+    priority_slots: int = GCP_PRIORITY_SLOTS.field()
+    slot_width: int = GCP_SLOT_WIDTH.field()
+    deny_priority: int = POLICY_DENY_PRIORITY.field()
+    strict: bool = STRICT.field()
     target_service_accounts: tuple[str, ...] = ()
     target_secure_tags: tuple[str, ...] = ()
-    max_ranges: int = 5000
-    max_fqdns: int = MAX_FQDNS
-    enable_logging: bool = False
+    max_ranges: int = GCP_MAX_RANGES.field()
+    max_fqdns: int = GCP_MAX_FQDNS.field()
+    enable_logging: bool = ENABLE_LOGGING.field()
     network: str | None = None
     profile: str | None = None
     slot_pins: tuple[tuple[str, int], ...] = ()
 
     def validate(self) -> PolicyOptions:
+        check_fields(self)
         for flow, slot in self.slot_pins:
             if not is_int(slot) or not 0 <= slot < self.priority_slots:
                 raise ConfigError(f"{flow}={slot!r}: a slot is 0..{self.priority_slots - 1}", field="slot_pins")
         check_prefix(self.name_prefix)
         if self.policy_name is not None:
             check_name(self.policy_name, field="policy_name")
-        for f in ("priority_base", "priority_slots", "slot_width", "deny_priority", "max_ranges", "max_fqdns"):
-            v = getattr(self, f)
-            if not is_int(v) or v < (0 if f == "priority_base" else 1):
-                raise ConfigError(f"{v!r} must be a {'non-negative' if f == 'priority_base' else 'positive'} "
-                                  "integer", field=f)
         top = self.priority_base + self.priority_slots * self.slot_width - 1
         if top > PRIORITY_MAX:
             raise ConfigError(f"the priority band ends at {top}, above GCP's maximum {PRIORITY_MAX}",

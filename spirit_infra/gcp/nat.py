@@ -28,7 +28,22 @@ from ..errors import ConfigError
 from ..nat.instance import LivePlan
 from ..plan import Param, Plan, Ref, ResourceSpec
 from ..profiles import PROFILES
-from ..values import is_int, is_number
+from ..settings import (
+    DYNAMIC_PORT_ALLOCATION,
+    ENDPOINT_INDEPENDENT_MAPPING,
+    EXPECTED_CALLS,
+    HEADROOM,
+    MAX_PORTS_PER_VM,
+    MIN_PORTS_PER_VM,
+    NAME_PREFIX,
+    NAT_IP_COUNT,
+    NAT_LOGGING,
+    PORTS_PER_CALL,
+    SIP_KEEPALIVE,
+    TCP_ESTABLISHED_IDLE_TIMEOUT,
+    UDP_IDLE_TIMEOUT,
+    check_fields,
+)
 from .common import specs_plan
 from .rules import check_prefix, physical
 
@@ -44,7 +59,7 @@ PORTS_PER_NAT_IP = 64512
 #: RFC 4787 REQ-5: UDP mappings must last at least 2 minutes; 5 minutes recommended
 RFC4787_MIN, RFC4787_RECOMMENDED = 120, 300
 GCP_TCP_ESTABLISHED_DEFAULT = 1200
-LOG_FILTERS = {"off": None, "errors": "ERRORS_ONLY", "translations": "TRANSLATIONS_ONLY", "all": "ALL"}
+LOG_FILTERS = dict(zip(NAT_LOGGING.choices, (None, "ERRORS_ONLY", "TRANSLATIONS_ONLY", "ALL"), strict=True))
 MIN_PORTS_FLOOR, MIN_PORTS_CEIL = 64, 65536
 #: GCP: with dynamic port allocation, min ports per VM is a power of two >= 32
 DPA_MIN_PORTS = 32
@@ -54,17 +69,13 @@ def _is_pow2(n: int) -> bool:
     return n > 0 and n & (n - 1) == 0
 
 
-def _int(v, field_name: str, lo: int, hi: int) -> int:
-    if not is_int(v) or not lo <= v <= hi:
-        raise ConfigError(f"{v!r} must be an integer from {lo} to {hi}", field=field_name)
-    return v
-
-
 @dataclass(frozen=True)
 class NatOptions:
     """What the NAT must carry.
 
-    - ``sip_keepalive_sec``: the longest interval at which the SBC/clients send SIP keepalives
+    Each knob's type, default and range is its declaration in :mod:`spirit_infra.settings`.
+
+    - ``sip_keepalive_seconds``: the longest interval at which the SBC/clients send SIP keepalives
       (OPTIONS, CRLF or re-REGISTER) through the NAT.
     - ``udp_idle_timeout_sec``: ``None`` chooses ``max(2 * keepalive, 300)``.
     - ``tcp_established_idle_timeout_sec``: ``None`` chooses ``max(1200, 2 * keepalive)`` (SIP over TCP/TLS).
@@ -79,21 +90,21 @@ class NatOptions:
       subnetworks (self links or names), else every subnetwork range of the network.
     """
 
-    sip_keepalive_sec: int = 30
-    udp_idle_timeout_sec: int | None = None
-    tcp_established_idle_timeout_sec: int | None = None
-    endpoint_independent_mapping: bool = True
-    dynamic_port_allocation: bool = False
-    expected_calls: int = 100
-    ports_per_call: int = 4
-    headroom: float = 2.0
-    min_ports_per_vm: int | None = None
-    max_ports_per_vm: int | None = None
-    nat_ip_count: int = 1
-    logging: str = "errors"
+    sip_keepalive_seconds: int = SIP_KEEPALIVE.field()
+    udp_idle_timeout_sec: int | None = UDP_IDLE_TIMEOUT.field()
+    tcp_established_idle_timeout_sec: int | None = TCP_ESTABLISHED_IDLE_TIMEOUT.field()
+    endpoint_independent_mapping: bool = ENDPOINT_INDEPENDENT_MAPPING.field()
+    dynamic_port_allocation: bool = DYNAMIC_PORT_ALLOCATION.field()
+    expected_calls: int = EXPECTED_CALLS.field()
+    ports_per_call: int = PORTS_PER_CALL.field()
+    headroom: float = HEADROOM.field()
+    min_ports_per_vm: int | None = MIN_PORTS_PER_VM.field()
+    max_ports_per_vm: int | None = MAX_PORTS_PER_VM.field()
+    nat_ip_count: int = NAT_IP_COUNT.field()
+    logging: str = NAT_LOGGING.field()
     region: str | None = None
     subnetworks: tuple[str, ...] = ()
-    name_prefix: str = "spirit"
+    name_prefix: str = NAME_PREFIX.field()
     profile: str = "sbc"
 
 
@@ -114,13 +125,11 @@ def plan_nat(o: NatOptions) -> NatPlan:
     check_prefix(o.name_prefix)
     if o.profile not in PROFILES:
         raise ConfigError(f"unknown profile {o.profile!r}", field="profile")
-    k = _int(o.sip_keepalive_sec, "sip_keepalive_sec", 1, 86400)
+    check_fields(o)
+    k = o.sip_keepalive_seconds
     s: dict = {}
     why: dict = {}
 
-    for f in ("endpoint_independent_mapping", "dynamic_port_allocation"):
-        if not isinstance(getattr(o, f), bool):
-            raise ConfigError(f"{getattr(o, f)!r} must be true or false", field=f)
     if o.endpoint_independent_mapping and o.dynamic_port_allocation:
         raise ConfigError("GCP rejects endpoint-independent mapping together with dynamic port allocation; "
                           "voice needs endpoint-independent mapping, so leave dynamic port allocation off",
@@ -145,7 +154,7 @@ def plan_nat(o: NatOptions) -> NatPlan:
                                     f"{RFC4787_MIN} s and recommends {RFC4787_RECOMMENDED} s (GCP's default 30 s "
                                     "drops a registration's mapping between keepalives)")
     else:
-        udp = _int(o.udp_idle_timeout_sec, "udp_idle_timeout_sec", 1, 86400)
+        udp = o.udp_idle_timeout_sec
         if udp <= k:
             raise ConfigError(f"the UDP idle timeout ({udp} s) must be longer than the SIP keepalive ({k} s), or "
                               "the NAT mapping expires between keepalives and inbound SIP stops",
@@ -159,7 +168,7 @@ def plan_nat(o: NatOptions) -> NatPlan:
         why["tcpEstablishedIdleTimeoutSec"] = (f"max(GCP default {GCP_TCP_ESTABLISHED_DEFAULT} s, 2 x keepalive) = "
                                                f"{tcp} s: SIP over TCP/TLS connections stay open between keepalives")
     else:
-        tcp = _int(o.tcp_established_idle_timeout_sec, "tcp_established_idle_timeout_sec", 1, 86400)
+        tcp = o.tcp_established_idle_timeout_sec
         if tcp <= k:
             raise ConfigError(f"the TCP established idle timeout ({tcp} s) must be longer than the SIP keepalive "
                               f"({k} s)", field="tcp_established_idle_timeout_sec")
@@ -167,10 +176,7 @@ def plan_nat(o: NatOptions) -> NatPlan:
     s["tcpEstablishedIdleTimeoutSec"] = tcp
 
     if o.min_ports_per_vm is None:
-        calls = _int(o.expected_calls, "expected_calls", 1, 10_000_000)
-        ppc = _int(o.ports_per_call, "ports_per_call", 1, 64)
-        if not is_number(o.headroom) or not 1 <= o.headroom <= 10:
-            raise ConfigError(f"{o.headroom!r} must be a number from 1 to 10", field="headroom")
+        calls, ppc = o.expected_calls, o.ports_per_call
         need = math.ceil(calls * ppc * o.headroom)
         if need > MIN_PORTS_CEIL:
             raise ConfigError(f"{calls} calls x {ppc} ports x {o.headroom:g} headroom = {need} ports per VM, above "
@@ -180,7 +186,7 @@ def plan_nat(o: NatOptions) -> NatPlan:
                                 f"{o.headroom:g} headroom = {need}, rounded up to a power of two = {mp} "
                                 f"(floor {MIN_PORTS_FLOOR}, ceiling {MIN_PORTS_CEIL})")
     else:
-        asked = _int(o.min_ports_per_vm, "min_ports_per_vm", 2, MIN_PORTS_CEIL)
+        asked = o.min_ports_per_vm
         if o.dynamic_port_allocation:
             if not _is_pow2(asked):
                 raise ConfigError(f"{asked} is not a power of two; GCP requires one with dynamic port allocation",
@@ -196,14 +202,14 @@ def plan_nat(o: NatOptions) -> NatPlan:
     if o.max_ports_per_vm is not None:
         if not o.dynamic_port_allocation:
             raise ConfigError("max_ports_per_vm only applies with dynamic port allocation", field="max_ports_per_vm")
-        xp = _int(o.max_ports_per_vm, "max_ports_per_vm", 2, MIN_PORTS_CEIL)
+        xp = o.max_ports_per_vm
         if not _is_pow2(xp) or xp <= mp:
             raise ConfigError(f"{xp} must be a power of two larger than min_ports_per_vm ({mp})",
                               field="max_ports_per_vm")
         s["maxPortsPerVm"] = xp
         why["maxPortsPerVm"] = f"{xp} as asked"
 
-    n = _int(o.nat_ip_count, "nat_ip_count", 1, 300)
+    n = o.nat_ip_count
     vms = n * PORTS_PER_NAT_IP // mp
     if vms < 1:
         raise ConfigError(f"{mp} ports per VM need more than {n} NAT IP(s) of {PORTS_PER_NAT_IP} ports",
@@ -211,8 +217,6 @@ def plan_nat(o: NatOptions) -> NatPlan:
     s["natIpAllocateOption"] = "MANUAL_ONLY"
     why["natIpAllocateOption"] = (f"MANUAL_ONLY with {n} static address(es): stable public IPs for Spirit's "
                                   f"allowlist; {n} x {PORTS_PER_NAT_IP} ports / {mp} = {vms} VMs at most")
-    if o.logging not in LOG_FILTERS:
-        raise ConfigError(f"{o.logging!r} is not one of {', '.join(LOG_FILTERS)}", field="logging")
     flt = LOG_FILTERS[o.logging]
     s["logConfig"] = {"enable": flt is not None, "filter": flt or "ERRORS_ONLY"}
     why["logConfig"] = ("off" if flt is None else

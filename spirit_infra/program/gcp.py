@@ -51,7 +51,7 @@ def compose(cfg: StackConfig) -> None:
                                           strict=cfg.strict)
     if cfg.nat == "managed":
         with blame(cfg, "expectedCalls", "sipKeepaliveSeconds", "nat"):
-            nat_args = GcpCloudNatArgs(network=network, region=region, sip_keepalive_sec=cfg.sip_keepalive_seconds,
+            nat_args = GcpCloudNatArgs(network=network, region=region, sip_keepalive_seconds=cfg.sip_keepalive_seconds,
                                     expected_calls=cfg.expected_calls, profile=cfg.profile)
     elif cfg.nat == "qos-instance":
         with blame(cfg, "overrides", "natInstanceType", "nat"):

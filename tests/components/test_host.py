@@ -136,6 +136,13 @@ BAD = [
     ("wrong-logging", "GcpCloudNat", {"network": "n", "logging": "verbose"}, {"network": "n", "logging": "verbose"}),
     ("quota", "AwsSecurityGroups", {"vpcId": "vpc-1", "profile": "phones", "quota": 2},
      {"vpc_id": "vpc-1", "profile": "phones", "quota": 2}),
+    # declared settings (spirit_infra/settings.py): the declaration's range and type, as in the Python API
+    ("quota-range", "AwsSecurityGroups", {"vpcId": "vpc-1", "quota": 0}, {"vpc_id": "vpc-1", "quota": 0}),
+    ("keepalive-range", "GcpCloudNat", {"network": "n", "sipKeepaliveSeconds": 4},
+     {"network": "n", "sip_keepalive_seconds": 4}),
+    ("keepalive-not-integral", "AwsManagedNat", {"sipKeepaliveSeconds": 29.5}, {"sip_keepalive_seconds": 29.5}),
+    ("strict-not-boolean", "AzureNsg", {"profile": "sbc", "resourceGroupName": "rg", "strict": "yes"},
+     {"profile": "sbc", "resource_group_name": "rg", "strict": "yes"}),
 ]
 
 

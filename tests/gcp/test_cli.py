@@ -49,7 +49,7 @@ def test_nat_prints_settings_with_reasons(capsys):
      "error: --dynamic-port-allocation: GCP rejects endpoint-independent mapping together with dynamic port"),
     (["nat", "--keepalive", "30", "--no-endpoint-independent-mapping", "--dynamic-port-allocation",
       "--min-ports-per-vm", "100"], "error: --min-ports-per-vm: 100 is not a power of two"),
-    (["nat", "--keepalive", "0"], "error: --keepalive: 0 must be an integer from 1 to 86400"),
+    (["nat", "--keepalive", "0"], "error: --keepalive: 0 is out of range (5-3600 seconds)"),
     (["nat"], "error: spirit-infra gcp nat: the following arguments are required: --keepalive"),
 ])
 def test_bad_options_exit_2_one_line(capsys, argv, message):

@@ -123,7 +123,7 @@ def test_args_validated_at_construction():
     with pytest.raises(ConfigError, match="dynamic_port_allocation"):
         GcpCloudNatArgs(network="n", dynamic_port_allocation=True)
     with pytest.raises(ConfigError, match="udp_idle_timeout_sec"):
-        GcpCloudNatArgs(network="n", sip_keepalive_sec=120, udp_idle_timeout_sec=90)
+        GcpCloudNatArgs(network="n", sip_keepalive_seconds=120, udp_idle_timeout_sec=90)
 
 
 def test_voice_nat_registered_and_outputs():
@@ -131,7 +131,7 @@ def test_voice_nat_registered_and_outputs():
         import pulumi
 
         nat = GcpCloudNat("voice", GcpCloudNatArgs(network="voice-vpc", region="australia-southeast1", nat_ip_count=2,
-                                                sip_keepalive_sec=30, expected_calls=200))
+                                                sip_keepalive_seconds=30, expected_calls=200))
         pulumi.export("natIps", nat.nat_ips)
 
     rec = run(program)

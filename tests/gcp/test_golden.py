@@ -19,5 +19,5 @@ def test_golden_profile(golden, name):
 
 
 def test_golden_nat(golden):
-    plan, specs = render_nat(NatOptions(sip_keepalive_sec=30, region="australia-southeast1"))
+    plan, specs = render_nat(NatOptions(sip_keepalive_seconds=30, region="australia-southeast1"))
     golden("gcp/nat", plan.to_json() | {"resources": list(specs)})

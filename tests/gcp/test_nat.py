@@ -9,7 +9,7 @@ from spirit_infra.gcp.nat import NatOptions, plan_nat, render_nat
 
 
 def test_defaults_for_voice():
-    p = plan_nat(NatOptions(sip_keepalive_sec=30))
+    p = plan_nat(NatOptions(sip_keepalive_seconds=30))
     s = p.settings
     assert s["enableEndpointIndependentMapping"] is True and s["enableDynamicPortAllocation"] is False
     assert s["udpIdleTimeoutSec"] == 300 and s["tcpEstablishedIdleTimeoutSec"] == 1200
@@ -21,7 +21,7 @@ def test_defaults_for_voice():
 
 @pytest.mark.parametrize("keepalive,udp", [(15, 300), (120, 300), (150, 300), (200, 400), (600, 1200)])
 def test_udp_timeout_above_keepalive(keepalive, udp):
-    s = plan_nat(NatOptions(sip_keepalive_sec=keepalive)).settings
+    s = plan_nat(NatOptions(sip_keepalive_seconds=keepalive)).settings
     assert s["udpIdleTimeoutSec"] == udp > keepalive
 
 
@@ -36,17 +36,17 @@ def test_refusals():
     with pytest.raises(ConfigError, match="endpoint-independent mapping together with dynamic port allocation"):
         plan_nat(NatOptions(dynamic_port_allocation=True))
     with pytest.raises(ConfigError, match=r"udp_idle_timeout_sec: the UDP idle timeout \(60 s\) must be longer"):
-        plan_nat(NatOptions(sip_keepalive_sec=90, udp_idle_timeout_sec=60))
+        plan_nat(NatOptions(sip_keepalive_seconds=90, udp_idle_timeout_sec=60))
     with pytest.raises(ConfigError, match="udp_idle_timeout_sec"):
-        plan_nat(NatOptions(sip_keepalive_sec=90, udp_idle_timeout_sec=90))
+        plan_nat(NatOptions(sip_keepalive_seconds=90, udp_idle_timeout_sec=90))
     with pytest.raises(ConfigError, match="min_ports_per_vm: 1000 is not a power of two"):
         plan_nat(NatOptions(endpoint_independent_mapping=False, dynamic_port_allocation=True, min_ports_per_vm=1000))
     with pytest.raises(ConfigError, match="max_ports_per_vm"):
         plan_nat(NatOptions(max_ports_per_vm=4096))
     with pytest.raises(ConfigError, match="expected_calls"):
         plan_nat(NatOptions(expected_calls=10000))
-    with pytest.raises(ConfigError, match="sip_keepalive_sec"):
-        plan_nat(NatOptions(sip_keepalive_sec=0))
+    with pytest.raises(ConfigError, match="sip_keepalive_seconds"):
+        plan_nat(NatOptions(sip_keepalive_seconds=0))
     with pytest.raises(ConfigError, match="logging"):
         plan_nat(NatOptions(logging="verbose"))
 
