@@ -25,6 +25,7 @@ import netaddr
 from . import marks
 from .errors import ConfigError
 from .flows import AllowedSet, Peer, PortSet, Term, compact_cidrs
+from .settings import MANAGEMENT_TAG, QUOTA
 
 __all__ = ["MANAGEMENT_FLOW", "MANAGEMENT_PORTS", "MIN_PREFIX", "AZURE_BAND", "AZURE_PRIORITY", "check_cidrs",
            "allowed", "without_management", "aws_specs", "azure_rules", "gcp_spec", "DEFAULT_GCP_TAG"]
@@ -36,9 +37,9 @@ MANAGEMENT_PORTS = {"ssh": 22, "https": 443}
 MIN_PREFIX = {4: 16, 6: 48}
 AZURE_BAND = (3000, 3099)
 AZURE_PRIORITY = {"ssh": 3010, "https": 3020}
-DEFAULT_GCP_TAG = "spirit-mgmt"
+DEFAULT_GCP_TAG = MANAGEMENT_TAG.default
 #: AWS: ingress rules per group and family
-AWS_QUOTA = 60
+AWS_QUOTA = QUOTA.default
 
 
 def check_cidrs(cidrs: Iterable, *, file: str | None = None, line: int | None = None,

@@ -24,11 +24,13 @@ of the experimental host:
 kept equal by a test).
 """
 
+import ast
 import dataclasses
 import inspect
 import json
 import re
 import sys
+import textwrap
 from enum import Enum
 from importlib import metadata
 from typing import Any
@@ -93,8 +95,17 @@ _TABLE_ROW = re.compile(r"^\s+(\w+)\s{2,}(\S.*)$")
 _FIELD_LINE = re.compile(r"^\s+(\w+)\s*:")
 
 
+def _attribute_docstrings(source: str) -> dict[str, str]:
+    """``field: T`` followed by a string literal, in the first class of ``source`` (as the analyzer reads them)."""
+    body = next((n.body for n in ast.parse(textwrap.dedent(source)).body if isinstance(n, ast.ClassDef)), [])
+    return {a.target.id: b.value.value for a, b in zip(body, body[1:], strict=False)
+            if isinstance(a, ast.AnnAssign) and isinstance(a.target, ast.Name) and isinstance(b, ast.Expr)
+            and isinstance(b.value, ast.Constant) and isinstance(b.value.value, str)}
+
+
 def field_docs(cls: type) -> dict[str, str]:
-    """Each field's documentation where it is not an attribute docstring (which the analyzer reads): the
+    """Each field's documentation where it is not an attribute docstring of ``cls`` itself (which the analyzer
+    reads): an attribute docstring of a base class (the analyzer reads the class's own source only), the
     ``#:`` comment lines above the field, or the field's row in the class docstring's table."""
     docs: dict[str, str] = {}
     for klass in reversed(cls.__mro__[:-1]):
@@ -103,9 +114,11 @@ def field_docs(cls: type) -> dict[str, str]:
             if m:
                 docs[m.group(1)] = m.group(2).strip()
         try:
-            lines = inspect.getsource(klass).splitlines()
+            source = inspect.getsource(klass)
         except (OSError, TypeError):
             continue
+        docs.update(_attribute_docstrings(source))
+        lines = source.splitlines()
         comment: list[str] = []
         for line in lines:
             stripped = line.strip()

@@ -36,7 +36,7 @@ __all__ = ["Setting", "SETTINGS", "check_fields", "setting_of", "options_of",
            "GCP_MAX_FQDNS", "VPC_DENY_PRIORITY", "POLICY_DENY_PRIORITY", "ENABLE_LOGGING", "UDP_IDLE_TIMEOUT",
            "TCP_ESTABLISHED_IDLE_TIMEOUT", "ENDPOINT_INDEPENDENT_MAPPING", "DYNAMIC_PORT_ALLOCATION",
            "PORTS_PER_CALL", "HEADROOM", "MIN_PORTS_PER_VM", "MAX_PORTS_PER_VM", "NAT_IP_COUNT", "NAT_LOGGING", "TCP_IDLE_TIMEOUT_MINUTES",
-           "PUBLIC_IP_COUNT", "PUBLIC_IP_PREFIX_LENGTH", "NAME_PREFIX", "SBC_SIP_PORTS", "SBC_MEDIA_PORTS"]
+           "PUBLIC_IP_COUNT", "PUBLIC_IP_PREFIX_LENGTH", "NAME_PREFIX", "SBC_SIP_PORTS", "SBC_MEDIA_PORTS", "MANAGEMENT_TAG"]
 
 _KIND = {int: "an integer", bool: "true or false", str: "a string", float: "a number"}
 _SCHEMA_TYPE = {int: "integer", bool: "boolean", str: "string", float: "number"}
@@ -160,7 +160,8 @@ SIP_KEEPALIVE = Setting(
     stack="sipKeepaliveSeconds", flag="--sip-keepalive", policy="sipKeepaliveSeconds")
 EXPECTED_CALLS = Setting("expected_calls", int, 100, "Concurrent calls per VM, used to size NAT ports.",
                          ge=1, le=100000, stack="expectedCalls", flag="--expected-calls")
-QUOTA = Setting("quota", int, 60, "Rules per group, per direction and address family (AWS default 60).", ge=1, le=1000, flag="--quota", policy="quota")
+QUOTA = Setting("quota", int, 60, "Rules per group, per direction and address family (AWS default 60).",
+                ge=1, le=1000, flag="--quota", policy="quota")
 GROUPS_PER_INTERFACE = Setting("groups_per_interface", int, 5, "At most this many groups (AWS default 5, up to "
                                "16).", ge=1, le=16, flag="--groups-per-interface")
 PREFIX_LIST = Setting("prefix_list", bool, True, "Reference a customer-managed prefix list for the Spirit ranges "
@@ -234,6 +235,9 @@ TCP_IDLE_TIMEOUT_MINUTES = Setting("tcp_idle_timeout_minutes", int, 4, "TCP idle
 PUBLIC_IP_COUNT = Setting("public_ip_count", int, 1, "Standard static public IPs to create (0-16).", ge=0, le=16)
 PUBLIC_IP_PREFIX_LENGTH = Setting("public_ip_prefix_length", int, None, "Also (or instead) a public IP prefix "
                                   "of this length (28-31).", ge=28, le=31, optional=True)
+
+MANAGEMENT_TAG = Setting("management_tag", str, "spirit-mgmt", "GCP only: the network tag the management rule "
+                         "targets (put it on the SBC).", stack="managementTag")
 
 # the SBC's ports (checked as port text by profiles.parse_port_text)
 SBC_SIP_PORTS = Setting("sbc_sip_ports", str, "5060-5061", "SBC only: the SBC's SIP listening ports, e.g. "

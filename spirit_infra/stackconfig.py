@@ -22,7 +22,15 @@ import netaddr
 from .errors import ConfigError
 from .profiles import PROFILES, Overrides, SbcPorts, build_profile, overrides_from_mapping, parse_port_text
 from .registry import CLOUDS as _REGISTRY
-from .settings import EXPECTED_CALLS, SBC_MEDIA_PORTS, SBC_SIP_PORTS, SIP_KEEPALIVE, STRICT, Setting
+from .settings import (
+    EXPECTED_CALLS,
+    MANAGEMENT_TAG,
+    SBC_MEDIA_PORTS,
+    SBC_SIP_PORTS,
+    SIP_KEEPALIVE,
+    STRICT,
+    Setting,
+)
 from .zones import default_zone, edge_cidr, firewall_cidr, is_zone
 
 __all__ = ["KEYS", "Key", "StackConfig", "Site", "parse", "load_stack_file", "read_stack_file", "CLOUDS", "NAT_MODES", "LAYERS"]
@@ -90,8 +98,7 @@ KEYS: tuple[Key, ...] = (
         "(tcp/443) in resources of their own (AWS: a separate security group; Azure: NSG rules at 3010/3020, "
         "outside the Spirit band; GCP: a rule for the managementTag). Never 0.0.0.0/0; at most a /16 (IPv6 /48) "
         "each. Empty: no management access.", []),
-    Key("managementTag", "string", "GCP only: the network tag the management rule targets (put it on the SBC).",
-        "spirit-mgmt"),
+    Key.of(MANAGEMENT_TAG),
     Key("targetTags", "array", "GCP only: network tags the firewall rules and NAT routes target.", ["spirit"]),
     Key.of(EXPECTED_CALLS),
     Key("natInstanceType", "string", "qos-instance only: instance size (empty: the cloud's small default).", ""),
@@ -126,7 +133,7 @@ class StackConfig:
     nat_instance_type: str = ""
     nat_ssh_public_key: str = ""
     management_cidrs: tuple[str, ...] = ()
-    management_tag: str = "spirit-mgmt"
+    management_tag: str = MANAGEMENT_TAG.default
     #: aws, gcp: the zone suffixes in use; the NAT's zone; aws managed NAT: one gateway per zone in use
     zones: tuple[str, ...] = ("a", "b", "c")
     nat_zone: str = "a"

@@ -139,17 +139,29 @@ CLASSES: Mapping[str, type] = _Classes()
 
 
 @dataclass
-class AzureNsgArgs:
-    """Arguments of :class:`AzureNsg`. Validated (and rendered) at construction: ConfigError/QuotaError."""
+class AzureProfileArgs:
+    """What the Args of the profile-driven Azure components (:class:`AzureNsg`, :class:`AzureFirewallPolicy`)
+    share: the profile and where its resources go."""
 
     profile: ProfileName
     """The Spirit profile."""
     resource_group_name: pulumi.Input[str]
-    """The resource group of the NSG (and ASG)."""
+    """The resource group of the component's resources."""
     location: NotRequired[pulumi.Input[str]] = None
     """The Azure region (default: the provider's)."""
     overrides: NotRequired[OverridesArgs] = None
     """Customer overrides (extra Spirit CIDRs, ZTP vendors dropped, SBC ports)."""
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        require(self.resource_group_name, "resource_group_name")
+        built_profile(self)
+
+
+@dataclass
+class AzureNsgArgs(AzureProfileArgs):
+    """Arguments of :class:`AzureNsg`. Validated (and rendered) at construction: ConfigError/QuotaError."""
+
     priority_start: NSG_PRIORITY_START.arg = NSG_PRIORITY_START.field()
     priority_width: NSG_PRIORITY_WIDTH.arg = NSG_PRIORITY_WIDTH.field()
     strict: STRICT.arg = STRICT.field()
@@ -170,9 +182,7 @@ class AzureNsgArgs:
     """The customer's extra-flow file (the catalogue's format), merged into the profile."""
 
     def __post_init__(self) -> None:
-        check_fields(self)
-        require(self.resource_group_name, "resource_group_name")
-        built_profile(self)
+        super().__post_init__()
         if self.create_asg and self.asg_id is not None:
             raise ConfigError("give asg_id or create_asg, not both", field="asg_id")
         self.plan()
@@ -247,17 +257,9 @@ class FirewallTier(StrEnum):
 
 
 @dataclass
-class AzureFirewallPolicyArgs:
+class AzureFirewallPolicyArgs(AzureProfileArgs):
     """Arguments of :class:`AzureFirewallPolicy` (validated and rendered at construction)."""
 
-    profile: ProfileName
-    """The Spirit profile."""
-    resource_group_name: pulumi.Input[str]
-    """The resource group of the policy."""
-    location: NotRequired[pulumi.Input[str]] = None
-    """The Azure region (default: the provider's)."""
-    overrides: NotRequired[OverridesArgs] = None
-    """Customer overrides."""
     group_priority: FW_GROUP_PRIORITY.arg = FW_GROUP_PRIORITY.field()
     priority_start: FW_PRIORITY_START.arg = FW_PRIORITY_START.field()
     priority_width: FW_PRIORITY_WIDTH.arg = FW_PRIORITY_WIDTH.field()
@@ -278,9 +280,7 @@ class AzureFirewallPolicyArgs:
     """The customer's extra-flow file (the catalogue's format), merged into the profile."""
 
     def __post_init__(self) -> None:
-        check_fields(self)
-        require(self.resource_group_name, "resource_group_name")
-        built_profile(self)
+        super().__post_init__()
         if isinstance(self.source_addresses, str) or not isinstance(self.source_addresses, list | tuple):
             raise ConfigError(f"expected a list of addresses, got {self.source_addresses!r}", field="source_addresses")
         self.plan()

@@ -113,17 +113,37 @@ def _register(parent: pulumi.ComponentResource, name: str, specs, args: dict) ->
 
 
 @dataclass
-class GcpVpcFirewallArgs:
-    """Args of :class:`GcpVpcFirewall` (validated and rendered at construction: one-line ConfigError).
-
-    Targets default to the network tag spirit-<role>; strict egress (deny-all at 65534) is on."""
+class GcpProfileArgs:
+    """What the Args of the profile-driven GCP firewalls (:class:`GcpVpcFirewall`, :class:`GcpFirewallPolicy`)
+    share: the network and the profile; validated and rendered at construction (one-line ConfigError)."""
 
     network: pulumi.Input[str]
-    """The VPC network (name, id or self link)."""
+    """The VPC network (name, id or self link); a firewall policy is associated with it."""
     profile: NotRequired[ProfileName] = ProfileName.SBC
     """The Spirit profile (default sbc)."""
     overrides: NotRequired[OverridesArgs] = None
     """Customer overrides (extra Spirit CIDRs, ZTP vendors dropped, SBC ports)."""
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        _check_network(self.network)
+        built_profile(self)
+        self.options().validate()
+        self.plan(None)  # plan first
+
+    def options(self, component: str | None = None) -> Any:
+        raise NotImplementedError
+
+    def plan(self, name: str | None) -> Any:
+        raise NotImplementedError
+
+
+@dataclass
+class GcpVpcFirewallArgs(GcpProfileArgs):
+    """Args of :class:`GcpVpcFirewall` (validated and rendered at construction: one-line ConfigError).
+
+    Targets default to the network tag spirit-<role>; strict egress (deny-all at 65534) is on."""
+
     target_tags: NotRequired[list[str]] = field(default_factory=list)
     """Network tags of the instances the rules apply to (default spirit-<role>)."""
     target_service_accounts: NotRequired[list[str]] = field(default_factory=list)
@@ -137,13 +157,6 @@ class GcpVpcFirewallArgs:
     enable_logging: ENABLE_LOGGING.arg = ENABLE_LOGGING.field()
     extra_flows: str | None = None
     """The customer's extra-flow file (the catalogue's format), merged into the profile."""
-
-    def __post_init__(self) -> None:
-        check_fields(self)
-        _check_network(self.network)
-        built_profile(self)
-        self.options().validate()
-        self.plan(None)  # plan first
 
     def options(self, component: str | None = None) -> VpcOptions:
         return options_of(VpcOptions, self, target_tags=tuple(self.target_tags),
@@ -175,18 +188,12 @@ class GcpVpcFirewall(pulumi.ComponentResource):
 
 
 @dataclass
-class GcpFirewallPolicyArgs:
+class GcpFirewallPolicyArgs(GcpProfileArgs):
     """Args of :class:`GcpFirewallPolicy`.
 
     Without targetServiceAccounts or targetSecureTags the rules (and the strict deny-all egress) apply to every
     instance of network: associate the policy with the voice VPC only."""
 
-    network: pulumi.Input[str]
-    """The VPC network the policy is associated with."""
-    profile: NotRequired[ProfileName] = ProfileName.SBC
-    """The Spirit profile (default sbc)."""
-    overrides: NotRequired[OverridesArgs] = None
-    """Customer overrides."""
     policy_name: str | None = None
     """The policy's GCP name (default <namePrefix>-<profile>)."""
     name_prefix: str | None = None
@@ -207,13 +214,6 @@ class GcpFirewallPolicyArgs:
     """Flow id -> priority slot, to resolve a hash collision without renumbering anything else."""
     extra_flows: str | None = None
     """The customer's extra-flow file (the catalogue's format), merged into the profile."""
-
-    def __post_init__(self) -> None:
-        check_fields(self)
-        _check_network(self.network)
-        built_profile(self)
-        self.options().validate()
-        self.plan(None)  # plan first
 
     def options(self, component: str | None = None) -> PolicyOptions:
         return options_of(PolicyOptions, self, name_prefix=_prefix(self.name_prefix, component),

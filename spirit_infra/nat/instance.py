@@ -68,12 +68,7 @@ def nat_instance_spec(profile: str, *, interface: str, overrides: Overrides | No
 
 @dataclass(kw_only=True)
 class QosNatSettings:
-    """What every cloud's QoS NAT instance Args share: which flows it forwards and how (keyword-only).
-
-    overrides               customer overrides for the profile
-    extra_flows             the customer's extra-flow file (the catalogue's format), merged into the profile
-    snat_address            SNAT to this address instead of masquerading
-    """
+    """What every cloud's QoS NAT instance Args share: which flows it forwards and how (keyword-only)."""
 
     overrides: NotRequired[OverridesArgs] = None
     """Customer overrides for the profile (extra Spirit CIDRs, ZTP vendors dropped, SBC ports)."""

@@ -149,35 +149,34 @@ def _declared(setting: Setting, value: Any, field: str) -> Any:
     return setting.check(value, field)
 
 
+#: the other values: attribute, where a stack config has it (spirit:<key>, or overrides.<key>), policy property
+_PLAIN = (("profile", "profile", "profile"), ("extra_spirit_cidrs", "overrides.extra_spirit_cidrs", "extraSpiritCidrs"),
+          ("ztp_vendors_drop", "overrides.ztp_vendors_drop", "ztpVendorsDrop"), ("extra_flows", "extraFlows", "extraFlows"),
+          ("media_ports", None, "mediaPorts"))
+
+
 def settings_from(props: dict[str, Any] | None, stack_config: dict[str, Any] | None = None) -> Settings:
-    """Policy config properties over stack config (``spirit:*``) over defaults."""
+    """Policy config properties over stack config (``spirit:*``) over defaults. An unset value (the schema's
+    defaults "", 0, []) is taken from the layer below."""
     props = dict(props or {})
     stack = dict(stack_config or {})
-    changes: dict[str, Any] = {}
     ov = _stack_value(stack, "overrides")
     ov = ov if isinstance(ov, dict) else {}
-    if stack.get("spirit:profile"):
-        changes["profile"] = str(stack["spirit:profile"])
-    if ov.get("extra_spirit_cidrs"):
-        changes["extra_spirit_cidrs"] = tuple(str(c) for c in ov["extra_spirit_cidrs"])
-    if ov.get("ztp_vendors_drop"):
-        changes["ztp_vendors_drop"] = tuple(str(c) for c in ov["ztp_vendors_drop"])
-    if stack.get("spirit:extraFlows"):
-        changes["extra_flows"] = str(stack["spirit:extraFlows"])
-    for s in DECLARED:
-        if s.stack and stack.get(f"spirit:{s.stack}") not in (None, ""):
-            changes[s.name] = _declared(s, stack[f"spirit:{s.stack}"], f"spirit:{s.stack}")
-    # the policy's own config wins when set (schema defaults are the "unset" values: "", 0, [])
-    if props.get("profile"):
-        changes["profile"] = str(props["profile"])
-    if props.get("extraSpiritCidrs"):
-        changes["extra_spirit_cidrs"] = tuple(str(c) for c in props["extraSpiritCidrs"])
-    if props.get("ztpVendorsDrop"):
-        changes["ztp_vendors_drop"] = tuple(str(c) for c in props["ztpVendorsDrop"])
-    for key, attr in (("mediaPorts", "media_ports"), ("extraFlows", "extra_flows")):
-        if props.get(key):
-            changes[attr] = str(props[key])
-    for s in DECLARED:
-        if s.policy and props.get(s.policy):
-            changes[s.name] = _declared(s, props[s.policy], s.policy)
+    layers = (  # (value of a stack key or property, the field an error names), lowest first
+        lambda key: (ov.get(key[10:]) if key.startswith("overrides.") else stack.get(f"spirit:{key}"), f"spirit:{key}"),
+        lambda key: (props.get(key), key),
+    )
+    changes: dict[str, Any] = {}
+    for i, layer in enumerate(layers):
+        for attr, stack_key, prop in _PLAIN:
+            key = stack_key if i == 0 else prop
+            value = layer(key)[0] if key else None
+            if value:
+                lists = isinstance(getattr(Settings, attr, ()), tuple)
+                changes[attr] = tuple(str(c) for c in value) if lists else str(value)
+        for s in DECLARED:
+            key = s.stack if i == 0 else s.policy
+            value, where = layer(key) if key else (None, "")
+            if value not in ((None, "") if i == 0 else (None, "", 0)):  # a policy property's 0 is "unset"
+                changes[s.name] = _declared(s, value, where)
     return replace(Settings(), **changes)

@@ -25,6 +25,7 @@ from __future__ import annotations
 from ..aws import fqdn, nat, rules
 from ..errors import CapabilityError
 from ..naming import AWS_NAME_MAX
+from ..settings import SIP_KEEPALIVE
 from .core import (
     SENTINEL,
     Parts,
@@ -226,7 +227,7 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
                 "'-', each route_table_id a route table id (rtb- and 8 or 17 hexadecimal digits).")}
         parts.notes.extend(gateways.warnings)
         parts.notes.append(f"the NAT gateway's idle timeout is {nat.NAT_IDLE_TIMEOUT_SECONDS} s (fixed by "
-                           "AWS): keep SIP keepalives shorter (30 s is typical)")
+                           f"AWS): keep SIP keepalives shorter ({SIP_KEEPALIVE.default} s is typical)")
         parts.variables["nat_public_subnet_ids"] = _subnets_by_zone(
             "nat_public_subnet_ids", "A public subnet per availability zone for the managed NAT, keyed by a stable "
             "zone label (e.g. {a = \"subnet-...\"}): one Elastic IP and NAT gateway per key. Empty: no NAT.")
