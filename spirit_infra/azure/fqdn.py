@@ -232,7 +232,8 @@ def render(source, options: FirewallOptions | None = None) -> FirewallPlan:
 
 # ---- the plan ----------------------------------------------------------------------------------------
 
-def as_plan(plan: FirewallPlan, *, tags: Mapping[str, str] | None = None, name_prefix: str = "spirit") -> Plan:
+def as_plan(plan: FirewallPlan, *, tags: Mapping[str, str] | None = None,
+            name_prefix: str = NAME_PREFIX.default) -> Plan:
     """The policy render as a :class:`~spirit_infra.plan.Plan`: the FirewallPolicy and its rule collection
     group ``<name_prefix>-rules``. Parameters: ``resourceGroupName``, ``location`` and ``policyName``; ``tags``
     are added to the policy's (the spirit-* marks win). ``expected``: the egress projection it holds exactly."""
