@@ -27,6 +27,8 @@ from dataclasses import MISSING, dataclass, field, fields
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NotRequired, TypeVar
 
+import netaddr
+
 from .errors import ConfigError
 from .planning import planned
 from .profiles import PROFILES, Overrides, Profile, SbcPorts, parse_port_text, resolve_args_profile
@@ -35,7 +37,8 @@ if TYPE_CHECKING:  # the pure modules (nat.instance) import this one: pulumi onl
     import pulumi
 
 __all__ = ["ProfileName", "OverridesArgs", "profile_name", "overrides_of", "built_profile", "args_of",
-           "component_options", "planned_management", "register_declared", "camel", "output_names", "require", "known", "site_map"]
+           "component_options", "planned_management", "register_declared", "camel", "output_names", "require", "known", "site_map",
+           "site_network"]
 
 T = TypeVar("T")
 
@@ -166,6 +169,18 @@ def site_map(sites: Any) -> dict[str, str]:
     if len({name for name, _ in pairs}) != len(pairs):
         raise ConfigError("two sites have the same name", field="sites")
     return dict(pairs)
+
+
+def site_network(cidr: Any, sites: Mapping[str, str], field: str = "cidr") -> netaddr.IPNetwork:
+    """The network's CIDR (``field``), every site inside it: one ConfigError line naming the field otherwise."""
+    try:
+        net = netaddr.IPNetwork(cidr)
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        raise ConfigError(f"{cidr!r} is not a CIDR", field=field) from None
+    for site, c in sites.items():
+        if netaddr.IPNetwork(c) not in net:
+            raise ConfigError(f"site {site!r} {c} is outside {net}", field="sites")
+    return net
 
 
 def require(value: Any, field: str) -> None:

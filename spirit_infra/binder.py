@@ -2,10 +2,10 @@
 Pulumi's calling convention for the rendered layers).
 
 Given a cloud's ``type -> class`` table, :func:`bind` registers every spec of the plan as a child of
-``parent``, named ``<prefix>-<spec name>``, in the plan's order; :class:`~spirit_infra.plan.Ref` becomes
-the referenced child's output (or the field its ``path`` leads to), :class:`~spirit_infra.plan.Param` the
-bound value, :class:`~spirit_infra.plan.Lookup` what the cloud's lookup finds and
-:class:`~spirit_infra.plan.Json` the document once everything in it is known. The SDK classes take snake_case keyword
+``parent`` (``None``: of the stack, as a program's own resource group), named ``<prefix>-<spec name>``, in the
+plan's order; :class:`~spirit_infra.plan.Ref` becomes the referenced child's output (or the field its ``path``
+leads to), :class:`~spirit_infra.plan.Param` the bound value, :class:`~spirit_infra.plan.Lookup` what the
+cloud's lookup finds and :class:`~spirit_infra.plan.Json` the document once everything in it is known. The SDK classes take snake_case keyword
 arguments for the top-level inputs (:func:`snake`) and send nested values as given (the wire's camelCase).
 Everything a bind needs (classes, parameters, lookups) is checked before the first resource is registered.
 """
@@ -46,10 +46,10 @@ def check(plan: Plan, classes: Mapping[str, type], params: Mapping[str, Any],
                 raise PlanError(f"spec {spec.name!r} input {path}: no lookup {v.kind!r}")
 
 
-def bind(plan: Plan, parent: pulumi.Resource, prefix: str, classes: Mapping[str, type],
+def bind(plan: Plan, parent: pulumi.Resource | None, prefix: str, classes: Mapping[str, type],
          params: Mapping[str, Any] | None = None,
          lookups: Mapping[str, Callable[[str], Any]] | None = None) -> dict[str, pulumi.CustomResource]:
-    """Register ``plan``'s specs as children of ``parent``; the resources by spec name."""
+    """Register ``plan``'s specs as children of ``parent`` (``None``: the stack); the resources by spec name."""
     params, lookups = dict(params or {}), dict(lookups or {})
     check(plan, classes, params, lookups)
     created: dict[str, pulumi.CustomResource] = {}

@@ -52,14 +52,31 @@ NAME = "spirit"
 
 def components() -> list[type]:
     """Every public component of every cloud (imports the three cloud SDKs)."""
-    from .aws.components import AwsManagedNat, AwsManagementAccess, AwsNetworkFirewall, AwsSecurityGroups
-    from .aws.network import AwsFirewallRouting, AwsNetwork
+    from .aws.components import (
+        AwsFirewallRouting,
+        AwsManagedNat,
+        AwsManagementAccess,
+        AwsNetwork,
+        AwsNetworkFirewall,
+        AwsSecurityGroups,
+    )
     from .aws.qos_nat import AwsQosNat
-    from .azure.components import AzureFirewallPolicy, AzureNatGateway, AzureNsg, AzureNsgManagement
-    from .azure.network import AzureNetwork, AzureSiteSubnets
+    from .azure.components import (
+        AzureFirewallPolicy,
+        AzureNatGateway,
+        AzureNetwork,
+        AzureNsg,
+        AzureNsgManagement,
+        AzureSiteSubnets,
+    )
     from .azure.qos_nat import AzureQosNat
-    from .gcp.components import GcpCloudNat, GcpFirewallPolicy, GcpManagementFirewall, GcpVpcFirewall
-    from .gcp.network import GcpNetwork
+    from .gcp.components import (
+        GcpCloudNat,
+        GcpFirewallPolicy,
+        GcpManagementFirewall,
+        GcpNetwork,
+        GcpVpcFirewall,
+    )
     from .gcp.qos_nat import GcpQosNat
 
     return [AwsSecurityGroups, AwsNetworkFirewall, AwsManagedNat, AwsQosNat, AwsNetwork, AwsFirewallRouting,

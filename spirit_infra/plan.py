@@ -24,9 +24,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import RenderError
+from .errors import ConfigError, RenderError
 
-__all__ = ["Ref", "Param", "Lookup", "Json", "ResourceSpec", "Plan", "PlanError", "walk"]
+__all__ = ["Ref", "Param", "Lookup", "Json", "ResourceSpec", "Plan", "PlanError", "named_plan", "walk"]
 
 
 class PlanError(RenderError):
@@ -125,6 +125,19 @@ class Plan:
 
     def __getitem__(self, name: str) -> ResourceSpec:
         return next(s for s in self.specs if s.name == name)
+
+
+def named_plan(specs, field: str) -> Plan:
+    """A :class:`Plan` of specs named after names the caller chose (``field``: the sites): two specs with
+    one name is the caller's clash (a site named like one of the component's own resources, or like
+    another site's), so it is one :class:`~spirit_infra.errors.ConfigError` naming the field and the name."""
+    seen: set[str] = set()
+    for spec in specs:
+        if spec.name in seen:
+            raise ConfigError(f"two resources would be named {spec.name!r} (a site's resources are named after "
+                              "the site): rename the site", field=field)
+        seen.add(spec.name)
+    return Plan(tuple(specs))
 
 
 def walk(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:

@@ -87,6 +87,15 @@ def test_json_documents_and_paths_into_outputs():
         Plan((ResourceSpec(EGRESS, "r", {"policy": Json({"x": [Ref("nope")]})}),))
 
 
+def test_without_a_parent_the_specs_are_the_stacks_children():
+    """What a program binds for itself (Azure's resource group): no parent, named <prefix>-<spec>."""
+    plan = Plan((ResourceSpec(SG, "sg", {"vpcId": "vpc-1"}, aliases=("old",)),))
+    rec = testing.run(lambda: bind(plan, None, "spirit", CLASSES))
+    sg = rec.get("spirit-sg")
+    assert sg.parent is None and sg.type == SG and sg.inputs["vpcId"] == "vpc-1"
+    assert "spirit-old" in str(sg.options.get("aliases"))
+
+
 @pytest.mark.parametrize("specs, message", [
     ((ResourceSpec(SG, "a"), ResourceSpec(SG, "a")), "two specs are named 'a'"),
     ((ResourceSpec(EGRESS, "r", {"securityGroupId": Ref("nope")}),),

@@ -12,8 +12,9 @@ CORE = ["spirit_infra", "spirit_infra.catalogue", "spirit_infra.flows", "spirit_
         "spirit_infra.cli", "spirit_infra.extras", "spirit_infra.values"]
 #: the pure cloud modules (a missing one fails: it would no longer be checked)
 PURE = [f"spirit_infra.{cloud}.{module}" for cloud in ("aws", "azure", "gcp")
-        for module in ("rules", "fqdn", "nat", "read", "layers")] + ["spirit_infra.registry", "spirit_infra.nat.ruleset",
-                                                                    "spirit_infra.nat.instance"]
+        for module in ("rules", "fqdn", "nat", "read", "layers", "network")] + ["spirit_infra.registry",
+                                                                              "spirit_infra.nat.ruleset",
+                                                                              "spirit_infra.nat.instance"]
 
 
 PROBE = r"""

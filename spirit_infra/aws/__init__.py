@@ -2,8 +2,8 @@
 
 The pure part (importable without pulumi): :mod:`.rules` (the security-group render), :mod:`.quota`
 (the quota planner), :mod:`.fqdn` (the Network Firewall and Route 53 Resolver DNS Firewall render),
-:mod:`.read` (the readers of both) and :mod:`.nat` (managed NAT gateway specs and timeout checks).
-The Pulumi components live in
+:mod:`.read` (the readers of both), :mod:`.nat` (managed NAT gateway specs and timeout checks) and
+:mod:`.network` (the VPC and the firewall routes, as a Plan). The Pulumi components live in
 :mod:`spirit_infra.aws.components`, which imports pulumi and pulumi_aws.
 """
 

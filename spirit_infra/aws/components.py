@@ -8,6 +8,9 @@
 - :class:`AwsManagedNat`: Elastic IPs and NAT gateways, and the private route tables' default routes,
   exactly as :func:`spirit_infra.aws.nat.render_nat` planned them (the 350 s idle timeout is fixed: an
   output, and a warning when the SIP keepalive is not shorter).
+- :class:`AwsNetwork` and :class:`AwsFirewallRouting`: a minimal VPC and the routes that put Network Firewall
+  in the path, exactly as :func:`spirit_infra.aws.network.render_network` / ``render_firewall_routing``
+  planned them (a :class:`~spirit_infra.plan.Plan` already, bound as it is).
 
 Type tokens are ``spirit:index:<class name>``; a renamed component aliases its old token (``Spirit...``)
 so a stack deployed before the rename is not replaced. Args and outputs follow :mod:`spirit_infra.args`
@@ -38,11 +41,14 @@ from ..args import (
     profile_name,
     register_declared,
     require,
+    site_map,
+    site_network,
 )
 from ..binder import bind
 from ..errors import ConfigError
 from ..extras import sdk
 from ..naming import current_stack, physical_prefix
+from ..plan import Plan
 from ..planning import planned
 from ..settings import (
     DNS_BLOCK_OTHERS,
@@ -56,15 +62,18 @@ from ..settings import (
     check_fields,
     options_of,
 )
+from ..zones import DEFAULT_ZONES, default_zone, edge_cidr, firewall_cidr, is_zone, zone_name
 from . import fqdn as _fqdn
 from . import nat as _nat
+from . import network as _network
 from . import rules as _rules
 from .nat import NatRender, render_nat
 
 aws = sdk("aws")  # one line naming the extra when it is not installed
 
 __all__ = ["AwsSecurityGroupsArgs", "AwsSecurityGroups", "AwsNetworkFirewallArgs", "AwsNetworkFirewall",
-           "AwsManagedNatArgs", "AwsManagedNat", "AwsManagementAccessArgs", "AwsManagementAccess", "register_specs",
+           "AwsManagedNatArgs", "AwsManagedNat", "AwsManagementAccessArgs", "AwsManagementAccess", "AwsNetworkArgs",
+           "AwsNetwork", "AwsFirewallRoutingArgs", "AwsFirewallRouting", "register_specs",
            # deprecated names (before the uniform component names)
            "SpiritSecurityGroupsArgs", "SpiritSecurityGroups", "SpiritNetworkFirewallArgs", "SpiritNetworkFirewall",
            "SpiritManagedNatArgs", "SpiritManagedNat", "SpiritManagementAccessArgs", "SpiritManagementAccess"]
@@ -91,6 +100,11 @@ CLASSES = {
     "aws:iam/role:Role": aws.iam.Role,
     "aws:iam/rolePolicy:RolePolicy": aws.iam.RolePolicy,
     "aws:iam/instanceProfile:InstanceProfile": aws.iam.InstanceProfile,
+    _network.TYPE_VPC: aws.ec2.Vpc,
+    _network.TYPE_IGW: aws.ec2.InternetGateway,
+    _network.TYPE_ROUTE_TABLE: aws.ec2.RouteTable,
+    _network.TYPE_SUBNET: aws.ec2.Subnet,
+    _network.TYPE_RTA: aws.ec2.RouteTableAssociation,
 }
 LOOKUPS = {  # an AWS-managed prefix list, by name: the data source finds its id
     "managedPrefixList": lambda name: aws.ec2.get_managed_prefix_list_output(name=name).id,
@@ -368,3 +382,170 @@ SpiritSecurityGroupsArgs, SpiritSecurityGroups = AwsSecurityGroupsArgs, AwsSecur
 SpiritNetworkFirewallArgs, SpiritNetworkFirewall = AwsNetworkFirewallArgs, AwsNetworkFirewall
 SpiritManagedNatArgs, SpiritManagedNat = AwsManagedNatArgs, AwsManagedNat
 SpiritManagementAccessArgs, SpiritManagementAccess = AwsManagementAccessArgs, AwsManagementAccess
+
+
+# ---- network ---------------------------------------------------------------------------------------------
+
+@dataclass
+class AwsNetworkArgs:
+    """Arguments of :class:`AwsNetwork`."""
+
+    #: the VPC's IPv4 CIDR
+    cidr: str
+    #: (name, cidr) of each site subnet (VDI subnets, phone-site hub, the SBC's subnet)
+    sites: dict[str, str]
+    #: the deployment profile (for tags)
+    profile: ProfileName
+    #: route the site subnets straight to the internet gateway (an SBC with its own public IP)
+    public_sites: NotRequired[bool] = False
+    #: availability zone suffixes (letters) sites may use; a site not in ``site_zones`` gets
+    #: :func:`~spirit_infra.zones.default_zone` of its name over them (never its list position)
+    zones: NotRequired[list[str]] = field(default_factory=lambda: list(DEFAULT_ZONES))
+    #: site name -> zone suffix, for sites that name their zone
+    site_zones: NotRequired[dict[str, str]] = field(default_factory=dict)
+    #: the zones that get an edge (public) subnet; default: the NAT's zone only
+    edge_zones: NotRequired[list[str]] = field(default_factory=list)
+    #: the zone of the QoS NAT instance's edge subnet and of the Network Firewall subnet (default: min(zones))
+    nat_zone: NotRequired[str] = ""
+    region: NotRequired[str] = "ap-southeast-2"
+    #: a security group admitting all traffic from the site subnets (for a NAT instance's interface)
+    lan_security_group: NotRequired[bool] = False
+    #: a subnet for AWS Network Firewall endpoints, with its own route table (see AwsFirewallRouting)
+    firewall_subnet: NotRequired[bool] = False
+    tags: NotRequired[dict[str, str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.sites = site_map(self.sites)
+        site_network(self.cidr, self.sites)
+        if not self.sites:
+            raise ConfigError("at least one site is needed", field="sites")
+        self.zones = list(self.zones)
+        if not self.zones or not all(is_zone(z) for z in self.zones):
+            raise ConfigError(f"{self.zones!r}: zones are one lower-case letter each, at least one", field="zones")
+        self.nat_zone = self.nat_zone or min(self.zones)
+        self.edge_zones = sorted(set(self.edge_zones or (self.nat_zone,)))
+        self.site_zones = dict(self.site_zones)
+        for what, z in [("nat_zone", self.nat_zone), *(("edge_zones", z) for z in self.edge_zones),
+                        *(("site_zones", z) for z in self.site_zones.values())]:
+            if z not in self.zones:
+                raise ConfigError(f"zone {z!r} is not one of zones ({', '.join(self.zones)})", field=what)
+        for site in self.site_zones:
+            if site not in self.sites:
+                raise ConfigError(f"{site!r} is not a site", field="site_zones")
+        for z in self.edge_zones:
+            try:
+                edge_cidr(self.cidr, z)
+            except ValueError as e:
+                raise ConfigError(str(e), field="edge_zones") from None
+        self.plan("")  # a site named like one of the network's resources: refused here, before any registration
+
+    def site_zone(self, site: str) -> str:
+        """A site's zone suffix: named in ``site_zones``, else a stable hash of its name."""
+        return self.site_zones.get(site) or default_zone(site, self.zones)
+
+    @property
+    def edge_cidr(self) -> str:
+        """The NAT zone's edge subnet (public: NAT gateway, the QoS NAT instance)."""
+        return edge_cidr(self.cidr, self.nat_zone)
+
+    @property
+    def firewall_cidr(self) -> str:
+        """The Network Firewall endpoint subnet (the /28 below the zone-``a`` edge subnet)."""
+        return firewall_cidr(self.cidr)
+
+    def plan(self, name: str) -> Plan:
+        """The render for a component named ``name`` (pure, cached: :func:`spirit_infra.aws.network.render_network`)."""
+        return planned(self, name, lambda: _network.render_network(
+            name, cidr=self.cidr, sites=self.sites, site_zones={s: self.site_zone(s) for s in self.sites},
+            region=self.region, edge_zones=self.edge_zones, nat_zone=self.nat_zone, profile=self.profile,
+            public_sites=self.public_sites, lan_security_group=self.lan_security_group,
+            firewall_subnet=self.firewall_subnet, tags=self.tags))
+
+
+class AwsNetwork(pulumi.ComponentResource):
+    """A minimal VPC for a Spirit deployment: an internet gateway, a subnet and route table per site and a public
+    edge subnet (NAT)."""
+
+    vpc_id: pulumi.Output[str]
+    """The VPC's id."""
+    edge_subnet_id: pulumi.Output[str]
+    """The NAT zone's public edge subnet (a single NAT gateway, the QoS NAT instance)."""
+    edge_subnet_ids: dict[str, pulumi.Output[str]]
+    """Zone letter -> public edge subnet, one per zone that needs one (a NAT gateway per zone)."""
+    edge_route_table_id: pulumi.Output[str]
+    """The edge subnet's route table."""
+    internet_gateway_id: pulumi.Output[str]
+    """The internet gateway."""
+    site_subnet_ids: dict[str, pulumi.Output[str]]
+    """Site name -> subnet id."""
+    site_route_table_ids: dict[str, pulumi.Output[str]]
+    """Site name -> route table id."""
+    lan_security_group_id: pulumi.Output[str | None]
+    """The group admitting the sites' traffic into a NAT instance (absent without lanSecurityGroup)."""
+    firewall_subnet_id: pulumi.Output[str | None]
+    """The Network Firewall endpoint subnet (absent without firewallSubnet)."""
+    firewall_route_table_id: pulumi.Output[str | None]
+    """The firewall subnet's route table (absent without firewallSubnet)."""
+
+    def __init__(self, name: str, args: AwsNetworkArgs, opts: pulumi.ResourceOptions | None = None):
+        args = args_of(AwsNetworkArgs, args)
+        plan = args.plan(name)
+        super().__init__("spirit:index:AwsNetwork", name, None, opts)
+        created = bind(plan, self, name, CLASSES)
+
+        def output(spec: str, attr: str = "id"):
+            return getattr(created[spec], attr) if spec in created else None
+
+        self.vpc_id = output("vpc")
+        #: zone suffix -> edge subnet id
+        self.edge_subnet_ids = {z: output(_network.edge_subnet(z)) for z in args.edge_zones}
+        #: the NAT zone's edge subnet (the QoS NAT instance, a single NAT gateway)
+        self.edge_subnet_id = self.edge_subnet_ids.get(args.nat_zone)
+        self.edge_route_table_id = output("edge-rt")
+        self.internet_gateway_id = output("igw")
+        self.site_subnet_ids = {site: output(site) for site in args.sites}
+        self.site_route_table_ids = {site: output(f"{site}-rt") for site in args.sites}
+        self.site_zones = {site: zone_name("aws", args.region, args.site_zone(site)) for site in args.sites}
+        self.firewall_subnet_id, self.firewall_route_table_id = output("fw"), output("fw-rt")
+        self.lan_security_group_id = output("lan")
+        register_declared(self)
+
+
+@dataclass
+class AwsFirewallRoutingArgs:
+    """Routes that put AWS Network Firewall in the path: sites -> firewall endpoint -> NAT -> internet.
+
+    The site route tables send ``0.0.0.0/0`` to the firewall endpoint; the edge (NAT) subnet sends each
+    site's CIDR back through the same endpoint, so both directions pass the stateful engine (asymmetric
+    routing would make it drop the replies). The NAT component routes the firewall subnet's default.
+    """
+
+    #: the firewall endpoint (``vpce-...``) in the firewall subnet
+    endpoint_id: pulumi.Input[str]
+    #: site name -> route table id
+    site_route_tables: dict[str, pulumi.Input[str]]
+    #: site name -> CIDR
+    site_cidrs: dict[str, str]
+    #: the edge subnet's route table (where the NAT lives)
+    edge_route_table_id: pulumi.Input[str]
+
+    def __post_init__(self) -> None:
+        if set(self.site_route_tables) != set(self.site_cidrs):
+            raise ConfigError("site_route_tables and site_cidrs must name the same sites", field="site_cidrs")
+        self.plan()
+
+    def plan(self) -> Plan:
+        """The routes (pure, cached: :func:`spirit_infra.aws.network.render_firewall_routing`)."""
+        return planned(self, "", lambda: _network.render_firewall_routing(self.site_cidrs))
+
+
+class AwsFirewallRouting(pulumi.ComponentResource):
+    """Routes that put AWS Network Firewall in the path (sites -> firewall endpoint -> NAT -> internet, and back)."""
+
+    def __init__(self, name: str, args: AwsFirewallRoutingArgs, opts: pulumi.ResourceOptions | None = None):
+        args = args_of(AwsFirewallRoutingArgs, args)
+        plan = args.plan()
+        super().__init__("spirit:index:AwsFirewallRouting", name, None, opts)
+        bind(plan, self, name, CLASSES, {"endpointId": args.endpoint_id, "siteRouteTables": args.site_route_tables,
+                                         "edgeRouteTableId": args.edge_route_table_id})
+        register_declared(self)

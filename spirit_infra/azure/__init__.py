@@ -8,6 +8,9 @@ Components (import pulumi and pulumi_azure_native; import them explicitly)::
 
     from spirit_infra.azure.components import AzureNsg, AzureNsgArgs, AzureFirewallPolicy, AzureFirewallPolicyArgs
     from spirit_infra.azure.components import AzureNatGateway, AzureNatGatewayArgs, SubnetAssociation
+    from spirit_infra.azure.components import AzureNetwork, AzureNetworkArgs, AzureSiteSubnets, AzureSiteSubnetsArgs
+
+The network renders (resource group, VNet, site subnets; pure, each a Plan) are :mod:`.network`.
 """
 
 from .fqdn import FW_CAPS, FirewallOptions, FirewallPlan, fqdn_flow_ids

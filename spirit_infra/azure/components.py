@@ -1,5 +1,7 @@
 """Azure components: :class:`AzureNsg` for a profile, :class:`AzureFirewallPolicy` for its egress/FQDN flows,
-:class:`AzureNatGateway` (managed NAT) and :class:`AzureNsgManagement` (the SBC's management rules).
+:class:`AzureNatGateway` (managed NAT), :class:`AzureNsgManagement` (the SBC's management rules), and
+:class:`AzureNetwork` / :class:`AzureSiteSubnets` (the VNet, and the site subnets with every association, as
+:mod:`.network` renders them).
 
 Thin: each component renders with the pure modules (:mod:`.rules`, :mod:`.fqdn`) while its
 Args are validated, so every limit (band, collisions, 80-character names, rule count) fails *before*
@@ -49,6 +51,8 @@ from ..args import (
     profile_name,
     register_declared,
     require,
+    site_map,
+    site_network,
 )
 from ..binder import bind
 from ..errors import ConfigError
@@ -69,7 +73,9 @@ from ..settings import (
     check_fields,
     options_of,
 )
+from ..zones import edge_cidr
 from . import fqdn as fw
+from . import network as _network
 from . import rules as nsg_rules
 from .nat import (
     NAT_GATEWAY_TYPE,
@@ -84,7 +90,8 @@ from .nat import as_plan as nat_as_plan
 
 __all__ = ["CLASSES", "TYPES", "sdk_class", "AzureNsgArgs", "AzureNsg",
            "AzureFirewallPolicyArgs", "AzureFirewallPolicy", "SubnetAssociation", "AzureNatGatewayArgs",
-           "AzureNatGateway", "AzureNsgManagementArgs", "AzureNsgManagement", "FirewallTier",
+           "AzureNatGateway", "AzureNsgManagementArgs", "AzureNsgManagement", "FirewallTier", "AzureNetworkArgs",
+           "AzureNetwork", "AzureSiteSubnetsArgs", "AzureSiteSubnets",
            # deprecated names (before the uniform component names)
            "NsgArgs", "SpiritNsg", "FirewallPolicyArgs", "SpiritFirewallPolicy", "NsgManagementArgs",
            "NatGatewayArgs", "SpiritNatGateway", "SpiritNsgManagement"]
@@ -105,6 +112,8 @@ TYPES = (
     "azure-native:compute:VirtualMachine",
     "azure-native:network:RouteTable",
     "azure-native:network:Route",
+    "azure-native:network:VirtualNetwork",
+    "azure-native:resources:ResourceGroup",
 )
 
 
@@ -471,3 +480,99 @@ NsgArgs, SpiritNsg = AzureNsgArgs, AzureNsg
 FirewallPolicyArgs, SpiritFirewallPolicy = AzureFirewallPolicyArgs, AzureFirewallPolicy
 NatGatewayArgs, SpiritNatGateway = AzureNatGatewayArgs, AzureNatGateway
 NsgManagementArgs, SpiritNsgManagement = AzureNsgManagementArgs, AzureNsgManagement
+
+
+# ---- network ---------------------------------------------------------------------------------------------
+
+@dataclass
+class AzureNetworkArgs:
+    """Arguments of :class:`AzureNetwork`: the VNet and, optionally, an edge subnet for the NAT appliance."""
+
+    resource_group_name: pulumi.Input[str]
+    cidr: str
+    profile: ProfileName
+    location: NotRequired[pulumi.Input[str]] = None
+    edge_subnet: NotRequired[bool] = False
+    tags: NotRequired[dict[str, str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        site_network(self.cidr, {})
+
+    @property
+    def edge_cidr(self) -> str:
+        """The NAT appliance's subnet: the top /28 of the network."""
+        return edge_cidr(self.cidr)
+
+    def plan(self) -> Plan:
+        """The render (pure, cached: :func:`spirit_infra.azure.network.render_network`)."""
+        return planned(self, "", lambda: _network.render_network(
+            cidr=self.cidr, profile=self.profile, edge_subnet=self.edge_subnet, tags=self.tags))
+
+
+class AzureNetwork(pulumi.ComponentResource):
+    """A minimal VNet for a Spirit deployment and, optionally, an edge subnet for the NAT appliance."""
+
+    vnet_id: pulumi.Output[str]
+    """The VNet's id."""
+    vnet_name: pulumi.Output[str]
+    """The VNet's Azure name."""
+    edge_subnet_id: pulumi.Output[str | None]
+    """The edge subnet (absent without edgeSubnet)."""
+
+    def __init__(self, name: str, args: AzureNetworkArgs, opts: pulumi.ResourceOptions | None = None):
+        args = args_of(AzureNetworkArgs, args)
+        plan = args.plan()
+        super().__init__("spirit:index:AzureNetwork", name, None, opts)
+        created = bind(plan, self, name, CLASSES, {"resourceGroupName": args.resource_group_name,
+                                                   "location": args.location})
+        self.edge_subnet_id = created["edge"].id if "edge" in created else None
+        self.vnet_id = created["vnet"].id
+        self.vnet_name = created["vnet"].name
+        register_declared(self)
+
+
+@dataclass
+class AzureSiteSubnetsArgs:
+    """Arguments of :class:`AzureSiteSubnets`: one subnet per site, each with its associations."""
+
+    resource_group_name: pulumi.Input[str]
+    virtual_network_name: pulumi.Input[str]
+    network_cidr: str
+    sites: dict[str, str]
+    #: NSG to associate with every site subnet
+    network_security_group_id: NotRequired[pulumi.Input[str]] = None
+    #: NAT gateway to associate with every site subnet
+    nat_gateway_id: NotRequired[pulumi.Input[str]] = None
+    #: route table (the QoS NAT appliance) to associate with every site subnet
+    route_table_id: NotRequired[pulumi.Input[str]] = None
+
+    def __post_init__(self) -> None:
+        self.sites = site_map(self.sites)
+        if not self.sites:
+            raise ConfigError("at least one site is needed", field="sites")
+        site_network(self.network_cidr, self.sites)
+
+    def plan(self) -> Plan:
+        """The render (pure: :func:`spirit_infra.azure.network.render_site_subnets`): which associations there
+        are is read when it is called (the program binds the ids it planned as PENDING before that)."""
+        return _network.render_site_subnets(
+            self.sites, network_security_group=self.network_security_group_id is not None,
+            nat_gateway=self.nat_gateway_id is not None, route_table=self.route_table_id is not None)
+
+
+class AzureSiteSubnets(pulumi.ComponentResource):
+    """One subnet per site, each with its NSG, NAT gateway and route table associations."""
+
+    site_subnet_ids: dict[str, pulumi.Output[str]]
+    """Site name -> subnet id."""
+
+    def __init__(self, name: str, args: AzureSiteSubnetsArgs, opts: pulumi.ResourceOptions | None = None):
+        args = args_of(AzureSiteSubnetsArgs, args)
+        plan = args.plan()
+        super().__init__("spirit:index:AzureSiteSubnets", name, None, opts)
+        created = bind(plan, self, name, CLASSES, {
+            "resourceGroupName": args.resource_group_name, "virtualNetworkName": args.virtual_network_name,
+            "networkSecurityGroupId": args.network_security_group_id, "natGatewayId": args.nat_gateway_id,
+            "routeTableId": args.route_table_id})
+        self.site_subnet_ids = {site: created[site].id for site in args.sites}
+        register_declared(self)

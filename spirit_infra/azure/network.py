@@ -1,127 +1,65 @@
-"""A minimal VNet for a Spirit deployment, and the site subnets with their associations.
+"""The Azure network render (pure: imports no SDK and not pulumi): the resource group, a minimal VNet,
+and the site subnets with their associations.
 
 azure-native models a subnet's NSG, NAT gateway and route table as properties of the ``Subnet``
-resource, so :class:`AzureSiteSubnets` registers each site subnet once, with all three associations,
+resource, so :func:`render_site_subnets` renders each site subnet once, with all three associations,
 instead of letting the NSG and NAT components each register the same subnet (two resources owning one
-subnet fight forever). It is a separate component from :class:`AzureNetwork` because the QoS NAT
-appliance lives in the network's edge subnet while the site subnets route through it.
+subnet fight forever). It is a separate render (and component, :class:`~spirit_infra.azure.components.AzureSiteSubnets`)
+from :func:`render_network` because the QoS NAT appliance lives in the network's edge subnet while the
+site subnets route through it.
+
+Each returns a :class:`~spirit_infra.plan.Plan`; what exists only at bind time (the resource group, the
+VNet of another component, the NSG's id) is a :class:`~spirit_infra.plan.Param`. The components, and the
+program for the resource group, register them through :mod:`spirit_infra.binder`.
 """
 
-from dataclasses import dataclass, field
-from typing import NotRequired
+from __future__ import annotations
 
-import netaddr
-import pulumi
+from collections.abc import Mapping
 
-from ..args import ProfileName, args_of, register_declared, site_map
-from ..errors import ConfigError
-from ..extras import sdk
 from ..marks import tags as spirit_tags
+from ..plan import Param, Plan, Ref, ResourceSpec
+from ..zones import edge_cidr
 
-azure_native = sdk("azure")  # one line naming the extra when it is not installed
+__all__ = ["TYPES", "render_resource_group", "render_network", "render_site_subnets"]
 
-__all__ = ["AzureNetworkArgs", "AzureNetwork", "AzureSiteSubnetsArgs", "AzureSiteSubnets"]
+TYPE_RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
+TYPE_VNET = "azure-native:network:VirtualNetwork"
+TYPE_SUBNET = "azure-native:network:Subnet"
+#: every type the network renders emit
+TYPES = (TYPE_RESOURCE_GROUP, TYPE_VNET, TYPE_SUBNET)
 
-
-def _check(cidr: str, sites: dict[str, str]) -> netaddr.IPNetwork:
-    try:
-        net = netaddr.IPNetwork(cidr)
-    except (netaddr.AddrFormatError, ValueError, TypeError):
-        raise ConfigError(f"{cidr!r} is not a CIDR", field="cidr") from None
-    for site, c in sites.items():
-        if netaddr.IPNetwork(c) not in net:
-            raise ConfigError(f"site {site!r} {c} is outside {net}", field="sites")
-    return net
+_RG = Param("resourceGroupName")
 
 
-@dataclass
-class AzureNetworkArgs:
-    """Arguments of :class:`AzureNetwork`: the VNet and, optionally, an edge subnet for the NAT appliance."""
-
-    resource_group_name: pulumi.Input[str]
-    cidr: str
-    profile: ProfileName
-    location: NotRequired[pulumi.Input[str]] = None
-    edge_subnet: NotRequired[bool] = False
-    tags: NotRequired[dict[str, str]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        _check(self.cidr, {})
-
-    @property
-    def edge_cidr(self) -> str:
-        net = netaddr.IPNetwork(self.cidr)
-        return str(netaddr.IPNetwork(f"{netaddr.IPAddress(net.last - 15)}/28").cidr)
+def render_resource_group(location: str, profile: str) -> Plan:
+    """The deployment's resource group, spec ``rg`` (when the stack names none of its own)."""
+    return Plan((ResourceSpec(TYPE_RESOURCE_GROUP, "rg", {"location": location, "tags": spirit_tags(profile)}),))
 
 
-class AzureNetwork(pulumi.ComponentResource):
-    """A minimal VNet for a Spirit deployment and, optionally, an edge subnet for the NAT appliance."""
-
-    vnet_id: pulumi.Output[str]
-    """The VNet's id."""
-    vnet_name: pulumi.Output[str]
-    """The VNet's Azure name."""
-    edge_subnet_id: pulumi.Output[str | None]
-    """The edge subnet (absent without edgeSubnet)."""
-
-    def __init__(self, name: str, args: AzureNetworkArgs, opts: pulumi.ResourceOptions | None = None):
-        args = args_of(AzureNetworkArgs, args)
-        super().__init__("spirit:index:AzureNetwork", name, None, opts)
-        t = {**args.tags, **spirit_tags(args.profile)}
-        vnet = azure_native.network.VirtualNetwork(
-            f"{name}-vnet", resource_group_name=args.resource_group_name, location=args.location,
-            address_space={"addressPrefixes": [args.cidr]}, tags=t, opts=pulumi.ResourceOptions(parent=self))
-        self.edge_subnet_id = None
-        if args.edge_subnet:
-            edge = azure_native.network.Subnet(
-                f"{name}-edge", resource_group_name=args.resource_group_name, virtual_network_name=vnet.name,
-                address_prefix=args.edge_cidr, opts=pulumi.ResourceOptions(parent=self))
-            self.edge_subnet_id = edge.id
-        self.vnet_id = vnet.id
-        self.vnet_name = vnet.name
-        register_declared(self)
+def render_network(*, cidr: str, profile: str, edge_subnet: bool = False,
+                   tags: Mapping[str, str] | None = None) -> Plan:
+    """The VNet (spec ``vnet``) and, with ``edge_subnet``, the NAT appliance's subnet (``edge``, the top
+    /28 of the network). Parameters: ``resourceGroupName`` and ``location`` (``None``: the provider's)."""
+    specs = [ResourceSpec(TYPE_VNET, "vnet", {
+        "resourceGroupName": _RG, "location": Param("location"), "addressSpace": {"addressPrefixes": [cidr]},
+        "tags": {**(tags or {}), **spirit_tags(profile)}})]
+    if edge_subnet:
+        specs.append(ResourceSpec(TYPE_SUBNET, "edge", {"resourceGroupName": _RG,
+                                                        "virtualNetworkName": Ref("vnet", "name"),
+                                                        "addressPrefix": edge_cidr(cidr)}))
+    return Plan(tuple(specs))
 
 
-@dataclass
-class AzureSiteSubnetsArgs:
-    """Arguments of :class:`AzureSiteSubnets`: one subnet per site, each with its associations."""
-
-    resource_group_name: pulumi.Input[str]
-    virtual_network_name: pulumi.Input[str]
-    network_cidr: str
-    sites: dict[str, str]
-    #: NSG to associate with every site subnet
-    network_security_group_id: NotRequired[pulumi.Input[str]] = None
-    #: NAT gateway to associate with every site subnet
-    nat_gateway_id: NotRequired[pulumi.Input[str]] = None
-    #: route table (the QoS NAT appliance) to associate with every site subnet
-    route_table_id: NotRequired[pulumi.Input[str]] = None
-
-    def __post_init__(self) -> None:
-        self.sites = site_map(self.sites)
-        if not self.sites:
-            raise ConfigError("at least one site is needed", field="sites")
-        _check(self.network_cidr, self.sites)
-
-
-class AzureSiteSubnets(pulumi.ComponentResource):
-    """One subnet per site, each with its NSG, NAT gateway and route table associations."""
-
-    site_subnet_ids: dict[str, pulumi.Output[str]]
-    """Site name -> subnet id."""
-
-    def __init__(self, name: str, args: AzureSiteSubnetsArgs, opts: pulumi.ResourceOptions | None = None):
-        args = args_of(AzureSiteSubnetsArgs, args)
-        super().__init__("spirit:index:AzureSiteSubnets", name, None, opts)
-        self.site_subnet_ids: dict[str, pulumi.Output[str]] = {}
-        for site, cidr in args.sites.items():
-            sn = azure_native.network.Subnet(
-                f"{name}-{site}", resource_group_name=args.resource_group_name,
-                virtual_network_name=args.virtual_network_name, address_prefix=cidr, default_outbound_access=False,
-                network_security_group={"id": args.network_security_group_id}
-                if args.network_security_group_id is not None else None,
-                nat_gateway={"id": args.nat_gateway_id} if args.nat_gateway_id is not None else None,
-                route_table={"id": args.route_table_id} if args.route_table_id is not None else None,
-                opts=pulumi.ResourceOptions(parent=self))
-            self.site_subnet_ids[site] = sn.id
-        register_declared(self)
+def render_site_subnets(sites: Mapping[str, str], *, network_security_group: bool = False,
+                        nat_gateway: bool = False, route_table: bool = False) -> Plan:
+    """One subnet per site (spec ``<site>``), no default outbound access, each associated with the NSG, the
+    NAT gateway and the route table that are given. Parameters: ``resourceGroupName``,
+    ``virtualNetworkName`` and, for each association given, ``networkSecurityGroupId``, ``natGatewayId``,
+    ``routeTableId``."""
+    associations = {key: {"id": Param(f"{key}Id")} for key, given in (
+        ("networkSecurityGroup", network_security_group), ("natGateway", nat_gateway),
+        ("routeTable", route_table)) if given}
+    return Plan(tuple(ResourceSpec(TYPE_SUBNET, site, {
+        "resourceGroupName": _RG, "virtualNetworkName": Param("virtualNetworkName"), "addressPrefix": site_cidr,
+        "defaultOutboundAccess": False, **associations}) for site, site_cidr in sites.items()))

@@ -2,8 +2,8 @@
 
 Pure (no pulumi): :func:`render` / :func:`render_policy` / :func:`render_nat` / :func:`plan_nat` and the
 reader :func:`read` (VPC firewall rules and firewall policy rules, also of stacks spirit-infra did not
-build). The Pulumi components (:class:`GcpVpcFirewall`, :class:`GcpFirewallPolicy`,
-:class:`GcpCloudNat` and their Args) are loaded on first use, so importing this package never imports
+build), and the network render :func:`spirit_infra.gcp.network.render_network`. The Pulumi components
+(:class:`GcpVpcFirewall`, :class:`GcpFirewallPolicy`, :class:`GcpCloudNat`, :class:`GcpNetwork` and their Args) are loaded on first use, so importing this package never imports
 pulumi or pulumi_gcp.
 """
 
@@ -17,7 +17,7 @@ from .read import read
 from .rules import VPC_CAPS, Rendered, VpcOptions, render
 
 _COMPONENTS = ("GcpVpcFirewall", "GcpVpcFirewallArgs", "GcpFirewallPolicy", "GcpFirewallPolicyArgs", "GcpCloudNat",
-               "GcpCloudNatArgs", "GcpManagementFirewall", "GcpManagementFirewallArgs",
+               "GcpCloudNatArgs", "GcpManagementFirewall", "GcpManagementFirewallArgs", "GcpNetwork", "GcpNetworkArgs",
                # deprecated names
                "GcpVpcFirewallRules", "VpcFirewallArgs", "FirewallPolicyArgs", "GcpVoiceNat", "VoiceNatArgs")
 

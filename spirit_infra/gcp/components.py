@@ -12,6 +12,8 @@ the Args (``arg:network``) or from sibling resources (``res:policy.name``), neve
 - :class:`GcpCloudNat` (``spirit:index:GcpCloudNat``, was ``GcpVoiceNat``): Cloud Router + Cloud NAT tuned
   for SIP/RTP, with static NAT addresses output as ``natIps`` for Spirit's allowlist.
 - :class:`GcpManagementFirewall`: the SBC's management rule.
+- :class:`GcpNetwork`: a minimal custom-mode network, exactly as :func:`spirit_infra.gcp.network.render_network`
+  planned it (a :class:`~spirit_infra.plan.Plan` already, bound as it is).
 
 A renamed component aliases its old type token, so a deployed stack is not replaced. Args and outputs follow
 :mod:`spirit_infra.args` (real annotations: no ``from __future__ import annotations`` here).
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NotRequired
 
+import netaddr
 import pulumi
 
 from .. import management
@@ -34,11 +37,14 @@ from ..args import (
     planned_management,
     profile_name,
     register_declared,
+    site_map,
+    site_network,
 )
 from ..binder import bind
 from ..errors import ConfigError
 from ..extras import sdk
 from ..naming import current_stack, physical_prefix
+from ..plan import Plan
 from ..planning import planned
 from ..settings import (
     DYNAMIC_PORT_ALLOCATION,
@@ -66,6 +72,8 @@ from ..settings import (
     check_fields,
     options_of,
 )
+from ..zones import edge_cidr
+from . import network as _network
 from .common import specs_plan
 from .fqdn import PolicyOptions, render_policy
 from .fqdn import as_plan as policy_plan
@@ -80,10 +88,12 @@ __all__ = ["GcpVpcFirewallArgs", "GcpVpcFirewall", "GcpFirewallPolicyArgs", "Gcp
            "GcpCloudNat", "CloudNatLogging", "GcpManagementFirewallArgs", "GcpManagementFirewall",
            # deprecated names (before the uniform component names)
            "VpcFirewallArgs", "GcpVpcFirewallRules", "FirewallPolicyArgs", "VoiceNatArgs", "GcpVoiceNat",
-           "ManagementFirewallArgs"]
+           "ManagementFirewallArgs", "GcpNetworkArgs", "GcpNetwork"]
 
 CLASSES = {
     "gcp:compute/firewall:Firewall": gcp.compute.Firewall,
+    "gcp:compute/network:Network": gcp.compute.Network,
+    "gcp:compute/subnetwork:Subnetwork": gcp.compute.Subnetwork,
     "gcp:compute/networkFirewallPolicy:NetworkFirewallPolicy": gcp.compute.NetworkFirewallPolicy,
     "gcp:compute/networkFirewallPolicyRule:NetworkFirewallPolicyRule": gcp.compute.NetworkFirewallPolicyRule,
     "gcp:compute/networkFirewallPolicyAssociation:NetworkFirewallPolicyAssociation":
@@ -385,3 +395,65 @@ VpcFirewallArgs, GcpVpcFirewallRules = GcpVpcFirewallArgs, GcpVpcFirewall
 FirewallPolicyArgs = GcpFirewallPolicyArgs
 VoiceNatArgs, GcpVoiceNat = GcpCloudNatArgs, GcpCloudNat
 ManagementFirewallArgs = GcpManagementFirewallArgs
+
+
+# ---- network ---------------------------------------------------------------------------------------------
+
+@dataclass
+class GcpNetworkArgs:
+    """Arguments of :class:`GcpNetwork`."""
+
+    cidr: str
+    sites: dict[str, str]
+    region: NotRequired[str] = "australia-southeast1"
+    #: admit the site subnetworks' traffic into VMs with this tag (the QoS NAT instance forwards it), and
+    #: create the NAT's own ``edge`` subnetwork
+    nat_tag: str | None = None
+    #: evaluate the network firewall policy before the VPC firewall rules. Needed with the FQDN policy:
+    #: otherwise the VPC rules (which can only open ZTP/NTP to 0.0.0.0/0) accept that traffic first and
+    #: the policy's name match never applies.
+    policy_first: NotRequired[bool] = False
+
+    def __post_init__(self) -> None:
+        self.sites = site_map(self.sites)
+        site_network(self.cidr, self.sites)
+        edge = netaddr.IPNetwork(self.edge_cidr) if self.nat_tag else None
+        for site, cidr in self.sites.items():
+            c = netaddr.IPNetwork(cidr)
+            if edge is not None and c.first <= edge.last and edge.first <= c.last:
+                raise ConfigError(f"site {site!r} {cidr} overlaps the NAT's edge subnetwork {edge}", field="sites")
+        self.plan()  # a site named like one of the network's resources: refused here, before any registration
+
+    @property
+    def edge_cidr(self) -> str:
+        """The QoS NAT instance's subnetwork: the top /28 of the network."""
+        return edge_cidr(self.cidr)
+
+    def plan(self) -> Plan:
+        """The render (pure, cached: :func:`spirit_infra.gcp.network.render_network`)."""
+        return planned(self, "", lambda: _network.render_network(
+            cidr=self.cidr, sites=self.sites, region=self.region, nat_tag=self.nat_tag, policy_first=self.policy_first))
+
+
+class GcpNetwork(pulumi.ComponentResource):
+    """A minimal custom-mode VPC network for a Spirit deployment, one subnetwork per site."""
+
+    network_id: pulumi.Output[str]
+    """The network's id."""
+    network_self_link: pulumi.Output[str]
+    """The network's self link."""
+    site_subnetwork_ids: dict[str, pulumi.Output[str]]
+    """Site name -> subnetwork id."""
+    edge_subnetwork_id: pulumi.Output[str | None]
+    """The QoS NAT instance's own subnetwork (absent without natTag)."""
+
+    def __init__(self, name: str, args: GcpNetworkArgs, opts: pulumi.ResourceOptions | None = None):
+        args = args_of(GcpNetworkArgs, args)
+        plan = args.plan()
+        super().__init__("spirit:index:GcpNetwork", name, None, opts)
+        created = bind(plan, self, name, CLASSES)
+        self.site_subnetwork_ids = {site: created[site].id for site in args.sites}
+        self.edge_subnetwork_id = created["edge"].id if "edge" in created else None
+        self.network_id = created["vpc"].id
+        self.network_self_link = created["vpc"].self_link
+        register_declared(self)

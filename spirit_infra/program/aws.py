@@ -9,16 +9,19 @@ from __future__ import annotations
 import pulumi
 
 from ..aws.components import (
+    AwsFirewallRouting,
+    AwsFirewallRoutingArgs,
     AwsManagedNat,
     AwsManagedNatArgs,
     AwsManagementAccess,
     AwsManagementAccessArgs,
+    AwsNetwork,
+    AwsNetworkArgs,
     AwsNetworkFirewall,
     AwsNetworkFirewallArgs,
     AwsSecurityGroups,
     AwsSecurityGroupsArgs,
 )
-from ..aws.network import AwsFirewallRouting, AwsFirewallRoutingArgs, AwsNetwork, AwsNetworkArgs
 from ..aws.qos_nat import AwsQosNat, AwsQosNatArgs
 from ..aws.quota import DEFAULT_GROUPS_PER_INTERFACE
 from ..planning import PENDING, bind

@@ -9,25 +9,27 @@ from __future__ import annotations
 
 import pulumi
 
+from .. import binder
 from ..azure.components import (
+    CLASSES,
     AzureFirewallPolicy,
     AzureFirewallPolicyArgs,
     AzureNatGateway,
     AzureNatGatewayArgs,
+    AzureNetwork,
+    AzureNetworkArgs,
     AzureNsg,
     AzureNsgArgs,
     AzureNsgManagement,
     AzureNsgManagementArgs,
+    AzureSiteSubnets,
+    AzureSiteSubnetsArgs,
 )
-from ..azure.network import AzureNetwork, AzureNetworkArgs, AzureSiteSubnets, AzureSiteSubnetsArgs
+from ..azure.network import render_resource_group
 from ..azure.qos_nat import AzureQosNat, AzureQosNatArgs
-from ..extras import sdk
-from ..marks import tags as spirit_tags
 from ..planning import PENDING, bind
 from ..stackconfig import StackConfig
 from . import blame
-
-azure_native = sdk("azure")  # one line naming the extra when it is not installed
 
 __all__ = ["compose"]
 
@@ -39,6 +41,7 @@ def compose(cfg: StackConfig) -> None:
     own_net = not cfg.network_id  # with networkId: nat none (stackconfig.parse refuses any other NAT here)
 
     # ---- plan: every Args and every render, nothing registered ----
+    rg_plan = render_resource_group(location, cfg.profile) if rg is PENDING else None
     with blame(cfg, "networkCidr"):
         net_args = AzureNetworkArgs(resource_group_name=rg, cidr=cfg.network_cidr, profile=cfg.profile,
                                     location=location, edge_subnet=cfg.nat == "qos-instance") if own_net else None
@@ -69,8 +72,8 @@ def compose(cfg: StackConfig) -> None:
                 route_table_id=PENDING if qos_args else None)
 
     # ---- register: exactly what was planned ----
-    if rg is PENDING:
-        rg = azure_native.resources.ResourceGroup("spirit-rg", location=location, tags=spirit_tags(cfg.profile)).name
+    if rg_plan is not None:  # the stack's own resource group (spirit-rg), a direct child of the stack
+        rg = binder.bind(rg_plan, None, "spirit", CLASSES)["rg"].name
         for args in (net_args, nsg_args, pol_args, nat_args, qos_args, sub_args):
             if args is not None:
                 bind(args, resource_group_name=rg)

@@ -16,10 +16,11 @@ from ..gcp.components import (
     GcpFirewallPolicyArgs,
     GcpManagementFirewall,
     GcpManagementFirewallArgs,
+    GcpNetwork,
+    GcpNetworkArgs,
     GcpVpcFirewall,
     GcpVpcFirewallArgs,
 )
-from ..gcp.network import GcpNetwork, GcpNetworkArgs
 from ..gcp.qos_nat import GcpQosNat, GcpQosNatArgs
 from ..planning import PENDING, bind
 from ..stackconfig import StackConfig
