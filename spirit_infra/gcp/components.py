@@ -19,6 +19,7 @@ A renamed component aliases its old type token, so a deployed stack is not repla
 :mod:`spirit_infra.args` (real annotations: no ``from __future__ import annotations`` here).
 """
 
+import warnings
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NotRequired
@@ -309,8 +310,21 @@ class GcpCloudNatArgs:
     """First part of every GCP name (default: derived from the stack's and the component's names)."""
     profile: NotRequired[ProfileName] = ProfileName.SBC
     """The Spirit profile (for the marks)."""
+    sip_keepalive_sec: int | None = None
+    """Deprecated: the former name of ``sip_keepalive_seconds`` (the name every other component uses); still
+    accepted so programs written before keep working. Giving both with different values is refused."""
 
     def __post_init__(self) -> None:
+        if self.sip_keepalive_sec is not None:
+            SIP_KEEPALIVE.check(self.sip_keepalive_sec, "sip_keepalive_sec")
+            new = self.sip_keepalive_seconds
+            if new != SIP_KEEPALIVE.default and new != self.sip_keepalive_sec:
+                raise ConfigError(f"sip_keepalive_sec (deprecated) is {self.sip_keepalive_sec!r} but "
+                                  f"sip_keepalive_seconds is {new!r}: give only sip_keepalive_seconds",
+                                  field="sip_keepalive_sec")
+            warnings.warn("GcpCloudNatArgs.sip_keepalive_sec is deprecated: use sip_keepalive_seconds",
+                          DeprecationWarning, stacklevel=3)
+            self.sip_keepalive_seconds = self.sip_keepalive_sec
         check_fields(self)
         _check_network(self.network)
         profile_name(self.profile)

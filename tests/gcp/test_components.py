@@ -149,3 +149,24 @@ def test_voice_nat_registered_and_outputs():
     assert i["logConfig"] == {"enable": True, "filter": "ERRORS_ONLY"}
     assert len(rec.outputs["natIps"]) == 2 and all(ip.startswith("203.0.113.") for ip in rec.outputs["natIps"])
     assert all(r.parent == rec.get("voice").urn for r in rec.resources if r.custom)
+
+
+def test_cloud_nat_deprecated_keepalive_name_still_accepted():
+    """``sip_keepalive_sec`` (the field's name before every component said ``sip_keepalive_seconds``) still
+    works, with a DeprecationWarning, and registers exactly what the new name does; a bad or conflicting
+    value is one line naming the old field."""
+    def program(**kw):
+        return lambda: GcpCloudNat("voice", GcpCloudNatArgs(network="vpc", region="r", **kw))
+
+    with pytest.warns(DeprecationWarning, match="sip_keepalive_seconds"):
+        old = run(program(sip_keepalive_sec=200))
+    new = run(program(sip_keepalive_seconds=200))
+    (a,), (b,) = old.by_type("gcp:compute/routerNat:RouterNat"), new.by_type("gcp:compute/routerNat:RouterNat")
+    assert a.inputs == b.inputs and a.inputs["udpIdleTimeoutSec"] == 400
+    with pytest.warns(DeprecationWarning):
+        GcpCloudNatArgs(network="n", sip_keepalive_sec=60, sip_keepalive_seconds=60)
+    with pytest.raises(ConfigError, match=r"^sip_keepalive_sec: 4 is out of range") as e:
+        GcpCloudNatArgs(network="n", sip_keepalive_sec=4)
+    assert "\n" not in str(e.value)
+    with pytest.raises(ConfigError, match="sip_keepalive_sec.*60.*sip_keepalive_seconds is 90"):
+        GcpCloudNatArgs(network="n", sip_keepalive_sec=60, sip_keepalive_seconds=90)
