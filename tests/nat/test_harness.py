@@ -255,3 +255,13 @@ def test_cleanup_stale_removes_only_namespaces_of_dead_runs(request):
     assert dead in removed and alive not in removed
     names = list_netns()
     assert dead not in names and alive in names
+
+
+def test_both_imports_of_the_harness_never_name_two_topologies_alike():
+    # pytest imports this file as nat.netns (tests/nat) and as tests.nat.netns (tests/probe's deployment);
+    # under pytest-xdist one worker can hold both kinds of Topology at once, so they share one counter
+    import tests.nat.netns as other
+
+    assert other is not netns and other.Topology is not Topology
+    prefixes = [Topology().prefix, other.Topology().prefix, Topology().prefix, other.Topology().prefix]
+    assert len(set(prefixes)) == 4 and all(p.startswith(netns.RUN_PREFIX) for p in prefixes), prefixes

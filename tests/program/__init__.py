@@ -28,7 +28,14 @@ def stack_names() -> list[str]:
 
 @functools.cache
 def preview(name: str):
-    """The in-process preview of one example stack (cached: a preview is deterministic)."""
+    """The in-process preview of one example stack (cached: a preview is deterministic; under pytest-xdist,
+    computed by one worker of the run and loaded by the others: tests/runcache.py)."""
+    import runcache
+
+    return runcache.once(f"preview-{name}", lambda: _preview(name))
+
+
+def _preview(name: str):
     from spirit_infra.preview import find_project, load_stack, preview_stack
 
     project = find_project(ROOT)

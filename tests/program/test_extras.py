@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -37,7 +38,8 @@ def test_each_cloud_sdk_is_an_extra_and_no_core_dependency():
         assert extras.SDKS[cloud] == dist.replace("-", "_")
     assert extra["all"] == ["spirit-infra[aws,azure,gcp]"]
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    assert "pip install --quiet -e '.[all]'" in makefile and "pip install --quiet -e '.[all,test]'" in makefile
+    assert re.search(r"^PIP_INSTALL := -m pip install --quiet", makefile, re.M), "make setup's pip command"
+    assert "$(PIP_INSTALL) -e '.[all]'" in makefile and "$(PIP_INSTALL) -e '.[all,test]'" in makefile
 
 
 @pytest.mark.parametrize("cloud", sorted(extras.SDKS))

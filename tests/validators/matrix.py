@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import runcache
 import yaml
 from program import STACKS, preview, preview_file, stack_names
 
@@ -154,7 +155,14 @@ def case_ids(origin: str | None = None) -> list[str]:
 
 @functools.cache
 def case(case_id: str) -> Case:
-    """One case, its program run once per session (``KeyError`` for an unknown id)."""
+    """One case, its program run once per session (``KeyError`` for an unknown id); under pytest-xdist once
+    per run, by whichever worker asks first (tests/runcache.py)."""
+    if case_id not in _STACKS and case_id not in _GENERATED:
+        raise KeyError(case_id)
+    return runcache.once(f"matrix-{case_id}", lambda: _run(case_id))
+
+
+def _run(case_id: str) -> Case:
     start = time.perf_counter()
     if case_id in _STACKS:
         res = preview(_STACKS[case_id])
