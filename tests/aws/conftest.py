@@ -24,7 +24,7 @@ def moto_url():
     proc = subprocess.Popen([str(MOTO), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a wait bound: the server's imports are slow on a loaded machine
         while True:
             try:
                 socket.create_connection(("127.0.0.1", port), 0.2).close()

@@ -70,7 +70,8 @@ class Applied:
 
     def __init__(self, url: str, resources: list[dict]):
         # IAM names are account-wide: each apply starts from an empty moto (the same stack is applied twice)
-        urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).close()
+        # (a wait bound, not a speed check: a reset of the previous topology took over 10 s on a loaded machine)
+        urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=120).close()
         self.clients = {s: client(url, s) for s in ("ec2", "network-firewall", "route53resolver", "ssm", "iam")}
         self.ec2 = self.clients["ec2"]
         self.resources = {r["name"]: r for r in resources}
