@@ -265,9 +265,9 @@ def test_the_any_port_assumption_says_what_the_code_does(tmp_path):
     """"Any" is null in the catalogue, listed ports are 1-65535, and each renderer writes its all-ports form."""
     from spirit_infra import SpiritError, build_profile
     from spirit_infra.aws import SgOptions
-    from spirit_infra.aws import render as aws_render
-    from spirit_infra.azure.rules import render as azure_render
-    from spirit_infra.gcp.rules import render as gcp_render
+    from spirit_infra.aws import model as aws_render
+    from spirit_infra.azure.rules import model as azure_render
+    from spirit_infra.gcp.rules import model as gcp_render
 
     text = CAT.assumption("any-port").text
     assert "null" in text and "1-65535" in text and "0-65535 on AWS and in nftables" in text

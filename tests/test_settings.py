@@ -231,7 +231,7 @@ def _validated(cls, kwargs):
     if hasattr(obj, "validate"):
         obj.validate()
     if cls is gcp_nat.NatOptions:  # the Cloud NAT plan validates its options
-        gcp_nat.plan_nat(obj)
+        gcp_nat.model_nat(obj)
     return obj
 
 

@@ -9,7 +9,7 @@ The pure part (importable without pulumi): :mod:`.rules` (the security-group ren
 
 from .quota import DEFAULT_GROUPS_PER_INTERFACE, DEFAULT_QUOTA
 from .read import read, read_firewall, read_groups
-from .rules import SG_CAPS, SgOptions, SgRender, render
+from .rules import SG_CAPS, SgOptions, SgRender, model
 
 __all__ = ["DEFAULT_GROUPS_PER_INTERFACE", "DEFAULT_QUOTA", "SG_CAPS", "SgOptions", "SgRender", "read",
-           "read_firewall", "read_groups", "render"]
+           "read_firewall", "read_groups", "model"]

@@ -1,12 +1,12 @@
 """Pulumi components for AWS (imports pulumi and pulumi_aws; the render is in the pure modules).
 
 - :class:`AwsSecurityGroups`: security group(s), the Spirit prefix list and one separate rule resource
-  per rule, exactly as :func:`spirit_infra.aws.rules.render` planned them (quota-checked, split if needed).
+  per rule, exactly as :func:`spirit_infra.aws.rules.model` planned them (quota-checked, split if needed).
 - :class:`AwsNetworkFirewall`: Network Firewall rule groups, policy, optional firewall and optional
-  Route 53 Resolver DNS Firewall, exactly as :func:`spirit_infra.aws.fqdn.render_firewall` planned them.
+  Route 53 Resolver DNS Firewall, exactly as :func:`spirit_infra.aws.fqdn.model_firewall` planned them.
 - :class:`AwsManagementAccess`: the SBC's management security group.
 - :class:`AwsManagedNat`: Elastic IPs and NAT gateways, and the private route tables' default routes,
-  exactly as :func:`spirit_infra.aws.nat.render_nat` planned them (the 350 s idle timeout is fixed: an
+  exactly as :func:`spirit_infra.aws.nat.model_nat` planned them (the 350 s idle timeout is fixed: an
   output, and a warning when the SIP keepalive is not shorter).
 - :class:`AwsNetwork` and :class:`AwsFirewallRouting`: a minimal VPC and the routes that put Network Firewall
   in the path, exactly as :func:`spirit_infra.aws.network.render_network` / ``render_firewall_routing``
@@ -67,7 +67,7 @@ from . import fqdn as _fqdn
 from . import nat as _nat
 from . import network as _network
 from . import rules as _rules
-from .nat import NatRender, render_nat
+from .nat import NatRender, model_nat
 
 aws = sdk("aws")  # one line naming the extra when it is not installed
 
@@ -155,7 +155,7 @@ class AwsSecurityGroupsArgs:
 
     def plan(self, name: str) -> _rules.SgRender:
         """The render for a component named ``name`` (pure, cached): quota errors surface here, first."""
-        return planned(self, name, lambda: _rules.render(built_profile(self),
+        return planned(self, name, lambda: _rules.model(built_profile(self),
                                                          self.options(physical_prefix(current_stack(), name))))
 
 
@@ -228,7 +228,7 @@ class AwsNetworkFirewallArgs:
 
     def plan(self, name: str) -> _fqdn.FirewallRender:
         """The render for a component named ``name`` (pure, cached)."""
-        return planned(self, name, lambda: _fqdn.render_firewall(built_profile(self),
+        return planned(self, name, lambda: _fqdn.model_firewall(built_profile(self),
                                                                  self.options(physical_prefix(current_stack(), name))))
 
 
@@ -303,7 +303,7 @@ class AwsManagedNatArgs:
 
     def plan(self) -> NatRender:
         """The gateways, addresses and routes (pure, cached)."""
-        return planned(self, "nat", lambda: render_nat(
+        return planned(self, "nat", lambda: model_nat(
             profile_name(self.profile), list(self.public_subnets), one_per_zone=self.one_per_zone,
             sip_keepalive_seconds=self.sip_keepalive_seconds,
             route_tables={k: self.route_zones.get(k, "") for k in self.route_tables}))

@@ -53,7 +53,7 @@ from .rules import PARAM_VPC, ref, specs_plan
 
 __all__ = ["NFW_TARGET", "TYPE_RULE_GROUP", "TYPE_POLICY", "TYPE_FIREWALL", "TYPE_DNS_DOMAIN_LIST",
            "TYPE_DNS_RULE_GROUP", "TYPE_DNS_RULE", "TYPE_DNS_ASSOCIATION", "FirewallOptions", "FirewallRender",
-           "render_firewall", "dns_names", "as_plan", "NFW_CAPS_TCP", "NFW_CAPS_UDP"]
+           "model_firewall", "dns_names", "as_plan", "NFW_CAPS_TCP", "NFW_CAPS_UDP"]
 
 NFW_TARGET = "aws-network-firewall"
 TYPE_RULE_GROUP = "aws:networkfirewall/ruleGroup:RuleGroup"
@@ -165,7 +165,7 @@ def dns_names(profile) -> list[str]:
     return sorted(names)
 
 
-def render_firewall(profile, options: FirewallOptions | None = None) -> FirewallRender:
+def model_firewall(profile, options: FirewallOptions | None = None) -> FirewallRender:
     """Render the Network Firewall (and optional DNS Firewall) for a :class:`~spirit_infra.Profile`."""
     opts = options or FirewallOptions()
     pname = profile.name

@@ -29,16 +29,16 @@ def _whole_if(present: Callable[[str], bool]) -> Callable[[list[dict]], dict[str
 
 
 def _render_security_groups(profile, options: rules.SgOptions | None = None) -> Plan:
-    return rules.as_plan(rules.render(profile, options))
+    return rules.as_plan(rules.model(profile, options))
 
 
 def _render_network_firewall(profile, options: fqdn.FirewallOptions | None = None) -> Plan:
-    return fqdn.as_plan(fqdn.render_firewall(profile, options))
+    return fqdn.as_plan(fqdn.model_firewall(profile, options))
 
 
 def render_managed_nat(profile: str, labels, **options) -> Plan:
-    """The managed NAT gateways for ``labels`` (the zones; ``options``: :func:`~.nat.render_nat`'s) as a Plan."""
-    return nat.as_plan(nat.render_nat(profile, labels, **options))
+    """The managed NAT gateways for ``labels`` (the zones; ``options``: :func:`~.nat.model_nat`'s) as a Plan."""
+    return nat.as_plan(nat.model_nat(profile, labels, **options))
 
 
 SECURITY_GROUPS = Layer("security groups", by_transport(rules.SG_CAPS), rules.SgOptions, _render_security_groups,

@@ -27,7 +27,7 @@ from ..plan import Json, Param, Plan, Ref, ResourceSpec
 from ..settings import SIP_KEEPALIVE
 from .rules import TYPE_EGRESS, TYPE_INGRESS, TYPE_SG, ref, specs_plan
 
-__all__ = ["NAT_IDLE_TIMEOUT_SECONDS", "TYPE_EIP", "TYPE_NAT_GATEWAY", "TYPE_ROUTE", "NatRender", "render_nat", "nat_warnings",
+__all__ = ["NAT_IDLE_TIMEOUT_SECONDS", "TYPE_EIP", "TYPE_NAT_GATEWAY", "TYPE_ROUTE", "NatRender", "model_nat", "nat_warnings",
            "as_plan",
            "TYPE_INSTANCE", "TYPE_VPC_ENDPOINT", "TYPE_SSM_PARAMETER", "TYPE_ROLE", "TYPE_ROLE_POLICY",
            "TYPE_INSTANCE_PROFILE", "SSM_STANDARD_LIMIT", "SSM_ADVANCED_LIMIT", "SSM_NAME_MAX", "render_qos_nat"]
@@ -60,7 +60,7 @@ def nat_warnings(sip_keepalive_seconds: int) -> list[str]:
     return []
 
 
-def render_nat(profile: str, labels: list[str] | tuple[str, ...], *, one_per_zone: bool = True,
+def model_nat(profile: str, labels: list[str] | tuple[str, ...], *, one_per_zone: bool = True,
                sip_keepalive_seconds: int = SIP_KEEPALIVE.default,
                route_tables: dict[str, str] | None = None) -> NatRender:
     """One Elastic IP + NAT gateway per label (zone), or one for the first label in sorted order.

@@ -6,7 +6,7 @@ CIDR, an IPv6 CIDR or a prefix list. There is **no source port** and **no DNS na
 ``project(allowed, SG_CAPS)`` widens source ports to any and FQDN destinations to ``0.0.0.0/0``; both
 are reported, nothing else widens.
 
-**Render** (:func:`render`) turns a profile into resource specs, plain JSON-able dicts in the shape
+**Model** (:func:`model`) turns a profile into resource specs, plain JSON-able dicts in the shape
 Pulumi registers them (type token, logical name suffix, camelCase ``inputs``). References between specs
 are ``{"$ref": <name>, "attr": "id"}``; the VPC id is ``{"$param": "vpcId"}``. Design decisions:
 
@@ -74,7 +74,7 @@ from .quota import (
 )
 
 __all__ = ["SG_CAPS", "TYPE_SG", "TYPE_SG_RULE", "TYPE_INGRESS", "TYPE_EGRESS", "TYPE_PREFIX_LIST",
-           "TYPE_PREFIX_LIST_ENTRY", "SgOptions", "SgRender", "render", "ref",
+           "TYPE_PREFIX_LIST_ENTRY", "SgOptions", "SgRender", "model", "ref",
            "default_max_entries", "PARAM_VPC", "as_plan", "specs_plan", "ALLOW_ALL_EGRESS"]
 
 SG_CAPS = Capabilities("aws-security-group", source_ports=False, fqdn=False, platform=("aws-prefix-list",),
@@ -396,7 +396,7 @@ def _fmt_dims(d: dict) -> str:
     return ", ".join(f"{n} {dim[0]} {dim[1]}" for dim, n in sorted(d.items()))
 
 
-def render(source, options: SgOptions | None = None, *, profile: str | None = None,
+def model(source, options: SgOptions | None = None, *, profile: str | None = None,
            spirit_cidrs: Iterable[str] | None = None) -> SgRender:
     """Render a :class:`~spirit_infra.Profile` (or an AllowedSet plus ``profile``/``spirit_cidrs``)."""
     opts = options or SgOptions()

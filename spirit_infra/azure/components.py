@@ -84,7 +84,7 @@ from .nat import (
     UDP_IDLE_TIMEOUT_SECONDS,
     NatOptions,
     NatPlan,
-    plan_nat,
+    model_nat,
 )
 from .nat import as_plan as nat_as_plan
 
@@ -215,7 +215,7 @@ class AzureNsgArgs(AzureProfileArgs):
 
     def plan(self, name: str | None = None) -> nsg_rules.NsgPlan:
         """The NSG's render (pure, cached; the same for every component name)."""
-        return planned(self, "nsg", lambda: nsg_rules.render(built_profile(self), self.options()))
+        return planned(self, "nsg", lambda: nsg_rules.model(built_profile(self), self.options()))
 
 
 class AzureNsg(pulumi.ComponentResource):
@@ -300,7 +300,7 @@ class AzureFirewallPolicyArgs(AzureProfileArgs):
 
     def plan(self, name: str | None = None) -> Any:
         """The policy's render (pure, cached; the same for every component name)."""
-        return planned(self, "policy", lambda: fw.render(built_profile(self), self.options()))
+        return planned(self, "policy", lambda: fw.model(built_profile(self), self.options()))
 
 
 class AzureFirewallPolicy(pulumi.ComponentResource):
@@ -387,7 +387,7 @@ class AzureNatGatewayArgs:
 
     def plan(self) -> NatPlan:
         """The gateway, its addresses and their checks (pure, cached)."""
-        return planned(self, "nat", lambda: plan_nat(options_of(
+        return planned(self, "nat", lambda: model_nat(options_of(
             NatOptions, self, zones=tuple(self.zones),
             profile=profile_name(self.profile) if self.profile is not None else None)))
 

@@ -48,7 +48,7 @@ from .common import (
 )
 from .priorities import Band, Slot, assign_priorities
 
-__all__ = ["FW_CAPS", "POLICY_TYPE", "GROUP_TYPE", "FirewallOptions", "FirewallPlan", "render",
+__all__ = ["FW_CAPS", "POLICY_TYPE", "GROUP_TYPE", "FirewallOptions", "FirewallPlan", "model",
            "fqdn_flow_ids", "as_plan"]
 
 POLICY_TYPE = "azure-native:network:FirewallPolicy"
@@ -139,7 +139,7 @@ def _digest(term: Term) -> str:
     return hashlib.sha256(f"{term.peer}|{term.dst_ports}".encode()).hexdigest()[:6]
 
 
-def render(source, options: FirewallOptions | None = None) -> FirewallPlan:
+def model(source, options: FirewallOptions | None = None) -> FirewallPlan:
     """The firewall policy for the egress flows of ``source`` (Profile or labelled AllowedSet)."""
     opts = options or FirewallOptions()
     opts.validate()

@@ -25,17 +25,17 @@ def _whole_if(types: tuple[str, ...]):
 
 
 def _render_nsg(profile, options: rules.NsgOptions | None = None) -> Plan:
-    return rules.as_plan(rules.render(profile, options))
+    return rules.as_plan(rules.model(profile, options))
 
 
 def _render_firewall_policy(profile, options: fqdn.FirewallOptions | None = None) -> Plan:
     options = options or fqdn.FirewallOptions()
-    return fqdn.as_plan(fqdn.render(profile, options), name_prefix=options.name_prefix)
+    return fqdn.as_plan(fqdn.model(profile, options), name_prefix=options.name_prefix)
 
 
 def render_managed_nat(options: nat.NatOptions | None = None) -> Plan:
     """The NAT gateway and its public addresses (``options``: :class:`~.nat.NatOptions`) as a Plan."""
-    return nat.as_plan(nat.plan_nat(options))
+    return nat.as_plan(nat.model_nat(options))
 
 
 NSG = Layer("NSG", by_transport(rules.NSG_CAPS), rules.NsgOptions, _render_nsg,

@@ -30,7 +30,7 @@ from ..settings import (
 )
 from .common import RG_LOCATION
 
-__all__ = ["UDP_IDLE_TIMEOUT_SECONDS", "NatOptions", "NatPlan", "plan_nat", "NAT_GATEWAY_TYPE",
+__all__ = ["UDP_IDLE_TIMEOUT_SECONDS", "NatOptions", "NatPlan", "model_nat", "NAT_GATEWAY_TYPE",
            "PUBLIC_IP_TYPE", "PUBLIC_IP_PREFIX_TYPE", "SUBNET_TYPE", "as_plan",
            "NIC_TYPE", "VM_TYPE", "ROUTE_TABLE_TYPE", "ROUTE_TYPE", "PRIVATE_IP", "render_qos_nat"]
 
@@ -94,7 +94,7 @@ def udp_warning(keepalive: int) -> str | None:
     return None
 
 
-def plan_nat(options: NatOptions | None = None) -> NatPlan:
+def model_nat(options: NatOptions | None = None) -> NatPlan:
     opts = options or NatOptions()
     opts.validate()
     tags = marks.tags(opts.profile) if opts.profile else None

@@ -2,7 +2,7 @@
 
 Render
 ------
-:func:`render` turns a profile (or any labelled :class:`AllowedSet`) into the inputs of one
+:func:`model` turns a profile (or any labelled :class:`AllowedSet`) into the inputs of one
 ``azure-native:network:NetworkSecurityGroup`` and one ``azure-native:network:SecurityRule`` per
 (flow, transport) of the projected set:
 
@@ -53,7 +53,7 @@ from .priorities import Band, ReservedPriority, Slot, assign_priorities
 
 __all__ = [
     "NSG_CAPS", "NSG_TYPE", "SECURITY_RULE_TYPE", "NSG_MAX_RULES", "NSG_MAX_NAME", "NSG_MAX_ADDRESSES",
-    "ExtraRule", "NsgOptions", "NsgRule", "NsgPlan", "render", "DEFAULT_RULES", "ASG_PLACEHOLDER", "ASG_TYPE",
+    "ExtraRule", "NsgOptions", "NsgRule", "NsgPlan", "model", "DEFAULT_RULES", "ASG_PLACEHOLDER", "ASG_TYPE",
     "INTERNET_OUT", "as_plan",
 ]
 
@@ -264,7 +264,7 @@ def _put(inputs: dict, one: str, many: str, values: list[str]) -> None:
         inputs[many] = list(values)
 
 
-def render(source, options: NsgOptions | None = None) -> NsgPlan:
+def model(source, options: NsgOptions | None = None) -> NsgPlan:
     """The NSG for ``source`` (a Profile or a labelled AllowedSet). Deterministic; checks every limit
     (band, collisions, names, counts) before returning, so nothing is registered on error."""
     opts = options or NsgOptions()

@@ -42,8 +42,8 @@ def _extra_cidrs(values: list[str]) -> tuple[str, ...]:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from ..aws.fqdn import FirewallOptions, render_firewall
-    from ..aws.rules import SgOptions, render
+    from ..aws.fqdn import FirewallOptions, model_firewall
+    from ..aws.rules import SgOptions, model
     from ..profiles import build_profile
     from .args import profile_from_args
 
@@ -66,10 +66,10 @@ def _cmd_render(args: argparse.Namespace) -> int:
             if (e.field or "").startswith("extra_spirit_cidrs[") and int(e.field[19:-1]) >= from_file:
                 raise ConfigError(e.what, field="--extra-cidr") from None
             raise
-    sg = render(prof, opts)
+    sg = model(prof, opts)
     fw = None
     if not args.no_fqdn_firewall:
-        fw = render_firewall(prof, FirewallOptions(strict=args.strict, dns_firewall=args.dns_firewall))
+        fw = model_firewall(prof, FirewallOptions(strict=args.strict, dns_firewall=args.dns_firewall))
     if args.json:
         out = {"profile": prof.name, "security_groups": sg.to_json(), "firewall": fw.to_json() if fw else None,
                "resource_count": len(sg.resources) + (len(fw.resources) if fw else 0)}

@@ -65,10 +65,10 @@ def _cmd_render(args: argparse.Namespace) -> int:
                             strict=args.strict, asg_id=args.asg_id, extra_rules=extra,
                             priority_pins=_pins(args.pin), name_prefix=args.name_prefix)
     try:
-        plan = rules.render(prof, opts)
+        plan = rules.model(prof, opts)
     except ConfigError as e:  # name CLI flags the way the user typed them
         raise flag_error(e, args, {"asg_id": "--asg-id", "extra_rules": "--extra-rule", "priority_pins": "--pin"}) from None
-    fwplan = None if args.no_firewall else fw.render(prof, fw.FirewallOptions(name_prefix=args.name_prefix))
+    fwplan = None if args.no_firewall else fw.model(prof, fw.FirewallOptions(name_prefix=args.name_prefix))
     if args.json:
         out = {"nsg": plan.to_json()}
         if fwplan is not None:

@@ -57,20 +57,20 @@ def _rule_row(spec: dict) -> tuple:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from ..gcp.fqdn import PolicyOptions, render_policy
-    from ..gcp.rules import VpcOptions, render
+    from ..gcp.fqdn import PolicyOptions, model_policy
+    from ..gcp.rules import VpcOptions, model
     from .args import profile_from_args
 
     prof = profile_from_args(args)
     try:
         out = {}
         if args.kind in ("vpc", "all"):
-            out["vpc_firewall"] = render(prof, VpcOptions(
+            out["vpc_firewall"] = model(prof, VpcOptions(
                 target_tags=tuple(args.target_tag or ()), target_service_accounts=tuple(args.target_service_account or ()),
                 priority_base=args.priority_base, strict=args.strict,
                 max_ranges=args.max_ranges, name_prefix=args.name_prefix, network=args.network))
         if args.kind in ("policy", "all"):
-            out["firewall_policy"] = render_policy(prof, PolicyOptions(
+            out["firewall_policy"] = model_policy(prof, PolicyOptions(
                 name_prefix=args.name_prefix, priority_base=args.priority_base, priority_slots=args.priority_slots, strict=args.strict, max_ranges=args.max_ranges,
                 target_service_accounts=tuple(args.target_service_account or ()), network=args.network))
     except ConfigError as e:
@@ -89,10 +89,10 @@ def _cmd_render(args: argparse.Namespace) -> int:
 
 
 def _cmd_nat(args: argparse.Namespace) -> int:
-    from ..gcp.nat import NatOptions, render_nat
+    from ..gcp.nat import NatOptions, model_nat_specs
 
     try:
-        plan, specs = render_nat(options_of(NatOptions, args))
+        plan, specs = model_nat_specs(options_of(NatOptions, args))
     except ConfigError as e:
         raise _flag_error(e, args) from None
     if args.json:

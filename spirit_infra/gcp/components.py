@@ -76,11 +76,11 @@ from ..settings import (
 from ..zones import edge_cidr
 from . import network as _network
 from .common import specs_plan
-from .fqdn import PolicyOptions, render_policy
+from .fqdn import PolicyOptions, model_policy
 from .fqdn import as_plan as policy_plan
-from .nat import NatOptions, NatPlan, render_nat
+from .nat import NatOptions, NatPlan, model_nat_specs
 from .nat import as_plan as nat_plan
-from .rules import Rendered, VpcOptions, render
+from .rules import Rendered, VpcOptions, model
 from .rules import as_plan as rules_plan
 
 gcp = sdk("gcp")  # one line naming the extra when it is not installed
@@ -177,7 +177,7 @@ class GcpVpcFirewallArgs(GcpProfileArgs):
 
     def plan(self, name: str | None) -> Rendered:
         """The rules under the physical names of a component named ``name`` (pure, cached)."""
-        return planned(self, ("vpc", name), lambda: render(built_profile(self), self.options(name)))
+        return planned(self, ("vpc", name), lambda: model(built_profile(self), self.options(name)))
 
 
 class GcpVpcFirewall(pulumi.ComponentResource):
@@ -234,7 +234,7 @@ class GcpFirewallPolicyArgs(GcpProfileArgs):
 
     def plan(self, name: str | None) -> Rendered:
         """The policy under the physical names of a component named ``name`` (pure, cached)."""
-        return planned(self, ("policy", name), lambda: render_policy(built_profile(self), self.options(name)))
+        return planned(self, ("policy", name), lambda: model_policy(built_profile(self), self.options(name)))
 
 
 class GcpFirewallPolicy(pulumi.ComponentResource):
@@ -336,7 +336,7 @@ class GcpCloudNatArgs:
 
     def plan(self, name: str | None) -> tuple[NatPlan, list]:
         """(settings and reasons, specs) under the physical names of a component named ``name`` (cached)."""
-        return planned(self, ("nat", name), lambda: render_nat(self.options(name)))
+        return planned(self, ("nat", name), lambda: model_nat_specs(self.options(name)))
 
 
 class GcpCloudNat(pulumi.ComponentResource):

@@ -54,7 +54,7 @@ from .rules import (
 )
 
 __all__ = ["POLICY_CAPS", "POLICY_TYPE", "POLICY_RULE_TYPE", "ASSOCIATION_TYPE", "POLICY_RULE_TYPES",
-           "PolicyOptions", "render_policy", "flow_slot", "as_plan"]
+           "PolicyOptions", "model_policy", "flow_slot", "as_plan"]
 
 POLICY_CAPS = Capabilities("gcp-network-firewall-policy", source_ports=False, fqdn=True, **PLATFORM_REFUSED)
 POLICY_TYPE = "gcp:compute/networkFirewallPolicy:NetworkFirewallPolicy"
@@ -142,7 +142,7 @@ class PolicyOptions:
         return {}
 
 
-def render_policy(allowed_or_profile: AllowedSet | Profile, options: PolicyOptions | None = None) -> Rendered:
+def model_policy(allowed_or_profile: AllowedSet | Profile, options: PolicyOptions | None = None) -> Rendered:
     """Render the policy, its rules and the association (specs sorted by name)."""
     opts = (options or PolicyOptions()).validate()
     allowed, profile = _resolve(allowed_or_profile, opts.profile)

@@ -40,16 +40,16 @@ def _read(rs: list[dict]) -> AllowedSet:
 
 
 def _render_vpc(profile, options: rules.VpcOptions | None = None) -> Plan:
-    return rules.as_plan(rules.render(profile, options))
+    return rules.as_plan(rules.model(profile, options))
 
 
 def _render_policy(profile, options: fqdn.PolicyOptions | None = None) -> Plan:
-    return fqdn.as_plan(fqdn.render_policy(profile, options))
+    return fqdn.as_plan(fqdn.model_policy(profile, options))
 
 
 def render_managed_nat(options: nat.NatOptions | None = None) -> Plan:
     """Cloud Router, NAT addresses and Cloud NAT (``options``: :class:`~.nat.NatOptions`) as a Plan."""
-    return nat.as_plan(nat.render_nat(options))
+    return nat.as_plan(nat.model_nat_specs(options))
 
 
 VPC_FIREWALL = Layer("VPC firewall rules", by_transport(rules.VPC_CAPS), rules.VpcOptions, _render_vpc, _read, _vpc)

@@ -2,7 +2,7 @@
 
 GCP's defaults break voice: a 30 s UDP idle timeout drops a SIP registration's mapping between
 keepalives, and endpoint-dependent mapping gives RTP a different public port per remote address.
-:func:`plan_nat` chooses every setting explicitly and says why; :func:`render_nat` turns the plan into
+:func:`model_nat` chooses every setting explicitly and says why; :func:`model_nat_specs` turns the plan into
 resource specs (static addresses, router, NAT). Combinations GCP rejects are refused with
 :class:`~spirit_infra.errors.ConfigError`:
 
@@ -47,7 +47,7 @@ from ..settings import (
 from .common import specs_plan
 from .rules import check_prefix, physical
 
-__all__ = ["NatOptions", "NatPlan", "plan_nat", "render_nat", "as_plan", "ADDRESS_TYPE", "ROUTER_TYPE", "ROUTER_NAT_TYPE",
+__all__ = ["NatOptions", "NatPlan", "model_nat", "model_nat_specs", "as_plan", "ADDRESS_TYPE", "ROUTER_TYPE", "ROUTER_NAT_TYPE",
            "PORTS_PER_NAT_IP", "LOG_FILTERS",
            "INSTANCE_TYPE", "ROUTE_TYPE", "RULESET_KEY", "render_qos_nat"]
 
@@ -120,7 +120,7 @@ class NatPlan:
         return {"settings": self.settings, "reasons": self.reasons, "max_vms": self.max_vms}
 
 
-def plan_nat(o: NatOptions) -> NatPlan:
+def model_nat(o: NatOptions) -> NatPlan:
     """Choose and check every RouterNat setting that matters for voice."""
     check_prefix(o.name_prefix)
     if o.profile not in PROFILES:
@@ -232,10 +232,10 @@ def plan_nat(o: NatOptions) -> NatPlan:
     return NatPlan(s, why, vms)
 
 
-def render_nat(o: NatOptions | None = None) -> tuple[NatPlan, tuple[dict, ...]]:
+def model_nat_specs(o: NatOptions | None = None) -> tuple[NatPlan, tuple[dict, ...]]:
     """The plan and its specs: ``nat-ip-<i>`` addresses, ``router``, ``nat`` (see :class:`~.rules.Rendered`)."""
     o = o or NatOptions()
-    plan = plan_nat(o)
+    plan = model_nat(o)
     region = {"region": o.region} if o.region else {}
     specs: list[dict] = []
     for i in range(o.nat_ip_count):
@@ -254,7 +254,7 @@ def render_nat(o: NatOptions | None = None) -> tuple[NatPlan, tuple[dict, ...]]:
 
 
 def as_plan(rendered: tuple[NatPlan, tuple[dict, ...]]) -> Plan:
-    """The NAT's render (what :func:`render_nat` returns: its settings and specs) as a
+    """The NAT's render (what :func:`model_nat_specs` returns: its settings and specs) as a
     :class:`~spirit_infra.plan.Plan` (parameter: ``network``)."""
     return specs_plan(rendered[1])
 

@@ -55,7 +55,7 @@ from .common import (
     split_by_version,
 )
 
-__all__ = ["VPC_CAPS", "FIREWALL_TYPE", "VpcOptions", "Rendered", "render", "as_plan"]
+__all__ = ["VPC_CAPS", "FIREWALL_TYPE", "VpcOptions", "Rendered", "model", "as_plan"]
 
 VPC_CAPS = Capabilities("gcp-vpc-firewall", source_ports=False, fqdn=False, **PLATFORM_REFUSED)
 FIREWALL_TYPE = "gcp:compute/firewall:Firewall"
@@ -220,7 +220,7 @@ def l4(ports_by_transport: dict[str, PortSet], proto_key: str) -> list[dict]:
     return out
 
 
-def render(allowed_or_profile: AllowedSet | Profile, options: VpcOptions | None = None) -> Rendered:
+def model(allowed_or_profile: AllowedSet | Profile, options: VpcOptions | None = None) -> Rendered:
     """Render VPC firewall rules for a profile (or a labelled allowed set with ``options.profile``)."""
     opts = (options or VpcOptions()).validate()
     allowed, profile = _resolve(allowed_or_profile, opts.profile)

@@ -72,7 +72,7 @@ _ZONE = "zone"
 NAME_PATTERN = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
 #: an AWS resource id: its prefix and 8 (older) or 17 hexadecimal digits
 _ID = "^{}-[0-9a-f]{{8}}([0-9a-f]{{9}})?$"
-#: the NAT planner's zone labels (nat.render_nat refuses any other)
+#: the NAT planner's zone labels (nat.model_nat refuses any other)
 LABEL_PATTERN = "^[a-z0-9-]{1,32}$"
 
 
@@ -149,7 +149,7 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
                                                           "digits.")}
     names: list[str] = []
     if "rules" in layers:
-        sg = rules.render(profile, rules.SgOptions(name=SENTINEL, fqdn_firewall="fqdn-firewall" in layers))
+        sg = rules.model(profile, rules.SgOptions(name=SENTINEL, fqdn_firewall="fqdn-firewall" in layers))
         _convert(sg.resources, pname, "rules", parts)
         parts.notes.extend(sg.warnings)
         parts.outputs["security_group_ids"] = {
@@ -161,7 +161,7 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
             "value": {p["name"]: ref("aws_ec2_managed_prefix_list", address(p["name"])) for p in sg.prefix_lists}}
         names += [p["inputs"]["name"] for p in sg.prefix_lists]
     if "fqdn-firewall" in layers:
-        fw = fqdn.render_firewall(profile, fqdn.FirewallOptions(dns_firewall=True, name=SENTINEL, subnet_count=1))
+        fw = fqdn.model_firewall(profile, fqdn.FirewallOptions(dns_firewall=True, name=SENTINEL, subnet_count=1))
         _convert(fw.resources, pname, "fqdn-firewall", parts)
         parts.notes.extend(fw.warnings)
         groups = [s for s in fw.resources if s["type"] == fqdn.TYPE_RULE_GROUP]
@@ -205,7 +205,7 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
         names += [f"{SENTINEL}-{pname}-{g['name']}" for g in groups] + [f"{SENTINEL}-{pname}-nfw-policy",
                                                                         f"{SENTINEL}-{pname}-nfw-{'z' * 32}"]
     if "nat" in layers:
-        gateways = nat.render_nat(pname, [_ZONE], route_tables={_ZONE: _ZONE})
+        gateways = nat.model_nat(pname, [_ZONE], route_tables={_ZONE: _ZONE})
         route = next(r for r in gateways.resources if r["type"] == nat.TYPE_ROUTE)
         _convert([r for r in gateways.resources if r is not route], pname, "nat", parts, template=_ZONE)
         # the planner's route, per private route table of the input, to the gateway of the table's zone

@@ -140,7 +140,7 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
                                    "validation": validation('length(trimspace(var.location)) > 0',
                                                             "The location must not be empty.")}
     if "rules" in layers:
-        plan = rules.render(profile, rules.NsgOptions())
+        plan = rules.model(profile, rules.NsgOptions())
         parts.add(TfResource(NSG, "nsg", _located({"name": f"${{var.name_prefix}}-{pname}",
                                                     "tags": tags_expr(plan.nsg_inputs["tags"])}), (), "rules"))
         for r in plan.rules:
@@ -171,7 +171,7 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
         parts.outputs["network_security_group_name"] = {"description": "The NSG's name.",
                                                         "value": ref(NSG, "nsg", "name")}
     if "fqdn-firewall" in layers:
-        fw = fqdn.render(profile, fqdn.FirewallOptions())
+        fw = fqdn.model(profile, fqdn.FirewallOptions())
         pin = fw.policy_inputs
         body = _located({"name": f"${{var.name_prefix}}-{pname}-policy", "sku": pin["sku"]["tier"],
                          "tags": tags_expr(pin["tags"])})
@@ -193,7 +193,7 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
             "description": "The Azure Firewall Policy: give it to your azurerm_firewall and route egress through it.",
             "value": ref(POLICY, "policy")}
     if "nat" in layers:
-        gateway = nat.plan_nat(nat.NatOptions(profile=pname))
+        gateway = nat.model_nat(nat.NatOptions(profile=pname))
         each = {"for_each": _NAT_EACH}
         for spec in gateway.resources:
             i = spec["inputs"]

@@ -110,7 +110,7 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
                                                            "The network must not be empty.")}
     names: list[str] = []
     if "rules" in layers:
-        vpc = rules.render(profile, rules.VpcOptions(name_prefix=SENTINEL))
+        vpc = rules.model(profile, rules.VpcOptions(name_prefix=SENTINEL))
         names += _convert(vpc.specs, "rules", parts)
         parts.notes.extend(f"{w.flow}: {w.dimension} {w.before} is widened to {w.after} on the VPC firewall rules"
                            + (" (the firewall policy keeps the names)" if "fqdn-firewall" in layers else "")
@@ -127,7 +127,7 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
             "description": "The VPC firewall rules' names.",
             "value": [ref("google_compute_firewall", address(s["name"]), "name") for s in vpc.specs]}
     if "fqdn-firewall" in layers:
-        pol = fqdn.render_policy(profile, fqdn.PolicyOptions(name_prefix=SENTINEL))
+        pol = fqdn.model_policy(profile, fqdn.PolicyOptions(name_prefix=SENTINEL))
         names += _convert(pol.specs, "fqdn-firewall", parts)
         parts.notes.extend(f"{w.flow}: {w.dimension} {w.before} is widened to {w.after} on the firewall policy"
                            for w in pol.widened)
@@ -149,7 +149,7 @@ def render(profile, layers: tuple[str, ...], parts: Parts) -> None:
         "validation": validation(each_matches("target_service_accounts", "^[^@ ]+@[^@ ]+[.][a-z]+$"),
                                  "Each target_service_accounts entry must be a service account's e-mail address.")}
     if "nat" in layers:
-        plan, specs = nat.render_nat(nat.NatOptions(name_prefix=SENTINEL, profile=profile.name))
+        plan, specs = nat.model_nat_specs(nat.NatOptions(name_prefix=SENTINEL, profile=profile.name))
         names += _convert(specs, "nat", parts, per_region=True)
         parts.notes += [f"Cloud NAT {k}: {v}" for k, v in sorted(plan.reasons.items())]
         parts.variables["nat_regions"] = {

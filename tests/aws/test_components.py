@@ -19,7 +19,7 @@ from spirit_infra.aws.components import (
     AwsSecurityGroups,
     AwsSecurityGroupsArgs,
 )
-from spirit_infra.aws.fqdn import NFW_TARGET, FirewallOptions, render_firewall
+from spirit_infra.aws.fqdn import NFW_TARGET, FirewallOptions, model_firewall
 from spirit_infra.aws.read import read_firewall
 from spirit_infra.aws.rules import TYPE_EGRESS, TYPE_INGRESS, TYPE_SG
 
@@ -132,7 +132,7 @@ def _suricata_out(registered: list[dict], file: str) -> str:
 def test_golden(name, golden, golden_text):
     """The registered resources as JSON, their Suricata rules in native form (aws/<profile>.rules)."""
     prof = build_profile(name)
-    fw = render_firewall(prof, FirewallOptions(dns_firewall=True, subnet_count=2))
+    fw = model_firewall(prof, FirewallOptions(dns_firewall=True, subnet_count=2))
     rec = testing.run(lambda: (
         AwsSecurityGroups("spirit", AwsSecurityGroupsArgs(vpc_id="vpc-0abc", profile=name, fqdn_firewall=True)),
         AwsNetworkFirewall("fw", AwsNetworkFirewallArgs(profile=name, vpc_id="vpc-0abc",
@@ -153,7 +153,7 @@ def test_firewall_registered_reads_back(name):
     prof = build_profile(name)
     rec = testing.run(lambda: AwsNetworkFirewall("fw", AwsNetworkFirewallArgs(profile=name)))
     got = read_firewall(_as_dicts(rec))
-    fw = render_firewall(prof)
+    fw = model_firewall(prof)
     assert got == fw.projected
     # the firewall is exact (source ports kept) except the named NTP widening: pool.ntp.org -> any address
     if name == "phones":

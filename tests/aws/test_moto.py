@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from spirit_infra import Overrides, QuotaError, build_profile, project
-from spirit_infra.aws import SG_CAPS, SgOptions, read, read_groups, render
+from spirit_infra.aws import SG_CAPS, SgOptions, model, read, read_groups
 from spirit_infra.aws.rules import TYPE_EGRESS, TYPE_INGRESS, TYPE_PREFIX_LIST, TYPE_SG
 
 from .conftest import client
@@ -113,7 +113,7 @@ CASES = [
 def test_apply_and_read_back(ec2, profile, opts, ov):
     prof = build_profile(profile, Overrides(**ov))
     options = SgOptions(**opts)
-    r = render(prof, options)
+    r = model(prof, options)
     vpc, ids = apply(ec2, r)  # any duplicate or quota error from the API would raise here
     resources = read_back(ec2, ids)
     expected = project(prof.allowed, SG_CAPS).allowed
@@ -134,7 +134,7 @@ def test_apply_and_read_back(ec2, profile, opts, ov):
 
 def test_moto_rejects_a_duplicate_rule(ec2):
     """The merge of identical rules matters: AWS (and moto) refuse the same rule twice."""
-    r = render(build_profile("phones"))
+    r = model(build_profile("phones"))
     vpc, ids = apply(ec2, r)
     media = next(x for x in r.rules if x["inputs"]["tags"]["spirit-flow"] == "phone-audio,phone-video")
     with pytest.raises(ClientError) as e:  # what a per-flow rule for phone-video would have been
@@ -145,7 +145,7 @@ def test_moto_rejects_a_duplicate_rule(ec2):
 def test_moto_enforces_a_rule_limit(ec2):
     """Without the split, the 25-extra-range sbc profile would hit the per-group limit."""
     prof = build_profile("sbc", Overrides(extra_spirit_cidrs=tuple(f"198.18.{2 * i}.0/24" for i in range(25))))
-    r = render(prof, SgOptions(prefix_list=False))
+    r = model(prof, SgOptions(prefix_list=False))
     assert len(r.groups) == 2
     vpc = ec2.create_vpc(CidrBlock="10.41.0.0/16")["Vpc"]["VpcId"]
     gid = ec2.create_security_group(GroupName="one-group", Description="x", VpcId=vpc)["GroupId"]
@@ -160,5 +160,5 @@ def test_moto_enforces_a_rule_limit(ec2):
 def test_over_quota_is_refused_before_anything_is_applied(ec2):
     before = len(ec2.describe_security_groups()["SecurityGroups"])
     with pytest.raises(QuotaError, match="minimum quota"):
-        apply(ec2, render(build_profile("phones"), SgOptions(quota=2)))
+        apply(ec2, model(build_profile("phones"), SgOptions(quota=2)))
     assert len(ec2.describe_security_groups()["SecurityGroups"]) == before

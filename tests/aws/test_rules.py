@@ -17,7 +17,7 @@ from spirit_infra import (
     build_profile,
     project,
 )
-from spirit_infra.aws import SG_CAPS, SgOptions, read, read_groups, render
+from spirit_infra.aws import SG_CAPS, SgOptions, model, read, read_groups
 from spirit_infra.aws.quota import QuotaItem, pack
 from spirit_infra.aws.rules import TYPE_EGRESS, TYPE_INGRESS, TYPE_PREFIX_LIST, TYPE_SG, TYPE_SG_RULE
 from spirit_infra.errors import CapabilityError
@@ -36,7 +36,7 @@ def _rule_keys(r):
 @pytest.mark.parametrize("quota", [60, 30, 25, 12, 5, 3])
 def test_read_of_render_is_the_projection(name, quota):
     prof = build_profile(name)
-    r = render(prof, SgOptions(quota=quota))
+    r = model(prof, SgOptions(quota=quota))
     proj = project(prof.allowed, SG_CAPS)
     assert read(list(r.resources)) == proj.allowed
     assert r.widened == proj.widened
@@ -59,7 +59,7 @@ def test_read_of_render_is_the_projection(name, quota):
 @pytest.mark.parametrize("name", PROFILES)
 def test_widening_is_source_ports_and_fqdn_destinations_only(name):
     prof = build_profile(name)
-    r = render(prof)
+    r = model(prof)
     fqdn_flows = {f.id for f in prof.flows if f.peer_fqdns}
     for w in r.widened:
         assert w.dimension in ("source_ports", "destination")
@@ -71,7 +71,7 @@ def test_widening_is_source_ports_and_fqdn_destinations_only(name):
 
 
 def test_identical_rules_of_two_flows_become_one():
-    r = render(build_profile("phones"))
+    r = model(build_profile("phones"))
     media = [x for x in r.rules if x["inputs"]["ipProtocol"] == "udp" and x["inputs"]["fromPort"] == 0]
     assert len(media) == 1
     assert media[0]["inputs"]["tags"]["spirit-flow"] == "phone-audio,phone-video"
@@ -80,7 +80,7 @@ def test_identical_rules_of_two_flows_become_one():
 
 
 def test_default_layout_figures():
-    sbc, phones, comm = (render(build_profile(p)) for p in ("sbc", "phones", "communicator"))
+    sbc, phones, comm = (model(build_profile(p)) for p in ("sbc", "phones", "communicator"))
     assert sbc.quota["groups"] == [{"name": "sg-1", "rules": 6, "counted": {"egress/ipv4": 30, "ingress/ipv4": 30}}]
     assert sbc.quota["layout"] == "prefix-list" and sbc.quota["prefix_list_max_entries"] == {"ipv4": 10}
     assert phones.quota["groups"][0]["counted"] == {"egress/ipv4": 35} and phones.quota["rule_resources"] == 8
@@ -90,7 +90,7 @@ def test_default_layout_figures():
 
 def test_strict_sbc_ingress_only_from_spirit_to_sip_and_media_ports():
     prof = build_profile("sbc")
-    r = render(prof)
+    r = model(prof)
     got = read(list(r.resources))
     ingress = got.select(direction="ingress")
     spirit = AllowedSet(Term("ingress", t, Peer.of(SPIRIT), PortSet.of(None), PortSet.of([(5060, 5061), (16384, 32767)]))
@@ -103,7 +103,7 @@ def test_strict_sbc_ingress_only_from_spirit_to_sip_and_media_ports():
 
 def test_non_strict_adds_allow_all_egress():
     prof = build_profile("sbc")
-    r = render(prof, SgOptions(strict=False))
+    r = model(prof, SgOptions(strict=False))
     allow = [x for x in r.rules if x["inputs"]["ipProtocol"] == "-1"]
     assert len(allow) == 1 and allow[0]["inputs"]["cidrIpv4"] == "0.0.0.0/0"
     everything = AllowedSet(Term("egress", t, Peer.of(["0.0.0.0/0"])) for t in ("tcp", "udp"))
@@ -112,27 +112,27 @@ def test_non_strict_adds_allow_all_egress():
 
 
 def test_no_fqdn_firewall_warns_not_strict():
-    r = render(build_profile("phones"), SgOptions(fqdn_firewall=False))
+    r = model(build_profile("phones"), SgOptions(fqdn_firewall=False))
     assert sorted(w.split(":")[0] for w in r.warnings) == ["phone-ntp", "phone-ztp"]
     assert all("NOT STRICT" in w for w in r.warnings)
 
 
 def test_over_quota_splits_then_refuses_with_figures():
     prof = build_profile("sbc")
-    r = render(prof, SgOptions(quota=5))
+    r = model(prof, SgOptions(quota=5))
     assert len(r.groups) == 2 and r.quota["layout"] == "cidr"
-    r = render(prof, SgOptions(quota=25))  # one group, some units moved to raw CIDRs
+    r = model(prof, SgOptions(quota=25))  # one group, some units moved to raw CIDRs
     assert len(r.groups) == 1 and r.quota["layout"] == "mixed"
     with pytest.raises(QuotaError) as e:
-        render(prof, SgOptions(quota=1))
+        model(prof, SgOptions(quota=1))
     assert "6 egress ipv4" in str(e.value) and "minimum quota for 5 groups is 2" in str(e.value)
     with pytest.raises(QuotaError):
-        render(build_profile("phones"), SgOptions(quota=2, groups_per_interface=5))
+        model(build_profile("phones"), SgOptions(quota=2, groups_per_interface=5))
 
 
 def test_extra_cidrs_grow_rules_not_prefix_list_rules():
     prof = build_profile("sbc", Overrides(extra_spirit_cidrs=("198.51.100.0/24",)))
-    r = render(prof)
+    r = model(prof)
     assert len(r.rules) == 6
     assert [e["cidr"] for e in r.prefix_lists[0]["inputs"]["entries"]] == [
         "45.64.148.0/22", "103.80.244.0/22", "198.51.100.0/24"]
@@ -147,13 +147,13 @@ def test_bad_options():
     with pytest.raises(ConfigError, match="1000"):
         SgOptions(quota=300, groups_per_interface=5)
     with pytest.raises(ConfigError, match="prefix_list_max_entries"):
-        render(build_profile("sbc"), SgOptions(prefix_list_max_entries=1))
+        model(build_profile("sbc"), SgOptions(prefix_list_max_entries=1))
 
 
 def test_ingress_from_anywhere_is_refused():
     s = AllowedSet([Term("ingress", "tcp", Peer.of((), ["x.example.com"]), PortSet.of(None), PortSet.single(443), "f")])
     with pytest.raises(CapabilityError, match="least privilege"):
-        render(s, profile="sbc")
+        model(s, profile="sbc")
 
 
 def test_pack_is_first_fit_and_refuses():
@@ -218,7 +218,7 @@ terms = st.builds(lambda d, t, cs, sp, dp, f: Term(d, t, Peer.of(cs), PortSet.of
 def test_round_trip_property(ts, quota):
     s = AllowedSet(ts)
     try:
-        r = render(s, SgOptions(quota=quota, groups_per_interface=16 if quota < 60 else 5), profile="sbc",
+        r = model(s, SgOptions(quota=quota, groups_per_interface=16 if quota < 60 else 5), profile="sbc",
                    spirit_cidrs=SPIRIT)
     except QuotaError:
         return
@@ -287,7 +287,7 @@ def test_adding_or_removing_a_flow_moves_only_what_the_quota_forces_and_names_it
     forced = kept = 0
     prev, prev_notes = None, ""
     for allowed in steps:
-        r = render(allowed, opts, profile="phones", spirit_cidrs=SPIRIT)
+        r = model(allowed, opts, profile="phones", spirit_cidrs=SPIRIT)
         assert all(line in r.warnings for line in r.quota["placement"])
         where, notes = _placed(r)
         flows = {t.flow for t in allowed.terms}
@@ -309,8 +309,8 @@ def test_adding_or_removing_a_flow_moves_only_what_the_quota_forces_and_names_it
 def test_a_rule_that_still_fits_stays_when_a_flow_sorting_first_joins():
     """The issue's example shape: a flow that sorts before the others must not move them."""
     base = [_egress(f"phone-{p}", p) for p in (5060, 443, 80)]
-    before = render(AllowedSet(base), profile="phones", spirit_cidrs=SPIRIT)
-    after = render(AllowedSet([*base, _egress("aaa-first", 8443)]), profile="phones", spirit_cidrs=SPIRIT)
+    before = model(AllowedSet(base), profile="phones", spirit_cidrs=SPIRIT)
+    after = model(AllowedSet([*base, _egress("aaa-first", 8443)]), profile="phones", spirit_cidrs=SPIRIT)
     b, _ = _placed(before)
     a, _ = _placed(after)
     assert {n: a[n] for n in b} == b and len(a) == len(b) + 1

@@ -177,10 +177,10 @@ def test_constraint_errors_happen_before_anything_is_registered():
 
 
 def test_every_registered_input_is_a_real_sdk_argument():
-    for token, specs in ((RULE_T, [r.inputs for r in rules.render(build_profile("phones")).rules]),
+    for token, specs in ((RULE_T, [r.inputs for r in rules.model(build_profile("phones")).rules]),
                          (NSG_T, [{"tags": {}}]),
-                         (fw.GROUP_TYPE, [fw.render(build_profile("phones")).group_inputs]),
-                         (fw.POLICY_TYPE, [fw.render(build_profile("phones")).policy_inputs])):
+                         (fw.GROUP_TYPE, [fw.model(build_profile("phones")).group_inputs]),
+                         (fw.POLICY_TYPE, [fw.model(build_profile("phones")).policy_inputs])):
         params = inspect.signature(sdk_class(token)._internal_init).parameters
         for spec in specs:
             for key in spec:

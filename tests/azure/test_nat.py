@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from spirit_infra.azure.components import AzureNatGateway, AzureNatGatewayArgs, SubnetAssociation
-from spirit_infra.azure.nat import UDP_IDLE_TIMEOUT_SECONDS, NatOptions, plan_nat
+from spirit_infra.azure.nat import UDP_IDLE_TIMEOUT_SECONDS, NatOptions, model_nat
 from spirit_infra.errors import ConfigError
 
 from .helpers import run_components
@@ -24,14 +24,14 @@ from .helpers import run_components
 ])
 def test_bad_options(kw, field):
     with pytest.raises(ConfigError) as e:
-        plan_nat(NatOptions(**kw))
+        model_nat(NatOptions(**kw))
     assert e.value.field == field
 
 
 def test_timeouts_and_warning():
-    assert plan_nat(NatOptions(tcp_idle_timeout_minutes=120)).tcp_idle_timeout_minutes == 120
-    assert plan_nat(NatOptions(sip_keepalive_seconds=239)).warnings == ()
-    w = plan_nat(NatOptions(sip_keepalive_seconds=240)).warnings
+    assert model_nat(NatOptions(tcp_idle_timeout_minutes=120)).tcp_idle_timeout_minutes == 120
+    assert model_nat(NatOptions(sip_keepalive_seconds=239)).warnings == ()
+    w = model_nat(NatOptions(sip_keepalive_seconds=240)).warnings
     assert len(w) == 1 and "240" in w[0]
 
 

@@ -90,17 +90,17 @@ def test_default_rules_open_egress_of_a_bare_nsg():
 def test_ingress_from_everywhere_or_names_is_refused():
     bad = AllowedSet([term("ingress", "udp", ["0.0.0.0/0"], None, [(5060, 5060)], "x")])
     with pytest.raises(CapabilityError, match="least privilege"):
-        rules.render(bad, rules.NsgOptions(profile="sbc"))
+        rules.model(bad, rules.NsgOptions(profile="sbc"))
     named = AllowedSet([Term("ingress", "udp", Peer.of([], ["a.example.com"]), flow="y")])
     with pytest.raises(CapabilityError, match="DNS names"):
-        rules.render(named)
+        rules.model(named)
 
 
 def test_render_of_a_bare_allowed_set_with_multiple_terms_per_flow_round_trips():
     s = AllowedSet([term("egress", "tcp", ["10.0.0.0/24"], None, [(443, 443)], "f"),
                     term("egress", "tcp", ["10.1.0.0/24"], [(1000, 2000)], [(80, 80)], "f"),
                     term("ingress", "udp", ["10.2.0.0/24"], None, [(5060, 5060)], "f")])
-    plan = rules.render(s, rules.NsgOptions(strict=False))
+    plan = rules.model(s, rules.NsgOptions(strict=False))
     assert read_nsg(plan.resources()) == s
     names = [r.name for r in plan.rules]
     assert len(set(names)) == 3 and all(n.startswith("spirit-f-") for n in names)
@@ -109,7 +109,7 @@ def test_render_of_a_bare_allowed_set_with_multiple_terms_per_flow_round_trips()
 
 def test_rule_count_limit():
     with pytest.raises(Exception, match="limit is 5"):
-        rules.render(build_profile("phones"), rules.NsgOptions(max_rules=5))
+        rules.model(build_profile("phones"), rules.NsgOptions(max_rules=5))
 
 
 # ---- firewall policy reader ----------------------------------------------------------------------
@@ -153,16 +153,16 @@ def test_firewall_reader_network_before_application_and_denies():
 def test_firewall_render_refuses_wildcards_in_network_rules_and_needs_dns_proxy():
     s = AllowedSet([Term("egress", "udp", Peer.of([], ["*.pool.ntp.org"]), dst_ports=PortSet.single(123), flow="n")])
     with pytest.raises(CapabilityError, match="wildcard"):
-        fw.render(s)
+        fw.model(s)
     s2 = AllowedSet([Term("egress", "udp", Peer.of([], ["pool.ntp.org"]), dst_ports=PortSet.single(123), flow="n")])
     with pytest.raises(Exception, match="DNS proxy"):
-        fw.render(s2, fw.FirewallOptions(dns_proxy=False))
-    assert read_firewall_policy(fw.render(s2).resources()) == s2
+        fw.model(s2, fw.FirewallOptions(dns_proxy=False))
+    assert read_firewall_policy(fw.model(s2).resources()) == s2
 
 
 def test_firewall_fqdn_only_layout():
     prof = build_profile("phones")
-    plan = fw.render(prof, fw.FirewallOptions(include_ip_flows=False))
+    plan = fw.model(prof, fw.FirewallOptions(include_ip_flows=False))
     assert {c["name"] for c in plan.collections} == {"spirit-phone-ztp-net", "spirit-phone-ztp-app",
                                                       "spirit-phone-ntp-net"}
     egress = prof.allowed.select(flows=("phone-ntp", "phone-ztp"))

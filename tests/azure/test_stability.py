@@ -103,8 +103,8 @@ def test_one_flow_change_leaves_every_other_rule_alone(tmp_path, change, touched
 def test_edit_changes_only_that_rules_inputs(tmp_path):
     from spirit_infra.azure import rules
 
-    before = {r.name: r.inputs for r in rules.render(build_profile("phones")).rules}
+    before = {r.name: r.inputs for r in rules.model(build_profile("phones")).rules}
     cat = _catalogue(tmp_path, "edit", _edit)
-    after = {r.name: r.inputs for r in rules.render(build_profile("phones", Overrides(catalogue=cat))).rules}
+    after = {r.name: r.inputs for r in rules.model(build_profile("phones", Overrides(catalogue=cat))).rules}
     diff = {n for n in before if before[n] != after[n]}
     assert diff == {"spirit-phone-sip-tcp", "spirit-phone-sip-udp", "spirit-phone-ntp-udp"}

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from spirit_infra.errors import ConfigError
-from spirit_infra.gcp.nat import NatOptions, plan_nat, render_nat
+from spirit_infra.gcp.nat import NatOptions, model_nat, model_nat_specs
 
 
 def test_defaults_for_voice():
-    p = plan_nat(NatOptions(sip_keepalive_seconds=30))
+    p = model_nat(NatOptions(sip_keepalive_seconds=30))
     s = p.settings
     assert s["enableEndpointIndependentMapping"] is True and s["enableDynamicPortAllocation"] is False
     assert s["udpIdleTimeoutSec"] == 300 and s["tcpEstablishedIdleTimeoutSec"] == 1200
@@ -21,57 +21,57 @@ def test_defaults_for_voice():
 
 @pytest.mark.parametrize("keepalive,udp", [(15, 300), (120, 300), (150, 300), (200, 400), (600, 1200)])
 def test_udp_timeout_above_keepalive(keepalive, udp):
-    s = plan_nat(NatOptions(sip_keepalive_seconds=keepalive)).settings
+    s = model_nat(NatOptions(sip_keepalive_seconds=keepalive)).settings
     assert s["udpIdleTimeoutSec"] == udp > keepalive
 
 
 @pytest.mark.parametrize("calls,ports", [(1, 64), (8, 64), (9, 128), (100, 1024), (128, 1024), (129, 2048),
                                          (4096, 32768)])
 def test_min_ports_power_of_two(calls, ports):
-    mp = plan_nat(NatOptions(expected_calls=calls)).settings["minPortsPerVm"]
+    mp = model_nat(NatOptions(expected_calls=calls)).settings["minPortsPerVm"]
     assert mp == ports and mp & (mp - 1) == 0
 
 
 def test_refusals():
     with pytest.raises(ConfigError, match="endpoint-independent mapping together with dynamic port allocation"):
-        plan_nat(NatOptions(dynamic_port_allocation=True))
+        model_nat(NatOptions(dynamic_port_allocation=True))
     with pytest.raises(ConfigError, match=r"udp_idle_timeout_sec: the UDP idle timeout \(60 s\) must be longer"):
-        plan_nat(NatOptions(sip_keepalive_seconds=90, udp_idle_timeout_sec=60))
+        model_nat(NatOptions(sip_keepalive_seconds=90, udp_idle_timeout_sec=60))
     with pytest.raises(ConfigError, match="udp_idle_timeout_sec"):
-        plan_nat(NatOptions(sip_keepalive_seconds=90, udp_idle_timeout_sec=90))
+        model_nat(NatOptions(sip_keepalive_seconds=90, udp_idle_timeout_sec=90))
     with pytest.raises(ConfigError, match="min_ports_per_vm: 1000 is not a power of two"):
-        plan_nat(NatOptions(endpoint_independent_mapping=False, dynamic_port_allocation=True, min_ports_per_vm=1000))
+        model_nat(NatOptions(endpoint_independent_mapping=False, dynamic_port_allocation=True, min_ports_per_vm=1000))
     with pytest.raises(ConfigError, match="max_ports_per_vm"):
-        plan_nat(NatOptions(max_ports_per_vm=4096))
+        model_nat(NatOptions(max_ports_per_vm=4096))
     with pytest.raises(ConfigError, match="expected_calls"):
-        plan_nat(NatOptions(expected_calls=10000))
+        model_nat(NatOptions(expected_calls=10000))
     with pytest.raises(ConfigError, match="sip_keepalive_seconds"):
-        plan_nat(NatOptions(sip_keepalive_seconds=0))
+        model_nat(NatOptions(sip_keepalive_seconds=0))
     with pytest.raises(ConfigError, match="logging"):
-        plan_nat(NatOptions(logging="verbose"))
+        model_nat(NatOptions(logging="verbose"))
 
 
 def test_accepted_variants():
-    p = plan_nat(NatOptions(endpoint_independent_mapping=False, dynamic_port_allocation=True, min_ports_per_vm=256,
+    p = model_nat(NatOptions(endpoint_independent_mapping=False, dynamic_port_allocation=True, min_ports_per_vm=256,
                             max_ports_per_vm=4096, logging="off"))
     assert p.settings["enableDynamicPortAllocation"] and p.settings["maxPortsPerVm"] == 4096
     assert p.settings["logConfig"] == {"enable": False, "filter": "ERRORS_ONLY"}
     # static allocation: GCP rounds a non-power of two up (1000 -> 1024), so the plan registers what GCP
     # allocates, and the VM count follows the rounded value
-    p = plan_nat(NatOptions(min_ports_per_vm=1000))
+    p = model_nat(NatOptions(min_ports_per_vm=1000))
     assert p.settings["minPortsPerVm"] == 1024 and "rounded up" in p.reasons["minPortsPerVm"]
     assert p.max_vms == 64512 // 1024
 
 
 def test_dynamic_min_ports_at_least_32():
     with pytest.raises(ConfigError, match="min_ports_per_vm: 16 .*at least 32"):
-        plan_nat(NatOptions(endpoint_independent_mapping=False, dynamic_port_allocation=True, min_ports_per_vm=16))
-    assert plan_nat(NatOptions(endpoint_independent_mapping=False, dynamic_port_allocation=True,
+        model_nat(NatOptions(endpoint_independent_mapping=False, dynamic_port_allocation=True, min_ports_per_vm=16))
+    assert model_nat(NatOptions(endpoint_independent_mapping=False, dynamic_port_allocation=True,
                                min_ports_per_vm=32)).settings["minPortsPerVm"] == 32
 
 
 def test_render_specs():
-    plan, specs = render_nat(NatOptions(nat_ip_count=2, region="europe-west1", subnetworks=("sub-b", "sub-a")))
+    plan, specs = model_nat_specs(NatOptions(nat_ip_count=2, region="europe-west1", subnetworks=("sub-b", "sub-a")))
     assert [s["name"] for s in specs] == ["nat-ip-0", "nat-ip-1", "router", "nat"]
     nat = specs[-1]
     assert nat["refs"] == {"router": "res:router.name", "natIps": ["res:nat-ip-0.selfLink", "res:nat-ip-1.selfLink"]}
@@ -82,5 +82,5 @@ def test_render_specs():
 
 def test_ports_need_more_nat_ips():
     with pytest.raises(ConfigError, match="nat_ip_count: 65536 ports per VM need more than 1 NAT IP"):
-        plan_nat(NatOptions(expected_calls=8192))
-    assert plan_nat(NatOptions(expected_calls=8192, nat_ip_count=2)).max_vms == 1
+        model_nat(NatOptions(expected_calls=8192))
+    assert model_nat(NatOptions(expected_calls=8192, nat_ip_count=2)).max_vms == 1

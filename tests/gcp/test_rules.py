@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from spirit_infra import AllowedSet, Peer, PortSet, Term, build_profile, project
 from spirit_infra.errors import CapabilityError, ConfigError, QuotaError
 from spirit_infra.gcp.common import NAME_RE, check_name, ports_from_gcp
-from spirit_infra.gcp.fqdn import POLICY_CAPS, POLICY_RULE_TYPE, PolicyOptions, flow_slot, render_policy
+from spirit_infra.gcp.fqdn import POLICY_CAPS, POLICY_RULE_TYPE, PolicyOptions, flow_slot, model_policy
 from spirit_infra.gcp.read import read
-from spirit_infra.gcp.rules import FIREWALL_TYPE, VPC_CAPS, VpcOptions, render
+from spirit_infra.gcp.rules import FIREWALL_TYPE, VPC_CAPS, VpcOptions, model
 
 PROFILES = ("phones", "communicator", "sbc")
 
@@ -25,7 +25,7 @@ def specs(r):
 @pytest.mark.parametrize("name", PROFILES)
 def test_vpc_render_read_exact(name):
     prof = build_profile(name)
-    r = render(prof)
+    r = model(prof)
     proj = project(prof.allowed, VPC_CAPS)
     assert read(specs(r)) == proj.allowed
     assert {w.dimension for w in r.widened} <= {"source_ports", "destination"}
@@ -44,7 +44,7 @@ def test_vpc_render_read_exact(name):
 @pytest.mark.parametrize("name", PROFILES)
 def test_policy_render_read_exact_with_fqdns(name):
     prof = build_profile(name)
-    r = render_policy(prof)
+    r = model_policy(prof)
     assert read(specs(r)) == project(prof.allowed, POLICY_CAPS).allowed
     assert {w.dimension for w in r.widened} <= {"source_ports"}
     fqdns = sorted({n for f in prof.flows for n in f.peer_fqdns})
@@ -55,7 +55,7 @@ def test_policy_render_read_exact_with_fqdns(name):
 @pytest.mark.parametrize("name", PROFILES)
 def test_names_valid_and_ipv4_ipv6_apart(name):
     prof = build_profile(name)
-    for r in (render(prof), render_policy(prof)):
+    for r in (model(prof), model_policy(prof)):
         for s in r.specs:
             n = s["inputs"].get("name") or s["inputs"]["ruleName"]
             assert NAME_RE.match(n) and len(n) <= 63, n
@@ -66,19 +66,19 @@ def test_names_valid_and_ipv4_ipv6_apart(name):
 
 
 def test_sbc_ingress_from_spirit_ranges_only_and_targets():
-    r = render(build_profile("sbc"))
+    r = model(build_profile("sbc"))
     ingress = [s["inputs"] for s in r.specs if s["inputs"]["direction"] == "INGRESS"]
     assert len(ingress) == 3
     for i in ingress:
         assert sorted(i["sourceRanges"]) == sorted(SPIRIT)
         assert i["targetTags"] == ["spirit-sbc"]
-    sa = render(build_profile("sbc"), VpcOptions(target_service_accounts=("sbc@p.iam.gserviceaccount.com",)))
+    sa = model(build_profile("sbc"), VpcOptions(target_service_accounts=("sbc@p.iam.gserviceaccount.com",)))
     assert all(s["inputs"]["targetServiceAccounts"] == ["sbc@p.iam.gserviceaccount.com"] for s in sa.specs)
     assert all("targetTags" not in s["inputs"] for s in sa.specs)
 
 
 def test_grouping_one_rule_with_several_allows():
-    r = render(build_profile("phones"))
+    r = model(build_profile("phones"))
     sip = [s["inputs"] for s in r.specs if "phone-sip" in s["name"]]
     assert len(sip) == 1
     assert sip[0]["allows"] == [{"protocol": "tcp", "ports": ["5060-5062"]}, {"protocol": "udp", "ports": ["5060-5062"]}]
@@ -89,18 +89,18 @@ def test_grouping_one_rule_with_several_allows():
 
 def test_strict_deny_and_non_strict_reads_everything():
     prof = build_profile("communicator")
-    strict = render(prof)
+    strict = model(prof)
     denies = [s["inputs"] for s in strict.specs if "denies" in s["inputs"]]
     assert sorted(d["destinationRanges"][0] for d in denies) == ["0.0.0.0/0", "::/0"]
     assert all(d["priority"] == 65534 and d["direction"] == "EGRESS" for d in denies)
-    loose = render(prof, VpcOptions(strict=False))
+    loose = model(prof, VpcOptions(strict=False))
     assert not [s for s in loose.specs if "denies" in s["inputs"]]
     got = read(specs(loose))
     # GCP's implied allow-all egress is back: everything egress, nothing more ingress
     everything = AllowedSet(Term("egress", t, Peer.of(["0.0.0.0/0", "::/0"])) for t in ("tcp", "udp"))
     assert got == everything
     assert read(specs(loose), implied=False) == project(prof.allowed, VPC_CAPS).allowed
-    pol = render_policy(prof, PolicyOptions(strict=False))
+    pol = model_policy(prof, PolicyOptions(strict=False))
     assert read(specs(pol)) == everything | AllowedSet(project(prof.allowed, POLICY_CAPS).allowed.terms)
 
 
@@ -109,9 +109,9 @@ def test_strict_deny_and_non_strict_reads_everything():
 @pytest.mark.parametrize("bad", ["Spirit", "spirit_", "1spirit", "spirit-", "x" * 41, ""])
 def test_invalid_name_prefix(bad):
     with pytest.raises(ConfigError, match="name_prefix"):
-        render(build_profile("sbc"), VpcOptions(name_prefix=bad))
+        model(build_profile("sbc"), VpcOptions(name_prefix=bad))
     with pytest.raises(ConfigError, match="name_prefix"):
-        render_policy(build_profile("sbc"), PolicyOptions(name_prefix=bad))
+        model_policy(build_profile("sbc"), PolicyOptions(name_prefix=bad))
 
 
 def test_generated_name_too_long(tmp_path):
@@ -123,12 +123,12 @@ def test_generated_name_too_long(tmp_path):
         flow_of(d, "communicator-xsi")["id"] = "communicator-" + "x" * 27  # 40 characters: a valid id
     prof = build_profile("communicator", Overrides(catalogue=catalogue_copy(tmp_path, edit)))
     # 68 characters: fitted to GCP's 63 (head kept, hash of the whole name appended), never refused
-    names = [s["inputs"]["name"] for s in render(prof, VpcOptions(name_prefix="a" * 20)).specs]
+    names = [s["inputs"]["name"] for s in model(prof, VpcOptions(name_prefix="a" * 20)).specs]
     long = [n for n in names if "xxxx" in n]
     assert long and all(len(n) <= 63 and NAME_RE.match(n) for n in names)
     assert len(set(names)) == len(names)
-    assert [s["inputs"]["name"] for s in render(prof, VpcOptions(name_prefix="a" * 20)).specs] == names
-    assert long != [n for n in (s["inputs"]["name"] for s in render(prof, VpcOptions(name_prefix="a" * 21)).specs)
+    assert [s["inputs"]["name"] for s in model(prof, VpcOptions(name_prefix="a" * 20)).specs] == names
+    assert long != [n for n in (s["inputs"]["name"] for s in model(prof, VpcOptions(name_prefix="a" * 21)).specs)
                     if "xxxx" in n]
 
 
@@ -141,33 +141,33 @@ def test_check_name():
 
 def test_too_many_ranges():
     with pytest.raises(QuotaError, match="has 2 ranges; the limit per rule is 1"):
-        render(build_profile("sbc"), VpcOptions(max_ranges=1))
+        model(build_profile("sbc"), VpcOptions(max_ranges=1))
     with pytest.raises(QuotaError, match="has 2 ranges; the limit per rule is 1"):
-        render_policy(build_profile("sbc"), PolicyOptions(max_ranges=1))
+        model_policy(build_profile("sbc"), PolicyOptions(max_ranges=1))
     # a /22 per rule is fine at the limit
-    assert render(build_profile("communicator"), VpcOptions(max_ranges=1)).specs
+    assert model(build_profile("communicator"), VpcOptions(max_ranges=1)).specs
 
 
 def test_vpc_option_validation():
     prof = build_profile("sbc")
     with pytest.raises(ConfigError, match="priority_base"):
-        render(prof, VpcOptions(priority_base=70000))
+        model(prof, VpcOptions(priority_base=70000))
     with pytest.raises(ConfigError, match="deny_priority"):
-        render(prof, VpcOptions(priority_base=65534))
+        model(prof, VpcOptions(priority_base=65534))
     with pytest.raises(ConfigError, match="not both"):
-        render(prof, VpcOptions(target_tags=("a",), target_service_accounts=("s@x",)))
+        model(prof, VpcOptions(target_tags=("a",), target_service_accounts=("s@x",)))
     with pytest.raises(ConfigError, match="target_tags"):
-        render(prof, VpcOptions(target_tags=("Bad Tag",)))
+        model(prof, VpcOptions(target_tags=("Bad Tag",)))
     with pytest.raises(ConfigError, match="profile"):
-        render(prof.allowed)
+        model(prof.allowed)
 
 
 def test_ingress_from_everywhere_refused():
     bad = AllowedSet([Term("ingress", "udp", Peer.of(["0.0.0.0/0"]), flow="open")])
     with pytest.raises(CapabilityError, match="whole internet"):
-        render(bad, VpcOptions(profile="sbc"))
+        model(bad, VpcOptions(profile="sbc"))
     with pytest.raises(CapabilityError, match="whole internet"):
-        render_policy(bad, PolicyOptions(profile="sbc"))
+        model_policy(bad, PolicyOptions(profile="sbc"))
 
 
 def test_policy_priority_collision_is_a_clear_error():
@@ -176,15 +176,15 @@ def test_policy_priority_collision_is_a_clear_error():
     s = AllowedSet([Term("egress", "tcp", Peer.of(["10.0.0.0/8"]), flow=a),
                     Term("egress", "tcp", Peer.of(["10.0.0.0/8"]), flow=b)])
     with pytest.raises(QuotaError, match=f"flows .*{a}.* and .*{b}.*|flows .*{b}.* and .*{a}.*"):
-        render_policy(s, PolicyOptions(profile="sbc", priority_slots=7))
+        model_policy(s, PolicyOptions(profile="sbc", priority_slots=7))
 
 
 def test_policy_band_and_deny_priorities():
     with pytest.raises(ConfigError, match="deny_priority"):
-        render_policy(build_profile("sbc"), PolicyOptions(deny_priority=50))
+        model_policy(build_profile("sbc"), PolicyOptions(deny_priority=50))
     with pytest.raises(ConfigError, match="priority_slots"):
-        render_policy(build_profile("sbc"), PolicyOptions(priority_slots=10**9))
-    r = render_policy(build_profile("phones"), PolicyOptions(priority_base=5000))
+        model_policy(build_profile("sbc"), PolicyOptions(priority_slots=10**9))
+    r = model_policy(build_profile("phones"), PolicyOptions(priority_base=5000))
     prios = [s["inputs"]["priority"] for s in r.specs if "priority" in s["inputs"]]
     assert len(prios) == len(set(prios))
     assert all(5000 <= p < 5000 + 10000 * 10 or p >= 2000000000 for p in prios)
@@ -193,7 +193,7 @@ def test_policy_band_and_deny_priorities():
 def test_ipv6_ranges_split_into_their_own_rules():
     s = AllowedSet([Term("egress", "udp", Peer.of(["10.0.0.0/8", "2001:db8::/32"]), PortSet.of(None), PortSet.of([(53, 53)]),
                          "dns")])
-    r = render(s, VpcOptions(profile="sbc", strict=False))
+    r = model(s, VpcOptions(profile="sbc", strict=False))
     ranges = sorted(tuple(x["inputs"]["destinationRanges"]) for x in r.specs)
     assert ranges == [("10.0.0.0/8",), ("2001:db8::/32",)]
     assert read(specs(r), implied=False) == project(s, VPC_CAPS).allowed
@@ -305,8 +305,8 @@ _terms = st.builds(lambda d, t, c, f, fl, sp, dp: Term(d, t, Peer.of(c, f if d =
 @given(st.lists(_terms, min_size=1, max_size=6))
 def test_round_trip_property(terms):
     s = AllowedSet(terms)
-    assert read(specs(render(s, VpcOptions(profile="sbc")))) == project(s, VPC_CAPS).allowed
-    assert read(specs(render_policy(s, PolicyOptions(profile="sbc")))) == project(s, POLICY_CAPS).allowed
+    assert read(specs(model(s, VpcOptions(profile="sbc")))) == project(s, VPC_CAPS).allowed
+    assert read(specs(model_policy(s, PolicyOptions(profile="sbc")))) == project(s, POLICY_CAPS).allowed
 
 
 def test_reader_policy_rule_with_unknown_priority():
@@ -340,7 +340,7 @@ def test_reader_policy_ingress_from_external_matchers_reads_as_any_address(match
 
 def test_a_slot_collision_is_resolved_by_pinning_one_flow_and_nothing_else_moves():
     from spirit_infra.errors import QuotaError
-    from spirit_infra.gcp.fqdn import PolicyOptions, flow_slot, render_policy
+    from spirit_infra.gcp.fqdn import PolicyOptions, flow_slot, model_policy
     from spirit_infra.marks import parse_description
 
     prof = build_profile("communicator")
@@ -356,10 +356,10 @@ def test_a_slot_collision_is_resolved_by_pinning_one_flow_and_nothing_else_moves
     slots = next(n for n in range(9, 200) if any(len(v) > 1 for v in layout(n).values()))
     by_slot = layout(slots)
     with pytest.raises(QuotaError, match="slot_pins"):
-        render_policy(prof, PolicyOptions(priority_slots=slots, profile="communicator"))
+        model_policy(prof, PolicyOptions(priority_slots=slots, profile="communicator"))
     free = [s for s in range(slots) if s not in by_slot]
     pins = tuple((f, free.pop()) for fs in by_slot.values() for f in fs[1:])
-    pinned = render_policy(prof, PolicyOptions(priority_slots=slots, profile="communicator", slot_pins=pins))
+    pinned = model_policy(prof, PolicyOptions(priority_slots=slots, profile="communicator", slot_pins=pins))
     slot_of = {}
     for spec in pinned.specs:
         flow = parse_description(spec["inputs"].get("description")).get("spirit-flow")

@@ -12,7 +12,7 @@ import pytest
 from spirit_infra import Overrides, build_profile, project
 from spirit_infra.aws import SG_CAPS
 from spirit_infra.aws import read as aws_read
-from spirit_infra.aws.fqdn import FirewallOptions, render_firewall
+from spirit_infra.aws.fqdn import FirewallOptions, model_firewall
 from spirit_infra.aws.read import read_firewall
 from spirit_infra.azure import fqdn as az_fw
 from spirit_infra.azure import rules as az_rules
@@ -144,7 +144,7 @@ def test_read_back_is_exact(cloud, profile, extra):
                       "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
                       "aws:ec2/managedPrefixList:ManagedPrefixList")
         assert aws_read(rules) == project(prof.allowed, SG_CAPS).allowed
-        fw = render_firewall(prof, FirewallOptions(dns_firewall=True))
+        fw = model_firewall(prof, FirewallOptions(dns_firewall=True))
         assert read_firewall(res) == fw.projected
     elif cloud == "azure":
         assert read_nsg(res) == project(prof.allowed, az_rules.NSG_CAPS).allowed
@@ -174,24 +174,24 @@ def test_read_back_bites():
 
 def test_managed_nat_carries_the_planners_voice_settings():
     from spirit_infra.azure.nat import NatOptions as AzNat
-    from spirit_infra.azure.nat import plan_nat
-    from spirit_infra.gcp.nat import NatOptions, render_nat
+    from spirit_infra.azure.nat import model_nat
+    from spirit_infra.gcp.nat import NatOptions, model_nat_specs
 
     prof = _profile("sbc")
     gcp = render_module(prof, "gcp").main["resource"]
     nat = gcp["google_compute_router_nat"]["nat"]
-    plan, _ = render_nat(NatOptions(profile="sbc"))
+    plan, _ = model_nat_specs(NatOptions(profile="sbc"))
     assert nat["enable_endpoint_independent_mapping"] is True
     assert nat["udp_idle_timeout_sec"] == plan.settings["udpIdleTimeoutSec"] >= 300
     assert nat["min_ports_per_vm"] == plan.settings["minPortsPerVm"]
     assert nat["for_each"] == "${var.nat_regions}" and nat["router"] == "${google_compute_router.router[each.key].name}"
     az = render_module(prof, "azure").main["resource"]["azurerm_nat_gateway"]["natgw"]
-    assert az["idle_timeout_in_minutes"] == plan_nat(AzNat(profile="sbc")).tcp_idle_timeout_minutes
+    assert az["idle_timeout_in_minutes"] == model_nat(AzNat(profile="sbc")).tcp_idle_timeout_minutes
     aws = render_module(prof, "aws").main["resource"]
     assert aws["aws_nat_gateway"]["natgw"]["for_each"] == "${var.nat_public_subnet_ids}"
     assert aws["aws_nat_gateway"]["natgw"]["allocation_id"] == "${aws_eip.eip[each.key].allocation_id}"
     from spirit_infra.aws.nat import TYPE_ROUTE
-    from spirit_infra.aws.nat import render_nat as aws_nat
+    from spirit_infra.aws.nat import model_nat as aws_nat
 
     (route,) = [r for r in aws_nat("sbc", ["a"], route_tables={"x": "a"}).resources if r["type"] == TYPE_ROUTE]
     assert aws["aws_route"]["route"] == {  # the planner's route, to the gateway of the route table's zone
