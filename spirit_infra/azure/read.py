@@ -135,16 +135,20 @@ def _evaluate(rules: list[dict], notes: list[str]) -> list[Term]:
             if access == "Deny":
                 denies[local] = denies.get(local, AllowedSet()) | box
                 continue
-            denied = denies.get(("any",), AllowedSet())
-            if local != ("any",):
-                denied = denied | denies.get(local, AllowedSet())
-            if denied.is_empty:
-                out.extend(box.terms)
-            else:
-                for flow, part in box.by_flow().items():
-                    out.extend((part - denied).relabel(flow).terms)
+            out.extend(_not_denied(box, denies, local))
     return out
 
+
+
+def _not_denied(box: AllowedSet, denies: dict[tuple, AllowedSet], side: tuple) -> list[Term]:
+    """The terms of an Allow ``box`` that no earlier Deny hides, each kept under its flow: a Deny hides an
+    Allow only when it covers the Allow's side (any, or the same)."""
+    denied = denies.get(("any",), AllowedSet())
+    if side != ("any",):
+        denied = denied | denies.get(side, AllowedSet())
+    if denied.is_empty:
+        return list(box.terms)
+    return [t for flow, part in box.by_flow().items() for t in (part - denied).relabel(flow).terms]
 
 def read_nsg_report(resources: Iterable[dict], *, include_default_rules: bool = False) -> tuple[AllowedSet, list[str]]:
     """The allowed set the NSGs among ``resources`` permit (union over NSGs), and reading notes."""
@@ -280,15 +284,7 @@ def read_firewall_policy_report(resources: Iterable[dict]) -> tuple[AllowedSet, 
         if action == "Deny":
             denies[sources] = denies.get(sources, AllowedSet()) | box
         elif action == "Allow":
-            # a Deny hides an Allow only when it covers the Allow's clients (any source, or the same)
-            denied = denies.get(("any",), AllowedSet())
-            if sources != ("any",):
-                denied = denied | denies.get(sources, AllowedSet())
-            if denied.is_empty:
-                terms.extend(box.terms)
-            else:
-                for flow, part in box.by_flow().items():
-                    terms.extend((part - denied).relabel(flow).terms)
+            terms.extend(_not_denied(box, denies, sources))
     return AllowedSet(terms), notes
 
 
